@@ -1,0 +1,260 @@
+/**
+ * Training the financial-behavior model end to end: CSV → features → stratified split → leakage
+ * check → random search (k-fold CV AUC) → final forest → held-out metrics → ONNX export → MLflow
+ * package → a check that ONNX Runtime reproduces the forest on the held-out rows.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { OnnxScorer } from "../runtime/index.js";
+import { createRandom, PIER_VERSION, userError } from "../shared/index.js";
+import { loadCsvTable } from "./csv-table.js";
+import {
+  CATEGORICAL_INPUTS,
+  deriveTarget,
+  engineerInputs,
+  fitPreprocessor,
+  INPUT_SOURCE_COLUMNS,
+  type InputColumns,
+  NUMERIC_INPUTS,
+  recordAt,
+  targetRequirement,
+  transformInputs,
+} from "./features.js";
+import { type ForestParams, fitForest, labelFromProbability, nodeCount, predictProba } from "./forest.js";
+import { type ClassificationMetrics, classificationMetrics, rocAuc } from "./metrics.js";
+import { writeModelPackage } from "./model-package.js";
+import { exportForestPipeline } from "./onnx/export.js";
+import { DEFAULT_FOREST_PARAMS, randomSearch } from "./search.js";
+import { stratifiedTrainTestSplit } from "./split.js";
+
+export const LEAKAGE_AUC_THRESHOLD = 0.99;
+
+export interface TrainOptions {
+  dataPath: string;
+  outDir: string;
+  target?: string;
+  seed?: number;
+  /** Random-search iterations; 0 trains the seed's fixed settings. */
+  search?: number;
+  folds?: number;
+  testFraction?: number;
+  /** Replace an existing, non-empty output folder. */
+  force?: boolean;
+  onEvent?: (event: TrainEvent) => void;
+}
+
+export type TrainEvent =
+  | { type: "phase"; phase: string; detail: string; elapsedMs: number }
+  | { type: "search"; done: number; total: number; cvAuc: number; bestCvAuc: number }
+  | { type: "warning"; code: string; message: string };
+
+export interface LeakageFinding {
+  feature: string;
+  auc: number;
+}
+
+export interface TrainReport {
+  outDir: string;
+  target: { name: string; description: string; positiveLabel: string; positives: number; rows: number };
+  split: { train: number; test: number; testPositives: number };
+  params: ForestParams;
+  search: { iterations: number; folds: number; bestCvAuc: number | null };
+  metrics: ClassificationMetrics;
+  leakage: LeakageFinding[];
+  forest: { trees: number; nodes: number };
+  onnx: { bytes: number; maxProbabilityDifference: number; labelMismatches: number };
+  timingsMs: Record<string, number>;
+}
+
+/** Single-input separability on the training rows: numbers by value, categories by their positive rate. */
+export function singleFeatureAucs(inputs: InputColumns, y: Uint8Array, rows: ArrayLike<number>): LeakageFinding[] {
+  const labels = Uint8Array.from({ length: rows.length }, (_, i) => y[rows[i]!]!);
+  const findings: LeakageFinding[] = NUMERIC_INPUTS.map((feature, j) => {
+    const column = inputs.numeric[j]!;
+    const scores = Float64Array.from({ length: rows.length }, (_, i) => {
+      const v = column[rows[i]!]!;
+      return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+    });
+    const auc = rocAuc(labels, scores);
+    return { feature, auc: Math.max(auc, 1 - auc) };
+  });
+  CATEGORICAL_INPUTS.forEach((feature, j) => {
+    const column = inputs.categorical[j]!;
+    const totals = new Map<string | null, [number, number]>();
+    for (let i = 0; i < rows.length; i++) {
+      const key = column[rows[i]!] ?? null;
+      const entry = totals.get(key) ?? [0, 0];
+      entry[labels[i]!]! += 1;
+      totals.set(key, entry);
+    }
+    const scores = Float64Array.from({ length: rows.length }, (_, i) => {
+      const [negatives, positives] = totals.get(column[rows[i]!] ?? null)!;
+      return positives / (positives + negatives);
+    });
+    const auc = rocAuc(labels, scores);
+    findings.push({ feature, auc: Math.max(auc, 1 - auc) });
+  });
+  return findings;
+}
+
+function prepareOutDir(outDir: string, force: boolean): void {
+  if (existsSync(outDir) && readdirSync(outDir).length > 0) {
+    if (!force) {
+      throw userError(
+        "OutputExists",
+        `${outDir} already exists and is not empty`,
+        "Choose another --out folder, or pass --force to replace it.",
+      );
+    }
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  mkdirSync(outDir, { recursive: true });
+}
+
+/** Trains, exports and verifies; returns what happened, with metrics and timings. */
+export async function trainFinancialModel(options: TrainOptions): Promise<TrainReport> {
+  const targetName = options.target ?? "HighAmount";
+  const seed = options.seed ?? 42;
+  const iterations = options.search ?? 0;
+  const folds = options.folds ?? 3;
+  const emit = options.onEvent ?? (() => {});
+  const timingsMs: Record<string, number> = {};
+  let phaseStart = performance.now();
+  const phaseDone = (phase: string, detail: string) => {
+    const elapsedMs = performance.now() - phaseStart;
+    timingsMs[phase] = elapsedMs;
+    emit({ type: "phase", phase, detail, elapsedMs });
+    phaseStart = performance.now();
+  };
+  if (!Number.isInteger(iterations) || iterations < 0) {
+    throw userError("BadArgument", `--search must be a whole number ≥ 0, got ${iterations}`, "Use e.g. --search 20.");
+  }
+
+  const requirement = targetRequirement(targetName);
+  const table = loadCsvTable(options.dataPath, requirement ? [...INPUT_SOURCE_COLUMNS, requirement] : INPUT_SOURCE_COLUMNS);
+  const target = deriveTarget(table, targetName);
+  const inputs = engineerInputs(table);
+  const positives = target.y.reduce((sum, v) => sum + v, 0);
+  phaseDone("load", `${table.rowCount} rows from ${options.dataPath}; target ${target.description}: ${positives} positive`);
+  if (positives < 2 * folds || table.rowCount - positives < 2 * folds) {
+    throw userError(
+      "TargetTooRare",
+      `Target ${targetName} has ${positives} positive and ${table.rowCount - positives} negative rows; training needs at least ${2 * folds} of each`,
+      "Use more data or another --target.",
+    );
+  }
+
+  const random = createRandom(seed);
+  const split = stratifiedTrainTestSplit(target.y, options.testFraction ?? 0.2, random);
+  const pre = fitPreprocessor(inputs, split.train);
+  const matrix = { values: transformInputs(pre, inputs), featureCount: pre.featureNames.length };
+  const aucs = singleFeatureAucs(inputs, target.y, split.train);
+  const leakage = aucs.filter((f) => f.auc >= LEAKAGE_AUC_THRESHOLD);
+  for (const finding of leakage) {
+    emit({
+      type: "warning",
+      code: "TargetLeakage",
+      message: `'${finding.feature}' alone separates ${targetName} (single-feature AUC ${finding.auc.toFixed(4)}): the target is derived from it, so the model's scores say little about real-world skill`,
+    });
+  }
+  phaseDone("features", `${split.train.length} train / ${split.test.length} test rows, ${pre.featureNames.length} features`);
+
+  let params: ForestParams = DEFAULT_FOREST_PARAMS;
+  let bestCvAuc: number | null = null;
+  if (iterations > 0) {
+    // Trees are unaffected by the monotone scaling fitted on the whole training split, so the
+    // folds can share one transformed matrix without leaking anything into the CV scores.
+    let best = Number.NEGATIVE_INFINITY;
+    const result = randomSearch(matrix, target.y, split.train, {
+      iterations,
+      folds,
+      random: random.fork(),
+      onCandidate: (done, total, cvAuc) => {
+        best = Math.max(best, cvAuc);
+        emit({ type: "search", done, total, cvAuc, bestCvAuc: best });
+      },
+    });
+    params = result.best;
+    bestCvAuc = result.bestCvAuc;
+    phaseDone("search", `${iterations} candidates × ${folds}-fold CV, best ROC AUC ${result.bestCvAuc.toFixed(4)}`);
+  }
+
+  const forest = fitForest(matrix, target.y, split.train, params, random.int(0, 2 ** 31 - 1));
+  const probabilities = predictProba(forest, matrix, split.test);
+  const predicted = Uint8Array.from(probabilities, labelFromProbability);
+  const testLabels = Uint8Array.from(split.test, (row) => target.y[row]!);
+  const metrics = classificationMetrics(testLabels, predicted, probabilities);
+  phaseDone("fit", `${forest.trees.length} trees, ${nodeCount(forest)} nodes; held-out ROC AUC ${metrics.roc_auc.toFixed(4)}`);
+
+  const onnx = exportForestPipeline(pre, forest, {
+    producerVersion: PIER_VERSION,
+    metadata: { target: targetName, positive_label: target.positiveLabel, features: pre.featureNames.join(",") },
+  });
+  prepareOutDir(options.outDir, options.force ?? false);
+  const testRecords = Array.from(split.test, (row) => recordAt(inputs, row));
+  writeModelPackage(options.outDir, {
+    onnx,
+    exampleRows: testRecords.slice(0, 3),
+    metrics: {
+      ...metrics,
+      best_cv_roc_auc: bestCvAuc,
+      target: targetName,
+      target_definition: target.description,
+      positive_label: target.positiveLabel,
+      rows: { total: table.rowCount, train: split.train.length, test: split.test.length },
+      params,
+      leakage: leakage.map((f) => ({ feature: f.feature, single_feature_auc: f.auc })),
+      seed,
+    },
+    metadata: { target: targetName, positive_label: target.positiveLabel },
+  });
+  phaseDone("export", `${options.outDir}: model.onnx ${onnx.length} bytes, MLmodel, env files`);
+
+  const verification = await verifyOnnxParity(options.outDir, testRecords, probabilities, predicted);
+  phaseDone(
+    "verify",
+    `ONNX Runtime agrees on ${split.test.length} held-out rows (max probability difference ${verification.maxProbabilityDifference.toExponential(1)})`,
+  );
+
+  return {
+    outDir: options.outDir,
+    target: { name: targetName, description: target.description, positiveLabel: target.positiveLabel, positives, rows: table.rowCount },
+    split: { train: split.train.length, test: split.test.length, testPositives: testLabels.reduce((s, v) => s + v, 0) },
+    params,
+    search: { iterations, folds, bestCvAuc },
+    metrics,
+    leakage,
+    forest: { trees: forest.trees.length, nodes: nodeCount(forest) },
+    onnx: { bytes: onnx.length, ...verification },
+    timingsMs,
+  };
+}
+
+/** Scores the held-out rows with ONNX Runtime and compares with the TypeScript forest. */
+async function verifyOnnxParity(
+  dir: string,
+  records: Record<string, unknown>[],
+  probabilities: Float64Array,
+  predicted: Uint8Array,
+): Promise<{ maxProbabilityDifference: number; labelMismatches: number }> {
+  const scorer = await OnnxScorer.load(dir);
+  try {
+    const rows = await scorer.score(records);
+    let maxProbabilityDifference = 0;
+    let labelMismatches = 0;
+    rows.forEach((row, i) => {
+      const p = (row.probabilities as number[])[1]!;
+      maxProbabilityDifference = Math.max(maxProbabilityDifference, Math.abs(p - probabilities[i]!));
+      if (row.label !== predicted[i]) labelMismatches++;
+    });
+    if (labelMismatches > 0 || maxProbabilityDifference > 1e-5) {
+      throw userError(
+        "OnnxParityFailed",
+        `The exported model disagrees with the trained forest on ${labelMismatches} labels (max probability difference ${maxProbabilityDifference})`,
+        "This is a bug in pier's ONNX export; report it with the training command.",
+      );
+    }
+    return { maxProbabilityDifference, labelMismatches };
+  } finally {
+    await scorer.close();
+  }
+}

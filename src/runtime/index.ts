@@ -1,0 +1,1 @@
+export { OnnxScorer, type PredictionRow } from "./onnx-scorer.js";

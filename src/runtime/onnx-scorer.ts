@@ -1,0 +1,194 @@
+/**
+ * Loads an MLflow `onnx`-flavor model directory into ONNX Runtime and scores column records,
+ * enforcing the signature as MLflow does: missing columns are an error naming them, extra columns are
+ * dropped, numbers may be widened (int → double) but never silently turned into or out of strings.
+ */
+import { existsSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import * as ort from "onnxruntime-node";
+import { MLMODEL_FILE, type MlModel, readMlModel, type SchemaEntry } from "../model/index.js";
+import { PierError, userError } from "../shared/index.js";
+
+/** One row of a prediction: each model output's value for that row. */
+export type PredictionRow = Record<string, number | string | number[] | string[]>;
+
+interface FeedSpec {
+  name: string;
+  type: "float64" | "float32" | "int64" | "int32" | "string" | "bool";
+  /** [N] or [N, 1] */
+  rank: 1 | 2;
+}
+
+const SUPPORTED_FEED_TYPES = new Set(["float64", "float32", "int64", "int32", "string", "bool"]);
+
+/** Errors in a client's input: 400 at the gateway, a clear message in the CLI. */
+function inputError(code: string, summary: string, fix: string): PierError {
+  return userError(code, summary, fix);
+}
+
+export class OnnxScorer {
+  readonly feeds: FeedSpec[];
+  readonly outputNames: readonly string[];
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly mlmodel: MlModel,
+    readonly modelPath: string,
+  ) {
+    this.feeds = session.inputMetadata.map((meta) => {
+      if (!meta.isTensor || !SUPPORTED_FEED_TYPES.has(meta.type)) {
+        throw userError(
+          "OnnxInputUnsupported",
+          `ONNX input '${meta.name}' of ${modelPath} has a type pier cannot feed from JSON`,
+          "Export the model with double, float, int64 or string column inputs.",
+        );
+      }
+      return { name: meta.name, type: meta.type as FeedSpec["type"], rank: meta.shape.length === 2 ? 2 : 1 };
+    });
+    this.outputNames = session.outputNames;
+  }
+
+  /** Opens `dir` (an MLflow model directory with an onnx flavor). */
+  static async load(dir: string, options: { intraOpThreads?: number } = {}): Promise<OnnxScorer> {
+    if (!existsSync(join(dir, MLMODEL_FILE))) {
+      throw userError(
+        "MLmodelMissing",
+        `${dir} is not an MLflow model directory: it has no ${MLMODEL_FILE} file`,
+        "Point at the folder that holds MLmodel (the --out folder of `pier train`).",
+      );
+    }
+    const mlmodel = readMlModel(dir);
+    const flavor = mlmodel.flavors?.onnx as { data?: string } | undefined;
+    if (!flavor?.data) {
+      throw userError(
+        "OnnxFlavorMissing",
+        `${dir}/MLmodel has no onnx flavor`,
+        "Serve this model with a runtime for its flavor, or export it to ONNX.",
+        `Flavors: ${Object.keys(mlmodel.flavors ?? {}).join(", ") || "(none)"}`,
+      );
+    }
+    const modelPath = resolve(dir, flavor.data);
+    if (relative(resolve(dir), modelPath).startsWith("..")) {
+      throw userError("ArtifactPathEscapes", `The onnx flavor's data path '${flavor.data}' leaves the model folder`, "Keep model files inside the model directory.");
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelPath, {
+        intraOpNumThreads: options.intraOpThreads ?? 1,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: "all",
+      });
+    } catch (error) {
+      throw userError(
+        "OnnxLoadFailed",
+        `ONNX Runtime could not load ${modelPath}`,
+        "Check that the file is a complete ONNX model (not a Git LFS pointer) and that its opsets are supported.",
+        (error as Error).message,
+      );
+    }
+    return new OnnxScorer(session, mlmodel, modelPath);
+  }
+
+  /** The column signature of the model's inputs (from MLmodel, else derived from the ONNX inputs). */
+  get inputSchema(): SchemaEntry[] {
+    const fromSignature = this.mlmodel.signature?.inputs ? (JSON.parse(this.mlmodel.signature.inputs) as SchemaEntry[]) : null;
+    return (
+      fromSignature ??
+      this.feeds.map((feed) => ({ name: feed.name, type: feed.type === "string" ? "string" : "double", required: true }))
+    );
+  }
+
+  /** Scores a batch of column records. Throws a user PierError for input the model cannot take. */
+  async score(records: readonly Record<string, unknown>[]): Promise<PredictionRow[]> {
+    if (!Array.isArray(records) || records.length === 0) {
+      throw inputError("InputEmpty", "The request has no rows to score", "Send at least one row.");
+    }
+    const missing = this.feeds.filter((feed) => records.some((r) => r === null || typeof r !== "object" || !(feed.name in r)));
+    if (missing.length > 0) {
+      const sent = Object.keys(records.find((r) => r && typeof r === "object") ?? {});
+      const extra = sent.filter((name) => !this.feeds.some((f) => f.name === name));
+      throw inputError(
+        "InputMissingColumns",
+        `Model is missing inputs ${JSON.stringify(missing.map((f) => f.name))}.${extra.length > 0 ? ` Note that there were extra inputs: ${JSON.stringify(extra)}.` : ""}`,
+        `Send every input of the signature: ${this.feeds.map((f) => f.name).join(", ")}.`,
+      );
+    }
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const feed of this.feeds) feeds[feed.name] = buildTensor(feed, records);
+    const results = await this.session.run(feeds);
+    return toRows(results, this.outputNames, records.length);
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function typeMismatch(feed: FeedSpec, value: unknown, row: number): PierError {
+  const got = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+  return inputError(
+    "InputTypeMismatch",
+    `Incompatible input types for column ${feed.name}: row ${row} has a ${got} (${JSON.stringify(value)?.slice(0, 40)}), the model expects ${feed.type === "string" ? "a string" : "a number"}.`,
+    `Send ${feed.type === "string" ? "a string" : "a number"} (or null for a missing value) in column '${feed.name}'.`,
+  );
+}
+
+function buildTensor(feed: FeedSpec, records: readonly Record<string, unknown>[]): ort.Tensor {
+  const n = records.length;
+  const dims = feed.rank === 2 ? [n, 1] : [n];
+  if (feed.type === "string") {
+    const values = records.map((r, i) => {
+      const v = r[feed.name];
+      if (v === null || v === undefined) return "";
+      if (typeof v !== "string") throw typeMismatch(feed, v, i);
+      return v;
+    });
+    return new ort.Tensor("string", values, dims);
+  }
+  if (feed.type === "bool") {
+    return new ort.Tensor(
+      "bool",
+      Uint8Array.from(records, (r, i) => {
+        const v = r[feed.name];
+        if (typeof v !== "boolean") throw typeMismatch(feed, v, i);
+        return v ? 1 : 0;
+      }),
+      dims,
+    );
+  }
+  const numbers = records.map((r, i) => {
+    const v = r[feed.name];
+    if (v === null || v === undefined) {
+      if (feed.type === "float64" || feed.type === "float32") return Number.NaN;
+      throw typeMismatch(feed, v, i);
+    }
+    if (typeof v !== "number") throw typeMismatch(feed, v, i);
+    if ((feed.type === "int64" || feed.type === "int32") && !Number.isInteger(v)) throw typeMismatch(feed, v, i);
+    return v;
+  });
+  switch (feed.type) {
+    case "float64":
+      return new ort.Tensor("float64", Float64Array.from(numbers), dims);
+    case "float32":
+      return new ort.Tensor("float32", Float32Array.from(numbers), dims);
+    case "int64":
+      return new ort.Tensor("int64", BigInt64Array.from(numbers, (v) => BigInt(v)), dims);
+    default:
+      return new ort.Tensor("int32", Int32Array.from(numbers), dims);
+  }
+}
+
+function toRows(results: ort.InferenceSession.OnnxValueMapType, outputNames: readonly string[], n: number): PredictionRow[] {
+  const rows: PredictionRow[] = Array.from({ length: n }, () => ({}));
+  for (const name of outputNames) {
+    const tensor = results[name] as ort.Tensor;
+    const data = tensor.data as ArrayLike<number | bigint | string>;
+    const width = tensor.dims.length > 1 ? tensor.dims.slice(1).reduce((a, b) => a * b, 1) : 1;
+    const plain = (v: number | bigint | string) => (typeof v === "bigint" ? Number(v) : v);
+    for (let i = 0; i < n; i++) {
+      if (tensor.dims.length <= 1) rows[i]![name] = plain(data[i]!) as number | string;
+      else rows[i]![name] = Array.from({ length: width }, (_, k) => plain(data[i * width + k]!)) as number[] | string[];
+    }
+  }
+  return rows;
+}
