@@ -6,7 +6,15 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 
-export type ColumnType = "boolean" | "integer" | "long" | "float" | "double" | "string" | "binary" | "datetime";
+export type ColumnType =
+  | "boolean"
+  | "integer"
+  | "long"
+  | "float"
+  | "double"
+  | "string"
+  | "binary"
+  | "datetime";
 
 export interface ColumnSpec {
   type: ColumnType;

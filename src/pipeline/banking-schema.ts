@@ -68,10 +68,18 @@ const DATE_PATTERN = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::
 export function parseBankingDate(text: string): number | undefined {
   const match = DATE_PATTERN.exec(text.trim());
   if (!match) return undefined;
-  const [month, day, year, hour, minute, second] = match.slice(1).map((part) => (part === undefined ? 0 : Number(part)));
+  const [month, day, year, hour, minute, second] = match
+    .slice(1)
+    .map((part) => (part === undefined ? 0 : Number(part)));
   const ms = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!);
   const d = new Date(ms);
-  if (d.getUTCMonth() !== month! - 1 || d.getUTCDate() !== day! || hour! > 23 || minute! > 59 || second! > 59) {
+  if (
+    d.getUTCMonth() !== month! - 1 ||
+    d.getUTCDate() !== day! ||
+    hour! > 23 ||
+    minute! > 59 ||
+    second! > 59
+  ) {
     return undefined;
   }
   return ms;

@@ -44,7 +44,11 @@ function parseRecords(text: string, source: string): string[][] {
 }
 
 /** Parses CSV text and checks the required columns; other columns are kept as strings. */
-export function parseCsvTable(text: string, source: string, requirements: readonly ColumnRequirement[]): CsvTable {
+export function parseCsvTable(
+  text: string,
+  source: string,
+  requirements: readonly ColumnRequirement[],
+): CsvTable {
   const records = parseRecords(text, source);
   const header = records[0]?.map((h) => h.trim());
   if (!header || header.length === 0) {
@@ -125,7 +129,9 @@ export function loadCsvTable(path: string, requirements: readonly ColumnRequirem
     const code = (error as NodeJS.ErrnoException).code;
     throw userError(
       "CsvNotFound",
-      code === "EISDIR" ? `${path} is a folder, not a CSV file` : `Cannot read ${path} (${code ?? "unknown error"})`,
+      code === "EISDIR"
+        ? `${path} is a folder, not a CSV file`
+        : `Cannot read ${path} (${code ?? "unknown error"})`,
       "Pass the path of a CSV file, or write one with `pier data synth --out data.csv`.",
     );
   }
@@ -133,6 +139,13 @@ export function loadCsvTable(path: string, requirements: readonly ColumnRequirem
 }
 
 /** Writes records with the given column order, quoting as RFC 4180 requires. */
-export function writeCsv(path: string, columns: readonly string[], records: readonly Record<string, string>[]): void {
-  writeFileSync(path, stringify(records as Record<string, string>[], { header: true, columns: [...columns] }));
+export function writeCsv(
+  path: string,
+  columns: readonly string[],
+  records: readonly Record<string, string>[],
+): void {
+  writeFileSync(
+    path,
+    stringify(records as Record<string, string>[], { header: true, columns: [...columns] }),
+  );
 }

@@ -130,7 +130,8 @@ export function deriveTarget(table: CsvTable, name: string): Target {
     };
   }
   const values = table.strings.get(name);
-  if (!values) throw userError("TargetUnknown", `Unknown target '${name}'`, "Use --target HighAmount or a column name.");
+  if (!values)
+    throw userError("TargetUnknown", `Unknown target '${name}'`, "Use --target HighAmount or a column name.");
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v!, (counts.get(v!) ?? 0) + 1);
   if (counts.size !== 2) {
@@ -220,7 +221,11 @@ export function fitPreprocessor(inputs: InputColumns, rows: ArrayLike<number>): 
 const imputed = (v: number, median: number): number => (Number.isNaN(v) ? median : v);
 
 /** Applies a fitted preprocessor; returns a row-major matrix (rows × featureNames.length). */
-export function transformInputs(pre: Preprocessor, inputs: InputColumns, rows?: ArrayLike<number>): Float64Array {
+export function transformInputs(
+  pre: Preprocessor,
+  inputs: InputColumns,
+  rows?: ArrayLike<number>,
+): Float64Array {
   const count = rows ? rows.length : inputs.count;
   const width = pre.featureNames.length;
   const out = new Float64Array(count * width);

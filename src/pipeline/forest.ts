@@ -47,7 +47,13 @@ export interface Matrix {
  * Fits a forest on `rows` (indices into `matrix`) with labels `y` (indexed like the matrix).
  * Deterministic for a seed.
  */
-export function fitForest(matrix: Matrix, y: Uint8Array, rows: ArrayLike<number>, params: ForestParams, seed: number): Forest {
+export function fitForest(
+  matrix: Matrix,
+  y: Uint8Array,
+  rows: ArrayLike<number>,
+  params: ForestParams,
+  seed: number,
+): Forest {
   const random = createRandom(seed);
   const d = matrix.featureCount;
   const n = rows.length;
@@ -66,15 +72,19 @@ export function fitForest(matrix: Matrix, y: Uint8Array, rows: ArrayLike<number>
     sorted.set(order, f * n);
   }
   const classWeights = params.classWeight === "balanced" ? balancedWeights(labels, null) : ([1, 1] as const);
-  const mtry = params.maxFeatures === "sqrt" ? Math.max(1, Math.floor(Math.sqrt(d))) : Math.min(d, params.maxFeatures);
+  const mtry =
+    params.maxFeatures === "sqrt" ? Math.max(1, Math.floor(Math.sqrt(d))) : Math.min(d, params.maxFeatures);
   const trees: Tree[] = [];
   for (let t = 0; t < params.nEstimators; t++) {
     const treeRandom = random.fork();
     const counts = new Float64Array(n);
     if (params.bootstrap) for (let i = 0; i < n; i++) counts[Math.floor(treeRandom.next() * n)]! += 1;
     else counts.fill(1);
-    const weights = params.classWeight === "balanced_subsample" ? balancedWeights(labels, counts) : classWeights;
-    trees.push(growTree({ columns, labels, sorted, counts, weights, n, d, mtry, params, random: treeRandom }));
+    const weights =
+      params.classWeight === "balanced_subsample" ? balancedWeights(labels, counts) : classWeights;
+    trees.push(
+      growTree({ columns, labels, sorted, counts, weights, n, d, mtry, params, random: treeRandom }),
+    );
   }
   return { params, featureCount: d, trees };
 }
@@ -87,7 +97,10 @@ function balancedWeights(labels: Uint8Array, counts: Float64Array | null): reado
     perClass[labels[p]!]! += c;
     total += c;
   }
-  return [perClass[0]! > 0 ? total / (2 * perClass[0]!) : 1, perClass[1]! > 0 ? total / (2 * perClass[1]!) : 1];
+  return [
+    perClass[0]! > 0 ? total / (2 * perClass[0]!) : 1,
+    perClass[1]! > 0 ? total / (2 * perClass[1]!) : 1,
+  ];
 }
 
 interface GrowContext {
@@ -151,7 +164,13 @@ function growTree(ctx: GrowContext): Tree {
     }
     value[node] = w0 + w1 > 0 ? w1 / (w0 + w1) : 0;
     const size = end - start;
-    if (depth >= maxDepth || size < params.minSamplesSplit || size < 2 * params.minSamplesLeaf || w0 === 0 || w1 === 0) {
+    if (
+      depth >= maxDepth ||
+      size < params.minSamplesSplit ||
+      size < 2 * params.minSamplesLeaf ||
+      w0 === 0 ||
+      w1 === 0
+    ) {
       continue;
     }
 
@@ -236,7 +255,8 @@ function growTree(ctx: GrowContext): Tree {
 function leafOf(tree: Tree, values: Float64Array, offset: number): number {
   let node = 0;
   while (tree.feature[node]! >= 0) {
-    node = values[offset + tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+    node =
+      values[offset + tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
   }
   return node;
 }

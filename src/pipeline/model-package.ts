@@ -41,7 +41,9 @@ function requirementsTxt(): string {
 }
 
 function condaYaml(): string {
-  const pins = Object.entries(SERVING_ENVIRONMENT.packages).map(([name, version]) => `    - ${name}==${version}`);
+  const pins = Object.entries(SERVING_ENVIRONMENT.packages).map(
+    ([name, version]) => `    - ${name}==${version}`,
+  );
   return [
     "channels:",
     "- conda-forge",
@@ -115,7 +117,11 @@ export function writeModelPackage(dir: string, contents: PackageContents): MlMod
       ],
       params: null,
     }),
-    saved_input_example_info: { artifact_path: INPUT_EXAMPLE_FILE, type: "dataframe", pandas_orient: "split" },
+    saved_input_example_info: {
+      artifact_path: INPUT_EXAMPLE_FILE,
+      type: "dataframe",
+      pandas_orient: "split",
+    },
     model_size_bytes: directorySize(dir),
     metadata: { producer: `pier ${PIER_VERSION}`, ...contents.metadata },
   };

@@ -49,7 +49,6 @@ export interface SearchOptions {
 export function crossValidatedAuc(
   matrix: Matrix,
   y: Uint8Array,
-  rows: ArrayLike<number>,
   params: ForestParams,
   folds: { fit: Int32Array; validate: Int32Array }[],
   seed: number,
@@ -67,12 +66,17 @@ export function crossValidatedAuc(
 }
 
 /** Runs the search; ties keep the earlier candidate. */
-export function randomSearch(matrix: Matrix, y: Uint8Array, rows: ArrayLike<number>, options: SearchOptions): SearchResult {
+export function randomSearch(
+  matrix: Matrix,
+  y: Uint8Array,
+  rows: ArrayLike<number>,
+  options: SearchOptions,
+): SearchResult {
   const folds = stratifiedFolds(y, rows, options.folds, options.random);
   const candidates: SearchResult["candidates"] = [];
   for (let i = 0; i < options.iterations; i++) {
     const params = sampleForestParams(options.random);
-    const cvAuc = crossValidatedAuc(matrix, y, rows, params, folds, options.random.int(0, 2 ** 31 - 1));
+    const cvAuc = crossValidatedAuc(matrix, y, params, folds, options.random.int(0, 2 ** 31 - 1));
     candidates.push({ params, cvAuc });
     options.onCandidate?.(i + 1, options.iterations, cvAuc);
   }

@@ -39,7 +39,11 @@ export function stratifiedFolds(
   random: Random,
 ): { fit: Int32Array; validate: Int32Array }[] {
   const assignment = new Map<number, number>();
-  for (const list of shuffledByClass(y, rows, random)) list.forEach((row, i) => assignment.set(row, i % k));
+  for (const list of shuffledByClass(y, rows, random)) {
+    list.forEach((row, i) => {
+      assignment.set(row, i % k);
+    });
+  }
   return Array.from({ length: k }, (_, fold) => {
     const fit: number[] = [];
     const validate: number[] = [];

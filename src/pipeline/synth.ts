@@ -5,7 +5,6 @@
  */
 import { createRandom, type Random } from "../shared/index.js";
 import {
-  BANKING_COLUMNS,
   type BankingColumn,
   DAY_IN_MS,
   daysBetween,
@@ -21,9 +20,44 @@ export interface SynthOptions {
 
 export type BankingRecord = Record<BankingColumn, string>;
 
-const FIRST_NAMES = ["Joshua", "Mark", "Joseph", "Kevin", "Linda", "Maria", "Susan", "Aisha", "Wei", "Priya", "Olga", "Juan"];
-const LAST_NAMES = ["Hall", "Taylor", "Wilson", "Brown", "Smith", "Garcia", "Chen", "Khan", "Novak", "Okafor", "Silva", "Kim"];
-const CITIES = ["Fort Worth", "Louisville", "Philadelphia", "Oklahoma City", "Seattle", "Denver", "Austin", "Boston"];
+const FIRST_NAMES = [
+  "Joshua",
+  "Mark",
+  "Joseph",
+  "Kevin",
+  "Linda",
+  "Maria",
+  "Susan",
+  "Aisha",
+  "Wei",
+  "Priya",
+  "Olga",
+  "Juan",
+];
+const LAST_NAMES = [
+  "Hall",
+  "Taylor",
+  "Wilson",
+  "Brown",
+  "Smith",
+  "Garcia",
+  "Chen",
+  "Khan",
+  "Novak",
+  "Okafor",
+  "Silva",
+  "Kim",
+];
+const CITIES = [
+  "Fort Worth",
+  "Louisville",
+  "Philadelphia",
+  "Oklahoma City",
+  "Seattle",
+  "Denver",
+  "Austin",
+  "Boston",
+];
 const STREETS = ["Main St", "Oak St", "Pine St", "Maple Ave", "Cedar Ln", "Elm St", "Lake Rd", "Hill St"];
 
 const money = (value: number): string => value.toFixed(2);
@@ -115,4 +149,3 @@ export function synthesizeBankingRecords(options: SynthOptions): BankingRecord[]
   }
   return records;
 }
-

@@ -66,7 +66,11 @@ export interface TrainReport {
 }
 
 /** Single-input separability on the training rows: numbers by value, categories by their positive rate. */
-export function singleFeatureAucs(inputs: InputColumns, y: Uint8Array, rows: ArrayLike<number>): LeakageFinding[] {
+export function singleFeatureAucs(
+  inputs: InputColumns,
+  y: Uint8Array,
+  rows: ArrayLike<number>,
+): LeakageFinding[] {
   const labels = Uint8Array.from({ length: rows.length }, (_, i) => y[rows[i]!]!);
   const findings: LeakageFinding[] = NUMERIC_INPUTS.map((feature, j) => {
     const column = inputs.numeric[j]!;
@@ -126,15 +130,25 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
     phaseStart = performance.now();
   };
   if (!Number.isInteger(iterations) || iterations < 0) {
-    throw userError("BadArgument", `--search must be a whole number ≥ 0, got ${iterations}`, "Use e.g. --search 20.");
+    throw userError(
+      "BadArgument",
+      `--search must be a whole number ≥ 0, got ${iterations}`,
+      "Use e.g. --search 20.",
+    );
   }
 
   const requirement = targetRequirement(targetName);
-  const table = loadCsvTable(options.dataPath, requirement ? [...INPUT_SOURCE_COLUMNS, requirement] : INPUT_SOURCE_COLUMNS);
+  const table = loadCsvTable(
+    options.dataPath,
+    requirement ? [...INPUT_SOURCE_COLUMNS, requirement] : INPUT_SOURCE_COLUMNS,
+  );
   const target = deriveTarget(table, targetName);
   const inputs = engineerInputs(table);
   const positives = target.y.reduce((sum, v) => sum + v, 0);
-  phaseDone("load", `${table.rowCount} rows from ${options.dataPath}; target ${target.description}: ${positives} positive`);
+  phaseDone(
+    "load",
+    `${table.rowCount} rows from ${options.dataPath}; target ${target.description}: ${positives} positive`,
+  );
   if (positives < 2 * folds || table.rowCount - positives < 2 * folds) {
     throw userError(
       "TargetTooRare",
@@ -156,7 +170,10 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
       message: `'${finding.feature}' alone separates ${targetName} (single-feature AUC ${finding.auc.toFixed(4)}): the target is derived from it, so the model's scores say little about real-world skill`,
     });
   }
-  phaseDone("features", `${split.train.length} train / ${split.test.length} test rows, ${pre.featureNames.length} features`);
+  phaseDone(
+    "features",
+    `${split.train.length} train / ${split.test.length} test rows, ${pre.featureNames.length} features`,
+  );
 
   let params: ForestParams = DEFAULT_FOREST_PARAMS;
   let bestCvAuc: number | null = null;
@@ -175,7 +192,10 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
     });
     params = result.best;
     bestCvAuc = result.bestCvAuc;
-    phaseDone("search", `${iterations} candidates × ${folds}-fold CV, best ROC AUC ${result.bestCvAuc.toFixed(4)}`);
+    phaseDone(
+      "search",
+      `${iterations} candidates × ${folds}-fold CV, best ROC AUC ${result.bestCvAuc.toFixed(4)}`,
+    );
   }
 
   const forest = fitForest(matrix, target.y, split.train, params, random.int(0, 2 ** 31 - 1));
@@ -183,11 +203,18 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
   const predicted = Uint8Array.from(probabilities, labelFromProbability);
   const testLabels = Uint8Array.from(split.test, (row) => target.y[row]!);
   const metrics = classificationMetrics(testLabels, predicted, probabilities);
-  phaseDone("fit", `${forest.trees.length} trees, ${nodeCount(forest)} nodes; held-out ROC AUC ${metrics.roc_auc.toFixed(4)}`);
+  phaseDone(
+    "fit",
+    `${forest.trees.length} trees, ${nodeCount(forest)} nodes; held-out ROC AUC ${metrics.roc_auc.toFixed(4)}`,
+  );
 
   const onnx = exportForestPipeline(pre, forest, {
     producerVersion: PIER_VERSION,
-    metadata: { target: targetName, positive_label: target.positiveLabel, features: pre.featureNames.join(",") },
+    metadata: {
+      target: targetName,
+      positive_label: target.positiveLabel,
+      features: pre.featureNames.join(","),
+    },
   });
   prepareOutDir(options.outDir, options.force ?? false);
   const testRecords = Array.from(split.test, (row) => recordAt(inputs, row));
@@ -217,8 +244,18 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
 
   return {
     outDir: options.outDir,
-    target: { name: targetName, description: target.description, positiveLabel: target.positiveLabel, positives, rows: table.rowCount },
-    split: { train: split.train.length, test: split.test.length, testPositives: testLabels.reduce((s, v) => s + v, 0) },
+    target: {
+      name: targetName,
+      description: target.description,
+      positiveLabel: target.positiveLabel,
+      positives,
+      rows: table.rowCount,
+    },
+    split: {
+      train: split.train.length,
+      test: split.test.length,
+      testPositives: testLabels.reduce((s, v) => s + v, 0),
+    },
     params,
     search: { iterations, folds, bestCvAuc },
     metrics,

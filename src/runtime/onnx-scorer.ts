@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { MLMODEL_FILE, type MlModel, readMlModel, type SchemaEntry } from "../model/index.js";
-import { PierError, userError } from "../shared/index.js";
+import { type PierError, userError } from "../shared/index.js";
 
 /** One row of a prediction: each model output's value for that row. */
 export type PredictionRow = Record<string, number | string | number[] | string[]>;
@@ -69,7 +69,11 @@ export class OnnxScorer {
     }
     const modelPath = resolve(dir, flavor.data);
     if (relative(resolve(dir), modelPath).startsWith("..")) {
-      throw userError("ArtifactPathEscapes", `The onnx flavor's data path '${flavor.data}' leaves the model folder`, "Keep model files inside the model directory.");
+      throw userError(
+        "ArtifactPathEscapes",
+        `The onnx flavor's data path '${flavor.data}' leaves the model folder`,
+        "Keep model files inside the model directory.",
+      );
     }
     let session: ort.InferenceSession;
     try {
@@ -91,10 +95,16 @@ export class OnnxScorer {
 
   /** The column signature of the model's inputs (from MLmodel, else derived from the ONNX inputs). */
   get inputSchema(): SchemaEntry[] {
-    const fromSignature = this.mlmodel.signature?.inputs ? (JSON.parse(this.mlmodel.signature.inputs) as SchemaEntry[]) : null;
+    const fromSignature = this.mlmodel.signature?.inputs
+      ? (JSON.parse(this.mlmodel.signature.inputs) as SchemaEntry[])
+      : null;
     return (
       fromSignature ??
-      this.feeds.map((feed) => ({ name: feed.name, type: feed.type === "string" ? "string" : "double", required: true }))
+      this.feeds.map((feed) => ({
+        name: feed.name,
+        type: feed.type === "string" ? "string" : "double",
+        required: true,
+      }))
     );
   }
 
@@ -103,7 +113,9 @@ export class OnnxScorer {
     if (!Array.isArray(records) || records.length === 0) {
       throw inputError("InputEmpty", "The request has no rows to score", "Send at least one row.");
     }
-    const missing = this.feeds.filter((feed) => records.some((r) => r === null || typeof r !== "object" || !(feed.name in r)));
+    const missing = this.feeds.filter((feed) =>
+      records.some((r) => r === null || typeof r !== "object" || !(feed.name in r)),
+    );
     if (missing.length > 0) {
       const sent = Object.keys(records.find((r) => r && typeof r === "object") ?? {});
       const extra = sent.filter((name) => !this.feeds.some((f) => f.name === name));
@@ -163,7 +175,8 @@ function buildTensor(feed: FeedSpec, records: readonly Record<string, unknown>[]
       throw typeMismatch(feed, v, i);
     }
     if (typeof v !== "number") throw typeMismatch(feed, v, i);
-    if ((feed.type === "int64" || feed.type === "int32") && !Number.isInteger(v)) throw typeMismatch(feed, v, i);
+    if ((feed.type === "int64" || feed.type === "int32") && !Number.isInteger(v))
+      throw typeMismatch(feed, v, i);
     return v;
   });
   switch (feed.type) {
@@ -172,13 +185,21 @@ function buildTensor(feed: FeedSpec, records: readonly Record<string, unknown>[]
     case "float32":
       return new ort.Tensor("float32", Float32Array.from(numbers), dims);
     case "int64":
-      return new ort.Tensor("int64", BigInt64Array.from(numbers, (v) => BigInt(v)), dims);
+      return new ort.Tensor(
+        "int64",
+        BigInt64Array.from(numbers, (v) => BigInt(v)),
+        dims,
+      );
     default:
       return new ort.Tensor("int32", Int32Array.from(numbers), dims);
   }
 }
 
-function toRows(results: ort.InferenceSession.OnnxValueMapType, outputNames: readonly string[], n: number): PredictionRow[] {
+function toRows(
+  results: ort.InferenceSession.OnnxValueMapType,
+  outputNames: readonly string[],
+  n: number,
+): PredictionRow[] {
   const rows: PredictionRow[] = Array.from({ length: n }, () => ({}));
   for (const name of outputNames) {
     const tensor = results[name] as ort.Tensor;
@@ -187,7 +208,10 @@ function toRows(results: ort.InferenceSession.OnnxValueMapType, outputNames: rea
     const plain = (v: number | bigint | string) => (typeof v === "bigint" ? Number(v) : v);
     for (let i = 0; i < n; i++) {
       if (tensor.dims.length <= 1) rows[i]![name] = plain(data[i]!) as number | string;
-      else rows[i]![name] = Array.from({ length: width }, (_, k) => plain(data[i * width + k]!)) as number[] | string[];
+      else
+        rows[i]![name] = Array.from({ length: width }, (_, k) => plain(data[i * width + k]!)) as
+          | number[]
+          | string[];
     }
   }
   return rows;

@@ -35,7 +35,8 @@ export class PierError extends Error {
     this.name = "PierError";
     this.code = init.code;
     this.summary = init.summary;
-    this.details = init.details === undefined ? [] : Array.isArray(init.details) ? init.details : [init.details];
+    this.details =
+      init.details === undefined ? [] : Array.isArray(init.details) ? init.details : [init.details];
     this.fix = init.fix;
     this.kind = init.kind ?? "user";
   }
@@ -52,7 +53,12 @@ export class PierError extends Error {
 }
 
 /** Shorthand for the common case: a user error with a fix. */
-export function userError(code: string, summary: string, fix?: string, details?: string | string[]): PierError {
+export function userError(
+  code: string,
+  summary: string,
+  fix?: string,
+  details?: string | string[],
+): PierError {
   return new PierError({ code, summary, fix, details, kind: "user" });
 }
 
@@ -61,10 +67,18 @@ export function toPierError(error: unknown): PierError {
   if (error instanceof PierError) return error;
   const nodeError = error as NodeJS.ErrnoException | undefined;
   if (nodeError?.code === "ENOENT" && nodeError.path) {
-    return userError("FileNotFound", `No such file or folder: ${nodeError.path}`, "Check the path and try again.");
+    return userError(
+      "FileNotFound",
+      `No such file or folder: ${nodeError.path}`,
+      "Check the path and try again.",
+    );
   }
   if (nodeError?.code === "EACCES" && nodeError.path) {
-    return userError("PermissionDenied", `Permission denied: ${nodeError.path}`, "Check the file's permissions.");
+    return userError(
+      "PermissionDenied",
+      `Permission denied: ${nodeError.path}`,
+      "Check the file's permissions.",
+    );
   }
   const message = error instanceof Error ? error.message : String(error);
   const stack = error instanceof Error && error.stack ? error.stack.split("\n").slice(1, 6) : [];

@@ -1,4 +1,11 @@
-export { type ErrorKind, PierError, type PierErrorInit, type PierErrorJson, toPierError, userError } from "./errors.js";
+export {
+  type ErrorKind,
+  PierError,
+  type PierErrorInit,
+  type PierErrorJson,
+  toPierError,
+  userError,
+} from "./errors.js";
 export { createLogger, type Logger, type LogLevel, parseLogLevel, silentLogger } from "./logger.js";
 export { createRandom, type Random } from "./random.js";
 export { PIER_VERSION } from "./version.js";

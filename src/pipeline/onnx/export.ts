@@ -91,7 +91,11 @@ function forestNode(forest: Forest, input: string, outputs: [string, string]): O
       class_treeids: attr.ints(classTreeIds),
       class_nodeids: attr.ints(classNodeIds),
       class_ids: attr.ints(classTreeIds.map(() => 1)),
-      class_weights_as_tensor: attr.tensor({ type: "double", dims: [classWeights.length], values: classWeights }),
+      class_weights_as_tensor: attr.tensor({
+        type: "double",
+        dims: [classWeights.length],
+        values: classWeights,
+      }),
       post_transform: attr.string("NONE"),
     },
   };
@@ -109,12 +113,25 @@ export function exportForestPipeline(pre: Preprocessor, forest: Forest, options:
     { name: "slice_end", type: "int64", dims: [1], values: [2] },
     { name: "one", type: "float", dims: [1], values: [1] },
   ];
-  const node = (opType: string, inputs: string[], output: string, attributes?: OnnxNode["attributes"]): string => {
-    nodes.push({ opType, name: `${opType}_${output}`, inputs, outputs: [output], ...(attributes ? { attributes } : {}) });
+  const node = (
+    opType: string,
+    inputs: string[],
+    output: string,
+    attributes?: OnnxNode["attributes"],
+  ): string => {
+    nodes.push({
+      opType,
+      name: `${opType}_${output}`,
+      inputs,
+      outputs: [output],
+      ...(attributes ? { attributes } : {}),
+    });
     return output;
   };
 
-  const numericColumns = pre.numeric.map((step, j) => node("Unsqueeze", [step.name, "axis_1"], `numeric_${j}`));
+  const numericColumns = pre.numeric.map((step, j) =>
+    node("Unsqueeze", [step.name, "axis_1"], `numeric_${j}`),
+  );
   const numericRaw = node("Concat", numericColumns, "numeric_raw", { axis: attr.int(1) });
   const missing = node("IsNaN", [numericRaw], "numeric_missing");
   const imputedNumbers = node("Where", [missing, "medians", numericRaw], "numeric_imputed");
@@ -136,7 +153,11 @@ export function exportForestPipeline(pre: Preprocessor, forest: Forest, options:
   const features = node("Concat", [scaled, ...oneHots], "features", { axis: attr.int(1) });
 
   nodes.push(forestNode(forest, features, [LABEL_OUTPUT, "tree_scores"]));
-  const positive = node("Slice", ["tree_scores", "slice_start", "slice_end", "axis_1"], "positive_probability");
+  const positive = node(
+    "Slice",
+    ["tree_scores", "slice_start", "slice_end", "axis_1"],
+    "positive_probability",
+  );
   const negative = node("Sub", ["one", positive], "negative_probability");
   node("Concat", [negative, positive], PROBABILITIES_OUTPUT, { axis: attr.int(1) });
 

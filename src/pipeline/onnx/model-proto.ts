@@ -82,7 +82,9 @@ const ATTRIBUTE_TYPE_CODE: Record<OnnxAttributeValue["kind"], number> = {
 function writeTensor(w: ProtoWriter, tensor: OnnxTensor): void {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
   if (count !== tensor.values.length) {
-    throw new RangeError(`tensor ${tensor.name ?? "(attribute)"}: dims ${tensor.dims} need ${count} values, got ${tensor.values.length}`);
+    throw new RangeError(
+      `tensor ${tensor.name ?? "(attribute)"}: dims ${tensor.dims} need ${count} values, got ${tensor.values.length}`,
+    );
   }
   w.packedInts(1, tensor.dims);
   w.int(2, ELEM_TYPE_CODE[tensor.type]);
@@ -98,7 +100,10 @@ function writeTensor(w: ProtoWriter, tensor: OnnxTensor): void {
       w.packedInts(7, tensor.values as readonly number[]);
       break;
     case "bool":
-      w.packedInts(5, (tensor.values as readonly boolean[]).map((v) => (v ? 1 : 0)));
+      w.packedInts(
+        5,
+        (tensor.values as readonly boolean[]).map((v) => (v ? 1 : 0)),
+      );
       break;
     case "string":
       for (const s of tensor.values as readonly string[]) w.string(6, s);
@@ -153,7 +158,8 @@ function writeNode(w: ProtoWriter, node: OnnxNode): void {
   for (const output of node.outputs) w.string(2, output);
   w.string(3, node.name);
   w.string(4, node.opType);
-  for (const [name, value] of Object.entries(node.attributes ?? {})) w.message(5, (a) => writeAttribute(a, name, value));
+  for (const [name, value] of Object.entries(node.attributes ?? {}))
+    w.message(5, (a) => writeAttribute(a, name, value));
   if (node.domain) w.string(7, node.domain);
 }
 

@@ -56,7 +56,8 @@ export class ProtoWriter {
 
   /** int32/int64/enum/bool field; negative values take ten bytes, as protobuf requires. */
   int(field: number, value: number | bigint): this {
-    if (!Number.isInteger(Number(value))) throw new RangeError(`protobuf field ${field}: ${value} is not an integer`);
+    if (!Number.isInteger(Number(value)))
+      throw new RangeError(`protobuf field ${field}: ${value} is not an integer`);
     this.#tag(field, WIRE_VARINT);
     this.#rawVarint(value);
     return this;
@@ -118,4 +119,3 @@ export class ProtoWriter {
     return out;
   }
 }
-

@@ -1,0 +1,23 @@
+/** Small text helpers shared by the renderers. */
+import type { PierError } from "../shared/index.js";
+
+export const ms = (value: number): string =>
+  value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+
+export const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
+
+export const mark = (ok: boolean): string => (ok ? "✔" : "✘");
+
+/** The error grammar: `✘ CODE: summary`, details, then "How to fix:". */
+export function formatError(error: PierError): string {
+  const lines = [`✘ ${error.code}: ${error.summary}`];
+  for (const detail of error.details) lines.push(`  ${detail}`);
+  if (error.fix) lines.push("How to fix:", `  ${error.fix}`);
+  return lines.join("\n");
+}
+
+/** A fixed-width bar such as `[██████░░░░] 6/10`. */
+export function progressBar(done: number, total: number, width = 24): string {
+  const filled = Math.round((done / total) * width);
+  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${done}/${total}`;
+}
