@@ -1,4 +1,5 @@
 /** Small text helpers shared by the renderers. */
+import type { Finding } from "../model/index.js";
 import type { PierError } from "../shared/index.js";
 
 export const ms = (value: number): string =>
@@ -20,4 +21,21 @@ export function formatError(error: PierError): string {
 export function progressBar(done: number, total: number, width = 24): string {
   const filled = Math.round((done / total) * width);
   return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${done}/${total}`;
+}
+
+const SEVERITY_MARK = { error: "✘", warning: "⚠", info: "ℹ" } as const;
+
+/** Prints validation findings, each with its evidence and its fix. */
+export function renderFindings(findings: readonly Finding[], out: (text: string) => void): void {
+  for (const f of findings) {
+    const where = `${f.evidence.file}${f.evidence.line ? `:${f.evidence.line}` : ""}${f.evidence.key ? ` (${f.evidence.key})` : ""}`;
+    out(`${SEVERITY_MARK[f.severity]} ${f.code}: ${f.message}`);
+    out(`    evidence: ${where}${f.evidence.value ? `: ${f.evidence.value}` : ""}`);
+    out(`    fix: ${f.fix}`);
+  }
+}
+
+export function countBySeverity(findings: readonly Finding[]): string {
+  const count = (s: Finding["severity"]) => findings.filter((f) => f.severity === s).length;
+  return `${count("error")} error(s), ${count("warning")} warning(s), ${count("info")} note(s)`;
 }

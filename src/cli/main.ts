@@ -125,8 +125,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         code: "BadArgument",
         summary: (error as Error).message.split("\n")[0] ?? "Invalid arguments",
         fix: `Run \`pier ${command.path.join(" ")} --help\` for its options.`,
-        kind: "user",
-        details: "usage",
+        kind: "usage",
       });
     }
     const maxPositionals = command.positionals?.length ?? 0;
@@ -135,8 +134,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         code: "BadArgument",
         summary: `Unexpected argument '${parsed.positionals[maxPositionals]}'`,
         fix: `Run \`pier ${command.path.join(" ")} --help\` for its options.`,
-        kind: "user",
-        details: "usage",
+        kind: "usage",
       });
     }
     const ctx: CommandContext = {
@@ -159,12 +157,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (wantsJson) io.out(JSON.stringify({ error: error.toJSON() }, null, 2));
     else io.err(`${formatError(error)}\n`);
     if (error.kind === "internal") return EXIT.internal;
-    return error.details.includes("usage") ? EXIT.usage : EXIT.failed;
+    return error.kind === "usage" ? EXIT.usage : EXIT.failed;
   }
 }
 
 /** Entry point for bin/pier.js. */
 export async function main(): Promise<void> {
+  // A reader that goes away (`pier … | head`) is not an error worth a stack trace.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(EXIT.ok);
+    throw error;
+  });
   const code = await runCli(process.argv.slice(2), {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(text),

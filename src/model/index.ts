@@ -1,3 +1,4 @@
+export { type Finding, hasErrors, type Severity, sortFindings } from "./findings.js";
 export {
   type ColumnSpec,
   type ColumnType,
@@ -11,3 +12,5 @@ export {
   type TensorSpec,
   writeMlModel,
 } from "./mlmodel.js";
+export { parseSchema, valueFitsColumn } from "./signature.js";
+export { type ValidationResult, validateModelDir } from "./validate.js";

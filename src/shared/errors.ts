@@ -3,7 +3,8 @@
  * User errors (bad input, missing files) are told apart from internal errors (bugs in pier).
  */
 
-export type ErrorKind = "user" | "internal";
+/** user: bad input or state; usage: a wrong command line (exit 2); internal: a bug in pier. */
+export type ErrorKind = "user" | "usage" | "internal";
 
 export interface PierErrorInit {
   code: string;

@@ -1,3 +1,4 @@
+export { DATABASE_FILE, type Migration, openPierDatabase, type PierDatabase } from "./database.js";
 export {
   type ErrorKind,
   PierError,
@@ -6,6 +7,8 @@ export {
   toPierError,
   userError,
 } from "./errors.js";
+export { failpoint } from "./failpoint.js";
+export { ensurePierHome, resolvePierHome } from "./home.js";
 export { createLogger, type Logger, type LogLevel, parseLogLevel, silentLogger } from "./logger.js";
 export { createRandom, type Random } from "./random.js";
 export { PIER_VERSION } from "./version.js";

@@ -1,0 +1,56 @@
+/** Helpers shared by the `pier model …` commands. */
+import { Registry } from "../../registry/index.js";
+import { PierError, resolvePierHome, userError } from "../../shared/index.js";
+import type { CommandContext, ParsedArgs } from "../command.js";
+
+/** Opens the registry under the pier home, runs `fn`, and always closes it. */
+export function withRegistry<T>(ctx: CommandContext, fn: (registry: Registry) => T): T {
+  const registry = Registry.open(resolvePierHome(process.env, ctx.cwd));
+  try {
+    return fn(registry);
+  } finally {
+    registry.close();
+  }
+}
+
+/** Parses repeated `--tag key=value` options. */
+export function keyValues(args: ParsedArgs, option: string): Record<string, string> {
+  const raw = args.options[option];
+  const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)];
+  return Object.fromEntries(
+    items.map((item) => {
+      const eq = item.indexOf("=");
+      if (eq <= 0)
+        throw userError(
+          "BadArgument",
+          `--${option} must look like key=value, got '${item}'`,
+          `Pass e.g. --${option} team=risk.`,
+        );
+      return [item.slice(0, eq), item.slice(eq + 1)];
+    }),
+  );
+}
+
+export function positional(args: ParsedArgs, index: number, name: string, example: string): string {
+  const value = args.positionals[index];
+  if (value === undefined || value === "") {
+    throw new PierError({
+      code: "BadArgument",
+      summary: `Missing ${name}`,
+      fix: `Pass it, e.g. ${example}`,
+      kind: "usage",
+    });
+  }
+  return value;
+}
+
+export function versionNumber(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw userError(
+      "BadArgument",
+      `'${text}' is not a version number`,
+      "Versions are whole numbers from 1, as `pier model list` shows.",
+    );
+  }
+  return Number(text);
+}

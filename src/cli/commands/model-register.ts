@@ -1,0 +1,49 @@
+import { defineCommand, requiredOption, stringOption } from "../command.js";
+import { countBySeverity, renderFindings } from "../format.js";
+import { keyValues, positional, withRegistry } from "./model-common.js";
+
+export const modelRegister = defineCommand({
+  path: ["model", "register"],
+  summary: "Validate an MLflow model folder and store it as the next version of a registered model",
+  positionals: [{ name: "DIR", description: "the MLflow model folder", required: true }],
+  options: {
+    name: { type: "string", valueName: "NAME", description: "registered model name (required)" },
+    tag: {
+      type: "string",
+      valueName: "KEY=VALUE",
+      description: "tag on the model (repeatable)",
+      multiple: true,
+    },
+    "version-tag": {
+      type: "string",
+      valueName: "KEY=VALUE",
+      description: "tag on the new version (repeatable)",
+      multiple: true,
+    },
+    description: { type: "string", valueName: "TEXT", description: "description of the new version" },
+    force: { type: "boolean", description: "register even when validation finds errors" },
+  },
+  examples: ["pier model register ./model --name financial-behavior-model --tag team=risk"],
+  async handler(args, ctx) {
+    const dir = positional(args, 0, "DIR", "pier model register ./model --name NAME");
+    const name = requiredOption(args, "name", "--name financial-behavior-model");
+    return withRegistry(ctx, (registry) =>
+      registry.register(dir, {
+        name,
+        description: stringOption(args, "description") ?? "",
+        tags: keyValues(args, "tag"),
+        versionTags: keyValues(args, "version-tag"),
+        force: args.options.force === true,
+      }),
+    );
+  },
+  render(version, ctx) {
+    renderFindings(
+      version.findings.filter((f) => f.severity !== "info" || f.code === "PickleExecutesCode"),
+      ctx.out,
+    );
+    ctx.out(
+      `✔ Registered models:/${version.name}/${version.version} (${version.artifacts.length} files, ${version.sizeBytes} bytes; ${countBySeverity(version.findings)})${version.forced ? " despite validation errors (--force)" : ""}`,
+    );
+  },
+});

@@ -1,0 +1,23 @@
+export {
+  type DeclaredEnvironment,
+  readCondaYaml,
+  readPythonEnvYaml,
+  readRequirementsTxt,
+} from "./env-files.js";
+export {
+  flavorPackages,
+  flavorVersionKeys,
+  frameworkPackages,
+  isKnownPackage,
+  type Known,
+  pythonSatisfies,
+  requiresPython,
+  supportsNumpy2,
+} from "./knowledge.js";
+export {
+  normalizePackageName,
+  parseCondaSpec,
+  parsePipRequirement,
+  parseRequirementsTxt,
+  type Requirement,
+} from "./requirements.js";

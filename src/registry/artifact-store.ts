@@ -1,0 +1,146 @@
+/**
+ * Content-addressed artifact store: each file is kept once under artifacts/sha256/<aa>/<hash>,
+ * written to a temp file, synced and renamed into place, so a blob is either whole or absent.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { userError } from "../shared/index.js";
+
+export interface ArtifactEntry {
+  /** Path inside the model folder, with forward slashes. */
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export function sha256File(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/** Lists the files of a model folder; a link that leaves the folder is refused. */
+export function listModelFiles(root: string): string[] {
+  const base = realpathSync(root);
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      let stat = lstatSync(full);
+      if (stat.isSymbolicLink()) {
+        const target = realpathSync(full);
+        if (relative(base, target).startsWith("..") || resolve(target) === base) {
+          throw userError(
+            "ArtifactPathEscapes",
+            `${relative(root, full)} is a link to ${target}, outside the model folder`,
+            "Replace the link with the file itself.",
+          );
+        }
+        stat = statSync(full);
+      }
+      if (stat.isDirectory()) walk(full);
+      else if (stat.isFile()) files.push(relative(root, full).split(sep).join("/"));
+    }
+  };
+  walk(root);
+  return files.sort();
+}
+
+export class ArtifactStore {
+  readonly root: string;
+
+  constructor(home: string) {
+    this.root = join(home, "artifacts");
+    mkdirSync(join(this.root, "sha256"), { recursive: true });
+    mkdirSync(join(this.root, "tmp"), { recursive: true });
+    this.#removeStaleTemporaries();
+  }
+
+  /** Temp files older than an hour belong to writers that died mid-copy. */
+  #removeStaleTemporaries(): void {
+    const tmp = join(this.root, "tmp");
+    const cutoff = Date.now() - 3_600_000;
+    for (const name of readdirSync(tmp)) {
+      const path = join(tmp, name);
+      if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
+    }
+  }
+
+  blobPath(sha256: string): string {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+    return join(this.root, "sha256", sha256.slice(0, 2), sha256);
+  }
+
+  has(sha256: string): boolean {
+    return existsSync(this.blobPath(sha256));
+  }
+
+  /** Copies a file into the store; returns its hash and size. */
+  put(file: string): { sha256: string; size: number } {
+    const tmp = join(this.root, "tmp", randomUUID());
+    copyFileSync(file, tmp);
+    const fd = openSync(tmp, "r");
+    fsyncSync(fd);
+    closeSync(fd);
+    const sha256 = sha256File(tmp);
+    const size = statSync(tmp).size;
+    const target = this.blobPath(sha256);
+    if (existsSync(target)) {
+      rmSync(tmp);
+    } else {
+      mkdirSync(dirname(target), { recursive: true });
+      chmodSync(tmp, 0o444);
+      renameSync(tmp, target);
+    }
+    return { sha256, size };
+  }
+
+  /** Writes the files of a manifest into `dir`, checking every hash on the way out. */
+  materialize(entries: readonly ArtifactEntry[], dir: string): void {
+    for (const entry of entries) {
+      const target = resolve(dir, entry.path);
+      if (relative(resolve(dir), target).startsWith(".."))
+        throw new Error(`artifact path escapes: ${entry.path}`);
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(this.blobPath(entry.sha256), target);
+      chmodSync(target, 0o644);
+      const actual = sha256File(target);
+      if (actual !== entry.sha256) {
+        throw userError(
+          "ArtifactCorrupted",
+          `${entry.path} does not match its recorded sha256 (expected ${entry.sha256}, got ${actual})`,
+          "The artifact store was modified; register the model again from its source.",
+        );
+      }
+    }
+  }
+
+  /** Removes blobs that no manifest references (call inside the registry's write lock). */
+  sweep(referenced: ReadonlySet<string>): number {
+    let removed = 0;
+    const base = join(this.root, "sha256");
+    for (const prefix of readdirSync(base)) {
+      for (const name of readdirSync(join(base, prefix))) {
+        if (!referenced.has(name)) {
+          rmSync(join(base, prefix, name), { force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+}

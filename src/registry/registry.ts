@@ -1,0 +1,519 @@
+/**
+ * The model registry: registered models, numbered versions, aliases and tags in SQLite, files in the
+ * content-addressed artifact store. A version is committed in one transaction after all its blobs
+ * are stored, so a crash leaves either a whole version or none.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Finding, hasErrors, type MlModel, validateModelDir } from "../model/index.js";
+import {
+  ensurePierHome,
+  failpoint,
+  openPierDatabase,
+  type PierDatabase,
+  PierError,
+  userError,
+} from "../shared/index.js";
+import { type ArtifactEntry, ArtifactStore, listModelFiles } from "./artifact-store.js";
+import { checkAliasName, checkModelName, type ModelRef, parseModelUri } from "./uri.js";
+
+export const REGISTRY_MIGRATIONS = [
+  {
+    name: "registry-001",
+    sql: `
+      CREATE TABLE registered_models (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE model_versions (
+        name TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        mlmodel TEXT NOT NULL,
+        findings TEXT NOT NULL,
+        forced INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (name, version)
+      );
+      CREATE TABLE version_artifacts (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (name, version, path),
+        FOREIGN KEY (name, version) REFERENCES model_versions(name, version) ON DELETE CASCADE
+      );
+      CREATE INDEX version_artifacts_sha256 ON version_artifacts(sha256);
+      CREATE TABLE model_tags (
+        name TEXT NOT NULL REFERENCES registered_models(name) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (name, key)
+      );
+      CREATE TABLE version_tags (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (name, version, key),
+        FOREIGN KEY (name, version) REFERENCES model_versions(name, version) ON DELETE CASCADE
+      );
+      CREATE TABLE model_aliases (
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (name, alias),
+        FOREIGN KEY (name, version) REFERENCES model_versions(name, version) ON DELETE CASCADE
+      );
+    `,
+  },
+];
+
+/** Env files an MLflow model may carry; their contents are recorded with the version. */
+const ENV_FILES = ["conda.yaml", "python_env.yaml", "requirements.txt", "constraints.txt"];
+const INPUT_EXAMPLE_LIMIT_BYTES = 64 * 1024;
+
+export interface ModelVersion {
+  name: string;
+  version: number;
+  source: string;
+  description: string;
+  createdAt: string;
+  sizeBytes: number;
+  flavors: Record<string, Record<string, unknown>>;
+  signature: MlModel["signature"] | null;
+  inputExample: unknown;
+  envFiles: Record<string, string>;
+  artifacts: ArtifactEntry[];
+  findings: Finding[];
+  /** Registered with --force despite validation errors. */
+  forced: boolean;
+  tags: Record<string, string>;
+  aliases: string[];
+  mlmodel: MlModel;
+}
+
+export interface RegisteredModel {
+  name: string;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+  tags: Record<string, string>;
+  aliases: Record<string, number>;
+  latestVersion: number | null;
+  versions: number[];
+}
+
+export interface RegisterOptions {
+  name: string;
+  description?: string;
+  tags?: Record<string, string>;
+  versionTags?: Record<string, string>;
+  /** Register even when validation finds errors. */
+  force?: boolean;
+}
+
+interface VersionRow {
+  name: string;
+  version: number;
+  source: string;
+  description: string;
+  created_at: number;
+  size_bytes: number;
+  mlmodel: string;
+  findings: string;
+  forced: number;
+}
+
+function modelNotFound(name: string): PierError {
+  return new PierError({
+    code: "ModelNotFound",
+    summary: `Registered Model with name=${name} not found`,
+    details: "MLflow error code: RESOURCE_DOES_NOT_EXIST",
+    fix: `List models with \`pier model list\`, or register one: pier model register DIR --name ${name}`,
+  });
+}
+
+function versionNotFound(name: string, version: number): PierError {
+  return new PierError({
+    code: "ModelVersionNotFound",
+    summary: `Model Version (name=${name}, version=${version}) not found`,
+    details: "MLflow error code: RESOURCE_DOES_NOT_EXIST",
+    fix: `See the versions with \`pier model show models:/${name}/latest\` or \`pier model list\`.`,
+  });
+}
+
+/** Formats findings as detail lines for an error. */
+export function findingLines(findings: readonly Finding[]): string[] {
+  return findings.map(
+    (f) =>
+      `${f.severity}: ${f.code}: ${f.message} [${f.evidence.file}${f.evidence.line ? `:${f.evidence.line}` : ""}${f.evidence.key ? ` ${f.evidence.key}` : ""}] → ${f.fix}`,
+  );
+}
+
+export class Registry {
+  readonly home: string;
+  readonly store: ArtifactStore;
+  readonly db: PierDatabase;
+
+  private constructor(home: string) {
+    this.home = ensurePierHome(home);
+    this.db = openPierDatabase(this.home, REGISTRY_MIGRATIONS);
+    this.store = new ArtifactStore(this.home);
+  }
+
+  static open(home: string): Registry {
+    return new Registry(home);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Validates, stores and records `dir` as the next version of `options.name`. */
+  register(dir: string, options: RegisterOptions): ModelVersion {
+    checkModelName(options.name);
+    const source = resolve(dir);
+    if (!existsSync(source) || !statSync(source).isDirectory()) {
+      throw userError(
+        "ModelSourceNotFound",
+        `Model source must be a directory containing an mlflow MLmodel: ${source} ${existsSync(source) ? "is a file" : "does not exist"}`,
+        "Pass the folder that holds the MLmodel file.",
+      );
+    }
+    const validation = validateModelDir(source);
+    if (hasErrors(validation.findings) && !options.force) {
+      throw new PierError({
+        code: "ModelValidationFailed",
+        summary: `${source} has ${validation.findings.filter((f) => f.severity === "error").length} error(s) that would fail a deployment`,
+        details: findingLines(validation.findings.filter((f) => f.severity !== "info")),
+        fix: "Fix each error as its fix says and register again (or pass --force to register anyway).",
+      });
+    }
+    const mlmodel = validation.mlmodel ?? ({ flavors: {} } as MlModel);
+    const files = listModelFiles(source);
+    const artifacts: ArtifactEntry[] = files.map((path) => ({ path, ...this.store.put(join(source, path)) }));
+    failpoint("register:after-blobs");
+
+    const now = Date.now();
+    const version = this.db
+      .transaction((): number => {
+        // Another process may have swept a blob between put() and this lock: store it again.
+        for (const artifact of artifacts)
+          if (!this.store.has(artifact.sha256)) this.store.put(join(source, artifact.path));
+        this.db
+          .prepare(
+            "INSERT INTO registered_models (name, description, created_at, updated_at) VALUES (?, '', ?, ?) ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at",
+          )
+          .run(options.name, now, now);
+        const next = (
+          this.db
+            .prepare("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM model_versions WHERE name = ?")
+            .get(options.name) as { v: number }
+        ).v;
+        this.db
+          .prepare(
+            "INSERT INTO model_versions (name, version, source, description, created_at, size_bytes, mlmodel, findings, forced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          )
+          .run(
+            options.name,
+            next,
+            source,
+            options.description ?? "",
+            now,
+            artifacts.reduce((sum, a) => sum + a.size, 0),
+            JSON.stringify(mlmodel),
+            JSON.stringify(validation.findings),
+            options.force && hasErrors(validation.findings) ? 1 : 0,
+          );
+        const insertArtifact = this.db.prepare(
+          "INSERT INTO version_artifacts (name, version, path, sha256, size) VALUES (?, ?, ?, ?, ?)",
+        );
+        for (const a of artifacts) insertArtifact.run(options.name, next, a.path, a.sha256, a.size);
+        for (const [key, value] of Object.entries(options.tags ?? {}))
+          this.setModelTagRow(options.name, key, value);
+        const insertVersionTag = this.db.prepare(
+          "INSERT INTO version_tags (name, version, key, value) VALUES (?, ?, ?, ?)",
+        );
+        for (const [key, value] of Object.entries(options.versionTags ?? {}))
+          insertVersionTag.run(options.name, next, key, value);
+        failpoint("register:before-commit");
+        return next;
+      })
+      .immediate();
+    return this.getVersion(options.name, version);
+  }
+
+  private setModelTagRow(name: string, key: string, value: string): void {
+    this.db
+      .prepare(
+        "INSERT INTO model_tags (name, key, value) VALUES (?, ?, ?) ON CONFLICT(name, key) DO UPDATE SET value = excluded.value",
+      )
+      .run(name, key, value);
+  }
+
+  private requireModel(name: string): void {
+    if (!this.db.prepare("SELECT 1 FROM registered_models WHERE name = ?").get(name))
+      throw modelNotFound(name);
+  }
+
+  getModel(name: string): RegisteredModel {
+    const row = this.db.prepare("SELECT * FROM registered_models WHERE name = ?").get(name) as
+      | { name: string; description: string; created_at: number; updated_at: number }
+      | undefined;
+    if (!row) throw modelNotFound(name);
+    const versions = (
+      this.db.prepare("SELECT version FROM model_versions WHERE name = ? ORDER BY version").all(name) as {
+        version: number;
+      }[]
+    ).map((r) => r.version);
+    const tags = Object.fromEntries(
+      (
+        this.db.prepare("SELECT key, value FROM model_tags WHERE name = ? ORDER BY key").all(name) as {
+          key: string;
+          value: string;
+        }[]
+      ).map((t) => [t.key, t.value]),
+    );
+    const aliases = Object.fromEntries(
+      (
+        this.db
+          .prepare("SELECT alias, version FROM model_aliases WHERE name = ? ORDER BY alias")
+          .all(name) as { alias: string; version: number }[]
+      ).map((a) => [a.alias, a.version]),
+    );
+    return {
+      name: row.name,
+      description: row.description,
+      createdAt: new Date(row.created_at).toISOString(),
+      updatedAt: new Date(row.updated_at).toISOString(),
+      tags,
+      aliases,
+      latestVersion: versions.at(-1) ?? null,
+      versions,
+    };
+  }
+
+  listModels(): RegisteredModel[] {
+    return (
+      this.db.prepare("SELECT name FROM registered_models ORDER BY name").all() as { name: string }[]
+    ).map((r) => this.getModel(r.name));
+  }
+
+  getVersion(name: string, version: number): ModelVersion {
+    const row = this.db
+      .prepare("SELECT * FROM model_versions WHERE name = ? AND version = ?")
+      .get(name, version) as VersionRow | undefined;
+    if (!row) {
+      this.requireModel(name);
+      throw versionNotFound(name, version);
+    }
+    const artifacts = this.db
+      .prepare(
+        "SELECT path, sha256, size FROM version_artifacts WHERE name = ? AND version = ? ORDER BY path",
+      )
+      .all(name, version) as ArtifactEntry[];
+    const mlmodel = JSON.parse(row.mlmodel) as MlModel;
+    const blobText = (path: string, limit: number): string | undefined => {
+      const entry = artifacts.find((a) => a.path === path);
+      return entry && entry.size <= limit
+        ? readFileSync(this.store.blobPath(entry.sha256), "utf8")
+        : undefined;
+    };
+    const examplePath = mlmodel.saved_input_example_info?.artifact_path;
+    let inputExample: unknown = null;
+    const exampleText =
+      typeof examplePath === "string" ? blobText(examplePath, INPUT_EXAMPLE_LIMIT_BYTES) : undefined;
+    if (exampleText !== undefined) {
+      try {
+        inputExample = JSON.parse(exampleText);
+      } catch {
+        inputExample = null;
+      }
+    }
+    const envFiles: Record<string, string> = {};
+    for (const file of ENV_FILES) {
+      const text = blobText(file, INPUT_EXAMPLE_LIMIT_BYTES);
+      if (text !== undefined) envFiles[file] = text;
+    }
+    return {
+      name: row.name,
+      version: row.version,
+      source: row.source,
+      description: row.description,
+      createdAt: new Date(row.created_at).toISOString(),
+      sizeBytes: row.size_bytes,
+      flavors: mlmodel.flavors ?? {},
+      signature: mlmodel.signature ?? null,
+      inputExample,
+      envFiles,
+      artifacts,
+      findings: JSON.parse(row.findings) as Finding[],
+      forced: row.forced === 1,
+      tags: Object.fromEntries(
+        (
+          this.db
+            .prepare("SELECT key, value FROM version_tags WHERE name = ? AND version = ? ORDER BY key")
+            .all(name, version) as { key: string; value: string }[]
+        ).map((t) => [t.key, t.value]),
+      ),
+      aliases: (
+        this.db
+          .prepare("SELECT alias FROM model_aliases WHERE name = ? AND version = ? ORDER BY alias")
+          .all(name, version) as { alias: string }[]
+      ).map((a) => a.alias),
+      mlmodel,
+    };
+  }
+
+  /** Resolves a models:/ (or azureml:) URI to a version. Paths are not registry entries: use parseModelUri first. */
+  resolve(ref: Extract<ModelRef, { kind: "registry" }>): ModelVersion {
+    const { name, selector } = ref;
+    if (selector.type === "version") return this.getVersion(name, selector.version);
+    if (selector.type === "latest") {
+      this.requireModel(name);
+      const latest = (
+        this.db.prepare("SELECT MAX(version) AS v FROM model_versions WHERE name = ?").get(name) as {
+          v: number | null;
+        }
+      ).v;
+      if (latest === null) {
+        throw new PierError({
+          code: "ModelHasNoVersions",
+          summary: `No versions of model with name '${name}' found`,
+          details: "MLflow error code: RESOURCE_DOES_NOT_EXIST",
+          fix: `Register one: pier model register DIR --name ${name}`,
+        });
+      }
+      return this.getVersion(name, latest);
+    }
+    this.requireModel(name);
+    const alias = this.db
+      .prepare("SELECT version FROM model_aliases WHERE name = ? AND alias = ?")
+      .get(name, selector.alias) as { version: number } | undefined;
+    if (!alias) {
+      throw new PierError({
+        code: "AliasNotFound",
+        summary: `Registered model alias ${selector.alias} not found.`,
+        details: "MLflow error code: INVALID_PARAMETER_VALUE",
+        fix: `Set it: pier model alias set ${name} ${selector.alias} <VERSION> (current aliases: \`pier model show models:/${name}/latest\`).`,
+      });
+    }
+    return this.getVersion(name, alias.version);
+  }
+
+  /** Resolves any model URI string to a registered version. */
+  resolveUri(uri: string): ModelVersion {
+    const ref = parseModelUri(uri);
+    if (ref.kind === "path") {
+      throw userError(
+        "InvalidModelUri",
+        `'${uri}' is a path, not a registered model`,
+        "Use models:/NAME/VERSION, models:/NAME/latest or models:/NAME@ALIAS.",
+      );
+    }
+    return this.resolve(ref);
+  }
+
+  /** Writes a version's files into `outDir` (which must be empty or absent), verifying every hash. */
+  download(version: ModelVersion, outDir: string): string {
+    const target = resolve(outDir);
+    if (existsSync(target) && readdirSync(target).length > 0) {
+      throw userError(
+        "OutputExists",
+        `${target} already exists and is not empty`,
+        "Choose another --out folder, or empty this one.",
+      );
+    }
+    mkdirSync(target, { recursive: true });
+    this.store.materialize(version.artifacts, target);
+    return target;
+  }
+
+  /** Deletes one version (and its aliases), or the whole model when `version` is undefined. */
+  delete(name: string, version?: number): { deleted: string; blobsRemoved: number } {
+    return this.db
+      .transaction(() => {
+        if (version === undefined) {
+          this.requireModel(name);
+          this.db.prepare("DELETE FROM registered_models WHERE name = ?").run(name);
+        } else {
+          this.getVersion(name, version);
+          this.db.prepare("DELETE FROM model_versions WHERE name = ? AND version = ?").run(name, version);
+        }
+        const referenced = new Set(
+          (
+            this.db.prepare("SELECT DISTINCT sha256 FROM version_artifacts").all() as { sha256: string }[]
+          ).map((r) => r.sha256),
+        );
+        return {
+          deleted: version === undefined ? `models:/${name}` : `models:/${name}/${version}`,
+          blobsRemoved: this.store.sweep(referenced),
+        };
+      })
+      .immediate();
+  }
+
+  setAlias(name: string, alias: string, version: number): void {
+    checkAliasName(alias);
+    this.getVersion(name, version);
+    this.db
+      .prepare(
+        "INSERT INTO model_aliases (name, alias, version) VALUES (?, ?, ?) ON CONFLICT(name, alias) DO UPDATE SET version = excluded.version",
+      )
+      .run(name, alias, version);
+  }
+
+  deleteAlias(name: string, alias: string): void {
+    this.requireModel(name);
+    const result = this.db.prepare("DELETE FROM model_aliases WHERE name = ? AND alias = ?").run(name, alias);
+    if (result.changes === 0) {
+      throw new PierError({
+        code: "AliasNotFound",
+        summary: `Registered model alias ${alias} not found.`,
+        details: "MLflow error code: INVALID_PARAMETER_VALUE",
+        fix: `See the aliases with \`pier model show models:/${name}/latest\`.`,
+      });
+    }
+  }
+
+  setTag(name: string, key: string, value: string, version?: number): void {
+    if (key === "") throw userError("InvalidTag", "A tag key cannot be empty", "Pass --tag key=value.");
+    if (version === undefined) {
+      this.requireModel(name);
+      this.setModelTagRow(name, key, value);
+    } else {
+      this.getVersion(name, version);
+      this.db
+        .prepare(
+          "INSERT INTO version_tags (name, version, key, value) VALUES (?, ?, ?, ?) ON CONFLICT(name, version, key) DO UPDATE SET value = excluded.value",
+        )
+        .run(name, version, key, value);
+    }
+  }
+
+  deleteTag(name: string, key: string, version?: number): void {
+    let result: { changes: number };
+    if (version === undefined) {
+      this.requireModel(name);
+      result = this.db.prepare("DELETE FROM model_tags WHERE name = ? AND key = ?").run(name, key);
+    } else {
+      this.getVersion(name, version);
+      result = this.db
+        .prepare("DELETE FROM version_tags WHERE name = ? AND version = ? AND key = ?")
+        .run(name, version, key);
+    }
+    if (result.changes === 0) {
+      throw userError(
+        "TagNotFound",
+        `No tag '${key}' on ${version === undefined ? `model ${name}` : `models:/${name}/${version}`}`,
+        "List tags with `pier model show`.",
+      );
+    }
+  }
+}

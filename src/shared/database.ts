@@ -1,0 +1,34 @@
+/**
+ * pier.db: one SQLite database (WAL) under the home folder. Each subsystem brings its own named
+ * migrations; each runs once, inside a transaction, in the order given.
+ */
+import { join } from "node:path";
+import Database from "better-sqlite3";
+
+export type PierDatabase = Database.Database;
+
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const DATABASE_FILE = "pier.db";
+
+export function openPierDatabase(home: string, migrations: readonly Migration[]): PierDatabase {
+  const db = new Database(join(home, DATABASE_FILE));
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 15000");
+  db.exec("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const applied = db.prepare("SELECT 1 FROM migrations WHERE name = ?");
+  const record = db.prepare("INSERT INTO migrations (name, applied_at) VALUES (?, ?)");
+  for (const migration of migrations) {
+    db.transaction(() => {
+      if (applied.get(migration.name)) return;
+      db.exec(migration.sql);
+      record.run(migration.name, Date.now());
+    }).immediate();
+  }
+  return db;
+}
