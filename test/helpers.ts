@@ -10,7 +10,8 @@ import { runCli } from "../src/cli/main.js";
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const PIER_BIN = join(REPO_ROOT, "bin/pier.js");
-export const FIXTURES = resolve(REPO_ROOT, "../shared/fixtures");
+/** The shared fixtures beside the repository (CI lays shared/ next to the clone); PIER_FIXTURES overrides. */
+export const FIXTURES = resolve(process.env.PIER_FIXTURES ?? join(REPO_ROOT, "../shared/fixtures"));
 
 /** A fresh temp folder, removed when the test ends. */
 export function tempDir(t: TestContext, prefix = "pier-test-"): string {
