@@ -1,0 +1,78 @@
+/** Helpers for commands that talk to the running `pier up`. */
+import { ApiClient } from "../../api/index.js";
+import type { DeploymentView, EndpointView } from "../../engine/index.js";
+import { PierError, resolvePierHome } from "../../shared/index.js";
+import type { CommandContext, ParsedArgs } from "../command.js";
+import { stringOption } from "../command.js";
+
+export function connect(ctx: CommandContext): ApiClient {
+  return ApiClient.connect(resolvePierHome(process.env, ctx.cwd));
+}
+
+/** A name given as the first positional or with --name/-n. */
+export function nameArgument(args: ParsedArgs, what: string, example: string): string {
+  const value = args.positionals[0] ?? stringOption(args, "name");
+  if (!value)
+    throw new PierError({
+      code: "BadArgument",
+      summary: `Missing the ${what} name`,
+      fix: `Pass it, e.g. ${example}`,
+      kind: "usage",
+    });
+  return value;
+}
+
+export function endpointArgument(args: ParsedArgs, example: string): string {
+  const value = stringOption(args, "endpoint-name");
+  if (!value)
+    throw new PierError({
+      code: "BadArgument",
+      summary: "Missing --endpoint-name (-e)",
+      fix: `Pass it, e.g. ${example}`,
+      kind: "usage",
+    });
+  return value;
+}
+
+export const enc = encodeURIComponent;
+
+export function renderEndpoint(e: EndpointView, ctx: CommandContext): void {
+  ctx.out(`${e.name}  ${e.provisioning_state}  auth_mode ${e.auth_mode}`);
+  ctx.out(`  scoring_uri     ${e.scoring_uri}`);
+  ctx.out(`  traffic         ${JSON.stringify(e.traffic)}`);
+  ctx.out(`  mirror_traffic  ${JSON.stringify(e.mirror_traffic)}`);
+  ctx.out(`  deployments     ${e.deployments.join(", ") || "(none)"}`);
+}
+
+export function renderDeployment(d: DeploymentView, ctx: CommandContext): void {
+  ctx.out(`${d.endpoint_name}/${d.name}  ${d.provisioning_state}  ${d.model}`);
+  ctx.out(`  ${d.instance_type} × ${d.instance_count} (memory limit ${d.memory_limit_mib} MiB per instance)`);
+  ctx.out(`  request_settings ${JSON.stringify(d.request_settings)}`);
+  for (const i of d.instances) {
+    ctx.out(
+      `  instance ${i.id}: ${i.state}, pid ${i.pid}, restarts ${i.restarts}, peak ${i.peak_rss_mib} MiB${i.last_exit ? `, last exit: ${i.last_exit}` : ""}`,
+    );
+  }
+  if (d.error) {
+    ctx.out(`✘ ${d.error.code}: ${d.error.summary}`);
+    for (const line of d.error.details) ctx.out(`  ${line}`);
+    if (d.error.fix) ctx.out(`How to fix:\n  ${d.error.fix}`);
+  }
+}
+
+export const endpointNameOption = {
+  "endpoint-name": {
+    type: "string" as const,
+    short: "e",
+    valueName: "EP",
+    description: "endpoint name (required)",
+  },
+};
+export const nameOption = {
+  name: {
+    type: "string" as const,
+    short: "n",
+    valueName: "NAME",
+    description: "name (or pass it as the first argument)",
+  },
+};

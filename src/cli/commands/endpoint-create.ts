@@ -1,0 +1,42 @@
+import { resolve } from "node:path";
+import { loadEndpointFile, parseEndpointSpec } from "../../config/index.js";
+import type { EndpointView } from "../../engine/index.js";
+import { defineCommand, stringOption } from "../command.js";
+import { connect, renderEndpoint } from "./api-common.js";
+
+export const endpointCreate = defineCommand({
+  path: ["endpoint", "create"],
+  summary: "Create an online endpoint from YAML (-f) or flags",
+  options: {
+    file: {
+      type: "string",
+      short: "f",
+      valueName: "endpoint.yml",
+      description: "endpoint YAML (Azure ML CLI v2 fields)",
+    },
+    name: { type: "string", short: "n", valueName: "NAME", description: "endpoint name (without -f)" },
+    "auth-mode": {
+      type: "string",
+      valueName: "key|aml_token",
+      description: "auth mode (without -f; default key)",
+    },
+  },
+  examples: ["pier endpoint create -f endpoint.yml", "pier endpoint create -n fin-behavior --auth-mode key"],
+  async handler(args, ctx) {
+    const file = stringOption(args, "file");
+    const source = file ? resolve(ctx.cwd, file) : "command line";
+    const spec = file
+      ? loadEndpointFile(source).spec
+      : parseEndpointSpec(
+          { name: stringOption(args, "name"), auth_mode: stringOption(args, "auth-mode") ?? "key" },
+          source,
+        ).spec;
+    const warnings = file ? loadEndpointFile(source).warnings : [];
+    for (const w of warnings) ctx.err(`⚠ ${w}\n`);
+    return connect(ctx).request<EndpointView>("POST", "/endpoints", { spec, source });
+  },
+  render(endpoint, ctx) {
+    ctx.out("✔ Created");
+    renderEndpoint(endpoint, ctx);
+  },
+});

@@ -1,0 +1,118 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createDefaultWorkload, startServer, UP_FILE, type UpInfo } from "../../api/index.js";
+import { Engine, type ProgressEvent } from "../../engine/index.js";
+import { Registry } from "../../registry/index.js";
+import { ensurePierHome, resolvePierHome, userError } from "../../shared/index.js";
+import { type CommandContext, defineCommand, intOption } from "../command.js";
+import { ms } from "../format.js";
+
+export const DEFAULT_PORT = 8700;
+
+export function progressLine(ctx: CommandContext) {
+  return (event: ProgressEvent) => {
+    const mark =
+      event.status === "error" ? "✘" : event.status === "warning" ? "⚠" : event.status === "ok" ? "✔" : "…";
+    ctx.err(
+      `${mark} ${event.step.padEnd(11)} ${event.message}${event.ms !== undefined ? ` (${ms(event.ms)})` : ""}\n`,
+    );
+  };
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+export const up = defineCommand({
+  path: ["up"],
+  summary:
+    "Run pier: management API, gateway and engine; on an empty home, train and deploy the default model",
+  options: {
+    port: {
+      type: "string",
+      valueName: "N",
+      description: `port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 = any free port)`,
+    },
+    "no-default-model": {
+      type: "boolean",
+      description: "do not create the default workload on an empty home",
+    },
+  },
+  examples: ["pier up", "pier up --port 9000 --no-default-model"],
+  async handler(args, ctx) {
+    const home = ensurePierHome(resolvePierHome(process.env, ctx.cwd));
+    const port = intOption(args, "port", { min: 0, max: 65535 }) ?? DEFAULT_PORT;
+    const upPath = join(home, UP_FILE);
+    if (existsSync(upPath)) {
+      const info = JSON.parse(readFileSync(upPath, "utf8")) as UpInfo;
+      let running = false;
+      try {
+        process.kill(info.pid, 0);
+        running = info.pid !== process.pid;
+      } catch {}
+      if (running)
+        throw userError(
+          "AlreadyRunning",
+          `pier up is already running for ${home} (pid ${info.pid}, ${info.url})`,
+          "Use that one, or stop it with Ctrl-C first.",
+        );
+    }
+    const progress = progressLine(ctx);
+    const registry = Registry.open(home);
+    const engine = new Engine(home, registry);
+    const server = await startServer(engine, home, port).catch((error) => {
+      registry.close();
+      engine.store.db.close();
+      throw error;
+    });
+    ctx.err(`pier up: ${server.url} (home ${home})\n`);
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        ctx.err("\nStopping instances (SIGTERM, then SIGKILL after 5 s)…\n");
+        await server.close();
+        await engine.shutdown(5000);
+        registry.close();
+      })();
+      return stopping;
+    };
+    const stopped = new Promise<void>((resolve) => {
+      const onSignal = () => void stop().then(resolve);
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+    });
+    try {
+      if (engine.store.deployments().length > 0) {
+        ctx.err(
+          `Restoring ${engine.store.endpoints().length} endpoint(s) and ${engine.store.deployments().length} deployment(s)…\n`,
+        );
+        await engine.restore(progress);
+      } else if (engine.store.endpoints().length === 0 && args.options["no-default-model"] !== true) {
+        ctx.err(
+          "Empty home: creating the default workload (synthetic data → train → register → endpoint → deployment)…\n",
+        );
+        const workload = await createDefaultWorkload(engine, registry, home, progress);
+        const body = JSON.stringify(workload.exampleBody);
+        ctx.out(`\n✔ ${workload.endpoint}/${workload.deployment} is Ready, serving ${workload.model}`);
+        ctx.out(`  Scoring URL: ${workload.scoringUri}`);
+        ctx.out(`  Key:         ${workload.key}`);
+        ctx.out("  Try it:");
+        ctx.out(
+          `  curl -s ${workload.scoringUri} -H ${shellQuote(`Authorization: Bearer ${workload.key}`)} -H 'Content-Type: application/json' -d ${shellQuote(body)}`,
+        );
+      }
+      for (const endpoint of engine.listEndpoints()) {
+        ctx.out(`  ${endpoint.name}: ${endpoint.scoring_uri} traffic ${JSON.stringify(endpoint.traffic)}`);
+      }
+      ctx.out(`\npier is up at ${server.url} (metrics: ${server.url}/metrics). Press Ctrl-C to stop.`);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    await stopped;
+    return { stopped: true, url: server.url };
+  },
+  render(_result, ctx) {
+    ctx.out("✔ pier stopped");
+  },
+});

@@ -1,0 +1,22 @@
+export {
+  findInstanceType,
+  INSTANCE_TYPES,
+  type InstanceType,
+  parseMemoryQuantity,
+  smallestInstanceTypeFor,
+} from "./instance-types.js";
+export {
+  checkSpec,
+  type Loaded,
+  loadDeploymentFile,
+  loadEndpointFile,
+  parseDeploymentSpec,
+  parseEndpointSpec,
+} from "./load.js";
+export {
+  type DeploymentSpec,
+  deploymentSchema,
+  type EndpointSpec,
+  endpointSchema,
+  type ProbeSettings,
+} from "./schemas.js";

@@ -1,0 +1,135 @@
+/** Reads endpoint/deployment YAML and reports schema problems against the user's file and key. */
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import type { z } from "zod";
+import { PierError, userError } from "../shared/index.js";
+import {
+  type DeploymentSpec,
+  deploymentSchema,
+  type EndpointSpec,
+  endpointSchema,
+  UNHONOURED_DEPLOYMENT_KEYS,
+  UNHONOURED_ENDPOINT_KEYS,
+} from "./schemas.js";
+
+export interface Loaded<T> {
+  spec: T;
+  warnings: string[];
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+  if (issue.code === "unrecognized_keys")
+    return `${issue.keys.map((k) => [...issue.path, k].join(".")).join(", ")}: not a known key`;
+  if (issue.code === "invalid_value")
+    return `${key}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return `${key}: ${issue.message}`;
+}
+
+/** Validates a parsed document; `source` names the file in errors. */
+export function checkSpec<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  source: string,
+  kind: string,
+): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map(formatIssue);
+  throw new PierError({
+    code: "BadArgument",
+    summary: `${source} is not a valid ${kind}: ${lines[0]}`,
+    details: lines,
+    fix: `Fix the key${lines.length > 1 ? "s" : ""} above in ${source} (see the Azure ML CLI v2 ${kind} YAML reference).`,
+  });
+}
+
+function readYamlDocument(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw userError(
+      "FileNotFound",
+      `Cannot read ${path} (${(error as NodeJS.ErrnoException).code})`,
+      "Check the path passed with -f.",
+    );
+  }
+  try {
+    const value = parse(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw userError(
+        "BadArgument",
+        `${path} must hold a YAML mapping (key: value lines)`,
+        "See the Azure ML CLI v2 YAML reference.",
+      );
+    }
+    return value;
+  } catch (error) {
+    if (error instanceof PierError) throw error;
+    throw userError(
+      "BadArgument",
+      `${path} is not valid YAML: ${(error as Error).message.split("\n")[0]}`,
+      "Fix the YAML syntax at the line shown.",
+    );
+  }
+}
+
+function unhonoured(spec: Record<string, unknown>, keys: Record<string, string>, source: string): string[] {
+  return Object.entries(keys)
+    .filter(([key]) => spec[key] !== undefined)
+    .map(([key, why]) => `${source}: '${key}' is accepted but not honoured locally (${why})`);
+}
+
+export function parseEndpointSpec(value: unknown, source: string): Loaded<EndpointSpec> {
+  const spec = checkSpec(endpointSchema, value, source, "online endpoint");
+  const warnings = unhonoured(spec, UNHONOURED_ENDPOINT_KEYS, source);
+  if (spec.auth_mode === "aad_token") {
+    throw userError(
+      "BadArgument",
+      `${source}: auth_mode 'aad_token' needs Microsoft Entra ID, which pier cannot verify locally`,
+      "Use auth_mode: key (the default) or aml_token.",
+    );
+  }
+  return { spec, warnings };
+}
+
+export function parseDeploymentSpec(value: unknown, source: string): Loaded<DeploymentSpec> {
+  const spec = checkSpec(deploymentSchema, value, source, "online deployment");
+  const warnings = unhonoured(spec, UNHONOURED_DEPLOYMENT_KEYS, source);
+  if (spec.request_settings.max_queue_wait_ms !== undefined) {
+    warnings.push(
+      `${source}: request_settings.max_queue_wait_ms is deprecated in Azure ML; pier queues up to request_timeout_ms`,
+    );
+  }
+  if (spec.liveness_probe.success_threshold !== 1) {
+    throw userError(
+      "BadArgument",
+      `${source}: liveness_probe.success_threshold must be 1`,
+      "Remove liveness_probe.success_threshold (Azure fixes it at 1).",
+    );
+  }
+  if (!spec.model && !spec.environment) {
+    throw userError(
+      "BadArgument",
+      `${source}: a deployment needs a model (or a custom container environment)`,
+      "Add model: ./model-folder or model: models:/NAME/VERSION.",
+    );
+  }
+  if (spec.code_configuration && !spec.environment) {
+    throw userError(
+      "BadArgument",
+      `${source}: a scoring script (code_configuration) requires an environment`,
+      "Add environment: with a conda_file, or remove code_configuration for an MLflow model.",
+    );
+  }
+  return { spec, warnings };
+}
+
+export function loadEndpointFile(path: string): Loaded<EndpointSpec> {
+  return parseEndpointSpec(readYamlDocument(path), path);
+}
+
+export function loadDeploymentFile(path: string): Loaded<DeploymentSpec> {
+  return parseDeploymentSpec(readYamlDocument(path), path);
+}

@@ -1,0 +1,103 @@
+/**
+ * Admission for one deployment: at most max_concurrent_requests_per_instance in flight per Ready
+ * instance, a bounded FIFO queue behind them, and 429 once 2 × that × instance_count requests are
+ * in the building (Azure's rule). A queued request that waits past its deadline gets 408.
+ */
+import type { Instance } from "./instance.js";
+
+export type Admitted =
+  | { ok: true; instance: Instance; release: () => void }
+  | { ok: false; reason: "overloaded" | "timeout" | "no-instance" };
+
+interface Waiter {
+  resolve: (result: Admitted) => void;
+  timer: NodeJS.Timeout;
+  exclude: Instance | undefined;
+}
+
+export class Admission {
+  #queue: Waiter[] = [];
+  #cursor = 0;
+
+  constructor(
+    private readonly instances: () => readonly Instance[],
+    private readonly maxConcurrent: number,
+    private readonly instanceCount: number,
+  ) {}
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  get inFlight(): number {
+    return this.instances().reduce((sum, i) => sum + i.inFlight, 0);
+  }
+
+  get limit(): number {
+    return 2 * this.maxConcurrent * this.instanceCount;
+  }
+
+  /** A Ready instance with a free slot, round-robin, avoiding `exclude` (a retry's failed instance). */
+  #freeInstance(exclude?: Instance): Instance | undefined {
+    const list = this.instances();
+    for (let k = 0; k < list.length; k++) {
+      const instance = list[(this.#cursor + k) % list.length]!;
+      if (instance !== exclude && instance.routable && instance.inFlight < this.maxConcurrent) {
+        this.#cursor = (this.#cursor + k + 1) % list.length;
+        return instance;
+      }
+    }
+    return undefined;
+  }
+
+  #grant(instance: Instance): Admitted {
+    instance.inFlight++;
+    let released = false;
+    return {
+      ok: true,
+      instance,
+      release: () => {
+        if (released) return;
+        released = true;
+        instance.inFlight--;
+        this.#drain();
+      },
+    };
+  }
+
+  #drain(): void {
+    while (this.#queue.length > 0) {
+      const instance = this.#freeInstance(this.#queue[0]!.exclude);
+      if (!instance) return;
+      const waiter = this.#queue.shift()!;
+      clearTimeout(waiter.timer);
+      waiter.resolve(this.#grant(instance));
+    }
+  }
+
+  /** Waits for a slot for at most `timeoutMs`. */
+  acquire(timeoutMs: number, exclude?: Instance): Promise<Admitted> {
+    if (!this.instances().some((i) => i.routable && i !== exclude))
+      return Promise.resolve({ ok: false, reason: "no-instance" });
+    if (this.inFlight + this.#queue.length >= this.limit)
+      return Promise.resolve({ ok: false, reason: "overloaded" });
+    const instance = this.#queue.length === 0 ? this.#freeInstance(exclude) : undefined;
+    if (instance) return Promise.resolve(this.#grant(instance));
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        resolve,
+        exclude,
+        timer: setTimeout(() => {
+          this.#queue = this.#queue.filter((w) => w !== waiter);
+          resolve({ ok: false, reason: "timeout" });
+        }, timeoutMs),
+      };
+      this.#queue.push(waiter);
+    });
+  }
+
+  /** Wakes queued requests when an instance becomes Ready. */
+  poke(): void {
+    this.#drain();
+  }
+}

@@ -1,0 +1,652 @@
+/**
+ * The engine: endpoints and deployments as desired state in SQLite, reconciled into supervised
+ * instance processes. Provisioning reports each step with its timing, and ends Succeeded or Failed
+ * with a code, the evidence and a fix. Restarting `pier up` restores everything from the database.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type DeploymentSpec,
+  type EndpointSpec,
+  findInstanceType,
+  INSTANCE_TYPES,
+  type Loaded,
+  parseMemoryQuantity,
+} from "../config/index.js";
+import type { ColumnSpec, SchemaEntry } from "../model/index.js";
+import { type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
+import { openPierDatabase, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
+import { Admission } from "./admission.js";
+import { generateKey, TokenSigner } from "./credentials.js";
+import { INFERENCE_SERVER_LOG, Instance, type InstanceEvent, STORAGE_INITIALIZER_LOG } from "./instance.js";
+import {
+  type DeploymentRecord,
+  ENGINE_MIGRATIONS,
+  type EndpointRecord,
+  EngineStore,
+  type EventRecord,
+} from "./store.js";
+import { checkTraffic, type TrafficMap } from "./traffic.js";
+
+export interface ProgressEvent {
+  step: string;
+  message: string;
+  ms?: number;
+  status?: "ok" | "warning" | "error";
+}
+
+export type ProgressSink = (event: ProgressEvent) => void;
+
+/** A live deployment: its record, model version, instances and admission queue. */
+export class DeploymentRuntime {
+  instances: Instance[] = [];
+  readonly admission: Admission;
+  readonly columns: ColumnSpec[] | null;
+
+  constructor(
+    readonly record: DeploymentRecord,
+    readonly version: ModelVersion,
+  ) {
+    const requests = record.spec.request_settings;
+    this.admission = new Admission(
+      () => this.instances,
+      requests.max_concurrent_requests_per_instance,
+      record.spec.instance_count,
+    );
+    const inputs = version.signature?.inputs ? (JSON.parse(version.signature.inputs) as SchemaEntry[]) : null;
+    this.columns = inputs?.every((e) => e.type !== "tensor") ? (inputs as ColumnSpec[]) : null;
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  get readyInstances(): number {
+    return this.instances.filter((i) => i.routable).length;
+  }
+}
+
+export interface EndpointView {
+  name: string;
+  auth_mode: string;
+  description?: string;
+  tags?: Record<string, string>;
+  provisioning_state: string;
+  scoring_uri: string;
+  openapi_uri: string;
+  traffic: TrafficMap;
+  mirror_traffic: TrafficMap;
+  deployments: string[];
+}
+
+export interface InstanceView {
+  id: string;
+  state: string;
+  pid: number;
+  port: number;
+  restarts: number;
+  peak_rss_mib: number;
+  last_exit?: string;
+}
+
+export interface DeploymentView {
+  name: string;
+  endpoint_name: string;
+  provisioning_state: string;
+  model: string;
+  instance_type: string;
+  instance_count: number;
+  memory_limit_mib: number;
+  request_settings: DeploymentSpec["request_settings"];
+  liveness_probe: DeploymentSpec["liveness_probe"];
+  readiness_probe: DeploymentSpec["readiness_probe"];
+  instances: InstanceView[];
+  error: PierErrorJson | null;
+}
+
+const ONNX_HOST = fileURLToPath(new URL("../runtime/onnx-host.js", import.meta.url));
+const key = (endpoint: string, deployment: string) => `${endpoint}/${deployment}`;
+
+function endpointNotFound(name: string): PierError {
+  return new PierError({
+    code: "EndpointNotFound",
+    summary: `Endpoint '${name}' does not exist`,
+    fix: `List endpoints with \`pier endpoint list\`, or create it: pier endpoint create -f endpoint.yml`,
+  });
+}
+
+function deploymentNotFound(endpoint: string, name: string): PierError {
+  return new PierError({
+    code: "DeploymentNotFound",
+    summary: `Deployment '${name}' does not exist in endpoint '${endpoint}'`,
+    fix: `List deployments with \`pier deployment list -e ${endpoint}\`.`,
+  });
+}
+
+/** The memory an instance may use: resources.limits.memory, else its instance type's memory. */
+export function memoryLimitBytes(spec: DeploymentSpec): number {
+  const explicit = spec.resources?.limits?.memory;
+  if (explicit !== undefined) {
+    const bytes = parseMemoryQuantity(explicit);
+    if (!bytes)
+      throw userError(
+        "BadArgument",
+        `resources.limits.memory '${explicit}' is not a quantity such as 512Mi or 8Gi`,
+        "Write it as <number>Mi or <number>Gi.",
+      );
+    return bytes;
+  }
+  const type = findInstanceType(spec.instance_type);
+  if (!type) {
+    throw userError(
+      "BadArgument",
+      `instance_type '${spec.instance_type}' is not a VM size pier knows`,
+      `Use one of: ${INSTANCE_TYPES.map((t) => t.name).join(", ")}.`,
+    );
+  }
+  return type.memoryGiB * 2 ** 30;
+}
+
+export class Engine {
+  readonly store: EngineStore;
+  readonly tokens: TokenSigner;
+  readonly #runtimes = new Map<string, DeploymentRuntime>();
+  /** Serializes control-plane changes per endpoint. */
+  readonly #locks = new Map<string, Promise<unknown>>();
+  baseUrl = "http://127.0.0.1";
+
+  constructor(
+    readonly home: string,
+    readonly registry: Registry,
+  ) {
+    this.store = new EngineStore(openPierDatabase(home, ENGINE_MIGRATIONS));
+    this.tokens = new TokenSigner(home);
+  }
+
+  async #withLock<T>(endpoint: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(endpoint) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(fn);
+    this.#locks.set(endpoint, next);
+    try {
+      return await next;
+    } finally {
+      if (this.#locks.get(endpoint) === next) this.#locks.delete(endpoint);
+    }
+  }
+
+  #endpoint(name: string): EndpointRecord {
+    const record = this.store.endpoint(name);
+    if (!record) throw endpointNotFound(name);
+    return record;
+  }
+
+  runtime(endpoint: string, deployment: string): DeploymentRuntime | undefined {
+    return this.#runtimes.get(key(endpoint, deployment));
+  }
+
+  endpointRecord(name: string): EndpointRecord | undefined {
+    return this.store.endpoint(name);
+  }
+
+  endpointView(record: EndpointRecord): EndpointView {
+    return {
+      name: record.name,
+      auth_mode: record.spec.auth_mode,
+      ...(record.spec.description ? { description: record.spec.description } : {}),
+      ...(record.spec.tags ? { tags: record.spec.tags } : {}),
+      provisioning_state: record.provisioningState,
+      scoring_uri: `${this.baseUrl}/endpoints/${record.name}/score`,
+      openapi_uri: `${this.baseUrl}/endpoints/${record.name}/swagger.json`,
+      traffic: record.traffic,
+      mirror_traffic: record.mirrorTraffic,
+      deployments: this.store.deployments(record.name).map((d) => d.name),
+    };
+  }
+
+  showEndpoint(name: string): EndpointView {
+    return this.endpointView(this.#endpoint(name));
+  }
+
+  listEndpoints(): EndpointView[] {
+    return this.store.endpoints().map((e) => this.endpointView(e));
+  }
+
+  createEndpoint(loaded: Loaded<EndpointSpec>): EndpointView {
+    const { spec } = loaded;
+    if (this.store.endpoint(spec.name)) {
+      throw userError(
+        "EndpointExists",
+        `Endpoint '${spec.name}' already exists`,
+        `Change it with \`pier endpoint update -f …\`, or delete it first.`,
+      );
+    }
+    if (
+      Object.values(spec.traffic ?? {}).some((p) => p > 0) ||
+      Object.values(spec.mirror_traffic ?? {}).some((p) => p > 0)
+    ) {
+      throw userError(
+        "BadArgument",
+        "traffic cannot be set when an endpoint is created: its deployments do not exist yet",
+        'Create the endpoint, then the deployment with --all-traffic, or run `pier endpoint update NAME --traffic "blue=100"`.',
+      );
+    }
+    this.store.insertEndpoint({
+      name: spec.name,
+      spec: { ...spec, traffic: undefined, mirror_traffic: undefined },
+      primaryKey: generateKey(),
+      secondaryKey: generateKey(),
+      traffic: {},
+      mirrorTraffic: {},
+      provisioningState: "Succeeded",
+    });
+    this.store.addEvent(
+      spec.name,
+      null,
+      null,
+      "EndpointCreated",
+      `endpoint created (auth_mode ${spec.auth_mode})`,
+    );
+    return this.showEndpoint(spec.name);
+  }
+
+  /** Changes traffic, mirror traffic, description or tags; checks Azure's traffic rules first. */
+  updateEndpoint(
+    name: string,
+    changes: { traffic?: TrafficMap; mirrorTraffic?: TrafficMap; spec?: EndpointSpec },
+  ): EndpointView {
+    const record = this.#endpoint(name);
+    if (changes.spec && changes.spec.auth_mode !== record.spec.auth_mode) {
+      throw userError(
+        "BadArgument",
+        `auth_mode cannot change from ${record.spec.auth_mode} to ${changes.spec.auth_mode} on an existing endpoint`,
+        "Create a new endpoint with the other auth_mode.",
+      );
+    }
+    const deployments = this.store.deployments(name).map((d) => d.name);
+    // A new traffic map replaces the old one: deployments it does not name get 0%, as in Azure.
+    const traffic = changes.traffic ?? changes.spec?.traffic ?? record.traffic;
+    const mirror = changes.mirrorTraffic ?? changes.spec?.mirror_traffic ?? record.mirrorTraffic;
+    checkTraffic(traffic, mirror, deployments, name);
+    const clean = (map: TrafficMap) => Object.fromEntries(Object.entries(map).filter(([, p]) => p > 0));
+    this.store.updateEndpoint(name, {
+      traffic: clean(traffic),
+      mirrorTraffic: clean(mirror),
+      ...(changes.spec ? { spec: { ...changes.spec, traffic: undefined, mirror_traffic: undefined } } : {}),
+    });
+    this.store.addEvent(
+      name,
+      null,
+      null,
+      "EndpointUpdated",
+      `traffic ${JSON.stringify(clean(traffic))}, mirror ${JSON.stringify(clean(mirror))}`,
+    );
+    return this.showEndpoint(name);
+  }
+
+  async deleteEndpoint(name: string): Promise<{ deleted: string }> {
+    this.#endpoint(name);
+    return this.#withLock(name, async () => {
+      this.store.updateEndpoint(name, { provisioningState: "Deleting" });
+      for (const d of this.store.deployments(name)) await this.#stopRuntime(name, d.name);
+      this.store.deleteEndpoint(name);
+      return { deleted: name };
+    });
+  }
+
+  credentials(name: string): Record<string, string | number> {
+    const record = this.#endpoint(name);
+    if (record.spec.auth_mode === "aml_token") return this.tokens.issue(name);
+    return { primaryKey: record.primaryKey, secondaryKey: record.secondaryKey };
+  }
+
+  regenerateKey(name: string, keyType: "primary" | "secondary"): Record<string, string | number> {
+    const record = this.#endpoint(name);
+    if (record.spec.auth_mode !== "key") {
+      throw userError(
+        "BadArgument",
+        `Endpoint '${name}' uses ${record.spec.auth_mode}, which has no keys to regenerate`,
+        "Get a fresh token with `pier endpoint get-credentials`.",
+      );
+    }
+    this.store.updateEndpoint(
+      name,
+      keyType === "primary" ? { primaryKey: generateKey() } : { secondaryKey: generateKey() },
+    );
+    this.store.addEvent(name, null, null, "KeyRegenerated", `${keyType} key regenerated`);
+    return this.credentials(name);
+  }
+
+  #resolveModel(spec: DeploymentSpec, specDir: string, progress: ProgressSink): ModelVersion {
+    const started = performance.now();
+    const model = spec.model!;
+    const text = typeof model === "string" ? model : model.path;
+    const ref = parseModelUri(text);
+    let version: ModelVersion;
+    if (ref.kind === "registry") {
+      version = this.registry.resolve(ref);
+    } else {
+      const path = isAbsolute(ref.path) ? ref.path : resolve(specDir, ref.path);
+      const name =
+        typeof model === "object" && model.name ? model.name : `${spec.endpoint_name}-${spec.name}`;
+      version = this.registry.register(path, {
+        name,
+        description: `registered by deployment ${spec.endpoint_name}/${spec.name}`,
+      });
+    }
+    progress({
+      step: "model",
+      message: `models:/${version.name}/${version.version}: ${version.artifacts.length} files, ${version.sizeBytes} bytes, sha256 recorded`,
+      ms: performance.now() - started,
+      status: "ok",
+    });
+    return version;
+  }
+
+  /** Picks the runtime host for a model version (ONNX in Node today). */
+  #runtimeCommand(
+    version: ModelVersion,
+    spec: DeploymentSpec,
+  ): (modelDir: string) => { file: string; args: string[]; env: Record<string, string> } {
+    if (!version.flavors.onnx) {
+      throw new PierError({
+        code: "RuntimeNotAvailable",
+        summary: `models:/${version.name}/${version.version} has flavors ${Object.keys(version.flavors).join(", ")}; this pier serves the onnx flavor`,
+        fix: "Export the model to ONNX (pier train writes ONNX packages); Python models (sklearn, pyfunc, score.py) come with the Python host.",
+      });
+    }
+    const threads = String(Math.max(1, Math.min(findInstanceType(spec.instance_type)?.vcpus ?? 1, 2)));
+    return (modelDir) => ({
+      file: process.execPath,
+      args: [ONNX_HOST],
+      env: {
+        PATH: process.env.PATH ?? "",
+        PIER_MODEL_DIR: modelDir,
+        PIER_INTRA_OP_THREADS: threads,
+        AZUREML_MODEL_DIR: modelDir,
+        ...(spec.environment_variables ?? {}),
+      },
+    });
+  }
+
+  #instanceEvent(endpoint: string, deployment: string, runtime: () => DeploymentRuntime | undefined) {
+    return (event: InstanceEvent) => {
+      this.store.addEvent(endpoint, deployment, event.instance, event.kind, event.message, event.data);
+      if (event.kind === "Ready") runtime()?.admission.poke();
+    };
+  }
+
+  /** Starts the instances of a deployment; resolves when all are Ready, throws the first startup failure. */
+  async #startRuntime(
+    record: DeploymentRecord,
+    version: ModelVersion,
+    progress: ProgressSink,
+  ): Promise<DeploymentRuntime> {
+    const spec = record.spec;
+    const command = this.#runtimeCommand(version, spec);
+    const memory = memoryLimitBytes(spec);
+    progress({
+      step: "environment",
+      message: `runtime onnx (onnxruntime-node), ${spec.instance_type}: memory limit ${(memory / 2 ** 20).toFixed(0)} MiB per instance`,
+      status: "ok",
+    });
+    const runtime = new DeploymentRuntime(record, version);
+    const generation = Date.now().toString(36);
+    runtime.instances = Array.from(
+      { length: spec.instance_count },
+      (_, index) =>
+        new Instance({
+          id: `${record.name}-${generation}-${index}`,
+          dir: join(this.home, "instances", record.endpoint, record.name, `${generation}-${index}`),
+          artifacts: version.artifacts,
+          store: this.registry.store,
+          command,
+          liveness: spec.liveness_probe,
+          readiness: spec.readiness_probe,
+          memoryLimitBytes: memory,
+          maxConcurrent: spec.request_settings.max_concurrent_requests_per_instance,
+          onEvent: this.#instanceEvent(record.endpoint, record.name, () => runtime),
+        }),
+    );
+    const started = performance.now();
+    const results = await Promise.allSettled(runtime.instances.map((i) => i.start()));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) {
+      await Promise.all(runtime.instances.map((i) => i.stop(1000)));
+      throw toPierError(failure.reason);
+    }
+    const loads = runtime.instances.map((i) => i.loadMs);
+    progress({
+      step: "instances",
+      message: `${runtime.instances.length} instance(s) Ready (storage init + process start + model load ${Math.max(...loads).toFixed(0)} ms)`,
+      ms: performance.now() - started,
+      status: "ok",
+    });
+    return runtime;
+  }
+
+  async #stopRuntime(endpoint: string, deployment: string): Promise<void> {
+    const runtime = this.#runtimes.get(key(endpoint, deployment));
+    this.#runtimes.delete(key(endpoint, deployment));
+    if (runtime) await Promise.all(runtime.instances.map((i) => i.stop()));
+  }
+
+  /**
+   * Creates or updates a deployment and waits for the outcome. On update the old instances keep
+   * serving until the new ones are Ready; if the new ones fail, the old ones stay.
+   */
+  async applyDeployment(
+    loaded: Loaded<DeploymentSpec>,
+    options: { specDir: string; allTraffic?: boolean; mode: "create" | "update"; progress?: ProgressSink },
+  ): Promise<DeploymentView> {
+    const { spec } = loaded;
+    const progress = options.progress ?? (() => {});
+    for (const warning of loaded.warnings) progress({ step: "config", message: warning, status: "warning" });
+    this.#endpoint(spec.endpoint_name);
+    const existing = this.store.deployment(spec.endpoint_name, spec.name);
+    if (options.mode === "create" && existing) {
+      throw userError(
+        "DeploymentExists",
+        `Deployment '${spec.name}' already exists in endpoint '${spec.endpoint_name}'`,
+        `Change it with \`pier deployment update -f …\`, or delete it first.`,
+      );
+    }
+    if (options.mode === "update" && !existing) throw deploymentNotFound(spec.endpoint_name, spec.name);
+    if (options.mode === "create" && this.store.deployments(spec.endpoint_name).length >= 20) {
+      throw userError(
+        "OutOfQuota",
+        `Endpoint '${spec.endpoint_name}' already has 20 deployments, Azure's limit`,
+        "Delete a deployment you no longer need.",
+      );
+    }
+    memoryLimitBytes(spec);
+    return this.#withLock(spec.endpoint_name, async () => {
+      const state = options.mode === "create" ? "Creating" : "Updating";
+      const started = performance.now();
+      const version = this.#resolveModel(spec, options.specDir, progress);
+      const record: DeploymentRecord = {
+        endpoint: spec.endpoint_name,
+        name: spec.name,
+        spec,
+        modelName: version.name,
+        modelVersion: version.version,
+        provisioningState: state,
+        error: null,
+        createdAt: existing?.createdAt ?? Date.now(),
+        updatedAt: Date.now(),
+      };
+      this.store.upsertDeployment(record);
+      this.store.addEvent(
+        spec.endpoint_name,
+        spec.name,
+        null,
+        state,
+        `${state.toLowerCase()} with models:/${version.name}/${version.version}`,
+      );
+      try {
+        const runtime = await this.#startRuntime(record, version, progress);
+        const previous = this.#runtimes.get(key(spec.endpoint_name, spec.name));
+        this.#runtimes.set(key(spec.endpoint_name, spec.name), runtime);
+        if (previous) await Promise.all(previous.instances.map((i) => i.stop()));
+        record.provisioningState = "Succeeded";
+        this.store.setDeploymentState(spec.endpoint_name, spec.name, "Succeeded");
+        this.store.addEvent(
+          spec.endpoint_name,
+          spec.name,
+          null,
+          "Succeeded",
+          `ready in ${(performance.now() - started).toFixed(0)} ms`,
+        );
+        if (options.allTraffic) this.updateEndpoint(spec.endpoint_name, { traffic: { [spec.name]: 100 } });
+        progress({
+          step: "done",
+          message: `Succeeded in ${(performance.now() - started).toFixed(0)} ms`,
+          ms: performance.now() - started,
+          status: "ok",
+        });
+      } catch (error) {
+        const e = toPierError(error);
+        this.store.setDeploymentState(spec.endpoint_name, spec.name, "Failed", e.toJSON());
+        this.store.addEvent(spec.endpoint_name, spec.name, null, "Failed", `${e.code}: ${e.summary}`, {
+          error: e.toJSON(),
+        });
+        progress({
+          step: "failed",
+          message: `${e.code}: ${e.summary}`,
+          ms: performance.now() - started,
+          status: "error",
+        });
+      }
+      return this.showDeployment(spec.endpoint_name, spec.name);
+    });
+  }
+
+  async deleteDeployment(endpoint: string, name: string): Promise<{ deleted: string }> {
+    const record = this.#endpoint(endpoint);
+    if (!this.store.deployment(endpoint, name)) throw deploymentNotFound(endpoint, name);
+    if ((record.traffic[name] ?? 0) > 0 || (record.mirrorTraffic[name] ?? 0) > 0) {
+      throw userError(
+        "BadArgument",
+        `Deployment '${name}' still receives ${(record.traffic[name] ?? 0) > 0 ? `${record.traffic[name]}% of live traffic` : `${record.mirrorTraffic[name]}% mirrored traffic`}; it cannot be deleted`,
+        `Move its traffic first, e.g. pier endpoint update ${endpoint} --traffic "<other>=100"${(record.mirrorTraffic[name] ?? 0) > 0 ? ` --mirror-traffic "${name}=0"` : ""}`,
+      );
+    }
+    return this.#withLock(endpoint, async () => {
+      this.store.setDeploymentState(endpoint, name, "Deleting");
+      await this.#stopRuntime(endpoint, name);
+      this.store.deleteDeployment(endpoint, name);
+      this.store.addEvent(endpoint, name, null, "Deleted", "deployment deleted");
+      return { deleted: `${endpoint}/${name}` };
+    });
+  }
+
+  showDeployment(endpoint: string, name: string): DeploymentView {
+    const record = this.store.deployment(endpoint, name);
+    if (!record) {
+      this.#endpoint(endpoint);
+      throw deploymentNotFound(endpoint, name);
+    }
+    const runtime = this.#runtimes.get(key(endpoint, name));
+    return {
+      name: record.name,
+      endpoint_name: record.endpoint,
+      provisioning_state: record.provisioningState,
+      model: `models:/${record.modelName}/${record.modelVersion}`,
+      instance_type: record.spec.instance_type,
+      instance_count: record.spec.instance_count,
+      memory_limit_mib: Math.round(memoryLimitBytes(record.spec) / 2 ** 20),
+      request_settings: record.spec.request_settings,
+      liveness_probe: record.spec.liveness_probe,
+      readiness_probe: record.spec.readiness_probe,
+      instances: (runtime?.instances ?? []).map((i) => ({
+        id: i.id,
+        state: i.state,
+        pid: i.pid,
+        port: i.port,
+        restarts: i.restarts,
+        peak_rss_mib: Math.round(i.peakRssBytes / 2 ** 20),
+        ...(i.lastExit ? { last_exit: i.lastExit } : {}),
+      })),
+      error: record.error,
+    };
+  }
+
+  listDeployments(endpoint: string): DeploymentView[] {
+    this.#endpoint(endpoint);
+    return this.store.deployments(endpoint).map((d) => this.showDeployment(endpoint, d.name));
+  }
+
+  events(endpoint: string, deployment?: string): EventRecord[] {
+    this.#endpoint(endpoint);
+    return this.store.events(endpoint, deployment);
+  }
+
+  /** The last `lines` lines of a container's log for each of the deployment's newest instances. */
+  logs(
+    endpoint: string,
+    name: string,
+    container: "inference-server" | "storage-initializer",
+    lines: number,
+  ): string {
+    if (!this.store.deployment(endpoint, name)) {
+      this.#endpoint(endpoint);
+      throw deploymentNotFound(endpoint, name);
+    }
+    const base = join(this.home, "instances", endpoint, name);
+    if (!existsSync(base)) return "";
+    const dirs = readdirSync(base).map((d) => ({
+      d,
+      generation: d.split("-")[0]!,
+      mtime: statSync(join(base, d)).mtimeMs,
+    }));
+    const newest = dirs.sort((a, b) => b.mtime - a.mtime)[0]?.generation;
+    const file = container === "storage-initializer" ? STORAGE_INITIALIZER_LOG : INFERENCE_SERVER_LOG;
+    const current = dirs.filter((x) => x.generation === newest).sort((a, b) => a.d.localeCompare(b.d));
+    return current
+      .map(({ d }) => {
+        const path = join(base, d, file);
+        const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+        const tail = text
+          .split("\n")
+          .filter((l, i, all) => l !== "" || i < all.length - 1)
+          .slice(-lines);
+        return current.length > 1 ? tail.map((l) => `[${name}-${d}] ${l}`).join("\n") : tail.join("\n");
+      })
+      .join("\n");
+  }
+
+  /** Brings back every deployment recorded as Succeeded, Creating or Updating. */
+  async restore(progress: ProgressSink = () => {}): Promise<void> {
+    for (const record of this.store.deployments()) {
+      if (record.provisioningState === "Failed") continue;
+      try {
+        const version = this.registry.getVersion(record.modelName, record.modelVersion);
+        progress({
+          step: "restore",
+          message: `${record.endpoint}/${record.name}: starting models:/${version.name}/${version.version}`,
+        });
+        this.store.setDeploymentState(record.endpoint, record.name, "Updating");
+        const runtime = await this.#startRuntime(record, version, () => {});
+        this.#runtimes.set(key(record.endpoint, record.name), runtime);
+        this.store.setDeploymentState(record.endpoint, record.name, "Succeeded");
+        progress({ step: "restore", message: `${record.endpoint}/${record.name}: Succeeded`, status: "ok" });
+      } catch (error) {
+        const e = toPierError(error);
+        this.store.setDeploymentState(record.endpoint, record.name, "Failed", e.toJSON());
+        progress({
+          step: "restore",
+          message: `${record.endpoint}/${record.name}: Failed: ${e.code}: ${e.summary}`,
+          status: "error",
+        });
+      }
+    }
+  }
+
+  /** Stops every instance: gracefully, then forcefully after the grace period. */
+  async shutdown(graceMs = 5000): Promise<void> {
+    const runtimes = [...this.#runtimes.values()];
+    this.#runtimes.clear();
+    await Promise.all(runtimes.flatMap((r) => r.instances.map((i) => i.stop(graceMs))));
+    this.store.db.close();
+  }
+}

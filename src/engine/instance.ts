@@ -1,0 +1,419 @@
+/**
+ * One instance of a deployment: an OS process supervised as a state machine.
+ *
+ *   Pending → Initializing (storage-initializer: copy + sha256) → Starting (process, model load)
+ *     → Ready ⇄ Unready (readiness probe) → Restarting (crash, liveness, OOM) → … → CrashLoop
+ *     → Stopping → Stopped          (Failed: the first start did not reach Ready)
+ *
+ * Startup is diagnosed from evidence: an explicit READY message on fd 3 is raced against the
+ * process's exit and a deadline derived from the probe settings; the log is kept either way.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  appendFileSync,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  type WriteStream,
+} from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { Pool } from "undici";
+import type { ProbeSettings } from "../config/index.js";
+import type { ArtifactEntry, ArtifactStore } from "../registry/index.js";
+import { parseHostMessage } from "../runtime/host-protocol.js";
+import { PierError } from "../shared/index.js";
+
+export type InstanceState =
+  | "Pending"
+  | "Initializing"
+  | "Starting"
+  | "Ready"
+  | "Unready"
+  | "Restarting"
+  | "CrashLoop"
+  | "Failed"
+  | "Stopping"
+  | "Stopped";
+
+export interface InstanceEvent {
+  instance: string;
+  kind: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface InstanceCommand {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export interface InstanceConfig {
+  id: string;
+  dir: string;
+  artifacts: readonly ArtifactEntry[];
+  store: ArtifactStore;
+  /** Builds the runtime command once the model files are in place. */
+  command: (modelDir: string) => InstanceCommand;
+  liveness: ProbeSettings;
+  readiness: ProbeSettings;
+  memoryLimitBytes: number;
+  maxConcurrent: number;
+  onEvent: (event: InstanceEvent) => void;
+}
+
+export const STORAGE_INITIALIZER_LOG = "storage-initializer.log";
+export const INFERENCE_SERVER_LOG = "inference-server.log";
+
+const MEMORY_POLL_MS = 100;
+const STOP_GRACE_MS = 5000;
+const CRASH_WINDOW_MS = 60_000;
+const CRASH_LOOP_AFTER = 3;
+
+/** Reads a process's resident set size from /proc (bytes), or 0 when it is gone. */
+function residentBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export class Instance {
+  readonly id: string;
+  state: InstanceState = "Pending";
+  port = 0;
+  pid = 0;
+  restarts = 0;
+  peakRssBytes = 0;
+  loadMs = 0;
+  inFlight = 0;
+  pool: Pool | undefined;
+  /** Why the last process ended: "exit code 1", "signal SIGKILL", "OOMKilled". */
+  lastExit: string | undefined;
+
+  readonly #config: InstanceConfig;
+  readonly #modelDir: string;
+  #child: ChildProcess | undefined;
+  #log: WriteStream | undefined;
+  #recentLines: string[] = [];
+  #timers: NodeJS.Timeout[] = [];
+  #crashTimes: number[] = [];
+  #oomKilled = false;
+  #stopping = false;
+
+  constructor(config: InstanceConfig) {
+    this.id = config.id;
+    this.#config = config;
+    this.#modelDir = join(config.dir, "model");
+    mkdirSync(config.dir, { recursive: true });
+  }
+
+  get logDir(): string {
+    return this.#config.dir;
+  }
+
+  /** Last lines the process printed (stdout and stderr), for evidence. */
+  get recentLog(): string[] {
+    return [...this.#recentLines];
+  }
+
+  get routable(): boolean {
+    return this.state === "Ready" && this.pool !== undefined;
+  }
+
+  #event(kind: string, message: string, data?: Record<string, unknown>): void {
+    this.#config.onEvent({ instance: this.id, kind, message, ...(data ? { data } : {}) });
+  }
+
+  /** The storage-initializer container: copy the version's files and verify each sha256. */
+  #initializeStorage(): void {
+    this.state = "Initializing";
+    const logPath = join(this.#config.dir, STORAGE_INITIALIZER_LOG);
+    const line = (text: string) => appendFileSync(logPath, `${new Date().toISOString()} ${text}\n`);
+    const started = performance.now();
+    rmSync(this.#modelDir, { recursive: true, force: true });
+    line(`copying ${this.#config.artifacts.length} files into ${this.#modelDir}`);
+    try {
+      this.#config.store.materialize(this.#config.artifacts, this.#modelDir);
+    } catch (error) {
+      line(`FAILED: ${(error as Error).message}`);
+      throw error;
+    }
+    for (const a of this.#config.artifacts) line(`verified ${a.path} sha256:${a.sha256} (${a.size} bytes)`);
+    const ms = performance.now() - started;
+    line(`done in ${ms.toFixed(1)} ms`);
+    this.#event(
+      "StorageInitialized",
+      `copied and verified ${this.#config.artifacts.length} files in ${ms.toFixed(0)} ms`,
+      { ms },
+    );
+  }
+
+  /** Startup deadline: what the readiness probe would tolerate before declaring the container failed. */
+  get startupDeadlineMs(): number {
+    const r = this.#config.readiness;
+    return (r.initial_delay + r.failure_threshold * r.period) * 1000;
+  }
+
+  /** Initializes storage and starts the process; resolves when Ready, rejects with the startup failure. */
+  async start(): Promise<void> {
+    this.#initializeStorage();
+    await this.#launch();
+  }
+
+  #launch(): Promise<void> {
+    this.state = "Starting";
+    this.#oomKilled = false;
+    const command = this.#config.command(this.#modelDir);
+    const spawnedAt = performance.now();
+    this.#log ??= createWriteStream(join(this.#config.dir, INFERENCE_SERVER_LOG), { flags: "a" });
+    const child = spawn(command.file, command.args, {
+      env: command.env,
+      cwd: this.#config.dir,
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+    });
+    this.#child = child;
+    this.pid = child.pid ?? 0;
+    this.#event("ProcessStarted", `started pid ${this.pid}: ${command.file} ${command.args.join(" ")}`, {
+      pid: this.pid,
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream! }).on("line", (text) => {
+        this.#log?.write(`${text}\n`);
+        this.#recentLines.push(text);
+        if (this.#recentLines.length > 200) this.#recentLines.shift();
+      });
+    }
+    const memoryTimer = setInterval(() => {
+      const rss = residentBytes(this.pid);
+      this.peakRssBytes = Math.max(this.peakRssBytes, rss);
+      if (rss > this.#config.memoryLimitBytes && !this.#oomKilled) {
+        this.#oomKilled = true;
+        this.#event(
+          "OOMKilled",
+          `resident memory ${(rss / 2 ** 20).toFixed(0)} MiB exceeded the limit of ${(this.#config.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB; killed`,
+          {
+            rssBytes: rss,
+            limitBytes: this.#config.memoryLimitBytes,
+          },
+        );
+        child.kill("SIGKILL");
+      }
+    }, MEMORY_POLL_MS);
+    memoryTimer.unref();
+
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: PierError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        if (error) reject(error);
+        else resolve();
+      };
+      const deadline = setTimeout(() => {
+        this.#event("StartupTimeout", `no READY within ${this.startupDeadlineMs / 1000} s`, {
+          deadlineMs: this.startupDeadlineMs,
+        });
+        child.kill("SIGKILL");
+        settle(
+          new PierError({
+            code: "ResourceNotReady",
+            summary: `Instance ${this.id} did not report READY within ${this.startupDeadlineMs / 1000} s (readiness_probe initial_delay + failure_threshold × period)`,
+            details: this.recentLog.slice(-20),
+            fix: "Raise readiness_probe.initial_delay or failure_threshold if the model needs longer to load, or make the load faster.",
+          }),
+        );
+      }, this.startupDeadlineMs);
+      let loadFailure: { type: string; message: string; traceback: string[] } | undefined;
+      createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on("line", (text) => {
+        const message = parseHostMessage(text);
+        if (message?.type === "ready") {
+          this.port = message.port;
+          this.loadMs = message.loadMs;
+          this.pool = new Pool(`http://127.0.0.1:${message.port}`, {
+            connections: this.#config.maxConcurrent,
+            pipelining: 1,
+            keepAliveTimeout: 30_000,
+          });
+          this.state = "Ready";
+          this.#event(
+            "Ready",
+            `ready on port ${message.port}; model loaded in ${message.loadMs.toFixed(0)} ms, ${(performance.now() - spawnedAt).toFixed(0)} ms after start`,
+            {
+              port: message.port,
+              loadMs: message.loadMs,
+              startMs: performance.now() - spawnedAt,
+            },
+          );
+          this.#scheduleProbes();
+          settle();
+        } else if (message?.type === "load-failed") {
+          loadFailure = message.error;
+          this.#event("LoadFailed", `${message.error.type}: ${message.error.message}`, {
+            error: message.error,
+          });
+        }
+      });
+      child.on("exit", (code, signal) => {
+        clearInterval(memoryTimer);
+        const reason = this.#oomKilled ? "OOMKilled" : signal ? `signal ${signal}` : `exit code ${code}`;
+        this.lastExit = reason;
+        void this.pool?.destroy();
+        this.pool = undefined;
+        this.#clearProbes();
+        this.#event("ProcessExited", `pid ${this.pid} ended: ${reason}`, {
+          code,
+          signal,
+          oomKilled: this.#oomKilled,
+          peakRssBytes: this.peakRssBytes,
+        });
+        if (!settled) {
+          this.state = "Failed";
+          settle(this.#startupFailure(reason, loadFailure));
+          return;
+        }
+        if (this.#stopping) {
+          this.state = "Stopped";
+          return;
+        }
+        this.#scheduleRestart();
+      });
+    });
+  }
+
+  #startupFailure(
+    reason: string,
+    loadFailure: { type: string; message: string; traceback: string[] } | undefined,
+  ): PierError {
+    if (this.#oomKilled) {
+      return new PierError({
+        code: "OutOfMemory",
+        summary: `Instance ${this.id} used more than its ${(this.#config.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB while loading the model and was killed (OOMKilled)`,
+        details: [
+          `peak resident memory ${(this.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+          ...this.recentLog.slice(-10),
+        ],
+        fix: "Use an instance_type with more memory, or lower the model's memory use.",
+      });
+    }
+    return new PierError({
+      code: loadFailure ? "ModelLoadFailed" : "ContainerCrashed",
+      summary: loadFailure
+        ? `Instance ${this.id} could not load the model: ${loadFailure.type}: ${loadFailure.message}`
+        : `Instance ${this.id} ended before it was ready (${reason})`,
+      details: this.recentLog.slice(-20),
+      fix: "Read the inference-server log (`pier deployment get-logs`) for the cause; `pier model validate` checks the package.",
+    });
+  }
+
+  #scheduleRestart(): void {
+    const now = Date.now();
+    this.#crashTimes = [...this.#crashTimes.filter((t) => now - t < CRASH_WINDOW_MS), now];
+    const crashLoop = this.#crashTimes.length >= CRASH_LOOP_AFTER;
+    const backoffMs = Math.min(30_000, 250 * 2 ** (this.#crashTimes.length - 1));
+    this.state = crashLoop ? "CrashLoop" : "Restarting";
+    this.restarts++;
+    this.#event(
+      crashLoop ? "CrashLoop" : "Restarting",
+      `restart ${this.restarts} in ${backoffMs} ms after ${this.lastExit}${crashLoop ? ` (${this.#crashTimes.length} crashes within ${CRASH_WINDOW_MS / 1000} s)` : ""}`,
+      {
+        backoffMs,
+        restarts: this.restarts,
+      },
+    );
+    const timer = setTimeout(() => {
+      if (this.#stopping) return;
+      this.#launch().catch(() => {
+        if (!this.#stopping) this.#scheduleRestart();
+      });
+    }, backoffMs);
+    this.#timers.push(timer);
+  }
+
+  #clearProbes(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers = [];
+  }
+
+  async #probeOnce(timeoutSeconds: number): Promise<boolean> {
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.port}/`, {
+        signal: AbortSignal.timeout(timeoutSeconds * 1000),
+      });
+      await response.arrayBuffer();
+      return response.status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  #scheduleProbes(): void {
+    const run = (kind: "liveness" | "readiness", settings: ProbeSettings, firstDelayMs: number) => {
+      let failures = 0;
+      let successes = 0;
+      const tick = async () => {
+        if (this.#stopping || !this.pool) return;
+        const ok = await this.#probeOnce(settings.timeout);
+        if (ok) {
+          failures = 0;
+          successes++;
+          if (kind === "readiness" && this.state === "Unready" && successes >= settings.success_threshold) {
+            this.state = "Ready";
+            this.#event("Ready", "readiness probe passes again");
+          }
+        } else {
+          successes = 0;
+          failures++;
+          this.#event("ProbeFailed", `${kind} probe failed (${failures}/${settings.failure_threshold})`, {
+            kind,
+            failures,
+          });
+          if (failures >= settings.failure_threshold) {
+            if (kind === "readiness" && this.state === "Ready") {
+              this.state = "Unready";
+              this.#event("Unready", `readiness probe failed ${failures} times; no traffic until it passes`);
+            } else if (kind === "liveness") {
+              this.#event("LivenessFailed", `liveness probe failed ${failures} times; restarting`);
+              this.#child?.kill("SIGKILL");
+              return;
+            }
+          }
+        }
+        this.#timers.push(setTimeout(tick, settings.period * 1000));
+      };
+      this.#timers.push(setTimeout(tick, firstDelayMs));
+    };
+    run("liveness", this.#config.liveness, this.#config.liveness.initial_delay * 1000);
+    run("readiness", this.#config.readiness, this.#config.readiness.initial_delay * 1000);
+  }
+
+  /** Graceful stop (SIGTERM), forced after `graceMs` (SIGKILL). */
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
+    this.#stopping = true;
+    this.#clearProbes();
+    const child = this.#child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      this.state = "Stopping";
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.kill("SIGTERM");
+      const forced = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(forced);
+    }
+    await this.pool?.close().catch(() => {});
+    this.pool = undefined;
+    this.state = "Stopped";
+    await new Promise<void>((resolve) => (this.#log ? this.#log.end(resolve) : resolve()));
+    this.#log = undefined;
+  }
+
+  /** Kills the process as a crash would (for chaos and tests). */
+  kill(signal: NodeJS.Signals = "SIGKILL"): void {
+    this.#child?.kill(signal);
+  }
+}

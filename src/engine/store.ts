@@ -1,0 +1,291 @@
+/** Desired state of endpoints and deployments, and their event history, in pier.db. */
+import type { DeploymentSpec, EndpointSpec } from "../config/index.js";
+import type { PierDatabase, PierErrorJson } from "../shared/index.js";
+
+export const ENGINE_MIGRATIONS = [
+  {
+    name: "engine-001",
+    sql: `
+      CREATE TABLE endpoints (
+        name TEXT PRIMARY KEY,
+        spec TEXT NOT NULL,
+        primary_key TEXT NOT NULL,
+        secondary_key TEXT NOT NULL,
+        traffic TEXT NOT NULL DEFAULT '{}',
+        mirror_traffic TEXT NOT NULL DEFAULT '{}',
+        provisioning_state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE deployments (
+        endpoint TEXT NOT NULL REFERENCES endpoints(name) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        model_version INTEGER NOT NULL,
+        provisioning_state TEXT NOT NULL,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (endpoint, name)
+      );
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        endpoint TEXT NOT NULL,
+        deployment TEXT,
+        instance TEXT,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        data TEXT
+      );
+      CREATE INDEX events_by_deployment ON events(endpoint, deployment, id);
+    `,
+  },
+];
+
+export type ProvisioningState = "Creating" | "Updating" | "Deleting" | "Succeeded" | "Failed";
+
+export interface EndpointRecord {
+  name: string;
+  spec: EndpointSpec;
+  primaryKey: string;
+  secondaryKey: string;
+  traffic: Record<string, number>;
+  mirrorTraffic: Record<string, number>;
+  provisioningState: ProvisioningState;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeploymentRecord {
+  endpoint: string;
+  name: string;
+  spec: DeploymentSpec;
+  modelName: string;
+  modelVersion: number;
+  provisioningState: ProvisioningState;
+  error: PierErrorJson | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EventRecord {
+  id: number;
+  at: string;
+  endpoint: string;
+  deployment: string | null;
+  instance: string | null;
+  kind: string;
+  message: string;
+  data: Record<string, unknown> | null;
+}
+
+interface EndpointRow {
+  name: string;
+  spec: string;
+  primary_key: string;
+  secondary_key: string;
+  traffic: string;
+  mirror_traffic: string;
+  provisioning_state: ProvisioningState;
+  created_at: number;
+  updated_at: number;
+}
+
+interface DeploymentRow {
+  endpoint: string;
+  name: string;
+  spec: string;
+  model_name: string;
+  model_version: number;
+  provisioning_state: ProvisioningState;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const toEndpoint = (r: EndpointRow): EndpointRecord => ({
+  name: r.name,
+  spec: JSON.parse(r.spec),
+  primaryKey: r.primary_key,
+  secondaryKey: r.secondary_key,
+  traffic: JSON.parse(r.traffic),
+  mirrorTraffic: JSON.parse(r.mirror_traffic),
+  provisioningState: r.provisioning_state,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toDeployment = (r: DeploymentRow): DeploymentRecord => ({
+  endpoint: r.endpoint,
+  name: r.name,
+  spec: JSON.parse(r.spec),
+  modelName: r.model_name,
+  modelVersion: r.model_version,
+  provisioningState: r.provisioning_state,
+  error: r.error ? JSON.parse(r.error) : null,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export class EngineStore {
+  constructor(readonly db: PierDatabase) {}
+
+  endpoint(name: string): EndpointRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM endpoints WHERE name = ?").get(name) as
+      | EndpointRow
+      | undefined;
+    return row ? toEndpoint(row) : undefined;
+  }
+
+  endpoints(): EndpointRecord[] {
+    return (this.db.prepare("SELECT * FROM endpoints ORDER BY name").all() as EndpointRow[]).map(toEndpoint);
+  }
+
+  insertEndpoint(e: Omit<EndpointRecord, "createdAt" | "updatedAt">): void {
+    const now = Date.now();
+    this.db
+      .prepare(
+        "INSERT INTO endpoints (name, spec, primary_key, secondary_key, traffic, mirror_traffic, provisioning_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        e.name,
+        JSON.stringify(e.spec),
+        e.primaryKey,
+        e.secondaryKey,
+        JSON.stringify(e.traffic),
+        JSON.stringify(e.mirrorTraffic),
+        e.provisioningState,
+        now,
+        now,
+      );
+  }
+
+  updateEndpoint(
+    name: string,
+    changes: Partial<
+      Pick<
+        EndpointRecord,
+        "spec" | "primaryKey" | "secondaryKey" | "traffic" | "mirrorTraffic" | "provisioningState"
+      >
+    >,
+  ): void {
+    const current = this.endpoint(name);
+    if (!current) return;
+    const next = { ...current, ...changes };
+    this.db
+      .prepare(
+        "UPDATE endpoints SET spec = ?, primary_key = ?, secondary_key = ?, traffic = ?, mirror_traffic = ?, provisioning_state = ?, updated_at = ? WHERE name = ?",
+      )
+      .run(
+        JSON.stringify(next.spec),
+        next.primaryKey,
+        next.secondaryKey,
+        JSON.stringify(next.traffic),
+        JSON.stringify(next.mirrorTraffic),
+        next.provisioningState,
+        Date.now(),
+        name,
+      );
+  }
+
+  deleteEndpoint(name: string): void {
+    this.db.prepare("DELETE FROM endpoints WHERE name = ?").run(name);
+  }
+
+  deployment(endpoint: string, name: string): DeploymentRecord | undefined {
+    const row = this.db
+      .prepare("SELECT * FROM deployments WHERE endpoint = ? AND name = ?")
+      .get(endpoint, name) as DeploymentRow | undefined;
+    return row ? toDeployment(row) : undefined;
+  }
+
+  deployments(endpoint?: string): DeploymentRecord[] {
+    const rows = endpoint
+      ? (this.db
+          .prepare("SELECT * FROM deployments WHERE endpoint = ? ORDER BY name")
+          .all(endpoint) as DeploymentRow[])
+      : (this.db.prepare("SELECT * FROM deployments ORDER BY endpoint, name").all() as DeploymentRow[]);
+    return rows.map(toDeployment);
+  }
+
+  upsertDeployment(d: Omit<DeploymentRecord, "createdAt" | "updatedAt">): void {
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO deployments (endpoint, name, spec, model_name, model_version, provisioning_state, error, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(endpoint, name) DO UPDATE SET spec = excluded.spec, model_name = excluded.model_name,
+           model_version = excluded.model_version, provisioning_state = excluded.provisioning_state,
+           error = excluded.error, updated_at = excluded.updated_at`,
+      )
+      .run(
+        d.endpoint,
+        d.name,
+        JSON.stringify(d.spec),
+        d.modelName,
+        d.modelVersion,
+        d.provisioningState,
+        d.error ? JSON.stringify(d.error) : null,
+        now,
+        now,
+      );
+  }
+
+  setDeploymentState(
+    endpoint: string,
+    name: string,
+    state: ProvisioningState,
+    error: PierErrorJson | null = null,
+  ): void {
+    this.db
+      .prepare(
+        "UPDATE deployments SET provisioning_state = ?, error = ?, updated_at = ? WHERE endpoint = ? AND name = ?",
+      )
+      .run(state, error ? JSON.stringify(error) : null, Date.now(), endpoint, name);
+  }
+
+  deleteDeployment(endpoint: string, name: string): void {
+    this.db.prepare("DELETE FROM deployments WHERE endpoint = ? AND name = ?").run(endpoint, name);
+  }
+
+  addEvent(
+    endpoint: string,
+    deployment: string | null,
+    instance: string | null,
+    kind: string,
+    message: string,
+    data?: Record<string, unknown>,
+  ): void {
+    this.db
+      .prepare(
+        "INSERT INTO events (at, endpoint, deployment, instance, kind, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(Date.now(), endpoint, deployment, instance, kind, message, data ? JSON.stringify(data) : null);
+  }
+
+  events(endpoint: string, deployment?: string, limit = 200): EventRecord[] {
+    const rows = (
+      deployment
+        ? this.db
+            .prepare("SELECT * FROM events WHERE endpoint = ? AND deployment = ? ORDER BY id DESC LIMIT ?")
+            .all(endpoint, deployment, limit)
+        : this.db
+            .prepare("SELECT * FROM events WHERE endpoint = ? ORDER BY id DESC LIMIT ?")
+            .all(endpoint, limit)
+    ) as {
+      id: number;
+      at: number;
+      endpoint: string;
+      deployment: string | null;
+      instance: string | null;
+      kind: string;
+      message: string;
+      data: string | null;
+    }[];
+    return rows
+      .reverse()
+      .map((r) => ({ ...r, at: new Date(r.at).toISOString(), data: r.data ? JSON.parse(r.data) : null }));
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The data plane: auth → route (traffic weights, header pin, mirror) → admission (slots, queue,
+ * 429) → forward on a kept-alive connection → map failures to status codes → metrics.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DeploymentRuntime, Engine, Instance } from "../engine/index.js";
+import { secretsEqual } from "../engine/index.js";
+import type { HostErrorBody } from "../runtime/host-protocol.js";
+import {
+  parseCsvBody,
+  parseInvocationsBody,
+  parseScoreBody,
+  parseV2Body,
+  unsupportedMediaType,
+  v2Outputs,
+} from "./formats.js";
+import { HttpError } from "./http-error.js";
+import type { GatewayMetrics } from "./metrics.js";
+import { enforceColumns } from "./signature.js";
+
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+const DEPLOYMENT_HEADER = "azureml-model-deployment";
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROUTE =
+  /^\/endpoints\/([^/]+)\/(score|invocations|v2\/models\/([^/]+)\/infer|v2\/health\/(ready|live)|v2\/models\/([^/]+))$/;
+
+type Protocol = "score" | "invocations" | "v2";
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, "PayloadTooLarge", `The request body exceeds ${MAX_BODY_BYTES / 2 ** 20} MiB`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Outcome of one forward to an instance. */
+type Forwarded = { status: number; body: unknown } | { failure: "connection" | "timeout" };
+
+async function forward(
+  instance: Instance,
+  records: Record<string, unknown>[],
+  timeoutMs: number,
+): Promise<Forwarded> {
+  const pool = instance.pool;
+  if (!pool) return { failure: "connection" };
+  try {
+    const response = await pool.request({
+      path: "/invoke",
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ records }),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: text ? JSON.parse(text) : null };
+  } catch (error) {
+    const e = error as { name?: string; code?: string };
+    const timedOut =
+      e.name === "TimeoutError" ||
+      e.code === "UND_ERR_HEADERS_TIMEOUT" ||
+      e.code === "UND_ERR_BODY_TIMEOUT" ||
+      e.name === "AbortError";
+    return { failure: timedOut ? "timeout" : "connection" };
+  }
+}
+
+export interface Gateway {
+  /** Handles /endpoints/… requests; returns false for paths it does not own. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+}
+
+export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway {
+  function authenticate(req: IncomingMessage, endpoint: string): void {
+    const record = engine.endpointRecord(endpoint)!;
+    const header = req.headers.authorization ?? "";
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match)
+      throw new HttpError(401, "Unauthorized", "Missing 'Authorization: Bearer <key or token>' header", {
+        "www-authenticate": "Bearer",
+      });
+    const credential = match[1]!.trim();
+    if (record.spec.auth_mode === "aml_token") {
+      const verdict = engine.tokens.verify(credential, endpoint);
+      if (verdict !== "ok")
+        throw new HttpError(
+          401,
+          "Unauthorized",
+          verdict === "expired"
+            ? "The token has expired; get a new one with `pier endpoint get-credentials`"
+            : "The token is not valid for this endpoint",
+        );
+      return;
+    }
+    const primary = secretsEqual(credential, record.primaryKey);
+    const secondary = secretsEqual(credential, record.secondaryKey);
+    if (!primary && !secondary)
+      throw new HttpError(
+        401,
+        "Unauthorized",
+        "key_auth_access_denied: the key is not valid for this endpoint",
+      );
+  }
+
+  /** A deployment for this request: the pinned one, or one drawn by traffic weight. */
+  function route(req: IncomingMessage, endpoint: string): { runtime: DeploymentRuntime; pinned: boolean } {
+    const record = engine.endpointRecord(endpoint)!;
+    const pinned = req.headers[DEPLOYMENT_HEADER];
+    if (typeof pinned === "string" && pinned !== "") {
+      if (!engine.store.deployment(endpoint, pinned))
+        throw new HttpError(
+          404,
+          "DeploymentNotFound",
+          `Deployment '${pinned}' does not exist in endpoint '${endpoint}'`,
+        );
+      const runtime = engine.runtime(endpoint, pinned);
+      if (!runtime)
+        throw new HttpError(
+          503,
+          "DeploymentNotReady",
+          `Deployment '${pinned}' has no running instances (see \`pier deployment show\`)`,
+        );
+      return { runtime, pinned: true };
+    }
+    const weighted = Object.entries(record.traffic).filter(([, w]) => w > 0);
+    if (weighted.length === 0)
+      throw new HttpError(
+        404,
+        "NoValidDeployment",
+        "The endpoint doesn't have any valid deployment with positive weight.",
+      );
+    let draw = Math.random() * weighted.reduce((s, [, w]) => s + w, 0);
+    let chosen = weighted[weighted.length - 1]![0];
+    for (const [name, weight] of weighted) {
+      draw -= weight;
+      if (draw < 0) {
+        chosen = name;
+        break;
+      }
+    }
+    const runtime = engine.runtime(endpoint, chosen);
+    if (!runtime)
+      throw new HttpError(
+        503,
+        "DeploymentNotReady",
+        `Deployment '${chosen}' has no running instances (see \`pier deployment show\`)`,
+      );
+    return { runtime, pinned: false };
+  }
+
+  /** Scores on one deployment: admission, forward, one retry on another instance if this one died. */
+  async function score(runtime: DeploymentRuntime, records: Record<string, unknown>[]): Promise<unknown[]> {
+    const timeoutMs = runtime.record.spec.request_settings.request_timeout_ms;
+    const deadline = Date.now() + timeoutMs;
+    let exclude: Instance | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const admitted = await runtime.admission.acquire(Math.max(1, deadline - Date.now()), exclude);
+      if (!admitted.ok) {
+        if (admitted.reason === "overloaded") {
+          const limit = runtime.admission.limit;
+          throw new HttpError(
+            429,
+            "TooManyRequests",
+            `Too many requests: ${limit} are already in flight or queued (2 × max_concurrent_requests_per_instance × instance_count)`,
+            { "retry-after": "1" },
+          );
+        }
+        if (admitted.reason === "timeout")
+          throw new HttpError(
+            408,
+            "RequestTimeout",
+            `The request waited longer than request_timeout_ms (${timeoutMs} ms) for a free instance`,
+          );
+        if (attempt > 0)
+          throw new HttpError(
+            502,
+            "BadGateway",
+            "The instance ended while handling the request and no other instance is ready",
+          );
+        throw new HttpError(503, "NoReadyInstance", `Deployment '${runtime.name}' has no Ready instance`);
+      }
+      const result = await forward(admitted.instance, records, Math.max(1, deadline - Date.now()));
+      admitted.release();
+      if ("failure" in result) {
+        if (result.failure === "timeout")
+          throw new HttpError(
+            408,
+            "RequestTimeout",
+            `The model took longer than request_timeout_ms (${timeoutMs} ms)`,
+          );
+        exclude = admitted.instance;
+        continue;
+      }
+      if (result.status === 200) return (result.body as { predictions: unknown[] }).predictions;
+      const error = (result.body as HostErrorBody | null)?.error;
+      if (result.status === 400 && error?.kind === "input")
+        throw new HttpError(400, error.code, error.message);
+      throw new HttpError(
+        424,
+        "ModelError",
+        `The model failed: ${error?.message ?? `status ${result.status}`}`,
+        {
+          "ms-azureml-model-error-statuscode": String(result.status),
+          "ms-azureml-model-error-reason": (error?.code ?? "ModelError").slice(0, 100),
+        },
+      );
+    }
+    throw new HttpError(
+      502,
+      "BadGateway",
+      "The instance ended while handling the request, and so did the retry",
+    );
+  }
+
+  function mirror(endpoint: string, pinned: boolean, records: Record<string, unknown>[]): void {
+    if (pinned) return;
+    const record = engine.endpointRecord(endpoint)!;
+    for (const [name, percent] of Object.entries(record.mirrorTraffic)) {
+      if (percent <= 0 || Math.random() * 100 >= percent) continue;
+      const runtime = engine.runtime(endpoint, name);
+      if (!runtime) continue;
+      const clean = runtime.columns ? enforceColumns(records, runtime.columns) : records;
+      score(runtime, clean).then(
+        () => metrics.mirrored.inc({ endpoint, deployment: name, status: "200" }),
+        (error: unknown) =>
+          metrics.mirrored.inc({
+            endpoint,
+            deployment: name,
+            status: String(error instanceof HttpError ? error.status : 500),
+          }),
+      );
+    }
+  }
+
+  function parse(
+    protocol: Protocol,
+    req: IncomingMessage,
+    body: Buffer,
+    runtime: DeploymentRuntime,
+  ): Record<string, unknown>[] {
+    const contentType = (req.headers["content-type"] ?? "application/json")
+      .split(";")[0]!
+      .trim()
+      .toLowerCase();
+    if (protocol === "invocations" && contentType === "text/csv") return parseCsvBody(body.toString("utf8"));
+    if (contentType !== "application/json" && contentType !== "") {
+      throw unsupportedMediaType(
+        contentType,
+        protocol === "invocations" ? "application/json, text/csv" : "application/json",
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString("utf8"));
+    } catch {
+      throw new HttpError(
+        400,
+        "InvalidJson",
+        "Invalid input. Ensure that input is a valid JSON formatted string.",
+      );
+    }
+    if (protocol === "v2") return parseV2Body(json);
+    return protocol === "score"
+      ? parseScoreBody(json, runtime.columns)
+      : parseInvocationsBody(json, runtime.columns);
+  }
+
+  function respond(protocol: Protocol, predictions: unknown[], modelName: string): unknown {
+    if (protocol === "invocations") return { predictions };
+    if (protocol === "v2")
+      return { model_name: modelName, outputs: v2Outputs(predictions as Record<string, unknown>[]) };
+    return predictions;
+  }
+
+  return {
+    async handle(req, res) {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const match = ROUTE.exec(url.pathname);
+      if (!match) return false;
+      const endpoint = decodeURIComponent(match[1]!);
+      const started = performance.now();
+      const clientRequestId = String(req.headers["x-ms-client-request-id"] ?? "")
+        .replace(/[^A-Za-z0-9_-]/g, "")
+        .slice(0, 40);
+      const requestIdHeader = String(req.headers["x-request-id"] ?? "");
+      const headers: Record<string, string> = {
+        "x-request-id": GUID.test(requestIdHeader) ? requestIdHeader : randomUUID(),
+        ...(clientRequestId ? { "x-ms-client-request-id": clientRequestId } : {}),
+      };
+      let deployment = "none";
+      try {
+        if (!engine.endpointRecord(endpoint))
+          throw new HttpError(404, "EndpointNotFound", `Endpoint '${endpoint}' does not exist`);
+        if (match[4]) {
+          send(res, 200, "", headers);
+          return true;
+        }
+        const protocol: Protocol =
+          match[2] === "score" ? "score" : match[2] === "invocations" ? "invocations" : "v2";
+        if (req.method !== "POST" && !(match[5] && req.method === "GET"))
+          throw new HttpError(405, "MethodNotAllowed", `Use POST for ${url.pathname}`);
+        authenticate(req, endpoint);
+        const body = await readBody(req);
+        const { runtime, pinned } = route(req, endpoint);
+        deployment = runtime.name;
+        headers[DEPLOYMENT_HEADER] = runtime.name;
+        if (match[5]) {
+          send(
+            res,
+            200,
+            {
+              name: match[5],
+              versions: [String(runtime.version.version)],
+              platform: "pier-onnx",
+              inputs: runtime.columns ?? [],
+            },
+            headers,
+          );
+          return true;
+        }
+        const parsed = parse(protocol, req, body, runtime);
+        if (parsed.length === 0) throw new HttpError(400, "EmptyInput", "The request has no rows to score");
+        const records = runtime.columns ? enforceColumns(parsed, runtime.columns) : parsed;
+        mirror(endpoint, pinned, records);
+        const predictions = await score(runtime, records);
+        send(res, 200, respond(protocol, predictions, runtime.version.name), headers);
+        metrics.requests.inc({ endpoint, deployment, status: "200" });
+      } catch (error) {
+        const e =
+          error instanceof HttpError ? error : new HttpError(500, "InternalError", (error as Error).message);
+        send(res, e.status, e.body, { ...headers, ...e.headers });
+        metrics.requests.inc({ endpoint, deployment, status: String(e.status) });
+      } finally {
+        metrics.latency.observe({ endpoint, deployment }, (performance.now() - started) / 1000);
+      }
+      return true;
+    },
+  };
+}

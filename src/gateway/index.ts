@@ -1,0 +1,3 @@
+export { createGateway, type Gateway, MAX_BODY_BYTES } from "./gateway.js";
+export { HttpError } from "./http-error.js";
+export { createMetrics, type GatewayMetrics } from "./metrics.js";

@@ -1,0 +1,38 @@
+/**
+ * The protocol between pier and an instance process ("container"). The host writes one JSON
+ * message per line on file descriptor 3: `ready` once the model is loaded and its HTTP server
+ * listens, or `load-failed` with the exception before it exits with LOAD_FAILED_EXIT_CODE.
+ * Then pier talks HTTP to 127.0.0.1:<port>: GET / (health) and POST /invoke.
+ */
+
+export const HOST_MESSAGE_FD = 3;
+
+/** Exit code of a host whose model failed to load (Azure's inference server uses 3 too). */
+export const LOAD_FAILED_EXIT_CODE = 3;
+
+export type HostMessage =
+  | { type: "ready"; port: number; loadMs: number; runtime: string }
+  | { type: "load-failed"; error: { type: string; message: string; traceback: string[] } };
+
+/** Body of POST /invoke: column records already checked against the signature. */
+export interface InvokeRequest {
+  records: Record<string, unknown>[];
+}
+
+export interface InvokeResponse {
+  predictions: unknown[];
+}
+
+/** Error body of the host; `kind: "input"` maps to 400, anything else to a model error (424). */
+export interface HostErrorBody {
+  error: { code: string; message: string; kind: "input" | "model" };
+}
+
+export function parseHostMessage(line: string): HostMessage | undefined {
+  try {
+    const value = JSON.parse(line) as HostMessage;
+    return value && (value.type === "ready" || value.type === "load-failed") ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
