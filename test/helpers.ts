@@ -66,3 +66,87 @@ export function pierProcess(
     child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+export interface PierUp {
+  url: string;
+  home: string;
+  /** Runs the real pier CLI against this pier up's home. */
+  run(args: string[], cwd?: string): Promise<CliResult>;
+  /** Ctrl-C, then waits for the exit code. */
+  stop(): Promise<number>;
+  output(): string;
+}
+
+/** Starts a real `pier up` (its own home, an OS-chosen port) and stops it when the test ends. */
+export async function startPier(
+  t: TestContext,
+  options: { home?: string; defaultModel?: boolean } = {},
+): Promise<PierUp> {
+  const home = options.home ?? tempDir(t, "pier-up-");
+  const args = [PIER_BIN, "up", "--port", "0", ...(options.defaultModel ? [] : ["--no-default-model"])];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PIER_HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number>((resolvePromise) =>
+    child.on("exit", (code, signal) => resolvePromise(code ?? (signal ? 128 : -1))),
+  );
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pier up did not start:\n${output}`)), 60_000);
+    const check = () => {
+      const match = /pier is up at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise(match[1]!);
+      }
+    };
+    child.stdout.on("data", check);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      reject(new Error(`pier up exited:\n${output}`));
+    });
+  });
+  let stopped: Promise<number> | undefined;
+  const stop = () => {
+    if (!stopped) {
+      child.kill("SIGINT");
+      stopped = exited;
+    }
+    return stopped;
+  };
+  t.after(() => stop());
+  return {
+    url,
+    home,
+    run: (cliArgs, cwd) => pierProcess(cliArgs, { env: { PIER_HOME: home }, ...(cwd ? { cwd } : {}) }),
+    stop,
+    output: () => output,
+  };
+}
+
+/** POSTs JSON (or text) and returns status, headers and parsed body. */
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON bodies of many shapes
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: response.status, headers: response.headers, body: parsed };
+}

@@ -188,22 +188,7 @@ export class Instance {
         if (this.#recentLines.length > 200) this.#recentLines.shift();
       });
     }
-    const memoryTimer = setInterval(() => {
-      const rss = residentBytes(this.pid);
-      this.peakRssBytes = Math.max(this.peakRssBytes, rss);
-      if (rss > this.#config.memoryLimitBytes && !this.#oomKilled) {
-        this.#oomKilled = true;
-        this.#event(
-          "OOMKilled",
-          `resident memory ${(rss / 2 ** 20).toFixed(0)} MiB exceeded the limit of ${(this.#config.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB; killed`,
-          {
-            rssBytes: rss,
-            limitBytes: this.#config.memoryLimitBytes,
-          },
-        );
-        child.kill("SIGKILL");
-      }
-    }, MEMORY_POLL_MS);
+    const memoryTimer = setInterval(() => this.#checkMemory(child), MEMORY_POLL_MS);
     memoryTimer.unref();
 
     return new Promise<void>((resolve, reject) => {
@@ -233,6 +218,8 @@ export class Instance {
       createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on("line", (text) => {
         const message = parseHostMessage(text);
         if (message?.type === "ready") {
+          // A process already past its limit is not Ready, however fast it said so.
+          if (this.#checkMemory(child)) return;
           this.port = message.port;
           this.loadMs = message.loadMs;
           this.pool = new Pool(`http://127.0.0.1:${message.port}`, {
@@ -309,6 +296,21 @@ export class Instance {
       details: this.recentLog.slice(-20),
       fix: "Read the inference-server log (`pier deployment get-logs`) for the cause; `pier model validate` checks the package.",
     });
+  }
+
+  /** Samples the process's memory; kills it as OOMKilled when over the limit. Returns true if killed. */
+  #checkMemory(child: ChildProcess): boolean {
+    const rss = residentBytes(this.pid);
+    this.peakRssBytes = Math.max(this.peakRssBytes, rss);
+    if (rss <= this.#config.memoryLimitBytes || this.#oomKilled) return this.#oomKilled;
+    this.#oomKilled = true;
+    this.#event(
+      "OOMKilled",
+      `resident memory ${(rss / 2 ** 20).toFixed(0)} MiB exceeded the limit of ${(this.#config.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB; killed`,
+      { rssBytes: rss, limitBytes: this.#config.memoryLimitBytes },
+    );
+    child.kill("SIGKILL");
+    return true;
   }
 
   #scheduleRestart(): void {

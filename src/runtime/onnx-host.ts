@@ -19,7 +19,20 @@ const send = (message: HostMessage) => messages.write(`${JSON.stringify(message)
 const log = (text: string) =>
   process.stdout.write(`${new Date().toISOString()} I [${process.pid}] onnx-host - ${text}\n`);
 
+/**
+ * Fault injection, for testing pier's timeouts, admission, error mapping and memory limits with a
+ * real process: PIER_CHAOS_DELAY_MS sleeps before each score, PIER_CHAOS_MODEL_ERROR=1 makes every
+ * score fail as a model error would, PIER_CHAOS_ALLOCATE_MB holds that much memory from load on.
+ */
+const chaos = {
+  delayMs: Number(process.env.PIER_CHAOS_DELAY_MS ?? 0),
+  modelError: process.env.PIER_CHAOS_MODEL_ERROR === "1",
+  allocateMb: Number(process.env.PIER_CHAOS_ALLOCATE_MB ?? 0),
+};
+let ballast: Buffer | undefined;
+
 async function main(): Promise<void> {
+  if (chaos.allocateMb > 0) ballast = Buffer.alloc(chaos.allocateMb * 2 ** 20, 1);
   const modelDir = process.env.PIER_MODEL_DIR;
   if (!modelDir) throw new Error("PIER_MODEL_DIR is not set");
   const threads = Number(process.env.PIER_INTRA_OP_THREADS ?? "1");
@@ -55,6 +68,8 @@ async function main(): Promise<void> {
         const { records } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
           records: Record<string, unknown>[];
         };
+        if (chaos.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, chaos.delayMs));
+        if (chaos.modelError) throw new Error("injected model failure (PIER_CHAOS_MODEL_ERROR)");
         reply(200, { predictions: await scorer.score(records) });
       } catch (error) {
         const input = error instanceof PierError && error.kind === "user";
@@ -77,7 +92,9 @@ async function main(): Promise<void> {
   server.listen(0, "127.0.0.1", () => {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : 0;
-    log(`listening on 127.0.0.1:${port}`);
+    log(
+      `listening on 127.0.0.1:${port}${ballast ? ` (holding ${chaos.allocateMb} MiB: PIER_CHAOS_ALLOCATE_MB)` : ""}`,
+    );
     send({ type: "ready", port, loadMs, runtime: "onnx" });
   });
   const shutdown = () => server.close(() => process.exit(0));
