@@ -152,6 +152,8 @@ export class Engine {
   readonly store: EngineStore;
   readonly tokens: TokenSigner;
   readonly #runtimes = new Map<string, DeploymentRuntime>();
+  /** Endpoint records for the hot path; only this engine writes them, so it keeps the cache true. */
+  readonly #endpointCache = new Map<string, EndpointRecord>();
   /** Serializes control-plane changes per endpoint. */
   readonly #locks = new Map<string, Promise<unknown>>();
   baseUrl = "http://127.0.0.1";
@@ -186,7 +188,16 @@ export class Engine {
   }
 
   endpointRecord(name: string): EndpointRecord | undefined {
-    return this.store.endpoint(name);
+    const cached = this.#endpointCache.get(name);
+    if (cached) return cached;
+    // Unknown names are not cached, so requests for made-up endpoints cannot grow the cache.
+    const record = this.store.endpoint(name);
+    if (record) this.#endpointCache.set(name, record);
+    return record;
+  }
+
+  #forget(name: string): void {
+    this.#endpointCache.delete(name);
   }
 
   endpointView(record: EndpointRecord): EndpointView {
@@ -240,6 +251,7 @@ export class Engine {
       mirrorTraffic: {},
       provisioningState: "Succeeded",
     });
+    this.#forget(spec.name);
     this.store.addEvent(
       spec.name,
       null,
@@ -274,6 +286,7 @@ export class Engine {
       mirrorTraffic: clean(mirror),
       ...(changes.spec ? { spec: { ...changes.spec, traffic: undefined, mirror_traffic: undefined } } : {}),
     });
+    this.#forget(name);
     this.store.addEvent(
       name,
       null,
@@ -290,6 +303,7 @@ export class Engine {
       this.store.updateEndpoint(name, { provisioningState: "Deleting" });
       for (const d of this.store.deployments(name)) await this.#stopRuntime(name, d.name);
       this.store.deleteEndpoint(name);
+      this.#forget(name);
       return { deleted: name };
     });
   }
@@ -313,6 +327,7 @@ export class Engine {
       name,
       keyType === "primary" ? { primaryKey: generateKey() } : { secondaryKey: generateKey() },
     );
+    this.#forget(name);
     this.store.addEvent(name, null, null, "KeyRegenerated", `${keyType} key regenerated`);
     return this.credentials(name);
   }
@@ -355,14 +370,15 @@ export class Engine {
         fix: "Export the model to ONNX (pier train writes ONNX packages); Python models (sklearn, pyfunc, score.py) come with the Python host.",
       });
     }
-    const threads = String(Math.max(1, Math.min(findInstanceType(spec.instance_type)?.vcpus ?? 1, 2)));
     return (modelDir) => ({
       file: process.execPath,
       args: [ONNX_HOST],
       env: {
         PATH: process.env.PATH ?? "",
         PIER_MODEL_DIR: modelDir,
-        PIER_INTRA_OP_THREADS: threads,
+        // One intra-op thread: single-row requests gain nothing from more, and concurrency comes from
+        // max_concurrent_requests_per_instance and instance_count.
+        PIER_INTRA_OP_THREADS: "1",
         AZUREML_MODEL_DIR: modelDir,
         ...(spec.environment_variables ?? {}),
       },

@@ -27,16 +27,24 @@ const ROUTE =
 
 type Protocol = "score" | "invocations" | "v2";
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw new HttpError(413, "PayloadTooLarge", `The request body exceeds ${MAX_BODY_BYTES / 2 ** 20} MiB`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(
+          new HttpError(413, "PayloadTooLarge", `The request body exceeds ${MAX_BODY_BYTES / 2 ** 20} MiB`),
+        );
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
 }
 
 function send(
@@ -54,8 +62,22 @@ function send(
   res.end(text);
 }
 
-/** Outcome of one forward to an instance. */
-type Forwarded = { status: number; body: unknown } | { failure: "connection" | "timeout" };
+function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string>,
+): void {
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Outcome of one forward to an instance; a 200 body stays raw JSON text (a list of prediction rows). */
+type Forwarded = { status: number; text: string } | { failure: "connection" | "timeout" };
 
 async function forward(
   instance: Instance,
@@ -70,19 +92,14 @@ async function forward(
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ records }),
+      // The instance sends headers only once the model has answered, so this bounds the whole call.
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = await response.body.text();
-    return { status: response.statusCode, body: text ? JSON.parse(text) : null };
+    return { status: response.statusCode, text: await response.body.text() };
   } catch (error) {
     const e = error as { name?: string; code?: string };
-    const timedOut =
-      e.name === "TimeoutError" ||
-      e.code === "UND_ERR_HEADERS_TIMEOUT" ||
-      e.code === "UND_ERR_BODY_TIMEOUT" ||
-      e.name === "AbortError";
+    const timedOut = e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT";
     return { failure: timedOut ? "timeout" : "connection" };
   }
 }
@@ -129,13 +146,14 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
     const record = engine.endpointRecord(endpoint)!;
     const pinned = req.headers[DEPLOYMENT_HEADER];
     if (typeof pinned === "string" && pinned !== "") {
-      if (!engine.store.deployment(endpoint, pinned))
+      const runtime = engine.runtime(endpoint, pinned);
+      if (!runtime && !engine.store.deployment(endpoint, pinned)) {
         throw new HttpError(
           404,
           "DeploymentNotFound",
           `Deployment '${pinned}' does not exist in endpoint '${endpoint}'`,
         );
-      const runtime = engine.runtime(endpoint, pinned);
+      }
       if (!runtime)
         throw new HttpError(
           503,
@@ -171,7 +189,7 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
   }
 
   /** Scores on one deployment: admission, forward, one retry on another instance if this one died. */
-  async function score(runtime: DeploymentRuntime, records: Record<string, unknown>[]): Promise<unknown[]> {
+  async function score(runtime: DeploymentRuntime, records: Record<string, unknown>[]): Promise<string> {
     const timeoutMs = runtime.record.spec.request_settings.request_timeout_ms;
     const deadline = Date.now() + timeoutMs;
     let exclude: Instance | undefined;
@@ -213,8 +231,11 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         exclude = admitted.instance;
         continue;
       }
-      if (result.status === 200) return (result.body as { predictions: unknown[] }).predictions;
-      const error = (result.body as HostErrorBody | null)?.error;
+      if (result.status === 200) return result.text;
+      let error: HostErrorBody["error"] | undefined;
+      try {
+        error = (JSON.parse(result.text) as HostErrorBody).error;
+      } catch {}
       if (result.status === 400 && error?.kind === "input")
         throw new HttpError(400, error.code, error.message);
       throw new HttpError(
@@ -287,17 +308,24 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
       : parseInvocationsBody(json, runtime.columns);
   }
 
-  function respond(protocol: Protocol, predictions: unknown[], modelName: string): unknown {
-    if (protocol === "invocations") return { predictions };
-    if (protocol === "v2")
-      return { model_name: modelName, outputs: v2Outputs(predictions as Record<string, unknown>[]) };
+  /** The response body: the instance's JSON passes through untouched except for v2. */
+  function respond(protocol: Protocol, predictions: string, modelName: string): string {
+    if (protocol === "invocations") return `{"predictions":${predictions}}`;
+    if (protocol === "v2") {
+      return JSON.stringify({
+        model_name: modelName,
+        outputs: v2Outputs(JSON.parse(predictions) as Record<string, unknown>[]),
+      });
+    }
     return predictions;
   }
 
   return {
     async handle(req, res) {
-      const url = new URL(req.url ?? "/", "http://localhost");
-      const match = ROUTE.exec(url.pathname);
+      const rawUrl = req.url ?? "/";
+      const query = rawUrl.indexOf("?");
+      const pathname = query < 0 ? rawUrl : rawUrl.slice(0, query);
+      const match = ROUTE.exec(pathname);
       if (!match) return false;
       const endpoint = decodeURIComponent(match[1]!);
       const started = performance.now();
@@ -320,7 +348,7 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         const protocol: Protocol =
           match[2] === "score" ? "score" : match[2] === "invocations" ? "invocations" : "v2";
         if (req.method !== "POST" && !(match[5] && req.method === "GET"))
-          throw new HttpError(405, "MethodNotAllowed", `Use POST for ${url.pathname}`);
+          throw new HttpError(405, "MethodNotAllowed", `Use POST for ${pathname}`);
         authenticate(req, endpoint);
         const body = await readBody(req);
         const { runtime, pinned } = route(req, endpoint);
@@ -345,15 +373,15 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         const records = runtime.columns ? enforceColumns(parsed, runtime.columns) : parsed;
         mirror(endpoint, pinned, records);
         const predictions = await score(runtime, records);
-        send(res, 200, respond(protocol, predictions, runtime.version.name), headers);
-        metrics.requests.inc({ endpoint, deployment, status: "200" });
+        sendJsonText(res, 200, respond(protocol, predictions, runtime.version.name), headers);
+        metrics.countRequest(endpoint, deployment, 200);
       } catch (error) {
         const e =
           error instanceof HttpError ? error : new HttpError(500, "InternalError", (error as Error).message);
         send(res, e.status, e.body, { ...headers, ...e.headers });
-        metrics.requests.inc({ endpoint, deployment, status: String(e.status) });
+        metrics.countRequest(endpoint, deployment, e.status);
       } finally {
-        metrics.latency.observe({ endpoint, deployment }, (performance.now() - started) / 1000);
+        metrics.observeLatency(endpoint, deployment, (performance.now() - started) / 1000);
       }
       return true;
     },

@@ -4,9 +4,10 @@ import type { Engine } from "../engine/index.js";
 
 export interface GatewayMetrics {
   registry: Registry;
-  requests: Counter<"endpoint" | "deployment" | "status">;
-  latency: Histogram<"endpoint" | "deployment">;
   mirrored: Counter<"endpoint" | "deployment" | "status">;
+  /** Hot-path helpers that reuse labelled children instead of hashing labels per request. */
+  countRequest(endpoint: string, deployment: string, status: number): void;
+  observeLatency(endpoint: string, deployment: string, seconds: number): void;
 }
 
 export function createMetrics(engine: Engine): GatewayMetrics {
@@ -82,5 +83,28 @@ export function createMetrics(engine: Engine): GatewayMetrics {
       });
     },
   });
-  return { registry, requests, latency, mirrored };
+  const counters = new Map<string, ReturnType<typeof requests.labels>>();
+  const histograms = new Map<string, ReturnType<typeof latency.labels>>();
+  return {
+    registry,
+    mirrored,
+    countRequest(endpoint, deployment, status) {
+      const key = `${endpoint}\u0000${deployment}\u0000${status}`;
+      let child = counters.get(key);
+      if (!child) {
+        child = requests.labels({ endpoint, deployment, status: String(status) });
+        counters.set(key, child);
+      }
+      child.inc();
+    },
+    observeLatency(endpoint, deployment, seconds) {
+      const key = `${endpoint}\u0000${deployment}`;
+      let child = histograms.get(key);
+      if (!child) {
+        child = latency.labels({ endpoint, deployment });
+        histograms.set(key, child);
+      }
+      child.observe(seconds);
+    },
+  };
 }

@@ -19,9 +19,8 @@ export interface InvokeRequest {
   records: Record<string, unknown>[];
 }
 
-export interface InvokeResponse {
-  predictions: unknown[];
-}
+/** Body of a 200 from POST /invoke: one prediction row per record. */
+export type InvokeResponse = unknown[];
 
 /** Error body of the host; `kind: "input"` maps to 400, anything else to a model error (424). */
 export interface HostErrorBody {

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
         };
         if (chaos.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, chaos.delayMs));
         if (chaos.modelError) throw new Error("injected model failure (PIER_CHAOS_MODEL_ERROR)");
-        reply(200, { predictions: await scorer.score(records) });
+        reply(200, await scorer.score(records));
       } catch (error) {
         const input = error instanceof PierError && error.kind === "user";
         const body: HostErrorBody = {

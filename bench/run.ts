@@ -1,0 +1,240 @@
+/**
+ * `npm run bench`: deploy → Ready time and gateway overhead/throughput, each reported next to a
+ * baseline measured in the same run (these machines are shared and noisy, so ratios matter more
+ * than absolute numbers).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Pool } from "undici";
+import {
+  BANKING_COLUMNS,
+  synthesizeBankingRecords,
+  trainFinancialModel,
+  writeCsv,
+} from "../src/pipeline/index.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const PIER = join(ROOT, "bin/pier.js");
+const work = mkdtempSync(join(tmpdir(), "pier-bench-"));
+const children: ChildProcess[] = [];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+
+function start(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  return new Promise((resolvePromise, reject) => {
+    let seen = "";
+    const onLine = (line: string) => {
+      seen += `${line}\n`;
+      const match = ready.exec(line);
+      if (match) resolvePromise({ child, match });
+    };
+    createInterface({ input: child.stdout! }).on("line", onLine);
+    createInterface({ input: child.stderr! }).on("line", onLine);
+    child.on("exit", () => reject(new Error(`process ended before it was ready:\n${seen}`)));
+  });
+}
+
+async function api(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<string> {
+  const response = await fetch(`${url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok || text.includes('{"error":{')) throw new Error(`${method} ${path}: ${text}`);
+  return text;
+}
+
+/** Sequential single-row requests; returns per-request latencies in ms. */
+async function latencies(
+  pool: Pool,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+  count: number,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const r = await pool.request({
+      path,
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", ...headers },
+    });
+    await r.body.text();
+    if (r.statusCode !== 200) throw new Error(`${path} answered ${r.statusCode}`);
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+/** Requests per second with `concurrency` loops for `seconds`. */
+async function throughput(
+  origin: string,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+  concurrency: number,
+  seconds: number,
+): Promise<number> {
+  const pool = new Pool(origin, { connections: concurrency, pipelining: 1 });
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const r = await pool.request({
+          path,
+          method: "POST",
+          body,
+          headers: { "content-type": "application/json", ...headers },
+        });
+        await r.body.text();
+        if (r.statusCode === 200) done++;
+        else failed++;
+      }
+    }),
+  );
+  await pool.close();
+  if (failed > 0) throw new Error(`${failed} requests failed at concurrency ${concurrency}`);
+  return done / seconds;
+}
+
+async function main(): Promise<void> {
+  const csv = join(work, "banking.csv");
+  writeCsv(csv, BANKING_COLUMNS, synthesizeBankingRecords({ rows: 5000, seed: 42 }));
+  const modelDir = join(work, "model");
+  await trainFinancialModel({ dataPath: csv, outDir: modelDir, search: 0 });
+  const example = JSON.parse(readFileSync(join(modelDir, "input_example.json"), "utf8")) as {
+    columns: string[];
+    data: unknown[][];
+  };
+  const record = Object.fromEntries(example.columns.map((c, i) => [c, example.data[0]![i]]));
+
+  // Baseline for deploy → Ready: a bare Node process that loads onnxruntime-node and the model.
+  const floors: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const { child } = await start([join(ROOT, "dist/bench/minimal-onnx-server.js"), modelDir], {}, /^\d+$/);
+    floors.push(performance.now() - t);
+    child.kill();
+  }
+
+  const home = join(work, "home");
+  const { match } = await start(
+    [PIER, "up", "--port", "0", "--no-default-model"],
+    { PIER_HOME: home },
+    /pier is up at (http:\/\/127\.0\.0\.1:\d+)/,
+  );
+  const url = match[1]!;
+  const token = readFileSync(join(home, "api-token"), "utf8").trim();
+  await api(url, token, "POST", "/endpoints", { spec: { name: "bench", auth_mode: "key" }, source: "bench" });
+  await api(url, token, "POST", "/endpoints/bench/credentials");
+  const deployment = (name: string) => ({
+    spec: {
+      name,
+      endpoint_name: "bench",
+      model: modelDir,
+      instance_type: "Standard_F4s_v2",
+      instance_count: 1,
+      request_settings: { max_concurrent_requests_per_instance: 64, request_timeout_ms: 10_000 },
+    },
+    source: "bench",
+    specDir: work,
+    mode: "create",
+  });
+  const deploys: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const text = await api(url, token, "POST", "/deployments", deployment(`try${i}`));
+    if (!text.includes('"provisioning_state":"Succeeded"')) throw new Error(text);
+    deploys.push(performance.now() - t);
+    await api(url, token, "DELETE", `/endpoints/bench/deployments/try${i}`);
+  }
+  await api(url, token, "POST", "/deployments", { ...deployment("blue"), allTraffic: true });
+  const key = (
+    JSON.parse(await api(url, token, "POST", "/endpoints/bench/credentials")) as { primaryKey: string }
+  ).primaryKey;
+  const view = JSON.parse(await api(url, token, "GET", "/endpoints/bench/deployments/blue")) as {
+    instances: { port: number }[];
+  };
+  const instancePort = view.instances[0]!.port;
+
+  const gatewayBody = JSON.stringify({ input_data: [record] });
+  const auth = { authorization: `Bearer ${key}` };
+  const gatewayPool = new Pool(url, { connections: 1 });
+  const directPool = new Pool(`http://127.0.0.1:${instancePort}`, { connections: 1 });
+  await latencies(gatewayPool, "/endpoints/bench/score", gatewayBody, auth, 300);
+  await latencies(directPool, "/invoke", JSON.stringify({ records: [record] }), {}, 300);
+  const viaGateway: number[] = [];
+  const direct: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    viaGateway.push(...(await latencies(gatewayPool, "/endpoints/bench/score", gatewayBody, auth, 400)));
+    direct.push(...(await latencies(directPool, "/invoke", JSON.stringify({ records: [record] }), {}, 400)));
+  }
+  await gatewayPool.close();
+  await directPool.close();
+
+  const { match: limitMatch } = await start(
+    [join(ROOT, "dist/bench/minimal-onnx-server.js"), modelDir],
+    {},
+    /^(\d+)$/,
+  );
+  const limitOrigin = `http://127.0.0.1:${limitMatch[1]}`;
+  const rows: string[] = [];
+  for (const concurrency of [1, 8, 64]) {
+    const limit = await throughput(limitOrigin, "/", gatewayBody, {}, concurrency, 3);
+    const gateway = await throughput(url, "/endpoints/bench/score", gatewayBody, auth, concurrency, 3);
+    rows.push(
+      `  concurrency ${String(concurrency).padStart(2)}: pier ${gateway.toFixed(0).padStart(6)} req/s, limit ${limit.toFixed(0).padStart(6)} req/s, ratio ${(gateway / limit).toFixed(2)}`,
+    );
+  }
+
+  const p50Gateway = median(viaGateway);
+  const p50Direct = median(direct);
+  console.log("pier bench (ONNX financial-behavior model, single-row requests)");
+  console.log(
+    `deploy → Ready: median ${median(deploys).toFixed(0)} ms over ${deploys.length} deployments (target < 1000 ms)`,
+  );
+  console.log(
+    `  baseline: a bare Node process loading onnxruntime-node + the model: median ${median(floors).toFixed(0)} ms; ratio ${(median(deploys) / median(floors)).toFixed(2)}`,
+  );
+  console.log(
+    `latency: p50 through the gateway ${p50Gateway.toFixed(3)} ms, straight to the instance ${p50Direct.toFixed(3)} ms`,
+  );
+  console.log(
+    `  gateway overhead at p50: ${(p50Gateway - p50Direct).toFixed(3)} ms (target < 0.3 ms); p99 ${quantile(viaGateway, 0.99).toFixed(3)} vs ${quantile(direct, 0.99).toFixed(3)} ms`,
+  );
+  console.log("throughput vs a minimal Node server scoring in-process (target ratio ≥ 0.7 at 64):");
+  for (const row of rows) console.log(row);
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill("SIGINT");
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(work, { recursive: true, force: true });
+}
