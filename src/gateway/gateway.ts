@@ -86,21 +86,25 @@ async function forward(
 ): Promise<Forwarded> {
   const pool = instance.pool;
   if (!pool) return { failure: "connection" };
+  // undici's own timeouts tick coarsely; request_timeout_ms needs millisecond precision.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
     const response = await pool.request({
       path: "/invoke",
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ records }),
-      // The instance sends headers only once the model has answered, so this bounds the whole call.
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      signal: abort.signal,
     });
     return { status: response.statusCode, text: await response.body.text() };
   } catch (error) {
+    if (abort.signal.aborted) return { failure: "timeout" };
     const e = error as { name?: string; code?: string };
     const timedOut = e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT";
     return { failure: timedOut ? "timeout" : "connection" };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

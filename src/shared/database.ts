@@ -15,11 +15,12 @@ export interface Migration {
 export const DATABASE_FILE = "pier.db";
 
 export function openPierDatabase(home: string, migrations: readonly Migration[]): PierDatabase {
-  const db = new Database(join(home, DATABASE_FILE));
+  // better-sqlite3's `timeout` is SQLite's busy timeout: set before anything that may wait for a lock,
+  // such as switching a new database to WAL while another process opens it too.
+  const db = new Database(join(home, DATABASE_FILE), { timeout: 15_000 });
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 15000");
   db.exec("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
   const applied = db.prepare("SELECT 1 FROM migrations WHERE name = ?");
   const record = db.prepare("INSERT INTO migrations (name, applied_at) VALUES (?, ?)");
