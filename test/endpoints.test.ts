@@ -569,3 +569,105 @@ test("pier up restores endpoints and deployments after a restart, keeps keys, an
   assert.equal(inUse.code, 1);
   assert.match(inUse.stderr, /AlreadyRunning|PortInUse/);
 });
+
+test("deployment update swaps instances without dropping the endpoint; repeated crashes show CrashLoop; deleting an endpoint removes its deployments", async (t) => {
+  const pier = await startPier(t);
+  await endpoint(pier, "roll");
+  assert.equal((await deploy(pier, "roll", "blue", {}, ["--all-traffic"])).code, 0);
+  const { primaryKey } = await keys(pier, "roll");
+  const auth = { authorization: `Bearer ${primaryKey}` };
+  const url = `${pier.url}/endpoints/roll/score`;
+  const before = JSON.parse(
+    (await pier.run(["deployment", "show", "-e", "roll", "-n", "blue", "-o", "json"])).stdout,
+  ) as DeploymentView;
+
+  // Requests keep succeeding while the update replaces the instances.
+  let stop = false;
+  const statuses: number[] = [];
+  const traffic = (async () => {
+    while (!stop) statuses.push((await post(url, { input_data: example.data.slice(0, 1) }, auth)).status);
+  })();
+  const file = yamlFile("roll-blue-v2", {
+    name: "blue",
+    endpoint_name: "roll",
+    model: "./model",
+    instance_type: "Standard_DS3_v2",
+    instance_count: 2,
+  });
+  const updated = await pier.run(["deployment", "update", "-f", file, "-o", "json"]);
+  stop = true;
+  await traffic;
+  assert.equal(updated.code, 0, updated.stderr);
+  const after = JSON.parse(updated.stdout) as DeploymentView;
+  assert.equal(after.instances.length, 2);
+  assert.ok(
+    after.instances.every((i) => !before.instances.some((b) => b.id === i.id)),
+    "new instances",
+  );
+  assert.ok(
+    statuses.length > 0 && statuses.every((s) => s === 200),
+    `statuses during update: ${[...new Set(statuses)]}`,
+  );
+  assert.throws(() => process.kill(before.instances[0]!.pid, 0), "old instance stopped");
+
+  const token = (await import("node:fs")).readFileSync(join(pier.home, "api-token"), "utf8");
+  for (let crash = 0; crash < 3; crash++) {
+    const view = JSON.parse(
+      (await pier.run(["deployment", "show", "-e", "roll", "-n", "blue", "-o", "json"])).stdout,
+    ) as DeploymentView;
+    const target = view.instances[0]!;
+    if (target.state === "Ready") process.kill(target.pid, "SIGKILL");
+    for (let i = 0; i < 50; i++) {
+      const now = JSON.parse(
+        (await pier.run(["deployment", "show", "-e", "roll", "-n", "blue", "-o", "json"])).stdout,
+      ) as DeploymentView;
+      if (now.instances[0]!.restarts > target.restarts && now.instances[0]!.state === "Ready") break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const events = (await (
+    await fetch(`${pier.url}/api/v1/endpoints/roll/events?deployment=blue`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+  ).json()) as { kind: string; message: string }[];
+  const loop = events.find((e) => e.kind === "CrashLoop");
+  assert.ok(loop, `a CrashLoop event after 3 crashes: ${events.map((e) => e.kind).join(",")}`);
+  assert.match(loop.message, /3 crashes within 60 s/);
+
+  assert.equal((await pier.run(["endpoint", "delete", "roll"])).code, 0);
+  assert.equal((await post(url, splitBody(), auth)).status, 404);
+  assert.match(
+    (await pier.run(["deployment", "show", "-e", "roll", "-n", "blue"])).stderr,
+    /EndpointNotFound/,
+  );
+});
+
+test("an instance that dies mid-request with no other instance to retry on gives 502, then the restarted instance serves", async (t) => {
+  const pier = await startPier(t);
+  await endpoint(pier, "lonely");
+  assert.equal(
+    (
+      await deploy(pier, "lonely", "blue", { environment_variables: { PIER_CHAOS_DELAY_MS: 400 } }, [
+        "--all-traffic",
+      ])
+    ).code,
+    0,
+  );
+  const { primaryKey } = await keys(pier, "lonely");
+  const auth = { authorization: `Bearer ${primaryKey}` };
+  const url = `${pier.url}/endpoints/lonely/score`;
+  const view = JSON.parse(
+    (await pier.run(["deployment", "show", "-e", "lonely", "-n", "blue", "-o", "json"])).stdout,
+  ) as DeploymentView;
+  const pending = post(url, splitBody(), auth);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  process.kill(view.instances[0]!.pid, "SIGKILL");
+  const result = await pending;
+  assert.equal(result.status, 502, JSON.stringify(result.body));
+  for (let i = 0; i < 50; i++) {
+    const again = await post(url, splitBody(), auth);
+    if (again.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail("the restarted instance never served");
+});
