@@ -65,25 +65,31 @@ async function api(
   return text;
 }
 
+interface Target {
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** One POST; returns its status after reading the whole answer. */
+async function postOnce(pool: Pool, target: Target): Promise<number> {
+  const r = await pool.request({
+    path: target.path,
+    method: "POST",
+    body: target.body,
+    headers: { "content-type": "application/json", ...target.headers },
+  });
+  await r.body.text();
+  return r.statusCode;
+}
+
 /** Sequential single-row requests; returns per-request latencies in ms. */
-async function latencies(
-  pool: Pool,
-  path: string,
-  body: string,
-  headers: Record<string, string>,
-  count: number,
-): Promise<number[]> {
+async function latencies(pool: Pool, target: Target, count: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     const t = performance.now();
-    const r = await pool.request({
-      path,
-      method: "POST",
-      body,
-      headers: { "content-type": "application/json", ...headers },
-    });
-    await r.body.text();
-    if (r.statusCode !== 200) throw new Error(`${path} answered ${r.statusCode}`);
+    const status = await postOnce(pool, target);
+    if (status !== 200) throw new Error(`${target.path} answered ${status}`);
     out.push(performance.now() - t);
   }
   return out;
@@ -92,9 +98,7 @@ async function latencies(
 /** Requests per second with `concurrency` loops for `seconds`. */
 async function throughput(
   origin: string,
-  path: string,
-  body: string,
-  headers: Record<string, string>,
+  target: Target,
   concurrency: number,
   seconds: number,
 ): Promise<number> {
@@ -105,14 +109,7 @@ async function throughput(
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
-        const r = await pool.request({
-          path,
-          method: "POST",
-          body,
-          headers: { "content-type": "application/json", ...headers },
-        });
-        await r.body.text();
-        if (r.statusCode === 200) done++;
+        if ((await postOnce(pool, target)) === 200) done++;
         else failed++;
       }
     }),
@@ -183,16 +180,21 @@ async function main(): Promise<void> {
   const instancePort = view.instances[0]!.port;
 
   const gatewayBody = JSON.stringify({ input_data: [record] });
-  const auth = { authorization: `Bearer ${key}` };
+  const viaGatewayTarget: Target = {
+    path: "/endpoints/bench/score",
+    body: gatewayBody,
+    headers: { authorization: `Bearer ${key}` },
+  };
+  const directTarget: Target = { path: "/invoke", body: JSON.stringify({ records: [record] }), headers: {} };
   const gatewayPool = new Pool(url, { connections: 1 });
   const directPool = new Pool(`http://127.0.0.1:${instancePort}`, { connections: 1 });
-  await latencies(gatewayPool, "/endpoints/bench/score", gatewayBody, auth, 300);
-  await latencies(directPool, "/invoke", JSON.stringify({ records: [record] }), {}, 300);
+  await latencies(gatewayPool, viaGatewayTarget, 300);
+  await latencies(directPool, directTarget, 300);
   const viaGateway: number[] = [];
   const direct: number[] = [];
   for (let round = 0; round < 5; round++) {
-    viaGateway.push(...(await latencies(gatewayPool, "/endpoints/bench/score", gatewayBody, auth, 400)));
-    direct.push(...(await latencies(directPool, "/invoke", JSON.stringify({ records: [record] }), {}, 400)));
+    viaGateway.push(...(await latencies(gatewayPool, viaGatewayTarget, 400)));
+    direct.push(...(await latencies(directPool, directTarget, 400)));
   }
   await gatewayPool.close();
   await directPool.close();
@@ -205,8 +207,13 @@ async function main(): Promise<void> {
   const limitOrigin = `http://127.0.0.1:${limitMatch[1]}`;
   const rows: string[] = [];
   for (const concurrency of [1, 8, 64]) {
-    const limit = await throughput(limitOrigin, "/", gatewayBody, {}, concurrency, 3);
-    const gateway = await throughput(url, "/endpoints/bench/score", gatewayBody, auth, concurrency, 3);
+    const limit = await throughput(
+      limitOrigin,
+      { path: "/", body: gatewayBody, headers: {} },
+      concurrency,
+      3,
+    );
+    const gateway = await throughput(url, viaGatewayTarget, concurrency, 3);
     rows.push(
       `  concurrency ${String(concurrency).padStart(2)}: pier ${gateway.toFixed(0).padStart(6)} req/s, limit ${limit.toFixed(0).padStart(6)} req/s, ratio ${(gateway / limit).toFixed(2)}`,
     );

@@ -1,31 +1,18 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, type TestContext, test } from "node:test";
 import { stringify } from "yaml";
 import type { DeploymentView } from "../src/engine/index.js";
-import { cli, type PierUp, post, startPier } from "./helpers.js";
+import { cli, type PierUp, post, startPier, trainedWorkspace } from "./helpers.js";
 
 let work: string;
 let example: { columns: string[]; data: unknown[][] };
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), "pier-endpoints-"));
-  assert.equal((await cli(["data", "synth", "--rows", "800", "--out", join(work, "b.csv")])).code, 0);
-  const train = await cli([
-    "train",
-    "--data",
-    join(work, "b.csv"),
-    "--out",
-    join(work, "model"),
-    "--search",
-    "0",
-  ]);
-  assert.equal(train.code, 0, train.stderr);
-  example = JSON.parse(
-    (await import("node:fs")).readFileSync(join(work, "model/input_example.json"), "utf8"),
-  );
+  const workspace = await trainedWorkspace("pier-endpoints-", 800);
+  work = workspace.dir;
+  example = JSON.parse(readFileSync(join(work, "model/input_example.json"), "utf8"));
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -472,7 +459,7 @@ test("instances: kill -9 restarts with an event; a frozen instance fails its pro
   const eventLog = await (
     await fetch(`${pier.url}/api/v1/endpoints/chaos/events?deployment=blue`, {
       headers: {
-        authorization: `Bearer ${(await import("node:fs")).readFileSync(join(pier.home, "api-token"), "utf8")}`,
+        authorization: `Bearer ${readFileSync(join(pier.home, "api-token"), "utf8")}`,
       },
     })
   ).json();
@@ -610,7 +597,7 @@ test("deployment update swaps instances without dropping the endpoint; repeated 
   );
   assert.throws(() => process.kill(before.instances[0]!.pid, 0), "old instance stopped");
 
-  const token = (await import("node:fs")).readFileSync(join(pier.home, "api-token"), "utf8");
+  const token = readFileSync(join(pier.home, "api-token"), "utf8");
   for (let crash = 0; crash < 3; crash++) {
     const view = JSON.parse(
       (await pier.run(["deployment", "show", "-e", "roll", "-n", "blue", "-o", "json"])).stdout,

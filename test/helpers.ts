@@ -150,3 +150,21 @@ export async function post(
   } catch {}
   return { status: response.status, headers: response.headers, body: parsed };
 }
+
+/**
+ * A work folder with synthetic banking data (b.csv) and a trained model package (model/), made
+ * through the real CLI; removed when the process's tests end.
+ */
+export async function trainedWorkspace(
+  prefix: string,
+  rows = 600,
+): Promise<{ dir: string; csv: string; model: string; cleanup: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const csv = join(dir, "b.csv");
+  const model = join(dir, "model");
+  const synth = await cli(["data", "synth", "--rows", String(rows), "--out", csv]);
+  if (synth.code !== 0) throw new Error(synth.stderr);
+  const train = await cli(["train", "--data", csv, "--out", model, "--search", "0"]);
+  if (train.code !== 0) throw new Error(train.stderr);
+  return { dir, csv, model, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,28 +1,17 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type Finding, validateModelDir } from "../src/model/index.js";
-import { cli, FIXTURES, tempDir } from "./helpers.js";
+import { cli, FIXTURES, tempDir, trainedWorkspace } from "./helpers.js";
 
 let trained: string;
 let work: string;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), "pier-validate-"));
-  assert.equal((await cli(["data", "synth", "--rows", "600", "--out", join(work, "b.csv")])).code, 0);
-  const train = await cli([
-    "train",
-    "--data",
-    join(work, "b.csv"),
-    "--out",
-    join(work, "model"),
-    "--search",
-    "0",
-  ]);
-  assert.equal(train.code, 0, train.stderr);
-  trained = join(work, "model");
+  const workspace = await trainedWorkspace("pier-validate-");
+  work = workspace.dir;
+  trained = workspace.model;
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 

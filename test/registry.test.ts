@@ -1,23 +1,18 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, type TestContext, test } from "node:test";
 import { parseModelUri } from "../src/registry/index.js";
-import { cli, FIXTURES, pierProcess, tempDir } from "./helpers.js";
+import { cli, FIXTURES, pierProcess, tempDir, trainedWorkspace } from "./helpers.js";
 
 let work: string;
 let trained: string;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), "pier-registry-"));
-  assert.equal((await cli(["data", "synth", "--rows", "600", "--out", join(work, "b.csv")])).code, 0);
-  assert.equal(
-    (await cli(["train", "--data", join(work, "b.csv"), "--out", join(work, "model"), "--search", "0"])).code,
-    0,
-  );
-  trained = join(work, "model");
+  const workspace = await trainedWorkspace("pier-registry-");
+  work = workspace.dir;
+  trained = workspace.model;
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -1,26 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { cli, pierProcess, tempDir } from "./helpers.js";
+import { cli, pierProcess, tempDir, trainedWorkspace } from "./helpers.js";
 
 let work: string;
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), "pier-test-local-"));
-  const synth = await cli(["data", "synth", "--rows", "1500", "--out", join(work, "banking.csv")]);
-  assert.equal(synth.code, 0, synth.stderr);
-  const train = await cli([
-    "train",
-    "--data",
-    join(work, "banking.csv"),
-    "--out",
-    join(work, "model"),
-    "--search",
-    "0",
-  ]);
-  assert.equal(train.code, 0, train.stderr);
+  const workspace = await trainedWorkspace("pier-test-local-", 1500);
+  work = workspace.dir;
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -30,7 +18,7 @@ test("pier test-local scores every row, times single rows and batches, and passe
     "--model",
     join(work, "model"),
     "--data",
-    join(work, "banking.csv"),
+    join(work, "b.csv"),
     "--iterations",
     "50",
     "-o",
@@ -67,7 +55,7 @@ test("the edge cases of the seed's tests each get a clear error or a defined ans
     "--model",
     join(work, "model"),
     "--data",
-    join(work, "banking.csv"),
+    join(work, "b.csv"),
     "--iterations",
     "5",
     "-o",
@@ -95,7 +83,7 @@ test("the edge cases of the seed's tests each get a clear error or a defined ans
 
 test("test-local on a folder that is not a model says so and exits non-zero", async (t) => {
   const empty = tempDir(t);
-  const result = await cli(["test-local", "--model", empty, "--data", join(work, "banking.csv")]);
+  const result = await cli(["test-local", "--model", empty, "--data", join(work, "b.csv")]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /✘ MLmodelMissing: .* has no MLmodel file/);
 });

@@ -3,7 +3,7 @@
  * columns are dropped, numbers widen safely (int → double) and nothing is silently turned into or
  * out of a string.
  */
-import type { ColumnSpec } from "../model/index.js";
+import { type ColumnSpec, valueFitsColumn } from "../model/index.js";
 import { badRequest } from "./http-error.js";
 
 const jsonType = (v: unknown): string =>
@@ -16,26 +16,6 @@ const jsonType = (v: unknown): string =>
         : typeof v === "number"
           ? "float64"
           : typeof v;
-
-function fits(value: unknown, type: string): boolean {
-  if (value === null || value === undefined) return true;
-  switch (type) {
-    case "double":
-    case "float":
-      return typeof value === "number";
-    case "integer":
-    case "long":
-      return typeof value === "number" && Number.isInteger(value);
-    case "boolean":
-      return typeof value === "boolean";
-    case "string":
-    case "binary":
-    case "datetime":
-      return typeof value === "string";
-    default:
-      return true;
-  }
-}
 
 /** Returns records holding exactly the signature's columns, in order; throws a 400 otherwise. */
 export function enforceColumns(
@@ -60,7 +40,7 @@ export function enforceColumns(
     for (const column of columns) {
       const name = String(column.name);
       const value = record[name] ?? null;
-      if (!fits(value, column.type)) {
+      if (!valueFitsColumn(value, column.type)) {
         throw badRequest(
           "IncompatibleInputTypes",
           `Incompatible input types for column ${name}. Can not safely convert ${jsonType(value)} to ${column.type} (row ${row}: ${JSON.stringify(value)?.slice(0, 40)}).`,
