@@ -52,7 +52,8 @@ export class ApiClient {
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.#fetch(method, path, body);
     const payload = (await response.json()) as T & { error?: PierErrorJson };
-    if (!response.ok || payload?.error)
+    // A success body may have an `error` field of its own (a Failed deployment): only the status decides.
+    if (!response.ok)
       throw new PierError(
         payload.error ?? { code: "ApiError", summary: `HTTP ${response.status}`, kind: "internal" },
       );

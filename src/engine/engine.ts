@@ -5,7 +5,6 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   type DeploymentSpec,
   type EndpointSpec,
@@ -20,6 +19,7 @@ import { openPierDatabase, PierError, type PierErrorJson, toPierError, userError
 import { Admission } from "./admission.js";
 import { generateKey, TokenSigner } from "./credentials.js";
 import { INFERENCE_SERVER_LOG, Instance, type InstanceEvent, STORAGE_INITIALIZER_LOG } from "./instance.js";
+import { prepareRuntime } from "./runtime-selection.js";
 import {
   type DeploymentRecord,
   ENGINE_MIGRATIONS,
@@ -105,7 +105,6 @@ export interface DeploymentView {
   error: PierErrorJson | null;
 }
 
-const ONNX_HOST = fileURLToPath(new URL("../runtime/onnx-host.js", import.meta.url));
 const key = (endpoint: string, deployment: string) => `${endpoint}/${deployment}`;
 
 function endpointNotFound(name: string): PierError {
@@ -358,33 +357,6 @@ export class Engine {
     return version;
   }
 
-  /** Picks the runtime host for a model version (ONNX in Node today). */
-  #runtimeCommand(
-    version: ModelVersion,
-    spec: DeploymentSpec,
-  ): (modelDir: string) => { file: string; args: string[]; env: Record<string, string> } {
-    if (!version.flavors.onnx) {
-      throw new PierError({
-        code: "RuntimeNotAvailable",
-        summary: `models:/${version.name}/${version.version} has flavors ${Object.keys(version.flavors).join(", ")}; this pier serves the onnx flavor`,
-        fix: "Export the model to ONNX (pier train writes ONNX packages); Python models (sklearn, pyfunc, score.py) come with the Python host.",
-      });
-    }
-    return (modelDir) => ({
-      file: process.execPath,
-      args: [ONNX_HOST],
-      env: {
-        PATH: process.env.PATH ?? "",
-        PIER_MODEL_DIR: modelDir,
-        // One intra-op thread: single-row requests gain nothing from more, and concurrency comes from
-        // max_concurrent_requests_per_instance and instance_count.
-        PIER_INTRA_OP_THREADS: "1",
-        AZUREML_MODEL_DIR: modelDir,
-        ...(spec.environment_variables ?? {}),
-      },
-    });
-  }
-
   #instanceEvent(endpoint: string, deployment: string, runtime: () => DeploymentRuntime | undefined) {
     return (event: InstanceEvent) => {
       this.store.addEvent(endpoint, deployment, event.instance, event.kind, event.message, event.data);
@@ -399,13 +371,17 @@ export class Engine {
     progress: ProgressSink,
   ): Promise<DeploymentRuntime> {
     const spec = record.spec;
-    const command = this.#runtimeCommand(version, spec);
+    const prepared = await prepareRuntime(version, spec);
     const memory = memoryLimitBytes(spec);
     progress({
       step: "environment",
-      message: `runtime onnx (onnxruntime-node), ${spec.instance_type}: memory limit ${(memory / 2 ** 20).toFixed(0)} MiB per instance`,
+      message: `runtime ${prepared.description}, ${spec.instance_type}: memory limit ${(memory / 2 ** 20).toFixed(0)} MiB per instance`,
       status: "ok",
     });
+    for (const finding of prepared.findings)
+      progress({ step: "environment", message: `${finding.code}: ${finding.message}`, status: "warning" });
+    for (const finding of prepared.findings)
+      this.store.addEvent(record.endpoint, record.name, null, finding.code, finding.message, { finding });
     const runtime = new DeploymentRuntime(record, version);
     const generation = Date.now().toString(36);
     runtime.instances = Array.from(
@@ -416,7 +392,7 @@ export class Engine {
           dir: join(this.home, "instances", record.endpoint, record.name, `${generation}-${index}`),
           artifacts: version.artifacts,
           store: this.registry.store,
-          command,
+          command: prepared.command,
           liveness: spec.liveness_probe,
           readiness: spec.readiness_probe,
           memoryLimitBytes: memory,
@@ -479,7 +455,41 @@ export class Engine {
     return this.#withLock(spec.endpoint_name, async () => {
       const state = options.mode === "create" ? "Creating" : "Updating";
       const started = performance.now();
-      const version = this.#resolveModel(spec, options.specDir, progress);
+      let version: ModelVersion;
+      try {
+        version = this.#resolveModel(spec, options.specDir, progress);
+      } catch (error) {
+        const e = toPierError(error);
+        // A new deployment whose model cannot be registered is recorded as Failed with the cause;
+        // an update that cannot resolve its model changes nothing.
+        if (options.mode === "update" || e.kind !== "user") throw e;
+        const model = spec.model!;
+        const ref = parseModelUri(typeof model === "string" ? model : model.path);
+        this.store.upsertDeployment({
+          endpoint: spec.endpoint_name,
+          name: spec.name,
+          spec,
+          modelName:
+            ref.kind === "registry"
+              ? ref.name
+              : typeof model === "object" && model.name
+                ? model.name
+                : `${spec.endpoint_name}-${spec.name}`,
+          modelVersion: 0,
+          provisioningState: "Failed",
+          error: e.toJSON(),
+        });
+        this.store.addEvent(spec.endpoint_name, spec.name, null, "Failed", `${e.code}: ${e.summary}`, {
+          error: e.toJSON(),
+        });
+        progress({
+          step: "failed",
+          message: `${e.code}: ${e.summary}`,
+          ms: performance.now() - started,
+          status: "error",
+        });
+        return this.showDeployment(spec.endpoint_name, spec.name);
+      }
       const record: DeploymentRecord = {
         endpoint: spec.endpoint_name,
         name: spec.name,

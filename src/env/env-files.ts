@@ -45,13 +45,21 @@ function lineOf(text: string, entry: string): number {
 
 /** conda.yaml: `dependencies` holds conda specs and one `{pip: [...]}` entry. */
 export function readCondaYaml(dir: string, file = "conda.yaml"): DeclaredEnvironment {
+  return parseCondaYamlText(readFileSync(join(dir, file), "utf8"), file);
+}
+
+/** Parses conda.yaml text (named `file` in evidence). */
+export function parseCondaYamlText(text: string, file: string): DeclaredEnvironment {
   const env: DeclaredEnvironment = { file, packages: [], problems: [] };
-  const { value, text, problem } = readYaml(join(dir, file));
-  if (problem) return { ...env, problems: [problem] };
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (error) {
+    return { ...env, problems: [`is not valid YAML: ${(error as Error).message.split("\n")[0]}`] };
+  }
   const dependencies = (value as { dependencies?: unknown } | null)?.dependencies;
   if (!Array.isArray(dependencies)) return { ...env, problems: ["has no `dependencies` list"] };
   dependencies.forEach((entry, index) => {
-    // index is only used to name entries that are neither specs nor pip lists
     if (typeof entry === "string") {
       const spec = parseCondaSpec(entry, file, lineOf(text, entry));
       if (spec.name === "python") env.python = spec;

@@ -1,5 +1,6 @@
 export {
   type DeclaredEnvironment,
+  parseCondaYamlText,
   readCondaYaml,
   readPythonEnvYaml,
   readRequirementsTxt,

@@ -10,18 +10,30 @@ import { badRequest, HttpError } from "./http-error.js";
 import { rowsToRecords } from "./signature.js";
 
 type Json = unknown;
+
+/** What a request holds: named records, or positional rows for a model without a column signature. */
+export type Parsed = { records: Record<string, Json>[] } | { rows: Json[][] };
+
+const records = (list: Record<string, Json>[]): Parsed => ({ records: list });
+
+/** Positional rows become records when the signature names the columns, and stay rows otherwise. */
+function positional(rows: Json[][], columns: readonly ColumnSpec[] | null): Parsed {
+  return columns ? records(rowsToRecords(rows, columns)) : { rows };
+}
 const isObject = (v: Json): v is Record<string, Json> =>
   v !== null && typeof v === "object" && !Array.isArray(v);
 
-function fromSplit(split: Record<string, Json>): Record<string, Json>[] {
+function fromSplit(split: Record<string, Json>, signature: readonly ColumnSpec[] | null): Parsed {
   const { columns, data } = split;
   if (!Array.isArray(data)) throw badRequest("BadRequest", "split orientation needs a 'data' list of rows");
-  if (!Array.isArray(columns)) return data as Record<string, Json>[];
-  return data.map((row, i) => {
-    if (!Array.isArray(row) || row.length !== columns.length)
-      throw badRequest("BadShape", `data row ${i} does not have ${columns.length} values`);
-    return Object.fromEntries(columns.map((c, j) => [String(c), row[j]]));
-  });
+  if (!Array.isArray(columns)) return positional(data as Json[][], signature);
+  return records(
+    data.map((row, i) => {
+      if (!Array.isArray(row) || row.length !== columns.length)
+        throw badRequest("BadShape", `data row ${i} does not have ${columns.length} values`);
+      return Object.fromEntries(columns.map((c, j) => [String(c), row[j]]));
+    }),
+  );
 }
 
 function fromColumns(columns: Record<string, Json>): Record<string, Json>[] {
@@ -37,25 +49,25 @@ function fromColumns(columns: Record<string, Json>): Record<string, Json>[] {
 }
 
 /** A list: row objects (records) or positional rows. */
-function fromList(list: Json[], columns: readonly ColumnSpec[] | null): Record<string, Json>[] {
-  if (list.length === 0) return [];
-  if (list.every(isObject)) return list as Record<string, Json>[];
-  if (list.every(Array.isArray)) return rowsToRecords(list as Json[][], columns);
+function fromList(list: Json[], columns: readonly ColumnSpec[] | null): Parsed {
+  if (list.length === 0) return records([]);
+  if (list.every(isObject)) return records(list as Record<string, Json>[]);
+  if (list.every(Array.isArray)) return positional(list as Json[][], columns);
   throw badRequest("BadRequest", "a list must hold either row objects or rows of values, not a mix");
 }
 
 /** Azure's /score body. */
-export function parseScoreBody(body: Json, columns: readonly ColumnSpec[] | null): Record<string, Json>[] {
+export function parseScoreBody(body: Json, columns: readonly ColumnSpec[] | null): Parsed {
   if (Array.isArray(body)) return fromList(body, columns);
   if (!isObject(body)) throw badRequest("BadRequest", "The request body must be a JSON object or list");
   const input = "input_data" in body ? body.input_data : "data" in body ? body.data : undefined;
   if (input === undefined) {
     const names = columns?.map((c) => String(c.name)) ?? [];
-    if (names.length > 0 && Object.keys(body).some((k) => names.includes(k))) return [body];
+    if (names.length > 0 && Object.keys(body).some((k) => names.includes(k))) return records([body]);
     throw badRequest("MissingInputData", "A value is not provided for the 'input_data' parameter.");
   }
   if (Array.isArray(input)) return fromList(input, columns);
-  if (isObject(input)) return "data" in input ? fromSplit(input) : fromColumns(input);
+  if (isObject(input)) return "data" in input ? fromSplit(input, columns) : records(fromColumns(input));
   throw badRequest(
     "BadRequest",
     "'input_data' must be a split-oriented object, a list of rows or records, or a dict of columns",
@@ -65,10 +77,7 @@ export function parseScoreBody(body: Json, columns: readonly ColumnSpec[] | null
 const MLFLOW_KEYS = ["dataframe_split", "dataframe_records", "instances", "inputs"] as const;
 
 /** MLflow's /invocations body (JSON). */
-export function parseInvocationsBody(
-  body: Json,
-  columns: readonly ColumnSpec[] | null,
-): Record<string, Json>[] {
+export function parseInvocationsBody(body: Json, columns: readonly ColumnSpec[] | null): Parsed {
   const present = isObject(body) ? MLFLOW_KEYS.filter((k) => k in body) : [];
   if (!isObject(body) || present.length !== 1) {
     throw badRequest(
@@ -81,15 +90,15 @@ export function parseInvocationsBody(
   if (key === "dataframe_split") {
     if (!isObject(value))
       throw badRequest("BAD_REQUEST", "dataframe_split must be an object with columns and data");
-    return fromSplit(value);
+    return fromSplit(value, columns);
   }
   if (key === "dataframe_records") {
     if (!Array.isArray(value) || !value.every(isObject))
       throw badRequest("BAD_REQUEST", "dataframe_records must be a list of row objects");
-    return value as Record<string, Json>[];
+    return records(value as Record<string, Json>[]);
   }
   if (Array.isArray(value)) return fromList(value, columns);
-  if (isObject(value)) return fromColumns(value);
+  if (isObject(value)) return records(fromColumns(value));
   throw badRequest("BAD_REQUEST", `${key} must be a list or a dict of columns`);
 }
 

@@ -8,6 +8,7 @@ import type { DeploymentRuntime, Engine, Instance } from "../engine/index.js";
 import { secretsEqual } from "../engine/index.js";
 import type { HostErrorBody } from "../runtime/host-protocol.js";
 import {
+  type Parsed,
   parseCsvBody,
   parseInvocationsBody,
   parseScoreBody,
@@ -79,11 +80,12 @@ function sendJsonText(
 /** Outcome of one forward to an instance; a 200 body stays raw JSON text (a list of prediction rows). */
 type Forwarded = { status: number; text: string } | { failure: "connection" | "timeout" };
 
-async function forward(
-  instance: Instance,
-  records: Record<string, unknown>[],
-  timeoutMs: number,
-): Promise<Forwarded> {
+/** A request as the instance takes it: records or positional rows, and optional params. */
+type Batch = Parsed & { params?: Record<string, unknown> };
+
+const batchSize = (batch: Batch): number => ("records" in batch ? batch.records.length : batch.rows.length);
+
+async function forward(instance: Instance, body: string, timeoutMs: number): Promise<Forwarded> {
   const pool = instance.pool;
   if (!pool) return { failure: "connection" };
   // undici's own timeouts tick coarsely; request_timeout_ms needs millisecond precision.
@@ -94,7 +96,7 @@ async function forward(
       path: "/invoke",
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ records }),
+      body,
       signal: abort.signal,
     });
     return { status: response.statusCode, text: await response.body.text() };
@@ -193,7 +195,8 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
   }
 
   /** Scores on one deployment: admission, forward, one retry on another instance if this one died. */
-  async function score(runtime: DeploymentRuntime, records: Record<string, unknown>[]): Promise<string> {
+  async function score(runtime: DeploymentRuntime, batch: Batch): Promise<string> {
+    const body = JSON.stringify(batch);
     const timeoutMs = runtime.record.spec.request_settings.request_timeout_ms;
     const deadline = Date.now() + timeoutMs;
     let exclude: Instance | undefined;
@@ -223,7 +226,7 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
           );
         throw new HttpError(503, "NoReadyInstance", `Deployment '${runtime.name}' has no Ready instance`);
       }
-      const result = await forward(admitted.instance, records, Math.max(1, deadline - Date.now()));
+      const result = await forward(admitted.instance, body, Math.max(1, deadline - Date.now()));
       admitted.release();
       if ("failure" in result) {
         if (result.failure === "timeout")
@@ -259,15 +262,20 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
     );
   }
 
-  function mirror(endpoint: string, pinned: boolean, records: Record<string, unknown>[]): void {
+  /** Checks named records against a deployment's signature; rows and unsigned models pass as they are. */
+  function conform(runtime: DeploymentRuntime, batch: Batch): Batch {
+    if (!("records" in batch) || !runtime.columns) return batch;
+    return { ...batch, records: enforceColumns(batch.records, runtime.columns) };
+  }
+
+  function mirror(endpoint: string, pinned: boolean, batch: Batch): void {
     if (pinned) return;
     const record = engine.endpointRecord(endpoint)!;
     for (const [name, percent] of Object.entries(record.mirrorTraffic)) {
       if (percent <= 0 || Math.random() * 100 >= percent) continue;
       const runtime = engine.runtime(endpoint, name);
       if (!runtime) continue;
-      const clean = runtime.columns ? enforceColumns(records, runtime.columns) : records;
-      score(runtime, clean).then(
+      score(runtime, conform(runtime, batch)).then(
         () => metrics.mirrored.inc({ endpoint, deployment: name, status: "200" }),
         (error: unknown) =>
           metrics.mirrored.inc({
@@ -279,17 +287,13 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
     }
   }
 
-  function parse(
-    protocol: Protocol,
-    req: IncomingMessage,
-    body: Buffer,
-    runtime: DeploymentRuntime,
-  ): Record<string, unknown>[] {
+  function parse(protocol: Protocol, req: IncomingMessage, body: Buffer, runtime: DeploymentRuntime): Batch {
     const contentType = (req.headers["content-type"] ?? "application/json")
       .split(";")[0]!
       .trim()
       .toLowerCase();
-    if (protocol === "invocations" && contentType === "text/csv") return parseCsvBody(body.toString("utf8"));
+    if (protocol === "invocations" && contentType === "text/csv")
+      return { records: parseCsvBody(body.toString("utf8")) };
     if (contentType !== "application/json" && contentType !== "") {
       throw unsupportedMediaType(
         contentType,
@@ -306,10 +310,15 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         "Invalid input. Ensure that input is a valid JSON formatted string.",
       );
     }
-    if (protocol === "v2") return parseV2Body(json);
-    return protocol === "score"
-      ? parseScoreBody(json, runtime.columns)
-      : parseInvocationsBody(json, runtime.columns);
+    if (protocol === "v2") return { records: parseV2Body(json) };
+    const parsed =
+      protocol === "score"
+        ? parseScoreBody(json, runtime.columns)
+        : parseInvocationsBody(json, runtime.columns);
+    const params = (json as { params?: unknown } | null)?.params;
+    return params && typeof params === "object" && !Array.isArray(params)
+      ? { ...parsed, params: params as Record<string, unknown> }
+      : parsed;
   }
 
   /** The response body: the instance's JSON passes through untouched except for v2. */
@@ -373,10 +382,10 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
           return true;
         }
         const parsed = parse(protocol, req, body, runtime);
-        if (parsed.length === 0) throw new HttpError(400, "EmptyInput", "The request has no rows to score");
-        const records = runtime.columns ? enforceColumns(parsed, runtime.columns) : parsed;
-        mirror(endpoint, pinned, records);
-        const predictions = await score(runtime, records);
+        if (batchSize(parsed) === 0)
+          throw new HttpError(400, "EmptyInput", "The request has no rows to score");
+        mirror(endpoint, pinned, parsed);
+        const predictions = await score(runtime, conform(runtime, parsed));
         sendJsonText(res, 200, respond(protocol, predictions, runtime.version.name), headers);
         metrics.countRequest(endpoint, deployment, 200);
       } catch (error) {

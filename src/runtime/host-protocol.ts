@@ -14,10 +14,10 @@ export type HostMessage =
   | { type: "ready"; port: number; loadMs: number; runtime: string }
   | { type: "load-failed"; error: { type: string; message: string; traceback: string[] } };
 
-/** Body of POST /invoke: column records already checked against the signature. */
-export interface InvokeRequest {
-  records: Record<string, unknown>[];
-}
+/** Body of POST /invoke: column records checked against the signature, or positional rows for a model without one. */
+export type InvokeRequest = ({ records: Record<string, unknown>[] } | { rows: unknown[][] }) & {
+  params?: Record<string, unknown>;
+};
 
 /** Body of a 200 from POST /invoke: one prediction row per record. */
 export type InvokeResponse = unknown[];

@@ -10,6 +10,7 @@ import {
   HOST_MESSAGE_FD,
   type HostErrorBody,
   type HostMessage,
+  type InvokeRequest,
   LOAD_FAILED_EXIT_CODE,
 } from "./host-protocol.js";
 import { OnnxScorer } from "./onnx-scorer.js";
@@ -65,9 +66,14 @@ async function main(): Promise<void> {
           .end(text);
       };
       try {
-        const { records } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-          records: Record<string, unknown>[];
-        };
+        const request = JSON.parse(Buffer.concat(chunks).toString("utf8")) as InvokeRequest;
+        // Positional rows (a model logged without a signature) follow the ONNX inputs' order.
+        const records =
+          "records" in request
+            ? request.records
+            : request.rows.map((row) =>
+                Object.fromEntries(scorer.feeds.map((feed, i) => [feed.name, row[i]])),
+              );
         if (chaos.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, chaos.delayMs));
         if (chaos.modelError) throw new Error("injected model failure (PIER_CHAOS_MODEL_ERROR)");
         reply(200, await scorer.score(records));

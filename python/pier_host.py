@@ -1,0 +1,219 @@
+"""pier's Python runtime host: the process pier starts for each instance of a Python model.
+
+Standard library only, plus whatever the model itself imports. pier decides what to load and passes it
+in environment variables (it has already read MLmodel):
+
+  PIER_MODEL_DIR        the model folder (also AZUREML_MODEL_DIR)
+  PIER_LOADER           "sklearn" (a pickled estimator) or "pyfunc" (a python_function loader_module)
+  PIER_MODEL_FILE       sklearn: the pickle, relative to the model folder
+  PIER_SERIALIZATION    sklearn: pickle | cloudpickle
+  PIER_LOADER_MODULE    pyfunc: the module whose _load_pyfunc(data_path) returns the model
+  PIER_PYFUNC_DATA      pyfunc: the data path, relative to the model folder
+  PIER_CODE_PATH        pyfunc: the flavor's `code` folder, added to sys.path with the model folder
+  PIER_COLUMNS          JSON list of the signature's input column names, or empty
+  PIER_SMOKE_ROWS       JSON {columns?, data} from the input example, or empty
+
+Before READY the host predicts once (on the input example, else on one row of zeros for an estimator
+that knows its n_features_in_), so a model that loads but cannot predict, such as a pickle from another
+scikit-learn, fails at startup with its exception instead of on the first request.
+
+It reports READY (or the load failure, with the exception and traceback) as one JSON line on fd 3,
+then serves GET / (health) and POST /invoke on 127.0.0.1. It never turns an error into a 200.
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOAD_FAILED_EXIT_CODE = 3
+MESSAGES = os.fdopen(3, "w", buffering=1)
+
+
+def send(message):
+    MESSAGES.write(json.dumps(message) + "\n")
+    MESSAGES.flush()
+
+
+def log(level, text):
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    stream = sys.stderr if level == "E" else sys.stdout
+    stream.write(f"{stamp} {level} [{os.getpid()}] pier_host - {text}\n")
+    stream.flush()
+
+
+def load_model():
+    model_dir = os.environ["PIER_MODEL_DIR"]
+    loader = os.environ.get("PIER_LOADER", "sklearn")
+    for path in (model_dir, os.path.join(model_dir, os.environ.get("PIER_CODE_PATH", ""))):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    if loader == "sklearn":
+        path = os.path.join(model_dir, os.environ.get("PIER_MODEL_FILE", "model.pkl"))
+        serialization = os.environ.get("PIER_SERIALIZATION", "cloudpickle")
+        log("I", f"unpickling {path} ({serialization}); loading a pickle runs the code it contains")
+        with open(path, "rb") as handle:
+            if serialization == "cloudpickle":
+                try:
+                    import cloudpickle
+
+                    return cloudpickle.load(handle)
+                except ImportError:
+                    log("W", "cloudpickle is not installed; reading the file with pickle")
+            import pickle
+
+            return pickle.load(handle)
+    if loader == "pyfunc":
+        import importlib
+
+        module = importlib.import_module(os.environ["PIER_LOADER_MODULE"])
+        data = os.path.join(model_dir, os.environ.get("PIER_PYFUNC_DATA", ""))
+        return module._load_pyfunc(data)
+    raise ValueError(f"unknown loader {loader!r}")
+
+
+def to_jsonable(value):
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):
+        return value.to_dict(orient="records")
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+class Scorer:
+    def __init__(self, model, columns):
+        self.model = model
+        self.columns = columns
+
+    def frame(self, body):
+        """Records become a DataFrame in signature order; positional rows stay a 2-D array."""
+        if "rows" in body:
+            try:
+                import numpy
+
+                return numpy.asarray(body["rows"])
+            except ImportError:
+                return body["rows"]
+        records = body["records"]
+        import pandas
+
+        columns = self.columns or list(records[0].keys())
+        return pandas.DataFrame.from_records(records, columns=columns)
+
+    def predict(self, body):
+        data = self.frame(body)
+        params = body.get("params") or {}
+        method = params.get("predict_method", "predict")
+        if method not in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+            raise ValueError(f"predict_method must be predict or predict_proba, got {method!r}")
+        if not hasattr(self.model, method):
+            raise ValueError(f"this model has no {method}()")
+        return to_jsonable(getattr(self.model, method)(data))
+
+
+def smoke_test(scorer):
+    example = json.loads(os.environ.get("PIER_SMOKE_ROWS") or "null")
+    if example:
+        if example.get("columns"):
+            body = {"records": [dict(zip(example["columns"], row)) for row in example["data"]]}
+        else:
+            body = {"rows": example["data"]}
+    else:
+        width = getattr(scorer.model, "n_features_in_", None)
+        if not isinstance(width, int) or hasattr(scorer.model, "feature_names_in_"):
+            return "skipped (no input example)"
+        body = {"rows": [[0.0] * width]}
+    scorer.predict(body)
+    return f"passed on {len(body.get('records') or body.get('rows'))} row(s)"
+
+
+def serve(scorer, concurrency):
+    slots = threading.BoundedSemaphore(concurrency)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def reply(self, status, payload):
+            text = json.dumps(payload).encode("utf-8")
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+
+        def do_GET(self):
+            if self.path in ("/", "/health"):
+                body = b"Healthy"
+                self.send_response(200)
+                self.send_header("content-type", "text/plain")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.reply(404, {"error": {"code": "NotFound", "message": self.path, "kind": "model"}})
+
+        def do_POST(self):
+            if self.path != "/invoke":
+                self.reply(404, {"error": {"code": "NotFound", "message": self.path, "kind": "model"}})
+                return
+            length = int(self.headers.get("content-length", "0"))
+            try:
+                body = json.loads(self.rfile.read(length))
+            except ValueError as error:
+                self.reply(400, {"error": {"code": "InvalidJson", "message": str(error), "kind": "input"}})
+                return
+            with slots:
+                try:
+                    self.reply(200, scorer.predict(body))
+                except Exception as error:  # the model's failure is reported, never swallowed
+                    log("E", f"predict failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
+                    self.reply(500, {"error": {"code": type(error).__name__, "message": str(error), "kind": "model"}})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def main():
+    started = time.perf_counter()
+    try:
+        model = load_model()
+    except BaseException as error:  # includes SystemExit from user code
+        tb = traceback.format_exc()
+        log("E", f"model load failed: {type(error).__name__}: {error}\n{tb}")
+        send({"type": "load-failed", "error": {"type": type(error).__name__, "message": str(error), "traceback": tb.splitlines()}})
+        MESSAGES.close()
+        os._exit(LOAD_FAILED_EXIT_CODE)
+    columns = json.loads(os.environ.get("PIER_COLUMNS") or "null")
+    scorer = Scorer(model, columns)
+    try:
+        smoke = smoke_test(scorer)
+    except BaseException as error:
+        tb = traceback.format_exc()
+        log("E", f"the model loaded but cannot predict: {type(error).__name__}: {error}\n{tb}")
+        message = f"the model loaded but its startup prediction failed: {error}"
+        send({"type": "load-failed", "error": {"type": type(error).__name__, "message": message, "traceback": tb.splitlines()}})
+        MESSAGES.close()
+        os._exit(LOAD_FAILED_EXIT_CODE)
+    load_ms = (time.perf_counter() - started) * 1000
+    log("I", f"startup prediction {smoke}")
+    server = serve(scorer, int(os.environ.get("PIER_MAX_CONCURRENT", "1")))
+    port = server.server_address[1]
+    log("I", f"model loaded in {load_ms:.1f} ms ({type(model).__module__}.{type(model).__name__}); listening on 127.0.0.1:{port}")
+    send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"})
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+/**
+ * Which host runs a model version, with what command: ONNX models in Node (onnxruntime-node),
+ * MLflow sklearn and python_function models in pier's Python host. For Python, the interpreter is
+ * chosen and checked against the model's pins before any process starts.
+ */
+import { fileURLToPath } from "node:url";
+import type { DeploymentSpec } from "../config/index.js";
+import type { Finding } from "../model/index.js";
+import type { ModelVersion } from "../registry/index.js";
+import {
+  chooseInterpreter,
+  compareEnvironment,
+  distributionsToProbe,
+  importNameOf,
+  interpreterCandidates,
+  modelPins,
+} from "../runtime/python-env.js";
+import { PierError } from "../shared/index.js";
+import type { InstanceCommand } from "./instance.js";
+
+const ONNX_HOST = fileURLToPath(new URL("../runtime/onnx-host.js", import.meta.url));
+const PYTHON_HOST = fileURLToPath(new URL("../../../python/pier_host.py", import.meta.url));
+
+export interface PreparedRuntime {
+  name: "onnx" | "python";
+  description: string;
+  findings: Finding[];
+  command: (modelDir: string) => InstanceCommand;
+}
+
+function baseEnv(modelDir: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", PIER_MODEL_DIR: modelDir, AZUREML_MODEL_DIR: modelDir };
+}
+
+/** Loader settings for the Python host, from the MLmodel flavors (no mlflow needed for sklearn). */
+function pythonLoader(version: ModelVersion): { env: Record<string, string>; needed: string[] } {
+  const sklearn = version.flavors.sklearn;
+  const pyfunc = version.flavors.python_function ?? {};
+  if (sklearn || (pyfunc.loader_module === "mlflow.sklearn" && typeof pyfunc.model_path === "string")) {
+    const serialization = String(sklearn?.serialization_format ?? "cloudpickle");
+    if (serialization === "skops") {
+      throw new PierError({
+        code: "RuntimeNotAvailable",
+        summary: "This sklearn model is saved with skops, which pier's Python host does not load yet",
+        fix: "Log the model with serialization_format=cloudpickle or pickle, or export it to ONNX.",
+      });
+    }
+    return {
+      env: {
+        PIER_LOADER: "sklearn",
+        PIER_MODEL_FILE: String(sklearn?.pickled_model ?? pyfunc.model_path),
+        PIER_SERIALIZATION: serialization,
+      },
+      needed: ["scikit-learn"],
+    };
+  }
+  if (typeof pyfunc.loader_module === "string") {
+    const data =
+      typeof pyfunc.data === "string"
+        ? pyfunc.data
+        : typeof pyfunc.model_path === "string"
+          ? pyfunc.model_path
+          : "";
+    const top = pyfunc.loader_module.split(".")[0]!;
+    const code = typeof pyfunc.code === "string" ? pyfunc.code : "";
+    // A loader module shipped in the model folder (or its `code` folder) is importable there, not in the interpreter.
+    const shipped = version.artifacts.some((a) =>
+      [`${top}.py`, `${top}/__init__.py`].some((p) => a.path === p || a.path === `${code}/${p}`),
+    );
+    return {
+      env: {
+        PIER_LOADER: "pyfunc",
+        PIER_LOADER_MODULE: pyfunc.loader_module,
+        PIER_PYFUNC_DATA: data,
+        PIER_CODE_PATH: code,
+      },
+      needed: shipped ? [] : [top.replaceAll("_", "-")],
+    };
+  }
+  throw new PierError({
+    code: "RuntimeNotAvailable",
+    summary: `models:/${version.name}/${version.version} has flavors ${Object.keys(version.flavors).join(", ")}, none of which pier can serve`,
+    fix: "Log the model with an onnx, sklearn or python_function flavor.",
+  });
+}
+
+/** Rows of the input example (split orientation) for the host's startup smoke test, as JSON; "" without one. */
+function smokeRows(version: ModelVersion): string {
+  const example = version.inputExample as { columns?: unknown[]; data?: unknown[][] } | null;
+  if (!example || !Array.isArray(example.data) || example.data.length === 0) return "";
+  const rows = example.data.slice(0, 5);
+  return JSON.stringify(
+    Array.isArray(example.columns) ? { columns: example.columns.map(String), data: rows } : { data: rows },
+  );
+}
+
+/** Picks and checks the runtime; throws a PierError (e.g. PackageMissing) when it cannot start. */
+export async function prepareRuntime(version: ModelVersion, spec: DeploymentSpec): Promise<PreparedRuntime> {
+  const extra = spec.environment_variables ?? {};
+  if (version.flavors.onnx) {
+    return {
+      name: "onnx",
+      description: "onnx (onnxruntime-node)",
+      findings: [],
+      command: (modelDir) => ({
+        file: process.execPath,
+        args: [ONNX_HOST],
+        // One intra-op thread: single-row requests gain nothing from more, and concurrency comes from
+        // max_concurrent_requests_per_instance and instance_count.
+        env: { ...baseEnv(modelDir), PIER_INTRA_OP_THREADS: "1", ...extra },
+      }),
+    };
+  }
+  const loader = pythonLoader(version);
+  const flavorLibraries = Object.keys(version.flavors).filter((f) => f !== "python_function");
+  // The flavor's own library first: it is the likelier cause when several are missing.
+  const needed = [
+    ...new Set([...flavorLibraries.map((f) => (f === "sklearn" ? "scikit-learn" : f)), ...loader.needed]),
+  ];
+  const pins = modelPins(version.envFiles);
+  const { report, tried } = await chooseInterpreter(
+    interpreterCandidates(extra.PIER_PYTHON),
+    distributionsToProbe(pins, needed),
+    needed.map(importNameOf),
+  );
+  if (!report) {
+    throw new PierError({
+      code: "PythonNotFound",
+      summary: `No Python interpreter could run (tried ${tried.map((t) => t.candidate).join(", ")})`,
+      fix: "Install Python 3 (apt-get install python3), or set PIER_PYTHON to an interpreter's path.",
+    });
+  }
+  const findings = compareEnvironment(report, version.mlmodel, pins, needed);
+  const errors = findings.filter((f) => f.severity === "error");
+  if (errors.length > 0) {
+    throw new PierError({
+      code: errors[0]!.code,
+      summary: errors[0]!.message,
+      details: [
+        ...errors.slice(1).map((f) => `${f.code}: ${f.message}`),
+        `interpreters tried: ${tried.map((t) => `${t.candidate}${t.report ? ` (Python ${t.report.python})` : " (did not run)"}`).join(", ")}`,
+      ],
+      fix: errors[0]!.fix,
+    });
+  }
+  const columns = version.signature?.inputs
+    ? (JSON.parse(version.signature.inputs) as { name?: string | number; type: string }[])
+    : null;
+  const named = columns?.every((c) => c.type !== "tensor" && c.name !== undefined)
+    ? columns.map((c) => String(c.name))
+    : null;
+  return {
+    name: "python",
+    description: `python (${report.executable}, Python ${report.python}${report.packages["scikit-learn"] ? `, scikit-learn ${report.packages["scikit-learn"]}` : ""})`,
+    findings,
+    command: (modelDir) => ({
+      file: report.executable,
+      args: [PYTHON_HOST],
+      env: {
+        ...baseEnv(modelDir),
+        ...loader.env,
+        PIER_COLUMNS: named ? JSON.stringify(named) : "",
+        PIER_SMOKE_ROWS: smokeRows(version),
+        PIER_MAX_CONCURRENT: String(spec.request_settings.max_concurrent_requests_per_instance),
+        PYTHONUNBUFFERED: "1",
+        PYTHONDONTWRITEBYTECODE: "1",
+        ...extra,
+      },
+    }),
+  };
+}
