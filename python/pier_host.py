@@ -4,7 +4,9 @@ Standard library only, plus whatever the model itself imports. pier decides what
 in environment variables (it has already read MLmodel):
 
   PIER_MODEL_DIR        the model folder (also AZUREML_MODEL_DIR)
-  PIER_LOADER           "sklearn" (a pickled estimator) or "pyfunc" (a python_function loader_module)
+  PIER_LOADER           "sklearn" (a pickled estimator), "pyfunc" (a python_function loader_module) or
+                        "score" (an Azure scoring script: AZUREML_ENTRY_SCRIPT in PIER_CODE_DIR, whose
+                        init() runs once and run(raw_body) per request, as Azure's inference server does)
   PIER_MODEL_FILE       sklearn: the pickle, relative to the model folder
   PIER_SERIALIZATION    sklearn: pickle | cloudpickle
   PIER_LOADER_MODULE    pyfunc: the module whose _load_pyfunc(data_path) returns the model
@@ -75,6 +77,68 @@ def load_model():
     raise ValueError(f"unknown loader {loader!r}")
 
 
+class UserScriptError(Exception):
+    """A scoring-script failure under Azure's name (its class name is the code pier reports)."""
+
+
+class UserScriptImportError(UserScriptError):
+    pass
+
+
+class UserScriptFunctionNotFound(UserScriptError):
+    pass
+
+
+class UserScriptInitFailed(UserScriptError):
+    pass
+
+
+def model_dir_tree(root, limit=200):
+    lines = []
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            lines.append(os.path.relpath(os.path.join(folder, name), root))
+            if len(lines) >= limit:
+                return lines
+    return lines
+
+
+def load_scoring_script():
+    import importlib.util
+
+    code_dir = os.environ["PIER_CODE_DIR"]
+    script = os.path.join(code_dir, os.environ["AZUREML_ENTRY_SCRIPT"])
+    sys.path.insert(0, os.path.dirname(script))
+    sys.path.insert(0, code_dir)
+    try:
+        spec = importlib.util.spec_from_file_location("entry_script", script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except BaseException as error:
+        raise UserScriptImportError(f"importing {os.environ['AZUREML_ENTRY_SCRIPT']} failed: {type(error).__name__}: {error}") from error
+    missing = [name for name in ("init", "run") if not callable(getattr(module, name, None))]
+    if missing:
+        raise UserScriptFunctionNotFound(f"{os.environ['AZUREML_ENTRY_SCRIPT']} does not define {' and '.join(f'{m}()' for m in missing)}")
+    try:
+        module.init()
+    except BaseException as error:
+        log("E", "User's init function failed")
+        log("E", "AZUREML_MODEL_DIR holds:\n  " + "\n  ".join(model_dir_tree(os.environ["AZUREML_MODEL_DIR"])))
+        raise UserScriptInitFailed(f"init() raised {type(error).__name__}: {error}") from error
+    log("I", "Users's init has completed successfully")
+    return module
+
+
+class ScriptScorer:
+    """Calls run(raw_body); the return value is JSON-encoded, so a returned str is encoded twice, as on Azure."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def invoke(self, raw):
+        return self.module.run(raw)
+
+
 def to_jsonable(value):
     if hasattr(value, "to_dict") and hasattr(value, "columns"):
         return value.to_dict(orient="records")
@@ -117,6 +181,8 @@ class Scorer:
 
 
 def smoke_test(scorer):
+    if isinstance(scorer, ScriptScorer):
+        return "skipped (a scoring script's init() is its startup check)"
     example = json.loads(os.environ.get("PIER_SMOKE_ROWS") or "null")
     if example:
         if example.get("columns"):
@@ -165,8 +231,23 @@ def serve(scorer, concurrency):
                 self.reply(404, {"error": {"code": "NotFound", "message": self.path, "kind": "model"}})
                 return
             length = int(self.headers.get("content-length", "0"))
+            raw = self.rfile.read(length)
+            if isinstance(scorer, ScriptScorer):
+                with slots:
+                    try:
+                        text = raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        self.reply(400, {"error": {"code": "BadRequest", "message": "The body must be UTF-8 text", "kind": "input"}})
+                        return
+                    try:
+                        self.reply(200, to_jsonable(scorer.invoke(text)))
+                    except Exception as error:
+                        log("E", f"run() failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
+                        message = f"An unexpected error occurred in scoring script: {type(error).__name__}: {error}. Check the logs for more info."
+                        self.reply(500, {"error": {"code": "UserScriptRunFailed", "message": message, "kind": "model"}})
+                return
             try:
-                body = json.loads(self.rfile.read(length))
+                body = json.loads(raw)
             except ValueError as error:
                 self.reply(400, {"error": {"code": "InvalidJson", "message": str(error), "kind": "input"}})
                 return
@@ -185,7 +266,7 @@ def serve(scorer, concurrency):
 def main():
     started = time.perf_counter()
     try:
-        model = load_model()
+        model = load_scoring_script() if os.environ.get("PIER_LOADER") == "score" else load_model()
     except BaseException as error:  # includes SystemExit from user code
         tb = traceback.format_exc()
         log("E", f"model load failed: {type(error).__name__}: {error}\n{tb}")
@@ -193,7 +274,7 @@ def main():
         MESSAGES.close()
         os._exit(LOAD_FAILED_EXIT_CODE)
     columns = json.loads(os.environ.get("PIER_COLUMNS") or "null")
-    scorer = Scorer(model, columns)
+    scorer = ScriptScorer(model) if os.environ.get("PIER_LOADER") == "score" else Scorer(model, columns)
     try:
         smoke = smoke_test(scorer)
     except BaseException as error:
@@ -207,7 +288,7 @@ def main():
     log("I", f"startup prediction {smoke}")
     server = serve(scorer, int(os.environ.get("PIER_MAX_CONCURRENT", "1")))
     port = server.server_address[1]
-    log("I", f"model loaded in {load_ms:.1f} ms ({type(model).__module__}.{type(model).__name__}); listening on 127.0.0.1:{port}")
+    log("I", f"loaded in {load_ms:.1f} ms ({getattr(model, '__name__', type(model).__module__ + '.' + type(model).__name__)}); listening on 127.0.0.1:{port}")
     send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"})
     import signal
 

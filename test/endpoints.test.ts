@@ -110,7 +110,7 @@ test("deploy from YAML, score with a key, and see every step, log and header", a
     "--container",
     "storage-initializer",
   ]);
-  assert.match(init.stdout, /verified model\.onnx sha256:[0-9a-f]{64}/);
+  assert.match(init.stdout, /verified model\/model\.onnx sha256:[0-9a-f]{64}/);
 
   const metrics = await (await fetch(`${pier.url}/metrics`)).text();
   assert.match(metrics, /pier_requests_total\{endpoint="fin",deployment="blue",status="200"\} 2/);

@@ -14,7 +14,7 @@ import {
   parseMemoryQuantity,
 } from "../config/index.js";
 import type { ColumnSpec, SchemaEntry } from "../model/index.js";
-import { type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
+import { listModelFiles, type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
 import { openPierDatabase, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
 import { Admission } from "./admission.js";
 import { generateKey, TokenSigner } from "./credentials.js";
@@ -26,6 +26,7 @@ import {
   type EndpointRecord,
   EngineStore,
   type EventRecord,
+  type ScoringCode,
 } from "./store.js";
 import { checkTraffic, type TrafficMap } from "./traffic.js";
 
@@ -47,6 +48,8 @@ export class DeploymentRuntime {
   constructor(
     readonly record: DeploymentRecord,
     readonly version: ModelVersion,
+    /** A scoring script reads the raw body itself; pier neither parses nor checks it. */
+    readonly rawRequests = false,
   ) {
     const requests = record.spec.request_settings;
     this.admission = new Admission(
@@ -343,8 +346,14 @@ export class Engine {
       const path = isAbsolute(ref.path) ? ref.path : resolve(specDir, ref.path);
       const name =
         typeof model === "object" && model.name ? model.name : `${spec.endpoint_name}-${spec.name}`;
+      // A scoring script's model is any folder (Azure's custom_model); otherwise it must be an MLflow model.
+      const type =
+        spec.code_configuration || (typeof model === "object" && model.type === "custom_model")
+          ? "custom_model"
+          : "mlflow_model";
       version = this.registry.register(path, {
         name,
+        type,
         description: `registered by deployment ${spec.endpoint_name}/${spec.name}`,
       });
     }
@@ -371,7 +380,7 @@ export class Engine {
     progress: ProgressSink,
   ): Promise<DeploymentRuntime> {
     const spec = record.spec;
-    const prepared = await prepareRuntime(version, spec);
+    const prepared = await prepareRuntime(version, spec, record.code);
     const memory = memoryLimitBytes(spec);
     progress({
       step: "environment",
@@ -382,7 +391,7 @@ export class Engine {
       progress({ step: "environment", message: `${finding.code}: ${finding.message}`, status: "warning" });
     for (const finding of prepared.findings)
       this.store.addEvent(record.endpoint, record.name, null, finding.code, finding.message, { finding });
-    const runtime = new DeploymentRuntime(record, version);
+    const runtime = new DeploymentRuntime(record, version, prepared.rawRequests);
     const generation = Date.now().toString(36);
     runtime.instances = Array.from(
       { length: spec.instance_count },
@@ -390,7 +399,7 @@ export class Engine {
         new Instance({
           id: `${record.name}-${generation}-${index}`,
           dir: join(this.home, "instances", record.endpoint, record.name, `${generation}-${index}`),
-          artifacts: version.artifacts,
+          layout: prepared.layout,
           store: this.registry.store,
           command: prepared.command,
           liveness: spec.liveness_probe,
@@ -435,6 +444,13 @@ export class Engine {
     const progress = options.progress ?? (() => {});
     for (const warning of loaded.warnings) progress({ step: "config", message: warning, status: "warning" });
     this.#endpoint(spec.endpoint_name);
+    if (!spec.model) {
+      throw userError(
+        "BadArgument",
+        `${spec.name}: pier needs a model for every deployment (custom containers are not supported)`,
+        "Add model: ./model-folder or model: models:/NAME/VERSION.",
+      );
+    }
     const existing = this.store.deployment(spec.endpoint_name, spec.name);
     if (options.mode === "create" && existing) {
       throw userError(
@@ -456,8 +472,10 @@ export class Engine {
       const state = options.mode === "create" ? "Creating" : "Updating";
       const started = performance.now();
       let version: ModelVersion;
+      let code: ScoringCode | null;
       try {
         version = this.#resolveModel(spec, options.specDir, progress);
+        code = spec.code_configuration ? this.#snapshotCode(spec, options.specDir, progress) : null;
       } catch (error) {
         const e = toPierError(error);
         // A new deployment whose model cannot be registered is recorded as Failed with the cause;
@@ -478,6 +496,7 @@ export class Engine {
           modelVersion: 0,
           provisioningState: "Failed",
           error: e.toJSON(),
+          code: null,
         });
         this.store.addEvent(spec.endpoint_name, spec.name, null, "Failed", `${e.code}: ${e.summary}`, {
           error: e.toJSON(),
@@ -498,6 +517,7 @@ export class Engine {
         modelVersion: version.version,
         provisioningState: state,
         error: null,
+        code,
         createdAt: existing?.createdAt ?? Date.now(),
         updatedAt: Date.now(),
       };
@@ -545,6 +565,51 @@ export class Engine {
       }
       return this.showDeployment(spec.endpoint_name, spec.name);
     });
+  }
+
+  /** Copies a scoring script's code folder into the artifact store (so later edits do not leak in) and reads its conda file. */
+  #snapshotCode(spec: DeploymentSpec, specDir: string, progress: ProgressSink): ScoringCode {
+    const started = performance.now();
+    const { code, scoring_script } = spec.code_configuration!;
+    const dir = isAbsolute(code) ? code : resolve(specDir, code);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw userError(
+        "BadArgument",
+        `code_configuration.code '${code}' is not a folder (looked in ${dir})`,
+        "Point code_configuration.code at the folder that holds the scoring script.",
+      );
+    }
+    const files = listModelFiles(dir);
+    if (!files.includes(scoring_script)) {
+      throw userError(
+        "BadArgument",
+        `code_configuration.scoring_script '${scoring_script}' is not in ${dir}`,
+        `Use a path relative to the code folder; it holds: ${files.slice(0, 10).join(", ") || "(nothing)"}.`,
+      );
+    }
+    const artifacts = files.map((path) => ({ path, ...this.registry.store.put(join(dir, path)) }));
+    const environment = spec.environment;
+    let conda: string | null = null;
+    if (environment && typeof environment === "object" && environment.conda_file) {
+      const condaPath = isAbsolute(environment.conda_file)
+        ? environment.conda_file
+        : resolve(specDir, environment.conda_file);
+      if (!existsSync(condaPath)) {
+        throw userError(
+          "BadArgument",
+          `environment.conda_file '${environment.conda_file}' does not exist (looked at ${condaPath})`,
+          "Fix the path in the deployment YAML.",
+        );
+      }
+      conda = readFileSync(condaPath, "utf8");
+    }
+    progress({
+      step: "code",
+      message: `${artifacts.length} files of ${dir} snapshotted (scoring script ${scoring_script})${conda ? ", conda file read" : ""}`,
+      ms: performance.now() - started,
+      status: "ok",
+    });
+    return { artifacts, scoringScript: scoring_script, conda };
   }
 
   async deleteDeployment(endpoint: string, name: string): Promise<{ deleted: string }> {

@@ -53,10 +53,11 @@ export interface InstanceCommand {
 export interface InstanceConfig {
   id: string;
   dir: string;
-  artifacts: readonly ArtifactEntry[];
+  /** What the storage initializer lays out: folders (relative to the instance dir) and their files. */
+  layout: readonly { path: string; artifacts: readonly ArtifactEntry[] }[];
   store: ArtifactStore;
-  /** Builds the runtime command once the model files are in place. */
-  command: (modelDir: string) => InstanceCommand;
+  /** Builds the runtime command once the files are in place; gets the instance dir. */
+  command: (instanceDir: string) => InstanceCommand;
   liveness: ProbeSettings;
   readiness: ProbeSettings;
   memoryLimitBytes: number;
@@ -96,7 +97,6 @@ export class Instance {
   lastExit: string | undefined;
 
   readonly #config: InstanceConfig;
-  readonly #modelDir: string;
   #child: ChildProcess | undefined;
   #log: WriteStream | undefined;
   #recentLines: string[] = [];
@@ -108,7 +108,6 @@ export class Instance {
   constructor(config: InstanceConfig) {
     this.id = config.id;
     this.#config = config;
-    this.#modelDir = join(config.dir, "model");
     mkdirSync(config.dir, { recursive: true });
   }
 
@@ -135,22 +134,24 @@ export class Instance {
     const logPath = join(this.#config.dir, STORAGE_INITIALIZER_LOG);
     const line = (text: string) => appendFileSync(logPath, `${new Date().toISOString()} ${text}\n`);
     const started = performance.now();
-    rmSync(this.#modelDir, { recursive: true, force: true });
-    line(`copying ${this.#config.artifacts.length} files into ${this.#modelDir}`);
-    try {
-      this.#config.store.materialize(this.#config.artifacts, this.#modelDir);
-    } catch (error) {
-      line(`FAILED: ${(error as Error).message}`);
-      throw error;
+    let files = 0;
+    for (const folder of this.#config.layout) {
+      const target = join(this.#config.dir, folder.path);
+      rmSync(target, { recursive: true, force: true });
+      line(`copying ${folder.artifacts.length} files into ${target}`);
+      try {
+        this.#config.store.materialize(folder.artifacts, target);
+      } catch (error) {
+        line(`FAILED: ${(error as Error).message}`);
+        throw error;
+      }
+      for (const a of folder.artifacts)
+        line(`verified ${folder.path}/${a.path} sha256:${a.sha256} (${a.size} bytes)`);
+      files += folder.artifacts.length;
     }
-    for (const a of this.#config.artifacts) line(`verified ${a.path} sha256:${a.sha256} (${a.size} bytes)`);
     const ms = performance.now() - started;
     line(`done in ${ms.toFixed(1)} ms`);
-    this.#event(
-      "StorageInitialized",
-      `copied and verified ${this.#config.artifacts.length} files in ${ms.toFixed(0)} ms`,
-      { ms },
-    );
+    this.#event("StorageInitialized", `copied and verified ${files} files in ${ms.toFixed(0)} ms`, { ms });
   }
 
   /** Startup deadline: what the readiness probe would tolerate before declaring the container failed. */
@@ -168,7 +169,7 @@ export class Instance {
   #launch(): Promise<void> {
     this.state = "Starting";
     this.#oomKilled = false;
-    const command = this.#config.command(this.#modelDir);
+    const command = this.#config.command(this.#config.dir);
     const spawnedAt = performance.now();
     this.#log ??= createWriteStream(join(this.#config.dir, INFERENCE_SERVER_LOG), { flags: "a" });
     const child = spawn(command.file, command.args, {
@@ -289,7 +290,12 @@ export class Instance {
       });
     }
     return new PierError({
-      code: loadFailure ? "ModelLoadFailed" : "ContainerCrashed",
+      // Azure's names for scoring-script failures pass through; other load failures are ModelLoadFailed.
+      code: loadFailure
+        ? /^UserScript/.test(loadFailure.type)
+          ? loadFailure.type
+          : "ModelLoadFailed"
+        : "ContainerCrashed",
       summary: loadFailure
         ? `Instance ${this.id} could not load the model: ${loadFailure.type}: ${loadFailure.message}`
         : `Instance ${this.id} ended before it was ready (${reason})`,

@@ -3,34 +3,53 @@
  * MLflow sklearn and python_function models in pier's Python host. For Python, the interpreter is
  * chosen and checked against the model's pins before any process starts.
  */
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DeploymentSpec } from "../config/index.js";
+import type { Requirement } from "../env/index.js";
+import { parseCondaYamlText } from "../env/index.js";
 import type { Finding } from "../model/index.js";
-import type { ModelVersion } from "../registry/index.js";
+import type { ArtifactEntry, ModelVersion } from "../registry/index.js";
 import {
   chooseInterpreter,
   compareEnvironment,
   distributionsToProbe,
+  type InterpreterReport,
   importNameOf,
   interpreterCandidates,
   modelPins,
 } from "../runtime/python-env.js";
 import { PierError } from "../shared/index.js";
 import type { InstanceCommand } from "./instance.js";
+import type { ScoringCode } from "./store.js";
 
 const ONNX_HOST = fileURLToPath(new URL("../runtime/onnx-host.js", import.meta.url));
 const PYTHON_HOST = fileURLToPath(new URL("../../../python/pier_host.py", import.meta.url));
 
 export interface PreparedRuntime {
-  name: "onnx" | "python";
+  name: "onnx" | "python" | "score";
   description: string;
   findings: Finding[];
-  command: (modelDir: string) => InstanceCommand;
+  /** Folders the storage initializer lays out in the instance dir. */
+  layout: { path: string; artifacts: ArtifactEntry[] }[];
+  /** A scoring script gets the raw request body; MLflow models get checked records. */
+  rawRequests: boolean;
+  command: (instanceDir: string) => InstanceCommand;
 }
 
 function baseEnv(modelDir: string): Record<string, string> {
   return { PATH: process.env.PATH ?? "", PIER_MODEL_DIR: modelDir, AZUREML_MODEL_DIR: modelDir };
 }
+
+/** Packages pier itself replaces (the Azure inference server and its helpers): not needed locally. */
+const REPLACED_BY_PIER = new Set([
+  "azureml-inference-server-http",
+  "azureml-defaults",
+  "azureml-ai-monitoring",
+  "inference-schema",
+  "gunicorn",
+  "flask",
+]);
 
 /** Loader settings for the Python host, from the MLmodel flavors (no mlflow needed for sklearn). */
 function pythonLoader(version: ModelVersion): { env: Record<string, string>; needed: string[] } {
@@ -95,19 +114,27 @@ function smokeRows(version: ModelVersion): string {
 }
 
 /** Picks and checks the runtime; throws a PierError (e.g. PackageMissing) when it cannot start. */
-export async function prepareRuntime(version: ModelVersion, spec: DeploymentSpec): Promise<PreparedRuntime> {
+export async function prepareRuntime(
+  version: ModelVersion,
+  spec: DeploymentSpec,
+  code: ScoringCode | null,
+): Promise<PreparedRuntime> {
   const extra = spec.environment_variables ?? {};
+  const modelLayout = [{ path: "model", artifacts: version.artifacts }];
+  if (code) return prepareScoringScript(version, spec, code);
   if (version.flavors.onnx) {
     return {
       name: "onnx",
       description: "onnx (onnxruntime-node)",
       findings: [],
-      command: (modelDir) => ({
+      layout: modelLayout,
+      rawRequests: false,
+      command: (instanceDir) => ({
         file: process.execPath,
         args: [ONNX_HOST],
         // One intra-op thread: single-row requests gain nothing from more, and concurrency comes from
         // max_concurrent_requests_per_instance and instance_count.
-        env: { ...baseEnv(modelDir), PIER_INTRA_OP_THREADS: "1", ...extra },
+        env: { ...baseEnv(join(instanceDir, "model")), PIER_INTRA_OP_THREADS: "1", ...extra },
       }),
     };
   }
@@ -118,8 +145,94 @@ export async function prepareRuntime(version: ModelVersion, spec: DeploymentSpec
     ...new Set([...flavorLibraries.map((f) => (f === "sklearn" ? "scikit-learn" : f)), ...loader.needed]),
   ];
   const pins = modelPins(version.envFiles);
+  const { report, findings } = await checkedInterpreter(extra.PIER_PYTHON, version, pins, needed);
+  const columns = version.signature?.inputs
+    ? (JSON.parse(version.signature.inputs) as { name?: string | number; type: string }[])
+    : null;
+  const named = columns?.every((c) => c.type !== "tensor" && c.name !== undefined)
+    ? columns.map((c) => String(c.name))
+    : null;
+  return {
+    name: "python",
+    description: describe(report),
+    findings,
+    layout: modelLayout,
+    rawRequests: false,
+    command: (instanceDir) => ({
+      file: report.executable,
+      args: [PYTHON_HOST],
+      env: {
+        ...baseEnv(join(instanceDir, "model")),
+        ...loader.env,
+        PIER_COLUMNS: named ? JSON.stringify(named) : "",
+        PIER_SMOKE_ROWS: smokeRows(version),
+        ...pythonEnv(spec),
+        ...extra,
+      },
+    }),
+  };
+}
+
+const describe = (report: InterpreterReport) =>
+  `python (${report.executable}, Python ${report.python}${report.packages["scikit-learn"] ? `, scikit-learn ${report.packages["scikit-learn"]}` : ""})`;
+
+const pythonEnv = (spec: DeploymentSpec) => ({
+  PIER_MAX_CONCURRENT: String(spec.request_settings.max_concurrent_requests_per_instance),
+  PYTHONUNBUFFERED: "1",
+  PYTHONDONTWRITEBYTECODE: "1",
+});
+
+/**
+ * An Azure scoring script: the model folder keeps its name under AZUREML_MODEL_DIR
+ * (azureml-models/<name>/<version>/<folder>), the code folder is copied beside it, and the script's
+ * init() and run(raw_body) are called as the Azure inference server calls them.
+ */
+async function prepareScoringScript(
+  version: ModelVersion,
+  spec: DeploymentSpec,
+  code: ScoringCode,
+): Promise<PreparedRuntime> {
+  const extra = spec.environment_variables ?? {};
+  const pins = code.conda
+    ? parseCondaYamlText(code.conda, "conda_file").packages.filter((p) => !REPLACED_BY_PIER.has(p.name))
+    : [];
+  const needed = pins.map((p) => p.name).filter((name) => name !== "pip");
+  const { report, findings } = await checkedInterpreter(extra.PIER_PYTHON, version, pins, needed);
+  const modelRoot = join("azureml-models", version.name, String(version.version));
+  const folder = basename(version.source);
+  return {
+    name: "score",
+    description: `scoring script ${code.scoringScript} in ${describe(report)}`,
+    findings,
+    layout: [
+      { path: join(modelRoot, folder), artifacts: version.artifacts },
+      { path: "code", artifacts: code.artifacts },
+    ],
+    rawRequests: true,
+    command: (instanceDir) => ({
+      file: report.executable,
+      args: [PYTHON_HOST],
+      env: {
+        ...baseEnv(join(instanceDir, modelRoot)),
+        PIER_LOADER: "score",
+        AZUREML_ENTRY_SCRIPT: code.scoringScript,
+        PIER_CODE_DIR: join(instanceDir, "code"),
+        ...pythonEnv(spec),
+        ...extra,
+      },
+    }),
+  };
+}
+
+/** Chooses an interpreter and compares it with the pins; throws the first error finding. */
+async function checkedInterpreter(
+  preferred: string | undefined,
+  version: ModelVersion,
+  pins: Requirement[],
+  needed: string[],
+): Promise<{ report: InterpreterReport; findings: Finding[] }> {
   const { report, tried } = await chooseInterpreter(
-    interpreterCandidates(extra.PIER_PYTHON),
+    interpreterCandidates(preferred),
     distributionsToProbe(pins, needed),
     needed.map(importNameOf),
   );
@@ -143,29 +256,5 @@ export async function prepareRuntime(version: ModelVersion, spec: DeploymentSpec
       fix: errors[0]!.fix,
     });
   }
-  const columns = version.signature?.inputs
-    ? (JSON.parse(version.signature.inputs) as { name?: string | number; type: string }[])
-    : null;
-  const named = columns?.every((c) => c.type !== "tensor" && c.name !== undefined)
-    ? columns.map((c) => String(c.name))
-    : null;
-  return {
-    name: "python",
-    description: `python (${report.executable}, Python ${report.python}${report.packages["scikit-learn"] ? `, scikit-learn ${report.packages["scikit-learn"]}` : ""})`,
-    findings,
-    command: (modelDir) => ({
-      file: report.executable,
-      args: [PYTHON_HOST],
-      env: {
-        ...baseEnv(modelDir),
-        ...loader.env,
-        PIER_COLUMNS: named ? JSON.stringify(named) : "",
-        PIER_SMOKE_ROWS: smokeRows(version),
-        PIER_MAX_CONCURRENT: String(spec.request_settings.max_concurrent_requests_per_instance),
-        PYTHONUNBUFFERED: "1",
-        PYTHONDONTWRITEBYTECODE: "1",
-        ...extra,
-      },
-    }),
-  };
+  return { report, findings };
 }

@@ -1,5 +1,6 @@
 /** Desired state of endpoints and deployments, and their event history, in pier.db. */
 import type { DeploymentSpec, EndpointSpec } from "../config/index.js";
+import type { ArtifactEntry } from "../registry/index.js";
 import type { PierDatabase, PierErrorJson } from "../shared/index.js";
 
 export const ENGINE_MIGRATIONS = [
@@ -42,7 +43,18 @@ export const ENGINE_MIGRATIONS = [
       CREATE INDEX events_by_deployment ON events(endpoint, deployment, id);
     `,
   },
+  {
+    name: "engine-002-scoring-code",
+    sql: "ALTER TABLE deployments ADD COLUMN code TEXT;",
+  },
 ];
+
+/** A scoring script deployment's code folder, snapshotted into the artifact store, and its conda file. */
+export interface ScoringCode {
+  artifacts: ArtifactEntry[];
+  scoringScript: string;
+  conda: string | null;
+}
 
 export type ProvisioningState = "Creating" | "Updating" | "Deleting" | "Succeeded" | "Failed";
 
@@ -66,6 +78,7 @@ export interface DeploymentRecord {
   modelVersion: number;
   provisioningState: ProvisioningState;
   error: PierErrorJson | null;
+  code: ScoringCode | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -101,6 +114,7 @@ interface DeploymentRow {
   model_version: number;
   provisioning_state: ProvisioningState;
   error: string | null;
+  code: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -125,6 +139,7 @@ const toDeployment = (r: DeploymentRow): DeploymentRecord => ({
   modelVersion: r.model_version,
   provisioningState: r.provisioning_state,
   error: r.error ? JSON.parse(r.error) : null,
+  code: r.code ? JSON.parse(r.code) : null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -214,11 +229,11 @@ export class EngineStore {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO deployments (endpoint, name, spec, model_name, model_version, provisioning_state, error, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO deployments (endpoint, name, spec, model_name, model_version, provisioning_state, error, code, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(endpoint, name) DO UPDATE SET spec = excluded.spec, model_name = excluded.model_name,
            model_version = excluded.model_version, provisioning_state = excluded.provisioning_state,
-           error = excluded.error, updated_at = excluded.updated_at`,
+           error = excluded.error, code = excluded.code, updated_at = excluded.updated_at`,
       )
       .run(
         d.endpoint,
@@ -228,6 +243,7 @@ export class EngineStore {
         d.modelVersion,
         d.provisioningState,
         d.error ? JSON.stringify(d.error) : null,
+        d.code ? JSON.stringify(d.code) : null,
         now,
         now,
       );

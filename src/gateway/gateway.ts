@@ -195,8 +195,8 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
   }
 
   /** Scores on one deployment: admission, forward, one retry on another instance if this one died. */
-  async function score(runtime: DeploymentRuntime, batch: Batch): Promise<string> {
-    const body = JSON.stringify(batch);
+  /** Sends one request body (a JSON batch, or a scoring script's raw body) to the deployment. */
+  async function score(runtime: DeploymentRuntime, body: string): Promise<string> {
     const timeoutMs = runtime.record.spec.request_settings.request_timeout_ms;
     const deadline = Date.now() + timeoutMs;
     let exclude: Instance | undefined;
@@ -268,14 +268,14 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
     return { ...batch, records: enforceColumns(batch.records, runtime.columns) };
   }
 
-  function mirror(endpoint: string, pinned: boolean, batch: Batch): void {
+  function mirror(endpoint: string, pinned: boolean, batch: Batch, raw: string): void {
     if (pinned) return;
     const record = engine.endpointRecord(endpoint)!;
     for (const [name, percent] of Object.entries(record.mirrorTraffic)) {
       if (percent <= 0 || Math.random() * 100 >= percent) continue;
       const runtime = engine.runtime(endpoint, name);
       if (!runtime) continue;
-      score(runtime, conform(runtime, batch)).then(
+      score(runtime, runtime.rawRequests ? raw : JSON.stringify(conform(runtime, batch))).then(
         () => metrics.mirrored.inc({ endpoint, deployment: name, status: "200" }),
         (error: unknown) =>
           metrics.mirrored.inc({
@@ -381,11 +381,18 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
           );
           return true;
         }
+        if (runtime.rawRequests) {
+          // A scoring script's run() gets the body as it came, as Azure's inference server passes it.
+          const raw = body.toString("utf8");
+          sendJsonText(res, 200, await score(runtime, raw), headers);
+          metrics.countRequest(endpoint, deployment, 200);
+          return true;
+        }
         const parsed = parse(protocol, req, body, runtime);
         if (batchSize(parsed) === 0)
           throw new HttpError(400, "EmptyInput", "The request has no rows to score");
-        mirror(endpoint, pinned, parsed);
-        const predictions = await score(runtime, conform(runtime, parsed));
+        mirror(endpoint, pinned, parsed, body.toString("utf8"));
+        const predictions = await score(runtime, JSON.stringify(conform(runtime, parsed)));
         sendJsonText(res, 200, respond(protocol, predictions, runtime.version.name), headers);
         metrics.countRequest(endpoint, deployment, 200);
       } catch (error) {

@@ -116,6 +116,8 @@ export interface RegisterOptions {
   versionTags?: Record<string, string>;
   /** Register even when validation finds errors. */
   force?: boolean;
+  /** mlflow_model (default) is validated as an MLflow directory; a custom_model is any folder (for scoring scripts). */
+  type?: "mlflow_model" | "custom_model";
 }
 
 interface VersionRow {
@@ -186,7 +188,10 @@ export class Registry {
         "Pass the folder that holds the MLmodel file.",
       );
     }
-    const validation = validateModelDir(source);
+    const validation =
+      options.type === "custom_model"
+        ? { dir: source, findings: [] as Finding[], mlmodel: undefined }
+        : validateModelDir(source);
     if (hasErrors(validation.findings) && !options.force) {
       throw new PierError({
         code: "ModelValidationFailed",

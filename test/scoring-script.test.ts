@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { stringify } from "yaml";
+import type { DeploymentView } from "../src/engine/index.js";
+import { post, startPier, tempDir } from "./helpers.js";
+
+const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
+const ROWS = [
+  [5.1, 3.5, 1.4, 0.2],
+  [6.7, 3.1, 4.4, 1.4],
+  [6.3, 3.3, 6.0, 2.5],
+];
+
+const SCORE_PY = `import json, os
+import joblib
+
+model = None
+
+def init():
+    global model
+    # A folder model keeps its folder name under AZUREML_MODEL_DIR, as on Azure.
+    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "model.pkl"))
+
+def run(raw_data):
+    rows = json.loads(raw_data)["data"]
+    if not rows:
+        raise ValueError("no rows in 'data'")
+    return model.predict(rows).tolist()
+`;
+
+/** A model folder (a scikit-learn classifier saved with joblib), a code folder and a conda file. */
+function project(dir: string, script = SCORE_PY): { yml: (name: string) => string; expected: unknown[] } {
+  mkdirSync(join(dir, "model"), { recursive: true });
+  mkdirSync(join(dir, "onlinescoring"), { recursive: true });
+  const out = execFileSync(
+    PYTHON,
+    [
+      "-c",
+      `import json, sys, joblib
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+X, y = load_iris(return_X_y=True)
+model = LogisticRegression(max_iter=500).fit(X, y)
+joblib.dump(model, sys.argv[1] + "/model/model.pkl")
+print(json.dumps(model.predict(json.loads(sys.argv[2])).tolist()))`,
+      dir,
+      JSON.stringify(ROWS),
+    ],
+    { encoding: "utf8" },
+  );
+  writeFileSync(join(dir, "onlinescoring/score.py"), script);
+  writeFileSync(
+    join(dir, "conda.yml"),
+    "name: model-env\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - scikit-learn\n    - joblib\n    - azureml-inference-server-http\n",
+  );
+  const yml = (name: string) => {
+    const file = join(dir, `${name}.yml`);
+    writeFileSync(
+      file,
+      stringify({
+        $schema: "https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json",
+        name,
+        endpoint_name: "scripts",
+        model: { path: "./model" },
+        code_configuration: { code: "./onlinescoring", scoring_script: "score.py" },
+        environment: {
+          conda_file: "./conda.yml",
+          image: "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest",
+        },
+        environment_variables: { PIER_PYTHON: PYTHON },
+        instance_type: "Standard_DS3_v2",
+        instance_count: 1,
+      }),
+    );
+    return file;
+  };
+  return { yml, expected: JSON.parse(out) };
+}
+
+test("an Azure scoring script runs as on Azure: init once, run(raw body), JSON-encoded results, errors as 424", async (t) => {
+  const pier = await startPier(t);
+  assert.equal((await pier.run(["endpoint", "create", "-n", "scripts"])).code, 0);
+  const key = JSON.parse(
+    (await pier.run(["endpoint", "get-credentials", "scripts", "-o", "json"])).stdout,
+  ).primaryKey;
+  const dir = tempDir(t);
+  const { yml, expected } = project(dir);
+  const created = await pier.run(["deployment", "create", "-f", yml("blue"), "--all-traffic", "-o", "json"]);
+  const view = JSON.parse(created.stdout) as DeploymentView;
+  assert.equal(view.provisioning_state, "Succeeded", created.stdout + created.stderr);
+  assert.match(
+    created.stderr,
+    /✔ code +1 files of .*onlinescoring snapshotted \(scoring script score\.py\), conda file read/,
+  );
+  assert.match(created.stderr, /runtime scoring script score\.py in python/);
+
+  const url = `${pier.url}/endpoints/scripts/score`;
+  const auth = { authorization: `Bearer ${key}` };
+  const scored = await post(url, { data: ROWS }, auth);
+  assert.equal(scored.status, 200, JSON.stringify(scored.body));
+  assert.deepEqual(scored.body, expected, "what scikit-learn predicts for the same rows");
+
+  const failed = await post(url, { data: [] }, auth);
+  assert.equal(failed.status, 424);
+  assert.match(
+    failed.body.error.message,
+    /An unexpected error occurred in scoring script: ValueError: no rows in 'data'/,
+  );
+  assert.equal(failed.headers.get("ms-azureml-model-error-statuscode"), "500");
+
+  const logs = await pier.run(["deployment", "get-logs", "-e", "scripts", "-n", "blue"]);
+  assert.match(logs.stdout, /Users's init has completed successfully/);
+  assert.match(logs.stdout, /run\(\) failed: ValueError/);
+
+  // A returned string is JSON-encoded once more, as Azure's server does.
+  const stringy = tempDir(t);
+  const second = project(
+    stringy,
+    `${SCORE_PY}\ndef run(raw_data):\n    return json.dumps({"rows": len(json.loads(raw_data)["data"])})\n`,
+  );
+  const green = await pier.run(["deployment", "create", "-f", second.yml("green"), "-o", "json"]);
+  assert.equal(JSON.parse(green.stdout).provisioning_state, "Succeeded", green.stderr);
+  const text = await fetch(url, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json", "azureml-model-deployment": "green" },
+    body: JSON.stringify({ data: ROWS }),
+  });
+  const decoded = JSON.parse(await text.text());
+  assert.equal(typeof decoded, "string", "the body is a JSON string holding the script's JSON");
+  assert.deepEqual(JSON.parse(decoded), { rows: 3 });
+});
+
+test("scripts that fail to import, lack run(), or raise in init() each get their own outcome, with the user's frame", async (t) => {
+  const pier = await startPier(t);
+  assert.equal((await pier.run(["endpoint", "create", "-n", "scripts"])).code, 0);
+  const cases: [string, string, string, RegExp][] = [
+    [
+      "imports",
+      "import nonexistent_scoring_helper\ndef init():\n    pass\ndef run(raw):\n    return raw\n",
+      "UserScriptImportError",
+      /No module named 'nonexistent_scoring_helper'/,
+    ],
+    ["norun", "def init():\n    pass\n", "UserScriptFunctionNotFound", /score\.py does not define run\(\)/],
+    [
+      "initfails",
+      "import os\ndef init():\n    raise FileNotFoundError('model.bin is not in ' + os.environ['AZUREML_MODEL_DIR'])\ndef run(raw):\n    return raw\n",
+      "UserScriptInitFailed",
+      /init\(\) raised FileNotFoundError: model\.bin is not in .*azureml-models\/scripts-initfails\/1/,
+    ],
+  ];
+  for (const [name, script, code, message] of cases) {
+    const dir = tempDir(t);
+    const { yml } = project(dir, script);
+    const result = await pier.run(["deployment", "create", "-f", yml(name), "-o", "json"]);
+    assert.equal(result.code, 1, name);
+    const view = JSON.parse(result.stdout) as DeploymentView;
+    assert.equal(view.provisioning_state, "Failed", name);
+    assert.equal(view.error?.code, code, name);
+    assert.match(view.error!.summary, message, name);
+    const logs = await pier.run(["deployment", "get-logs", "-e", "scripts", "-n", name]);
+    assert.match(logs.stdout, /Traceback \(most recent call last\)/, name);
+    if (name !== "norun")
+      assert.match(logs.stdout, /score\.py", line \d+/, `${name}: the frame in the user's script`);
+  }
+});
