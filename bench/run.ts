@@ -3,7 +3,7 @@
  * baseline measured in the same run (these machines are shared and noisy, so ratios matter more
  * than absolute numbers).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -219,6 +219,45 @@ async function main(): Promise<void> {
     );
   }
 
+  // A Python model (MLflow sklearn flavor) through the same gateway, next to the ONNX figures.
+  const python = process.env.PIER_PYTHON ?? "/usr/bin/python3";
+  const sklearnDir = join(work, "sklearn-model");
+  execFileSync(python, ["-c", SKLEARN_MODEL_SCRIPT, sklearnDir]);
+  const pyDeploys: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    const spec = {
+      ...deployment(`py${i}`),
+      spec: {
+        ...deployment(`py${i}`).spec,
+        model: sklearnDir,
+        environment_variables: { PIER_PYTHON: python },
+      },
+    };
+    const text = await api(url, token, "POST", "/deployments", spec);
+    if (!text.includes('"provisioning_state":"Succeeded"')) throw new Error(text);
+    pyDeploys.push(performance.now() - t);
+    if (i < 2) await api(url, token, "DELETE", `/endpoints/bench/deployments/py${i}`);
+  }
+  const pyTarget: Target = {
+    path: "/endpoints/bench/score",
+    body: JSON.stringify({ input_data: [[5.1, 3.5, 1.4, 0.2]] }),
+    headers: { authorization: `Bearer ${key}`, "azureml-model-deployment": "py2" },
+  };
+  const onnxPinned: Target = {
+    ...viaGatewayTarget,
+    headers: { ...viaGatewayTarget.headers, "azureml-model-deployment": "blue" },
+  };
+  const pyPool = new Pool(url, { connections: 1 });
+  await latencies(pyPool, pyTarget, 200);
+  const pyLatency = median(await latencies(pyPool, pyTarget, 1000));
+  await pyPool.close();
+  const pyThroughput = await throughput(url, pyTarget, 8, 3);
+  const onnxThroughput8 = await throughput(url, onnxPinned, 8, 3);
+  const concurrency = JSON.parse(
+    execFileSync(python, [join(ROOT, "bench/python_concurrency.py"), "2"], { encoding: "utf8" }),
+  ) as Record<string, number>;
+
   const p50Gateway = median(viaGateway);
   const p50Direct = median(direct);
   console.log("pier bench (ONNX financial-behavior model, single-row requests)");
@@ -236,7 +275,44 @@ async function main(): Promise<void> {
   );
   console.log("throughput vs a minimal Node server scoring in-process (target ratio ≥ 0.7 at 64):");
   for (const row of rows) console.log(row);
+  console.log("Python model (MLflow sklearn LogisticRegression) in pier's Python host:");
+  console.log(
+    `  deploy → Ready: median ${median(pyDeploys).toFixed(0)} ms over ${pyDeploys.length} (ONNX: ${median(deploys).toFixed(0)} ms; ratio ${(median(pyDeploys) / median(deploys)).toFixed(2)})`,
+  );
+  console.log(
+    `  p50 single-row latency through the gateway: ${pyLatency.toFixed(3)} ms (ONNX ${p50Gateway.toFixed(3)} ms; ratio ${(pyLatency / p50Gateway).toFixed(2)})`,
+  );
+  console.log(
+    `  throughput at concurrency 8 (max_concurrent 64, one instance): ${pyThroughput.toFixed(0)} req/s (ONNX ${onnxThroughput8.toFixed(0)} req/s; ratio ${(pyThroughput / onnxThroughput8).toFixed(2)})`,
+  );
+  console.log(
+    `scikit-learn single-row predict inside one Python process (${concurrency.workers} workers vs 1 thread):`,
+  );
+  console.log(
+    `  1 thread ${concurrency.single!.toFixed(0)}/s; ${concurrency.workers} threads ${concurrency.threads!.toFixed(0)}/s (ratio ${(concurrency.threads! / concurrency.single!).toFixed(2)}); ${concurrency.workers} processes ${concurrency.processes!.toFixed(0)}/s (ratio ${(concurrency.processes! / concurrency.single!).toFixed(2)})`,
+  );
 }
+
+/** Fits a small classifier with the system's scikit-learn and saves it as an MLflow sklearn model folder. */
+const SKLEARN_MODEL_SCRIPT = `
+import os, pickle, sys, sklearn
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+X, y = load_iris(return_X_y=True)
+pickle.dump(LogisticRegression(max_iter=500).fit(X, y), open(os.path.join(out, "model.pkl"), "wb"))
+open(os.path.join(out, "MLmodel"), "w").write(f"""flavors:
+  python_function:
+    loader_module: mlflow.sklearn
+    model_path: model.pkl
+    python_version: {sys.version.split()[0]}
+  sklearn:
+    pickled_model: model.pkl
+    serialization_format: pickle
+    sklearn_version: {sklearn.__version__}
+""")
+`;
 
 try {
   await main();
