@@ -16,7 +16,9 @@ before(async () => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-const FAST_PROBES = { initial_delay: 1, period: 1, timeout: 1, failure_threshold: 3 };
+/** Readiness gives up before liveness, so a frozen instance is first Unready, then restarted. */
+const FAST_READINESS = { initial_delay: 1, period: 1, timeout: 1, failure_threshold: 2 };
+const FAST_LIVENESS = { initial_delay: 1, period: 1, timeout: 1, failure_threshold: 5 };
 
 /** Writes YAML next to the trained model and returns its path. */
 function yamlFile(name: string, doc: Record<string, unknown>): string {
@@ -410,8 +412,8 @@ test("instances: kill -9 restarts with an event; a frozen instance fails its pro
           instance_count: 2,
           environment_variables: { PIER_CHAOS_DELAY_MS: 300 },
           request_settings: { max_concurrent_requests_per_instance: 2 },
-          liveness_probe: FAST_PROBES,
-          readiness_probe: FAST_PROBES,
+          liveness_probe: FAST_LIVENESS,
+          readiness_probe: FAST_READINESS,
         },
         ["--all-traffic"],
       )
