@@ -498,15 +498,7 @@ export class Engine {
           error: e.toJSON(),
           code: null,
         });
-        this.store.addEvent(spec.endpoint_name, spec.name, null, "Failed", `${e.code}: ${e.summary}`, {
-          error: e.toJSON(),
-        });
-        progress({
-          step: "failed",
-          message: `${e.code}: ${e.summary}`,
-          ms: performance.now() - started,
-          status: "error",
-        });
+        this.#reportFailure(spec, e, progress, performance.now() - started);
         return this.showDeployment(spec.endpoint_name, spec.name);
       }
       const record: DeploymentRecord = {
@@ -553,18 +545,18 @@ export class Engine {
       } catch (error) {
         const e = toPierError(error);
         this.store.setDeploymentState(spec.endpoint_name, spec.name, "Failed", e.toJSON());
-        this.store.addEvent(spec.endpoint_name, spec.name, null, "Failed", `${e.code}: ${e.summary}`, {
-          error: e.toJSON(),
-        });
-        progress({
-          step: "failed",
-          message: `${e.code}: ${e.summary}`,
-          ms: performance.now() - started,
-          status: "error",
-        });
+        this.#reportFailure(spec, e, progress, performance.now() - started);
       }
       return this.showDeployment(spec.endpoint_name, spec.name);
     });
+  }
+
+  /** Records a failed provisioning as an event and as the last progress line. */
+  #reportFailure(spec: DeploymentSpec, e: PierError, progress: ProgressSink, ms: number): void {
+    this.store.addEvent(spec.endpoint_name, spec.name, null, "Failed", `${e.code}: ${e.summary}`, {
+      error: e.toJSON(),
+    });
+    progress({ step: "failed", message: `${e.code}: ${e.summary}`, ms, status: "error" });
   }
 
   /** Copies a scoring script's code folder into the artifact store (so later edits do not leak in) and reads its conda file. */
