@@ -253,7 +253,7 @@ test("two processes registering the same name at once get distinct versions", as
       pierProcess(["model", "register", trained, "--name", "shared", "-o", "json"], { env }),
     ),
   );
-  for (const run of runs) assert.equal(run.code, 0, run.stderr);
+  for (const run of runs) assert.equal(run.code, 0, run.stdout + run.stderr);
   const versions = runs.map((run) => JSON.parse(run.stdout).version).sort((a: number, b: number) => a - b);
   assert.deepEqual(versions, [1, 2, 3, 4, 5, 6]);
 });

@@ -76,7 +76,9 @@ export class ArtifactStore {
     const cutoff = Date.now() - 3_600_000;
     for (const name of readdirSync(tmp)) {
       const path = join(tmp, name);
-      if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
+      // Another process may rename its temp file into the store between readdir and stat.
+      const stat = statSync(path, { throwIfNoEntry: false });
+      if (stat && stat.mtimeMs < cutoff) rmSync(path, { force: true });
     }
   }
 
