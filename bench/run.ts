@@ -253,6 +253,21 @@ async function main(): Promise<void> {
   const pyLatency = median(await latencies(pyPool, pyTarget, 1000));
   await pyPool.close();
   const pyThroughput = await throughput(url, pyTarget, 8, 3);
+  const workerSpec = deployment("pyw");
+  await api(url, token, "POST", "/deployments", {
+    ...workerSpec,
+    spec: {
+      ...workerSpec.spec,
+      model: sklearnDir,
+      environment_variables: { PIER_PYTHON: python, WORKER_COUNT: "2" },
+    },
+  });
+  const pyWorkersThroughput = await throughput(
+    url,
+    { ...pyTarget, headers: { ...pyTarget.headers, "azureml-model-deployment": "pyw" } },
+    8,
+    3,
+  );
   const onnxThroughput8 = await throughput(url, onnxPinned, 8, 3);
   const concurrency = JSON.parse(
     execFileSync(python, [join(ROOT, "bench/python_concurrency.py"), "2"], { encoding: "utf8" }),
@@ -284,6 +299,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `  throughput at concurrency 8 (max_concurrent 64, one instance): ${pyThroughput.toFixed(0)} req/s (ONNX ${onnxThroughput8.toFixed(0)} req/s; ratio ${(pyThroughput / onnxThroughput8).toFixed(2)})`,
+  );
+  console.log(
+    `  the same with WORKER_COUNT=2 (two worker processes): ${pyWorkersThroughput.toFixed(0)} req/s (ratio ${(pyWorkersThroughput / pyThroughput).toFixed(2)} to one process with threads)`,
   );
   console.log(
     `scikit-learn single-row predict inside one Python process (${concurrency.workers} workers vs 1 thread):`,

@@ -289,15 +289,69 @@ def main():
         os._exit(LOAD_FAILED_EXIT_CODE)
     load_ms = (time.perf_counter() - started) * 1000
     log("I", f"startup prediction {smoke}")
-    server = serve(scorer, int(os.environ.get("PIER_MAX_CONCURRENT", "1")))
+    # WORKER_COUNT worker processes, as Azure's server runs gunicorn workers; each takes its share of
+    # max_concurrent_requests_per_instance with threads. Processes sidestep the GIL, which
+    # single-row scikit-learn predictions hold most of the time.
+    workers = max(1, int(os.environ.get("WORKER_COUNT", "1")))
+    concurrency = int(os.environ.get("PIER_MAX_CONCURRENT", "1"))
+    server = serve(scorer, max(1, -(-concurrency // workers)))
     port = server.server_address[1]
-    log("I", f"loaded in {load_ms:.1f} ms ({getattr(model, '__name__', type(model).__module__ + '.' + type(model).__name__)}); listening on 127.0.0.1:{port}")
-    send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"})
+    name = getattr(model, "__name__", type(model).__module__ + "." + type(model).__name__)
+    log("I", f"loaded in {load_ms:.1f} ms ({name}); listening on 127.0.0.1:{port} with {workers} worker(s)")
     import signal
 
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    server.serve_forever()
+    if workers == 1:
+        send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"})
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+        server.serve_forever()
+        return
+    supervise_workers(server, workers, lambda: send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"}))
 
+
+def supervise_workers(server, workers, ready):
+    """Forks workers that share the listening socket; the parent only watches them.
+
+    A worker that dies takes the instance down (exit 1), so pier records the crash and restarts the
+    whole instance; a worker whose parent is gone exits too.
+    """
+    import signal
+
+    parent = os.getpid()
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            def orphan_watch():
+                while os.getppid() == parent:
+                    time.sleep(0.5)
+                os._exit(0)
+
+            threading.Thread(target=orphan_watch, daemon=True).start()
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            server.serve_forever()
+            os._exit(0)
+        children.append(pid)
+    log("I", f"workers {children} ready for serving traffic")
+    ready()
+
+    def stop(*_):
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    pid, status = os.wait()
+    log("E", f"worker {pid} ended ({'signal ' + str(os.WTERMSIG(status)) if os.WIFSIGNALED(status) else 'exit ' + str(os.WEXITSTATUS(status))}); stopping the instance")
+    for child in children:
+        if child != pid:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    os._exit(1)
 
 if __name__ == "__main__":
     main()

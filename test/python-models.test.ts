@@ -197,3 +197,61 @@ test("a python_function model with its own loader module serves; a loader that r
   assert.match(logs.stdout, /Traceback \(most recent call last\)/);
   assert.match(logs.stdout, /doubler_loader\.py", line 2, in _load_pyfunc/);
 });
+
+test("WORKER_COUNT runs worker processes that share the instance's port and its memory limit; a dead worker restarts the instance", async (t) => {
+  const { pier, auth, dir } = await withEndpoint(t);
+  const folder = join(FIXTURES, "mlflow/svc-tensor-output");
+  const file = join(dir, "workers.yml");
+  writeFileSync(
+    file,
+    stringify({
+      name: "workers",
+      endpoint_name: "python",
+      model: folder,
+      instance_type: "Standard_DS2_v2",
+      instance_count: 1,
+      request_settings: { max_concurrent_requests_per_instance: 4 },
+      environment_variables: { PIER_PYTHON: PYTHON, WORKER_COUNT: 2 },
+    }),
+  );
+  const created = await pier.run(["deployment", "create", "-f", file, "-o", "json"]);
+  const view = JSON.parse(created.stdout) as DeploymentView;
+  assert.equal(view.provisioning_state, "Succeeded", created.stderr);
+  const pid = view.instances[0]!.pid;
+  const children = () =>
+    readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean).map(Number);
+  assert.equal(children().length, 2, "two worker processes");
+
+  const example = JSON.parse(readFileSync(join(folder, "input_example.json"), "utf8")) as {
+    columns: string[];
+    data: unknown[][];
+  };
+  const expected = sklearnReference(folder, example.data, example.columns).predictions;
+  const url = `${pier.url}/endpoints/python/score`;
+  const pinned = { ...auth, "azureml-model-deployment": "workers" };
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, () => post(url, { input_data: example }, pinned)),
+  );
+  for (const answer of answers) assert.deepEqual(answer.body, expected);
+
+  const shown = JSON.parse(
+    (await pier.run(["deployment", "show", "-e", "python", "-n", "workers", "-o", "json"])).stdout,
+  ) as DeploymentView;
+  assert.ok(
+    shown.instances[0]!.peak_rss_mib > 100,
+    `workers count toward the instance's memory: ${shown.instances[0]!.peak_rss_mib} MiB`,
+  );
+
+  process.kill(children()[0]!, "SIGKILL");
+  for (let i = 0; i < 100; i++) {
+    const now = JSON.parse(
+      (await pier.run(["deployment", "show", "-e", "python", "-n", "workers", "-o", "json"])).stdout,
+    ) as DeploymentView;
+    if (now.instances[0]!.restarts >= 1 && now.instances[0]!.state === "Ready") {
+      assert.equal(now.instances[0]!.last_exit, "exit code 1");
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail("the instance did not restart after a worker died");
+});

@@ -13,6 +13,7 @@ import {
   appendFileSync,
   createWriteStream,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   type WriteStream,
@@ -81,6 +82,22 @@ function residentBytes(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Direct children of a process, from the children file of each of its tasks in /proc. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Resident memory of a process and all its descendants: an instance's workers count against its limit. */
+function treeResidentBytes(pid: number): number {
+  return residentBytes(pid) + childrenOf(pid).reduce((sum, child) => sum + treeResidentBytes(child), 0);
 }
 
 export class Instance {
@@ -306,7 +323,7 @@ export class Instance {
 
   /** Samples the process's memory; kills it as OOMKilled when over the limit. Returns true if killed. */
   #checkMemory(child: ChildProcess): boolean {
-    const rss = residentBytes(this.pid);
+    const rss = treeResidentBytes(this.pid);
     this.peakRssBytes = Math.max(this.peakRssBytes, rss);
     if (rss <= this.#config.memoryLimitBytes || this.#oomKilled) return this.#oomKilled;
     this.#oomKilled = true;
