@@ -605,8 +605,8 @@ test("deployment update swaps instances without dropping the endpoint; repeated 
       (await pier.run(["deployment", "show", "-e", "roll", "-n", "blue", "-o", "json"])).stdout,
     ) as DeploymentView;
     const target = view.instances[0]!;
-    if (target.state === "Ready") process.kill(target.pid, "SIGKILL");
-    for (let i = 0; i < 50; i++) {
+    process.kill(target.pid, "SIGKILL");
+    for (let i = 0; i < 150; i++) {
       const now = JSON.parse(
         (await pier.run(["deployment", "show", "-e", "roll", "-n", "blue", "-o", "json"])).stdout,
       ) as DeploymentView;

@@ -196,7 +196,8 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
 
   /** Scores on one deployment: admission, forward, one retry on another instance if this one died. */
   /** Sends one request body (a JSON batch, or a scoring script's raw body) to the deployment. */
-  async function score(runtime: DeploymentRuntime, body: string): Promise<string> {
+  async function score(initial: DeploymentRuntime, body: string): Promise<string> {
+    let runtime = initial;
     const timeoutMs = runtime.record.spec.request_settings.request_timeout_ms;
     const deadline = Date.now() + timeoutMs;
     let exclude: Instance | undefined;
@@ -235,7 +236,15 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
             "RequestTimeout",
             `The model took longer than request_timeout_ms (${timeoutMs} ms)`,
           );
-        exclude = admitted.instance;
+        // The instance died, or an update replaced it while the request was on its way: retry once,
+        // on the deployment's current instances.
+        const current = engine.runtime(runtime.record.endpoint, runtime.name);
+        if (current && current !== runtime) {
+          runtime = current;
+          exclude = undefined;
+        } else {
+          exclude = admitted.instance;
+        }
         continue;
       }
       if (result.status === 200) return result.text;
