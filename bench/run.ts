@@ -148,7 +148,6 @@ async function main(): Promise<void> {
   const url = match[1]!;
   const token = readFileSync(join(home, "api-token"), "utf8").trim();
   await api(url, token, "POST", "/endpoints", { spec: { name: "bench", auth_mode: "key" }, source: "bench" });
-  await api(url, token, "POST", "/endpoints/bench/credentials");
   const deployment = (name: string) => ({
     spec: {
       name,

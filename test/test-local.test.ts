@@ -12,18 +12,22 @@ before(async () => {
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-test("pier test-local scores every row, times single rows and batches, and passes the seed's gates", async () => {
-  const result = await cli([
+/** `pier test-local -o json` on the shared model and data. */
+const localTest = (iterations: number) =>
+  cli([
     "test-local",
     "--model",
     join(work, "model"),
     "--data",
     join(work, "b.csv"),
     "--iterations",
-    "50",
+    String(iterations),
     "-o",
     "json",
   ]);
+
+test("pier test-local scores every row, times single rows and batches, and passes the seed's gates", async () => {
+  const result = await localTest(50);
   assert.equal(result.code, 0, result.stdout + result.stderr);
   const report = JSON.parse(result.stdout);
   assert.equal(report.rows, 1500);
@@ -50,17 +54,7 @@ test("pier test-local scores every row, times single rows and batches, and passe
 });
 
 test("the edge cases of the seed's tests each get a clear error or a defined answer", async () => {
-  const result = await cli([
-    "test-local",
-    "--model",
-    join(work, "model"),
-    "--data",
-    join(work, "b.csv"),
-    "--iterations",
-    "5",
-    "-o",
-    "json",
-  ]);
+  const result = await localTest(5);
   const cases = Object.fromEntries(
     JSON.parse(result.stdout).edgeCases.map(
       (c: { name: string; outcome: string; detail: string; passed: boolean }) => [c.name, c],

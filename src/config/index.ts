@@ -3,7 +3,6 @@ export {
   INSTANCE_TYPES,
   type InstanceType,
   parseMemoryQuantity,
-  smallestInstanceTypeFor,
 } from "./instance-types.js";
 export {
   checkSpec,

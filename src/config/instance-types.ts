@@ -29,13 +29,6 @@ export function findInstanceType(name: string): InstanceType | undefined {
   return INSTANCE_TYPES.find((t) => t.name.toLowerCase() === name.toLowerCase());
 }
 
-/** The smallest instance type with at least `bytes` of memory. */
-export function smallestInstanceTypeFor(bytes: number): InstanceType | undefined {
-  return [...INSTANCE_TYPES]
-    .sort((a, b) => a.memoryGiB - b.memoryGiB || a.vcpus - b.vcpus)
-    .find((t) => t.memoryGiB * 2 ** 30 >= bytes);
-}
-
 /** Parses Kubernetes-style memory quantities ("512Mi", "8Gi", "1G") into bytes. */
 export function parseMemoryQuantity(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(text.trim());

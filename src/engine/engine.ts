@@ -13,7 +13,7 @@ import {
   type Loaded,
   parseMemoryQuantity,
 } from "../config/index.js";
-import type { ColumnSpec, SchemaEntry } from "../model/index.js";
+import { type ColumnSpec, namedInputColumns } from "../model/index.js";
 import { listModelFiles, type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
 import { openPierDatabase, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
 import { Admission } from "./admission.js";
@@ -57,16 +57,11 @@ export class DeploymentRuntime {
       requests.max_concurrent_requests_per_instance,
       record.spec.instance_count,
     );
-    const inputs = version.signature?.inputs ? (JSON.parse(version.signature.inputs) as SchemaEntry[]) : null;
-    this.columns = inputs?.every((e) => e.type !== "tensor") ? (inputs as ColumnSpec[]) : null;
+    this.columns = namedInputColumns(version.signature);
   }
 
   get name(): string {
     return this.record.name;
-  }
-
-  get readyInstances(): number {
-    return this.instances.filter((i) => i.routable).length;
   }
 }
 

@@ -128,10 +128,6 @@ export class Instance {
     mkdirSync(config.dir, { recursive: true });
   }
 
-  get logDir(): string {
-    return this.#config.dir;
-  }
-
   /** Last lines the process printed (stdout and stderr), for evidence. */
   get recentLog(): string[] {
     return [...this.#recentLines];
@@ -435,10 +431,5 @@ export class Instance {
     this.state = "Stopped";
     await new Promise<void>((resolve) => (this.#log ? this.#log.end(resolve) : resolve()));
     this.#log = undefined;
-  }
-
-  /** Kills the process as a crash would (for chaos and tests). */
-  kill(signal: NodeJS.Signals = "SIGKILL"): void {
-    this.#child?.kill(signal);
   }
 }

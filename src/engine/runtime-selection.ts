@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { DeploymentSpec } from "../config/index.js";
 import type { Requirement } from "../env/index.js";
 import { parseCondaYamlText } from "../env/index.js";
-import type { Finding } from "../model/index.js";
+import { type Finding, namedInputColumns } from "../model/index.js";
 import type { ArtifactEntry, ModelVersion } from "../registry/index.js";
 import {
   chooseInterpreter,
@@ -146,12 +146,7 @@ export async function prepareRuntime(
   ];
   const pins = modelPins(version.envFiles);
   const { report, findings } = await checkedInterpreter(extra.PIER_PYTHON, version, pins, needed);
-  const columns = version.signature?.inputs
-    ? (JSON.parse(version.signature.inputs) as { name?: string | number; type: string }[])
-    : null;
-  const named = columns?.every((c) => c.type !== "tensor" && c.name !== undefined)
-    ? columns.map((c) => String(c.name))
-    : null;
+  const named = namedInputColumns(version.signature)?.map((c) => String(c.name)) ?? null;
   return {
     name: "python",
     description: describe(report),

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DeploymentRuntime, Engine, Instance } from "../engine/index.js";
+import type { DeploymentRuntime, EndpointRecord, Engine, Instance } from "../engine/index.js";
 import { secretsEqual } from "../engine/index.js";
 import type { HostErrorBody } from "../runtime/host-protocol.js";
 import {
@@ -116,8 +116,8 @@ export interface Gateway {
 }
 
 export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway {
-  function authenticate(req: IncomingMessage, endpoint: string): void {
-    const record = engine.endpointRecord(endpoint)!;
+  function authenticate(req: IncomingMessage, record: EndpointRecord): void {
+    const endpoint = record.name;
     const header = req.headers.authorization ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match)
@@ -148,8 +148,11 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
   }
 
   /** A deployment for this request: the pinned one, or one drawn by traffic weight. */
-  function route(req: IncomingMessage, endpoint: string): { runtime: DeploymentRuntime; pinned: boolean } {
-    const record = engine.endpointRecord(endpoint)!;
+  function route(
+    req: IncomingMessage,
+    record: EndpointRecord,
+  ): { runtime: DeploymentRuntime; pinned: boolean } {
+    const endpoint = record.name;
     const pinned = req.headers[DEPLOYMENT_HEADER];
     if (typeof pinned === "string" && pinned !== "") {
       const runtime = engine.runtime(endpoint, pinned);
@@ -277,9 +280,9 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
     return { ...batch, records: enforceColumns(batch.records, runtime.columns) };
   }
 
-  function mirror(endpoint: string, pinned: boolean, batch: Batch, raw: string): void {
+  function mirror(record: EndpointRecord, pinned: boolean, batch: Batch, raw: string): void {
     if (pinned) return;
-    const record = engine.endpointRecord(endpoint)!;
+    const endpoint = record.name;
     for (const [name, percent] of Object.entries(record.mirrorTraffic)) {
       if (percent <= 0 || Math.random() * 100 >= percent) continue;
       const runtime = engine.runtime(endpoint, name);
@@ -361,8 +364,8 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
       };
       let deployment = "none";
       try {
-        if (!engine.endpointRecord(endpoint))
-          throw new HttpError(404, "EndpointNotFound", `Endpoint '${endpoint}' does not exist`);
+        const record = engine.endpointRecord(endpoint);
+        if (!record) throw new HttpError(404, "EndpointNotFound", `Endpoint '${endpoint}' does not exist`);
         if (match[4]) {
           send(res, 200, "", headers);
           return true;
@@ -371,9 +374,9 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
           match[2] === "score" ? "score" : match[2] === "invocations" ? "invocations" : "v2";
         if (req.method !== "POST" && !(match[5] && req.method === "GET"))
           throw new HttpError(405, "MethodNotAllowed", `Use POST for ${pathname}`);
-        authenticate(req, endpoint);
+        authenticate(req, record);
         const body = await readBody(req);
-        const { runtime, pinned } = route(req, endpoint);
+        const { runtime, pinned } = route(req, record);
         deployment = runtime.name;
         headers[DEPLOYMENT_HEADER] = runtime.name;
         if (match[5]) {
@@ -400,7 +403,7 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         const parsed = parse(protocol, req, body, runtime);
         if (batchSize(parsed) === 0)
           throw new HttpError(400, "EmptyInput", "The request has no rows to score");
-        mirror(endpoint, pinned, parsed, body.toString("utf8"));
+        mirror(record, pinned, parsed, body.toString("utf8"));
         const predictions = await score(runtime, JSON.stringify(conform(runtime, parsed)));
         sendJsonText(res, 200, respond(protocol, predictions, runtime.version.name), headers);
         metrics.countRequest(endpoint, deployment, 200);

@@ -12,5 +12,5 @@ export {
   type TensorSpec,
   writeMlModel,
 } from "./mlmodel.js";
-export { parseSchema, valueFitsColumn } from "./signature.js";
-export { type ValidationResult, validateModelDir } from "./validate.js";
+export { namedInputColumns, parseSchema, valueFitsColumn } from "./signature.js";
+export { requireModelFolder, type ValidationResult, validateModelDir } from "./validate.js";

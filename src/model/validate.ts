@@ -21,6 +21,7 @@ import {
   requiresPython,
   supportsNumpy2,
 } from "../env/index.js";
+import { userError } from "../shared/index.js";
 import { type Finding, sortFindings } from "./findings.js";
 import { type ColumnSpec, MLMODEL_FILE, type MlModel, type SchemaEntry } from "./mlmodel.js";
 import { parseSchema, valueFitsColumn } from "./signature.js";
@@ -635,6 +636,19 @@ function resolutionFindings(envs: DeclaredEnvironment[], mlmodel: MlModel): Find
     });
   }
   return findings;
+}
+
+/** Throws ModelSourceNotFound unless `dir` is an existing folder; returns its absolute path. */
+export function requireModelFolder(dir: string): string {
+  const source = resolve(dir);
+  if (!existsSync(source) || !statSync(source).isDirectory()) {
+    throw userError(
+      "ModelSourceNotFound",
+      `Model source must be a directory containing an mlflow MLmodel: ${source} ${existsSync(source) ? "is a file" : "does not exist"}`,
+      "Pass the folder that holds the MLmodel file.",
+    );
+  }
+  return source;
 }
 
 /** Validates `dir` as an MLflow model directory; never throws for problems in the model. */

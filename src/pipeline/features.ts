@@ -66,19 +66,6 @@ export function engineerInputs(table: CsvTable): InputColumns {
   };
 }
 
-/** Builds input columns from request-style records keyed by the eight input names. */
-export function inputsFromRecords(records: readonly Record<string, unknown>[]): InputColumns {
-  return {
-    count: records.length,
-    numeric: NUMERIC_INPUTS.map((name) =>
-      Float64Array.from(records, (r) => (typeof r[name] === "number" ? (r[name] as number) : Number.NaN)),
-    ),
-    categorical: CATEGORICAL_INPUTS.map((name) =>
-      records.map((r) => (typeof r[name] === "string" && r[name] !== "" ? (r[name] as string) : null)),
-    ),
-  };
-}
-
 /** The eight inputs of one row as a JSON record (missing values as null). */
 export function recordAt(inputs: InputColumns, row: number): Record<ModelInputName, number | string | null> {
   const record: Record<string, number | string | null> = {};
@@ -100,9 +87,6 @@ export interface Target {
   negativeLabel: string;
   description: string;
 }
-
-/** Targets the trainer knows how to derive; any other name must be a two-valued CSV column. */
-export const DERIVED_TARGETS = ["HighAmount"] as const;
 
 export function targetRequirement(name: string): ColumnRequirement | undefined {
   return name === "HighAmount" ? undefined : { name, type: "string", allowMissing: false };

@@ -7,7 +7,6 @@ export {
   fitPreprocessor,
   INPUT_SOURCE_COLUMNS,
   type InputColumns,
-  inputsFromRecords,
   MODEL_INPUTS,
   NUMERIC_INPUTS,
   recordAt,

@@ -3,9 +3,15 @@
  * content-addressed artifact store. A version is committed in one transaction after all its blobs
  * are stored, so a crash leaves either a whole version or none.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Finding, hasErrors, type MlModel, validateModelDir } from "../model/index.js";
+import {
+  type Finding,
+  hasErrors,
+  type MlModel,
+  requireModelFolder,
+  validateModelDir,
+} from "../model/index.js";
 import {
   ensurePierHome,
   failpoint,
@@ -180,14 +186,7 @@ export class Registry {
   /** Validates, stores and records `dir` as the next version of `options.name`. */
   register(dir: string, options: RegisterOptions): ModelVersion {
     checkModelName(options.name);
-    const source = resolve(dir);
-    if (!existsSync(source) || !statSync(source).isDirectory()) {
-      throw userError(
-        "ModelSourceNotFound",
-        `Model source must be a directory containing an mlflow MLmodel: ${source} ${existsSync(source) ? "is a file" : "does not exist"}`,
-        "Pass the folder that holds the MLmodel file.",
-      );
-    }
+    const source = requireModelFolder(dir);
     const validation =
       options.type === "custom_model"
         ? { dir: source, findings: [] as Finding[], mlmodel: undefined }

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
-import { MLMODEL_FILE, type MlModel, readMlModel, type SchemaEntry } from "../model/index.js";
+import { MLMODEL_FILE, type MlModel, readMlModel } from "../model/index.js";
 import { type PierError, userError } from "../shared/index.js";
 
 /** One row of a prediction: each model output's value for that row. */
@@ -91,21 +91,6 @@ export class OnnxScorer {
       );
     }
     return new OnnxScorer(session, mlmodel, modelPath);
-  }
-
-  /** The column signature of the model's inputs (from MLmodel, else derived from the ONNX inputs). */
-  get inputSchema(): SchemaEntry[] {
-    const fromSignature = this.mlmodel.signature?.inputs
-      ? (JSON.parse(this.mlmodel.signature.inputs) as SchemaEntry[])
-      : null;
-    return (
-      fromSignature ??
-      this.feeds.map((feed) => ({
-        name: feed.name,
-        type: feed.type === "string" ? "string" : "double",
-        required: true,
-      }))
-    );
   }
 
   /** Scores a batch of column records. Throws a user PierError for input the model cannot take. */

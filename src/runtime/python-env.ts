@@ -111,12 +111,13 @@ export function compareEnvironment(
   for (const dist of needed) {
     const module = IMPORT_NAMES[dist] ?? dist;
     if (!report.importable[module]) {
+      const pinned = pins.find((p) => p.name === dist)?.pinned;
       findings.push({
         code: "PackageMissing",
         severity: "error",
         message: `${dist} is not installed in ${report.executable} (Python ${report.python}), and the model cannot load without it`,
         evidence: { file: "MLmodel", key: "flavors", value: `import ${module}` },
-        fix: `Install ${dist} into that interpreter (e.g. apt-get install python3-${module} or pip install ${dist}${pins.find((p) => p.name === dist)?.pinned ? `==${pins.find((p) => p.name === dist)!.pinned}` : ""}), or set PIER_PYTHON to an interpreter that has it.`,
+        fix: `Install ${dist} into that interpreter (e.g. apt-get install python3-${module} or pip install ${dist}${pinned ? `==${pinned}` : ""}), or set PIER_PYTHON to an interpreter that has it.`,
       });
     }
   }

@@ -9,6 +9,6 @@ export {
 } from "./errors.js";
 export { failpoint } from "./failpoint.js";
 export { ensurePierHome, resolvePierHome } from "./home.js";
-export { createLogger, type Logger, type LogLevel, parseLogLevel, silentLogger } from "./logger.js";
+export { createLogger, type Logger, type LogLevel, parseLogLevel } from "./logger.js";
 export { createRandom, type Random } from "./random.js";
 export { PIER_VERSION } from "./version.js";

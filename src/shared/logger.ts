@@ -31,6 +31,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   return { level, error: emit("error"), warn: emit("warn"), info: emit("info"), debug: emit("debug") };
 }
-
-/** A logger that drops everything, for callers that do not want output. */
-export const silentLogger: Logger = createLogger({ level: "silent", write: () => {} });

@@ -1,7 +1,4 @@
-import { existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
-import { hasErrors, validateModelDir } from "../../model/index.js";
-import { userError } from "../../shared/index.js";
+import { hasErrors, requireModelFolder, validateModelDir } from "../../model/index.js";
 import { defineCommand } from "../command.js";
 import { countBySeverity, renderFindings } from "../format.js";
 import { positional } from "./model-common.js";
@@ -17,14 +14,7 @@ export const modelValidate = defineCommand({
     "pier model validate ../shared/fixtures/mlflow/seed-financial-behavior-broken -o json",
   ],
   async handler(args) {
-    const dir = resolve(positional(args, 0, "DIR", "pier model validate ./model"));
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw userError(
-        "ModelSourceNotFound",
-        `${dir} is not a folder`,
-        "Pass the folder that holds the MLmodel file.",
-      );
-    }
+    const dir = requireModelFolder(positional(args, 0, "DIR", "pier model validate ./model"));
     const { findings } = validateModelDir(dir);
     return { dir, valid: !hasErrors(findings), findings };
   },
