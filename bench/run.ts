@@ -282,7 +282,7 @@ async function main(): Promise<void> {
     `  baseline: a bare Node process loading onnxruntime-node + the model: median ${median(floors).toFixed(0)} ms; ratio ${(median(deploys) / median(floors)).toFixed(2)}`,
   );
   console.log(
-    `latency: p50 through the gateway ${p50Gateway.toFixed(3)} ms, straight to the instance ${p50Direct.toFixed(3)} ms`,
+    `latency: p50 through the gateway ${p50Gateway.toFixed(3)} ms, straight to the instance (HTTP POST /invoke on its port) ${p50Direct.toFixed(3)} ms`,
   );
   console.log(
     `  gateway overhead at p50: ${(p50Gateway - p50Direct).toFixed(3)} ms (target < 0.3 ms); p99 ${quantile(viaGateway, 0.99).toFixed(3)} vs ${quantile(direct, 0.99).toFixed(3)} ms`,

@@ -301,11 +301,26 @@ def main():
     import signal
 
     if workers == 1:
+        exit_with_pier(lambda: os._exit(0))
         send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"})
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         server.serve_forever()
         return
     supervise_workers(server, workers, lambda: send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"}))
+
+
+def exit_with_pier(on_gone):
+    """pier holds the other end of fd 4: end of file there means pier is gone, and so is the instance."""
+
+    def watch():
+        try:
+            while os.read(4, 4096):
+                pass
+        except OSError:
+            return  # started without pier's channel (by hand): nothing to watch
+        on_gone()
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def supervise_workers(server, workers, ready):
@@ -343,6 +358,7 @@ def supervise_workers(server, workers, ready):
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    exit_with_pier(stop)
     pid, status = os.wait()
     log("E", f"worker {pid} ended ({'signal ' + str(os.WTERMSIG(status)) if os.WIFSIGNALED(status) else 'exit ' + str(os.WEXITSTATUS(status))}); stopping the instance")
     for child in children:

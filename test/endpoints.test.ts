@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, type TestContext, test } from "node:test";
 import { stringify } from "yaml";
 import type { DeploymentView } from "../src/engine/index.js";
-import { cli, type PierUp, post, startPier, trainedWorkspace } from "./helpers.js";
+import { cli, type PierUp, post, processGone, startPier, trainedWorkspace } from "./helpers.js";
 
 let work: string;
 let example: { columns: string[]; data: unknown[][] };
@@ -530,7 +530,7 @@ test("a model that cannot load ends Failed with the cause and its evidence, neve
   assert.match(logs.stdout, /model load failed: OnnxLoadFailed/);
 });
 
-test("pier up restores endpoints and deployments after a restart, keeps keys, and Ctrl-C exits 0 leaving no process", async (t) => {
+test("pier up restores endpoints and deployments after a restart, keeps keys, and neither Ctrl-C nor kill -9 leaves an instance process", async (t) => {
   const first = await startPier(t, { defaultModel: true });
   assert.match(first.output(), /fin-behavior\/blue is Ready/);
   const curl = /curl -s (\S+) -H 'Authorization: Bearer ([^']+)'/.exec(first.output())!;
@@ -557,6 +557,13 @@ test("pier up restores endpoints and deployments after a restart, keeps keys, an
   const inUse = await cli(["up", "--port", new URL(second.url).port, "--no-default-model"]);
   assert.equal(inUse.code, 1);
   assert.match(inUse.stderr, /AlreadyRunning|PortInUse/);
+
+  // pier killed outright: its instances notice their channel closing and exit instead of lingering.
+  const pid2 = JSON.parse(
+    (await second.run(["deployment", "show", "-e", "fin-behavior", "-n", "blue", "-o", "json"])).stdout,
+  ).instances[0].pid;
+  process.kill(second.pid, "SIGKILL");
+  assert.ok(await processGone(pid2, 5000), "no orphaned instance after kill -9 of pier up");
 });
 
 test("deployment update swaps instances without dropping the endpoint; repeated crashes show CrashLoop; deleting an endpoint removes its deployments", async (t) => {

@@ -69,6 +69,7 @@ export function pierProcess(
 
 export interface PierUp {
   url: string;
+  pid: number;
   home: string;
   /** Runs the real pier CLI against this pier up's home. */
   run(args: string[], cwd?: string): Promise<CliResult>;
@@ -124,6 +125,7 @@ export async function startPier(
   t.after(() => stop());
   return {
     url,
+    pid: child.pid!,
     home,
     run: (cliArgs, cwd) => pierProcess(cliArgs, { env: { PIER_HOME: home }, ...(cwd ? { cwd } : {}) }),
     stop,
@@ -167,4 +169,18 @@ export async function trainedWorkspace(
   const train = await cli(["train", "--data", csv, "--out", model, "--search", "0"]);
   if (train.code !== 0) throw new Error(train.stderr);
   return { dir, csv, model, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Resolves true once process `pid` no longer exists, false if it still does after `ms`. */
+export async function processGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
 import type { DeploymentView } from "../src/engine/index.js";
-import { FIXTURES, type PierUp, post, startPier, tempDir } from "./helpers.js";
+import { FIXTURES, type PierUp, post, processGone, startPier, tempDir } from "./helpers.js";
 
 /** The interpreter the tests pin (Debian's, with python3-sklearn), so expectations come from the same one. */
 const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
@@ -198,7 +198,7 @@ test("a python_function model with its own loader module serves; a loader that r
   assert.match(logs.stdout, /doubler_loader\.py", line 2, in _load_pyfunc/);
 });
 
-test("WORKER_COUNT runs worker processes that share the instance's port and its memory limit; a dead worker restarts the instance", async (t) => {
+test("WORKER_COUNT runs worker processes that share the instance's port and its memory limit; a dead worker restarts the instance; none outlives pier", async (t) => {
   const { pier, auth, dir } = await withEndpoint(t);
   const folder = join(FIXTURES, "mlflow/svc-tensor-output");
   const file = join(dir, "workers.yml");
@@ -249,6 +249,12 @@ test("WORKER_COUNT runs worker processes that share the instance's port and its 
     ) as DeploymentView;
     if (now.instances[0]!.restarts >= 1 && now.instances[0]!.state === "Ready") {
       assert.equal(now.instances[0]!.last_exit, "exit code 1");
+      // pier killed outright: the host and its workers see the channel close and exit.
+      const host = now.instances[0]!.pid;
+      const workers = readFileSync(`/proc/${host}/task/${host}/children`, "utf8").split(" ").filter(Boolean);
+      process.kill(pier.pid, "SIGKILL");
+      for (const p of [host, ...workers.map(Number)])
+        assert.ok(await processGone(p, 5000), `process ${p} outlived pier`);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -20,10 +20,12 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { Pool } from "undici";
+import type { Duplex } from "node:stream";
 import type { ProbeSettings } from "../config/index.js";
 import type { ArtifactEntry, ArtifactStore } from "../registry/index.js";
 import { parseHostMessage } from "../runtime/host-protocol.js";
+import { INVOKE_CHANNEL_FD, type InstanceClient, InvokeChannelClient } from "../runtime/invoke-channel.js";
+import { HttpInvokeClient } from "../runtime/invoke-http.js";
 import { PierError } from "../shared/index.js";
 
 export type InstanceState =
@@ -109,7 +111,8 @@ export class Instance {
   peakRssBytes = 0;
   loadMs = 0;
   inFlight = 0;
-  pool: Pool | undefined;
+  /** The way to send requests, while the process is up. */
+  client: InstanceClient | undefined;
   /** Why the last process ended: "exit code 1", "signal SIGKILL", "OOMKilled". */
   lastExit: string | undefined;
 
@@ -134,7 +137,7 @@ export class Instance {
   }
 
   get routable(): boolean {
-    return this.state === "Ready" && this.pool !== undefined;
+    return this.state === "Ready" && this.client !== undefined;
   }
 
   #event(kind: string, message: string, data?: Record<string, unknown>): void {
@@ -188,7 +191,7 @@ export class Instance {
     const child = spawn(command.file, command.args, {
       env: command.env,
       cwd: this.#config.dir,
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
     });
     this.#child = child;
     this.pid = child.pid ?? 0;
@@ -236,11 +239,9 @@ export class Instance {
           if (this.#checkMemory(child)) return;
           this.port = message.port;
           this.loadMs = message.loadMs;
-          this.pool = new Pool(`http://127.0.0.1:${message.port}`, {
-            connections: this.#config.maxConcurrent,
-            pipelining: 1,
-            keepAliveTimeout: 30_000,
-          });
+          this.client = message.channel
+            ? new InvokeChannelClient(child.stdio[INVOKE_CHANNEL_FD] as Duplex)
+            : new HttpInvokeClient(message.port, this.#config.maxConcurrent);
           this.state = "Ready";
           this.#event(
             "Ready",
@@ -264,8 +265,8 @@ export class Instance {
         clearInterval(memoryTimer);
         const reason = this.#oomKilled ? "OOMKilled" : signal ? `signal ${signal}` : `exit code ${code}`;
         this.lastExit = reason;
-        void this.pool?.destroy();
-        this.pool = undefined;
+        this.client?.close();
+        this.client = undefined;
         this.#clearProbes();
         this.#event("ProcessExited", `pid ${this.pid} ended: ${reason}`, {
           code,
@@ -378,7 +379,7 @@ export class Instance {
       let failures = 0;
       let successes = 0;
       const tick = async () => {
-        if (this.#stopping || !this.pool) return;
+        if (this.#stopping || !this.client) return;
         const ok = await this.#probeOnce(settings.timeout);
         if (ok) {
           failures = 0;
@@ -426,8 +427,8 @@ export class Instance {
       await exited;
       clearTimeout(forced);
     }
-    await this.pool?.close().catch(() => {});
-    this.pool = undefined;
+    this.client?.close();
+    this.client = undefined;
     this.state = "Stopped";
     await new Promise<void>((resolve) => (this.#log ? this.#log.end(resolve) : resolve()));
     this.#log = undefined;

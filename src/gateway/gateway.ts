@@ -77,38 +77,10 @@ function sendJsonText(
   res.end(text);
 }
 
-/** Outcome of one forward to an instance; a 200 body stays raw JSON text (a list of prediction rows). */
-type Forwarded = { status: number; text: string } | { failure: "connection" | "timeout" };
-
 /** A request as the instance takes it: records or positional rows, and optional params. */
 type Batch = Parsed & { params?: Record<string, unknown> };
 
 const batchSize = (batch: Batch): number => ("records" in batch ? batch.records.length : batch.rows.length);
-
-async function forward(instance: Instance, body: string, timeoutMs: number): Promise<Forwarded> {
-  const pool = instance.pool;
-  if (!pool) return { failure: "connection" };
-  // undici's own timeouts tick coarsely; request_timeout_ms needs millisecond precision.
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
-  try {
-    const response = await pool.request({
-      path: "/invoke",
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body,
-      signal: abort.signal,
-    });
-    return { status: response.statusCode, text: await response.body.text() };
-  } catch (error) {
-    if (abort.signal.aborted) return { failure: "timeout" };
-    const e = error as { name?: string; code?: string };
-    const timedOut = e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT";
-    return { failure: timedOut ? "timeout" : "connection" };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export interface Gateway {
   /** Handles /endpoints/… requests; returns false for paths it does not own. */
@@ -230,7 +202,10 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
           );
         throw new HttpError(503, "NoReadyInstance", `Deployment '${runtime.name}' has no Ready instance`);
       }
-      const result = await forward(admitted.instance, body, Math.max(1, deadline - Date.now()));
+      const client = admitted.instance.client;
+      const result = client
+        ? await client.invoke(body, Math.max(1, deadline - Date.now()))
+        : ({ failure: "connection" } as const);
       admitted.release();
       if ("failure" in result) {
         if (result.failure === "timeout")

@@ -2,7 +2,8 @@
  * The protocol between pier and an instance process ("container"). The host writes one JSON
  * message per line on file descriptor 3: `ready` once the model is loaded and its HTTP server
  * listens, or `load-failed` with the exception before it exits with LOAD_FAILED_EXIT_CODE.
- * Then pier talks HTTP to 127.0.0.1:<port>: GET / (health) and POST /invoke.
+ * Then pier probes GET / on 127.0.0.1:<port> and sends requests over the host's invoke channel
+ * (invoke-channel.ts) when `ready` says it serves one, or as POST /invoke on the port otherwise.
  */
 
 export const HOST_MESSAGE_FD = 3;
@@ -11,7 +12,7 @@ export const HOST_MESSAGE_FD = 3;
 export const LOAD_FAILED_EXIT_CODE = 3;
 
 export type HostMessage =
-  | { type: "ready"; port: number; loadMs: number; runtime: string }
+  | { type: "ready"; port: number; loadMs: number; runtime: string; channel?: boolean }
   | { type: "load-failed"; error: { type: string; message: string; traceback: string[] } };
 
 /** Body of POST /invoke: column records checked against the signature, or positional rows for a model without one. */

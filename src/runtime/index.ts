@@ -1,2 +1,12 @@
+export {
+  CoalescingWriter,
+  encodeFrame,
+  FrameDecoder,
+  INVOKE_CHANNEL_FD,
+  type InstanceClient,
+  InvokeChannelClient,
+  type InvokeOutcome,
+} from "./invoke-channel.js";
+export { HttpInvokeClient } from "./invoke-http.js";
 export { type EdgeCaseResult, LATENCY_GATES, type LocalTestReport, runLocalTest } from "./local-test.js";
 export { OnnxScorer, type PredictionRow } from "./onnx-scorer.js";

@@ -5,6 +5,7 @@
  */
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:http";
+import { Socket } from "node:net";
 import { PierError } from "../shared/index.js";
 import {
   HOST_MESSAGE_FD,
@@ -13,6 +14,7 @@ import {
   type InvokeRequest,
   LOAD_FAILED_EXIT_CODE,
 } from "./host-protocol.js";
+import { encodeFrame, FrameDecoder, INVOKE_CHANNEL_FD } from "./invoke-channel.js";
 import { OnnxScorer } from "./onnx-scorer.js";
 
 const messages = createWriteStream("", { fd: HOST_MESSAGE_FD });
@@ -44,6 +46,79 @@ async function main(): Promise<void> {
     `model loaded from ${modelDir} in ${loadMs.toFixed(1)} ms (inputs: ${scorer.feeds.map((f) => f.name).join(", ")})`,
   );
 
+  /** One request's answer: predictions, a 400 for bad input, or a 500 for a model failure. */
+  const answer = (error: unknown): { status: number; body: HostErrorBody } => {
+    const input = error instanceof PierError && error.kind === "user";
+    if (!input)
+      process.stderr.write(
+        `${new Date().toISOString()} E [${process.pid}] onnx-host - ${(error as Error).stack}\n`,
+      );
+    return {
+      status: input ? 400 : 500,
+      body: {
+        error: {
+          code: input ? (error as PierError).code : "ModelError",
+          message: (error as Error).message,
+          kind: input ? "input" : "model",
+        },
+      },
+    };
+  };
+  // Positional rows (a model logged without a signature) follow the ONNX inputs' order.
+  const recordsOf = (request: InvokeRequest): Record<string, unknown>[] =>
+    "records" in request
+      ? request.records
+      : request.rows.map((row) => Object.fromEntries(scorer.feeds.map((feed, i) => [feed.name, row[i]])));
+
+  /**
+   * Scores requests that arrived together in one ONNX Runtime run (rows are independent, so the
+   * answers are the same as one run each); if the batch fails, each request is scored alone so
+   * that every one gets its own answer and error message.
+   */
+  async function scoreTogether(payloads: readonly string[]): Promise<{ status: number; body: unknown }[]> {
+    if (chaos.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, chaos.delayMs));
+    const one = async (payload: string) => {
+      try {
+        if (chaos.modelError) throw new Error("injected model failure (PIER_CHAOS_MODEL_ERROR)");
+        return { status: 200, body: await scorer.score(recordsOf(JSON.parse(payload) as InvokeRequest)) };
+      } catch (error) {
+        return answer(error);
+      }
+    };
+    if (payloads.length === 1 || chaos.modelError) return Promise.all(payloads.map(one));
+    try {
+      const batches = payloads.map((payload) => recordsOf(JSON.parse(payload) as InvokeRequest));
+      const rows = await scorer.score(batches.flat());
+      let offset = 0;
+      return batches.map((records) => {
+        offset += records.length;
+        return { status: 200, body: rows.slice(offset - records.length, offset) };
+      });
+    } catch {
+      return Promise.all(payloads.map(one));
+    }
+  }
+
+  const channel = new Socket({ fd: INVOKE_CHANNEL_FD, readable: true, writable: true });
+  const decoder = new FrameDecoder();
+  let inFlight = 0;
+  let onDrained: (() => void) | undefined;
+  channel.on("data", (chunk: Buffer) => {
+    const frames = decoder.push(chunk);
+    if (frames.length === 0) return;
+    inFlight += frames.length;
+    void scoreTogether(frames.map((f) => f.payload.toString("utf8"))).then((answers) => {
+      // The answers to one chunk's requests leave together, in one write.
+      const replies = answers.map((a, i) => encodeFrame(frames[i]!.id, a.status, JSON.stringify(a.body)));
+      channel.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
+      inFlight -= frames.length;
+      if (inFlight === 0) onDrained?.();
+    });
+  });
+  // pier holds the other end: when it is gone, so is every reason to keep running.
+  channel.on("end", () => process.exit(0));
+  channel.on("error", () => process.exit(0));
+
   const server = createServer((req, res) => {
     if (req.method === "GET" && (req.url === "/" || req.url === "/health")) {
       res.writeHead(200, { "content-type": "text/plain" }).end("Healthy");
@@ -56,42 +131,14 @@ async function main(): Promise<void> {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", async () => {
-      const reply = (status: number, body: unknown) => {
-        const text = JSON.stringify(body);
-        res
-          .writeHead(status, {
-            "content-type": "application/json",
-            "content-length": Buffer.byteLength(text),
-          })
-          .end(text);
-      };
-      try {
-        const request = JSON.parse(Buffer.concat(chunks).toString("utf8")) as InvokeRequest;
-        // Positional rows (a model logged without a signature) follow the ONNX inputs' order.
-        const records =
-          "records" in request
-            ? request.records
-            : request.rows.map((row) =>
-                Object.fromEntries(scorer.feeds.map((feed, i) => [feed.name, row[i]])),
-              );
-        if (chaos.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, chaos.delayMs));
-        if (chaos.modelError) throw new Error("injected model failure (PIER_CHAOS_MODEL_ERROR)");
-        reply(200, await scorer.score(records));
-      } catch (error) {
-        const input = error instanceof PierError && error.kind === "user";
-        const body: HostErrorBody = {
-          error: {
-            code: input ? (error as PierError).code : "ModelError",
-            message: (error as Error).message,
-            kind: input ? "input" : "model",
-          },
-        };
-        if (!input)
-          process.stderr.write(
-            `${new Date().toISOString()} E [${process.pid}] onnx-host - ${(error as Error).stack}\n`,
-          );
-        reply(input ? 400 : 500, body);
-      }
+      const [reply] = await scoreTogether([Buffer.concat(chunks).toString("utf8")]);
+      const text = JSON.stringify(reply!.body);
+      res
+        .writeHead(reply!.status, {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(text),
+        })
+        .end(text);
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -101,9 +148,14 @@ async function main(): Promise<void> {
     log(
       `listening on 127.0.0.1:${port}${ballast ? ` (holding ${chaos.allocateMb} MiB: PIER_CHAOS_ALLOCATE_MB)` : ""}`,
     );
-    send({ type: "ready", port, loadMs, runtime: "onnx" });
+    send({ type: "ready", port, loadMs, runtime: "onnx", channel: true });
   });
-  const shutdown = () => server.close(() => process.exit(0));
+  // A graceful stop answers what was already sent, then exits.
+  const shutdown = () => {
+    server.close();
+    onDrained = () => setImmediate(() => channel.end(() => process.exit(0)));
+    if (inFlight === 0) onDrained();
+  };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
 }

@@ -1,0 +1,140 @@
+/**
+ * The invoke channel: how pier sends scoring requests to an instance process without HTTP. It is a
+ * private socket pair inherited by the host on file descriptor INVOKE_CHANNEL_FD (no port, so no
+ * other process on the machine can reach the model), carrying length-prefixed frames multiplexed by
+ * id. Frames written in one turn of the event loop leave in one write, and a host may score the
+ * requests that arrive together as one batch; under load that replaces per-request HTTP parsing and
+ * syscalls on both sides with a few per batch.
+ *
+ * Frame: u32 payload length, u32 id, u16 status (0 in a request, an HTTP status in a reply), payload
+ * (UTF-8 JSON: an InvokeRequest, a prediction list, or a HostErrorBody).
+ */
+import type { Duplex } from "node:stream";
+
+export const INVOKE_CHANNEL_FD = 4;
+const HEADER_BYTES = 10;
+
+export interface Frame {
+  id: number;
+  status: number;
+  payload: Buffer;
+}
+
+export function encodeFrame(id: number, status: number, payload: string): Buffer {
+  const length = Buffer.byteLength(payload);
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+  frame.writeUInt32BE(length, 0);
+  frame.writeUInt32BE(id, 4);
+  frame.writeUInt16BE(status, 8);
+  frame.write(payload, HEADER_BYTES, "utf8");
+  return frame;
+}
+
+/** Splits a byte stream into frames; keeps a partial frame until the rest arrives. */
+export class FrameDecoder {
+  #pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Frame[] {
+    let buffer = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    const frames: Frame[] = [];
+    while (buffer.length >= HEADER_BYTES) {
+      const end = HEADER_BYTES + buffer.readUInt32BE(0);
+      if (buffer.length < end) break;
+      frames.push({
+        id: buffer.readUInt32BE(4),
+        status: buffer.readUInt16BE(8),
+        payload: buffer.subarray(HEADER_BYTES, end),
+      });
+      buffer = buffer.subarray(end);
+    }
+    // Keep only the unread tail, copied, so a large chunk is not pinned by a small remainder.
+    this.#pending = buffer.length === 0 ? Buffer.alloc(0) : Buffer.from(buffer);
+    return frames;
+  }
+}
+
+/** Queues buffers and writes everything queued in one turn of the event loop as one write. */
+export class CoalescingWriter {
+  #queue: Buffer[] = [];
+  #scheduled = false;
+
+  constructor(private readonly socket: Duplex) {}
+
+  write(frame: Buffer): void {
+    this.#queue.push(frame);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      const queue = this.#queue;
+      this.#queue = [];
+      if (this.socket.destroyed) return;
+      this.socket.write(queue.length === 1 ? queue[0]! : Buffer.concat(queue));
+    });
+  }
+}
+
+/** What one request to an instance came to: its status and body text, or why there is no answer. */
+export type InvokeOutcome = { status: number; text: string } | { failure: "connection" | "timeout" };
+
+/** How pier sends requests to a Ready instance: over its invoke channel, or over HTTP. */
+export interface InstanceClient {
+  invoke(body: string, timeoutMs: number): Promise<InvokeOutcome>;
+  close(): void;
+}
+
+interface Waiting {
+  resolve: (outcome: InvokeOutcome) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** pier's end of an instance's invoke channel. */
+export class InvokeChannelClient implements InstanceClient {
+  #nextId = 1;
+  #waiting = new Map<number, Waiting>();
+  #closed = false;
+  readonly #writer: CoalescingWriter;
+
+  constructor(private readonly socket: Duplex) {
+    this.#writer = new CoalescingWriter(socket);
+    const decoder = new FrameDecoder();
+    socket.on("data", (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) {
+        const waiting = this.#waiting.get(frame.id);
+        if (!waiting) continue; // it timed out; the late answer has no one to go to
+        this.#waiting.delete(frame.id);
+        clearTimeout(waiting.timer);
+        waiting.resolve({ status: frame.status, text: frame.payload.toString("utf8") });
+      }
+    });
+    socket.on("error", () => this.close());
+    socket.on("close", () => this.close());
+  }
+
+  /** Sends one request body; resolves with the answer, or a failure after `timeoutMs` or a lost instance. */
+  invoke(body: string, timeoutMs: number): Promise<InvokeOutcome> {
+    if (this.#closed) return Promise.resolve({ failure: "connection" });
+    const id = this.#nextId;
+    this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        resolve({ failure: "timeout" });
+      }, timeoutMs);
+      this.#waiting.set(id, { resolve, timer });
+      this.#writer.write(encodeFrame(id, 0, body));
+    });
+  }
+
+  /** Ends the channel; every request still waiting fails as a lost connection (the gateway retries it). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiting of this.#waiting.values()) {
+      clearTimeout(waiting.timer);
+      waiting.resolve({ failure: "connection" });
+    }
+    this.#waiting.clear();
+    this.socket.destroy();
+  }
+}
