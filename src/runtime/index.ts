@@ -1,5 +1,4 @@
 export {
-  CoalescingWriter,
   encodeFrame,
   FrameDecoder,
   INVOKE_CHANNEL_FD,

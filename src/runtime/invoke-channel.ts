@@ -2,7 +2,7 @@
  * The invoke channel: how pier sends scoring requests to an instance process without HTTP. It is a
  * private socket pair inherited by the host on file descriptor INVOKE_CHANNEL_FD (no port, so no
  * other process on the machine can reach the model), carrying length-prefixed frames multiplexed by
- * id. Frames written in one turn of the event loop leave in one write, and a host may score the
+ * id. Requests sent in one turn of the event loop leave in one write, and a host may score the
  * requests that arrive together as one batch; under load that replaces per-request HTTP parsing and
  * syscalls on both sides with a few per batch.
  *
@@ -53,27 +53,6 @@ export class FrameDecoder {
   }
 }
 
-/** Queues buffers and writes everything queued in one turn of the event loop as one write. */
-export class CoalescingWriter {
-  #queue: Buffer[] = [];
-  #scheduled = false;
-
-  constructor(private readonly socket: Duplex) {}
-
-  write(frame: Buffer): void {
-    this.#queue.push(frame);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      const queue = this.#queue;
-      this.#queue = [];
-      if (this.socket.destroyed) return;
-      this.socket.write(queue.length === 1 ? queue[0]! : Buffer.concat(queue));
-    });
-  }
-}
-
 /** What one request to an instance came to: its status and body text, or why there is no answer. */
 export type InvokeOutcome = { status: number; text: string } | { failure: "connection" | "timeout" };
 
@@ -93,10 +72,9 @@ export class InvokeChannelClient implements InstanceClient {
   #nextId = 1;
   #waiting = new Map<number, Waiting>();
   #closed = false;
-  readonly #writer: CoalescingWriter;
+  #queue: Buffer[] = [];
 
   constructor(private readonly socket: Duplex) {
-    this.#writer = new CoalescingWriter(socket);
     const decoder = new FrameDecoder();
     socket.on("data", (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) {
@@ -121,8 +99,27 @@ export class InvokeChannelClient implements InstanceClient {
         this.#waiting.delete(id);
         resolve({ failure: "timeout" });
       }, timeoutMs);
+      const idle = this.#waiting.size === 0;
       this.#waiting.set(id, { resolve, timer });
-      this.#writer.write(encodeFrame(id, 0, body));
+      this.#send(encodeFrame(id, 0, body), idle);
+    });
+  }
+
+  /**
+   * A lone request leaves at once; while others are in flight, requests queue until the end of this
+   * turn of the event loop and leave together in one write (and reach the host as one batch).
+   */
+  #send(frame: Buffer, immediately: boolean): void {
+    if (immediately) {
+      this.socket.write(frame);
+      return;
+    }
+    this.#queue.push(frame);
+    if (this.#queue.length > 1) return;
+    setImmediate(() => {
+      const queue = this.#queue;
+      this.#queue = [];
+      if (!this.socket.destroyed) this.socket.write(queue.length === 1 ? queue[0]! : Buffer.concat(queue));
     });
   }
 
