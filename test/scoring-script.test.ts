@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
 import type { DeploymentView } from "../src/engine/index.js";
-import { post, startPier, tempDir } from "./helpers.js";
+import { pierProcess, post, startPier, tempDir } from "./helpers.js";
 
 const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
 const ROWS = [
@@ -165,4 +165,175 @@ test("scripts that fail to import, lack run(), or raise in init() each get their
     if (name !== "norun")
       assert.match(logs.stdout, /score\.py", line \d+/, `${name}: the frame in the user's script`);
   }
+});
+
+/** Writes a minimal pure-Python wheel (a real one: pip installs it) into `dir`. */
+function writeWheel(dir: string, name: string, version: string, source: string): void {
+  mkdirSync(dir, { recursive: true });
+  execFileSync(PYTHON, [
+    "-c",
+    `import base64, hashlib, os, sys, zipfile
+out, name, version, source = sys.argv[1:5]
+mod = name.replace("-", "_")
+info = f"{mod}-{version}.dist-info"
+files = {f"{mod}/__init__.py": source,
+         f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n",
+         f"{info}/WHEEL": "Wheel-Version: 1.0\\nGenerator: pier-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
+digest = lambda b: "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b"=").decode()
+files[f"{info}/RECORD"] = "".join(f"{p},{digest(c.encode())},{len(c.encode())}\\n" for p, c in files.items()) + f"{info}/RECORD,,\\n"
+with zipfile.ZipFile(os.path.join(out, f"{mod}-{version}-py3-none-any.whl"), "w") as z:
+    for p, c in files.items():
+        z.writestr(p, c)`,
+    dir,
+    name,
+    version,
+    source,
+  ]);
+}
+
+const PROBE_SCRIPT = `import pier_probe_pkg
+def init():
+    pass
+def run(raw):
+    return {"value": pier_probe_pkg.VALUE}
+`;
+
+/** A scoring-script project whose conda file pins a package the interpreter lacks. */
+function probeProject(dir: string, pin: string): (name: string) => string {
+  const { yml } = project(dir, PROBE_SCRIPT);
+  writeFileSync(
+    join(dir, "conda.yml"),
+    `name: probe-env\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - scikit-learn\n    - pier-probe-pkg${pin}\n    - azureml-inference-server-http\n`,
+  );
+  return yml;
+}
+
+test("environments: a missing package is built once ahead of the instances and reused; a pin pip cannot meet and an unreachable index each fail fast with their own code", async (t) => {
+  const wheels = tempDir(t, "pier-wheels-");
+  writeWheel(wheels, "pier-probe-pkg", "1.0", "VALUE = 42\n");
+  const pier = await startPier(t, { env: { PIER_PIP_FIND_LINKS: wheels } });
+  assert.equal((await pier.run(["endpoint", "create", "-n", "scripts"])).code, 0);
+  const key = JSON.parse(
+    (await pier.run(["endpoint", "get-credentials", "scripts", "-o", "json"])).stdout,
+  ).primaryKey;
+
+  const first = await pier.run([
+    "deployment",
+    "create",
+    "-f",
+    probeProject(tempDir(t), "==1.0")("built"),
+    "-o",
+    "json",
+  ]);
+  assert.equal(JSON.parse(first.stdout).provisioning_state, "Succeeded", first.stderr);
+  assert.match(first.stderr, /building environment for 2 pins on .*pier-probe-pkg==1\.0/);
+  assert.match(first.stderr, /Successfully installed pier-probe-pkg-1\.0/);
+  const hash = /environment ([0-9a-f]{16}) ready in/.exec(first.stderr)?.[1];
+  assert.ok(hash, first.stderr);
+  const scored = await post(
+    `${pier.url}/endpoints/scripts/score`,
+    { any: "body" },
+    { authorization: `Bearer ${key}`, "azureml-model-deployment": "built" },
+  );
+  assert.deepEqual(scored.body, { value: 42 }, "the instance runs in the built environment");
+
+  const secondDir = tempDir(t);
+  const second = await pier.run([
+    "deployment",
+    "create",
+    "-f",
+    probeProject(secondDir, "==1.0")("reused"),
+    "-o",
+    "json",
+  ]);
+  assert.equal(JSON.parse(second.stdout).provisioning_state, "Succeeded", second.stderr);
+  assert.doesNotMatch(second.stderr, /building environment/);
+  assert.match(second.stderr, new RegExp(`environment ${hash} \\(built .*\\) for these pins`));
+  const envs = JSON.parse((await pier.run(["env", "list", "-o", "json"])).stdout);
+  assert.deepEqual(
+    envs.map((e: { hash: string; state: string }) => [e.hash, e.state]),
+    [[hash, "ready"]],
+  );
+  const cliBuild = await pier.run([
+    "env",
+    "build",
+    "--conda-file",
+    join(secondDir, "conda.yml"),
+    "--python",
+    PYTHON,
+    "-o",
+    "json",
+  ]);
+  assert.equal(
+    JSON.parse(cliBuild.stdout).hash,
+    hash,
+    "`pier env build` names the same environment, already built",
+  );
+  assert.doesNotMatch(cliBuild.stderr, /building/);
+  const shown = await pier.run(["env", "show", hash!.slice(0, 6)]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /pins: pier-probe-pkg==1\.0, scikit-learn/);
+  assert.match(shown.stdout, /Successfully installed pier-probe-pkg-1\.0/);
+
+  const missing = await pier.run([
+    "deployment",
+    "create",
+    "-f",
+    probeProject(tempDir(t), "==2.0")("nover"),
+    "-o",
+    "json",
+  ]);
+  const missingView = JSON.parse(missing.stdout) as DeploymentView;
+  assert.equal(missingView.provisioning_state, "Failed");
+  assert.equal(missingView.error?.code, "EnvironmentBuildFailed");
+  assert.match(missingView.error!.summary, /pier-probe-pkg==2\.0 \(from versions: 1\.0\)/);
+  assert.ok(missingView.error!.details.some((d) => /^build log: .*build\.log$/.test(d)));
+
+  // Without wheels, on a machine that reaches no index: the missing package, with the build's reason.
+  const offline = await startPier(t);
+  assert.equal((await offline.run(["endpoint", "create", "-n", "scripts"])).code, 0);
+  const started = Date.now();
+  const failed = await offline.run([
+    "deployment",
+    "create",
+    "-f",
+    probeProject(tempDir(t), "==1.0")("offline"),
+    "-o",
+    "json",
+  ]);
+  const failedView = JSON.parse(failed.stdout) as DeploymentView;
+  assert.equal(failedView.provisioning_state, "Failed");
+  assert.equal(failedView.error?.code, "PackageMissing");
+  assert.match(
+    failedView.error!.summary,
+    /^pier-probe-pkg is not installed in .*could not: No package index is reachable/,
+  );
+  assert.match(failedView.error!.fix!, /PIER_PIP_FIND_LINKS/);
+  assert.ok(Date.now() - started < 20_000, "fails in seconds, not a hang");
+});
+
+test("two `pier env build` processes for the same pins build once: the second waits for the first and reuses it", async (t) => {
+  const wheels = tempDir(t, "pier-wheels-");
+  writeWheel(wheels, "pier-probe-pkg", "1.0", "VALUE = 1\n");
+  const home = tempDir(t, "pier-home-");
+  const conda = join(tempDir(t), "conda.yml");
+  writeFileSync(conda, "dependencies:\n  - pip:\n    - pier-probe-pkg==1.0\n");
+  const env = { PIER_HOME: home, PIER_PIP_FIND_LINKS: wheels };
+  const build = () =>
+    pierProcess(["env", "build", "--conda-file", conda, "--python", PYTHON, "-o", "json"], { env });
+  const results = await Promise.all([build(), build()]);
+  for (const r of results) assert.equal(r.code, 0, r.stderr);
+  const [a, b] = results.map((r) => JSON.parse(r.stdout) as { hash: string; python: string });
+  assert.equal(a!.hash, b!.hash);
+  const log = readFileSync(join(home, "envs", a!.hash, "build.log"), "utf8");
+  assert.equal(log.match(/Successfully installed pier-probe-pkg-1\.0/g)?.length, 1, log);
+  assert.equal(
+    execFileSync(a!.python, ["-c", "import pier_probe_pkg; print(pier_probe_pkg.VALUE)"], {
+      encoding: "utf8",
+    }).trim(),
+    "1",
+  );
+  const bad = await pierProcess(["env", "build", "--model", "models:/nope/1"], { env });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /nope/);
 });

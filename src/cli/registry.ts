@@ -13,6 +13,7 @@ import { endpointGetCredentials, endpointRegenerateKeys } from "./commands/endpo
 import { endpointInvoke } from "./commands/endpoint-invoke.js";
 import { endpointDelete, endpointList, endpointShow } from "./commands/endpoint-show.js";
 import { endpointUpdate } from "./commands/endpoint-update.js";
+import { envBuild, envList, envShow } from "./commands/env.js";
 import { modelAliasDelete, modelAliasSet } from "./commands/model-alias.js";
 import { modelDelete } from "./commands/model-delete.js";
 import { modelDownload } from "./commands/model-download.js";
@@ -54,4 +55,7 @@ export const COMMANDS = [
   deploymentList,
   deploymentDelete,
   deploymentGetLogs,
+  envBuild,
+  envList,
+  envShow,
 ] as unknown as readonly CommandDefinition<never>[];

@@ -375,7 +375,10 @@ export class Engine {
     progress: ProgressSink,
   ): Promise<DeploymentRuntime> {
     const spec = record.spec;
-    const prepared = await prepareRuntime(version, spec, record.code);
+    const prepared = await prepareRuntime(version, spec, record.code, {
+      home: this.home,
+      progress: (message) => progress({ step: "environment", message, status: "ok" }),
+    });
     const memory = memoryLimitBytes(spec);
     progress({
       step: "environment",

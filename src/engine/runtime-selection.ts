@@ -6,8 +6,8 @@
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DeploymentSpec } from "../config/index.js";
-import type { Requirement } from "../env/index.js";
-import { parseCondaYamlText } from "../env/index.js";
+import type { EnvironmentRecord, Requirement } from "../env/index.js";
+import { buildEnvironment, parseCondaYamlText, pipLine, readyEnvironment } from "../env/index.js";
 import { type Finding, namedInputColumns } from "../model/index.js";
 import type { ArtifactEntry, ModelVersion } from "../registry/index.js";
 import {
@@ -18,8 +18,9 @@ import {
   importNameOf,
   interpreterCandidates,
   modelPins,
+  probeInterpreter,
 } from "../runtime/python-env.js";
-import { PierError } from "../shared/index.js";
+import { PierError, toPierError } from "../shared/index.js";
 import type { InstanceCommand } from "./instance.js";
 import type { ScoringCode } from "./store.js";
 
@@ -51,8 +52,14 @@ const REPLACED_BY_PIER = new Set([
   "flask",
 ]);
 
+/** What choosing a Python environment needs to know about a model (a registered version, or a folder). */
+export type ModelFacts = Pick<
+  ModelVersion,
+  "name" | "version" | "flavors" | "artifacts" | "envFiles" | "mlmodel"
+>;
+
 /** Loader settings for the Python host, from the MLmodel flavors (no mlflow needed for sklearn). */
-function pythonLoader(version: ModelVersion): { env: Record<string, string>; needed: string[] } {
+function pythonLoader(version: ModelFacts): { env: Record<string, string>; needed: string[] } {
   const sklearn = version.flavors.sklearn;
   const pyfunc = version.flavors.python_function ?? {};
   if (sklearn || (pyfunc.loader_module === "mlflow.sklearn" && typeof pyfunc.model_path === "string")) {
@@ -113,15 +120,40 @@ function smokeRows(version: ModelVersion): string {
   );
 }
 
+/** An MLflow model's pins and the distributions its flavors need to load. */
+function mlflowNeeds(version: ModelFacts, loaderNeeds: string[]): { pins: Requirement[]; needed: string[] } {
+  const flavorLibraries = Object.keys(version.flavors).filter((f) => f !== "python_function");
+  // The flavor's own library first: it is the likelier cause when several are missing.
+  const needed = [
+    ...new Set([...flavorLibraries.map((f) => (f === "sklearn" ? "scikit-learn" : f)), ...loaderNeeds]),
+  ];
+  return { pins: modelPins(version.envFiles), needed };
+}
+
+/** A scoring script's pins (its conda file, less what pier replaces) and the distributions it needs: all of them. */
+function scriptNeeds(conda: string | null): { pins: Requirement[]; needed: string[] } {
+  const pins = conda
+    ? parseCondaYamlText(conda, "conda_file").packages.filter((p) => !REPLACED_BY_PIER.has(p.name))
+    : [];
+  return { pins, needed: pins.map((p) => p.name).filter((name) => name !== "pip") };
+}
+
+/** Where environments are built, and where build progress goes. */
+export interface EnvironmentContext {
+  home: string;
+  progress: (message: string) => void;
+}
+
 /** Picks and checks the runtime; throws a PierError (e.g. PackageMissing) when it cannot start. */
 export async function prepareRuntime(
   version: ModelVersion,
   spec: DeploymentSpec,
   code: ScoringCode | null,
+  context: EnvironmentContext,
 ): Promise<PreparedRuntime> {
   const extra = spec.environment_variables ?? {};
   const modelLayout = [{ path: "model", artifacts: version.artifacts }];
-  if (code) return prepareScoringScript(version, spec, code);
+  if (code) return prepareScoringScript(version, spec, code, context);
   if (version.flavors.onnx) {
     return {
       name: "onnx",
@@ -139,13 +171,8 @@ export async function prepareRuntime(
     };
   }
   const loader = pythonLoader(version);
-  const flavorLibraries = Object.keys(version.flavors).filter((f) => f !== "python_function");
-  // The flavor's own library first: it is the likelier cause when several are missing.
-  const needed = [
-    ...new Set([...flavorLibraries.map((f) => (f === "sklearn" ? "scikit-learn" : f)), ...loader.needed]),
-  ];
-  const pins = modelPins(version.envFiles);
-  const { report, findings } = await checkedInterpreter(extra.PIER_PYTHON, version, pins, needed);
+  const { pins, needed } = mlflowNeeds(version, loader.needed);
+  const { report, findings } = await checkedInterpreter(extra.PIER_PYTHON, version, pins, needed, context);
   const named = namedInputColumns(version.signature)?.map((c) => String(c.name)) ?? null;
   return {
     name: "python",
@@ -186,13 +213,11 @@ async function prepareScoringScript(
   version: ModelVersion,
   spec: DeploymentSpec,
   code: ScoringCode,
+  context: EnvironmentContext,
 ): Promise<PreparedRuntime> {
   const extra = spec.environment_variables ?? {};
-  const pins = code.conda
-    ? parseCondaYamlText(code.conda, "conda_file").packages.filter((p) => !REPLACED_BY_PIER.has(p.name))
-    : [];
-  const needed = pins.map((p) => p.name).filter((name) => name !== "pip");
-  const { report, findings } = await checkedInterpreter(extra.PIER_PYTHON, version, pins, needed);
+  const { pins, needed } = scriptNeeds(code.conda);
+  const { report, findings } = await checkedInterpreter(extra.PIER_PYTHON, version, pins, needed, context);
   const modelRoot = join("azureml-models", version.name, String(version.version));
   const folder = basename(version.source);
   return {
@@ -219,37 +244,169 @@ async function prepareScoringScript(
   };
 }
 
-/** Chooses an interpreter and compares it with the pins; throws the first error finding. */
-async function checkedInterpreter(
+/** What an environment build installs: the pins pip can act on, less what pier's host replaces. */
+function installable(pins: Requirement[], needed: string[]): Requirement[] {
+  return pins.filter(
+    (p) =>
+      !p.problem &&
+      p.name !== "python" &&
+      p.name !== "pip" &&
+      !REPLACED_BY_PIER.has(p.name) &&
+      // pier's host loads sklearn and pyfunc models itself; mlflow is installed only when a loader needs it.
+      (!/^mlflow(-skinny)?$/.test(p.name) || needed.includes(p.name)),
+  );
+}
+
+/** The first error finding as a PierError, with the rest and what was tried as evidence. */
+function environmentError(errors: Finding[], evidence: string[]): PierError {
+  return new PierError({
+    code: errors[0]!.code,
+    summary: errors[0]!.message,
+    details: [...errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...evidence],
+    fix: errors[0]!.fix,
+  });
+}
+
+/** The base interpreter for a model's needs, and the environment request its pins make on it. */
+async function planEnvironment(
   preferred: string | undefined,
-  version: ModelVersion,
   pins: Requirement[],
   needed: string[],
-): Promise<{ report: InterpreterReport; findings: Finding[] }> {
-  const { report, tried } = await chooseInterpreter(
+  home: string,
+) {
+  const distributions = distributionsToProbe(pins, needed);
+  const modules = needed.map(importNameOf);
+  const { report: base, tried } = await chooseInterpreter(
     interpreterCandidates(preferred),
-    distributionsToProbe(pins, needed),
-    needed.map(importNameOf),
+    distributions,
+    modules,
   );
-  if (!report) {
+  if (!base) {
     throw new PierError({
       code: "PythonNotFound",
       summary: `No Python interpreter could run (tried ${tried.map((t) => t.candidate).join(", ")})`,
       fix: "Install Python 3 (apt-get install python3), or set PIER_PYTHON to an interpreter's path.",
     });
   }
-  const findings = compareEnvironment(report, version.mlmodel, pins, needed);
-  const errors = findings.filter((f) => f.severity === "error");
-  if (errors.length > 0) {
+  return {
+    base,
+    distributions,
+    modules,
+    triedLine: `interpreters tried: ${tried.map((t) => `${t.candidate}${t.report ? ` (Python ${t.report.python})` : " (did not run)"}`).join(", ")}`,
+    request: {
+      home,
+      basePython: base.executable,
+      pythonVersion: base.python,
+      requirements: installable(pins, needed),
+    },
+  };
+}
+
+/**
+ * `pier env build`: builds (or finds) the environment a deployment of this model, or of a scoring
+ * script with this conda file, would use, on the interpreter the deployment would choose.
+ */
+export async function buildEnvironmentFor(
+  target: { model: ModelFacts } | { conda: string },
+  preferred: string | undefined,
+  context: EnvironmentContext,
+): Promise<EnvironmentRecord> {
+  const { pins, needed } =
+    "model" in target
+      ? mlflowNeeds(target.model, pythonLoader(target.model).needed)
+      : scriptNeeds(target.conda);
+  const { request } = await planEnvironment(preferred, pins, needed, context.home);
+  if (request.requirements.length === 0)
     throw new PierError({
-      code: errors[0]!.code,
-      summary: errors[0]!.message,
-      details: [
-        ...errors.slice(1).map((f) => `${f.code}: ${f.message}`),
-        `interpreters tried: ${tried.map((t) => `${t.candidate}${t.report ? ` (Python ${t.report.python})` : " (did not run)"}`).join(", ")}`,
-      ],
-      fix: errors[0]!.fix,
+      code: "NothingToBuild",
+      summary: "The model declares no packages pip could install (no requirements.txt or conda.yaml pins)",
+      fix: "Add the model's pins (requirements.txt, or conda.yaml with a pip list), or give a --conda-file.",
+    });
+  const ready = readyEnvironment(request);
+  if (ready) return ready;
+  context.progress(
+    `building on ${request.basePython} (Python ${request.pythonVersion}): ${request.requirements.map(pipLine).join(", ")}`,
+  );
+  return buildEnvironment({ ...request, onLine: context.progress });
+}
+
+/**
+ * Chooses the interpreter for a model, before any process starts: a built environment for exactly
+ * the model's pins if there is one; else an interpreter that already has what the model needs;
+ * else it builds that environment (once, keyed by the pins) and uses it. Throws the first error
+ * finding, or why the build failed.
+ */
+async function checkedInterpreter(
+  preferred: string | undefined,
+  version: ModelFacts,
+  pins: Requirement[],
+  needed: string[],
+  context: EnvironmentContext,
+): Promise<{ report: InterpreterReport; findings: Finding[] }> {
+  const { base, triedLine, distributions, modules, request } = await planEnvironment(
+    preferred,
+    pins,
+    needed,
+    context.home,
+  );
+  const check = (report: InterpreterReport) => {
+    const findings = compareEnvironment(report, version.mlmodel, pins, needed);
+    return { report, findings, errors: findings.filter((f) => f.severity === "error") };
+  };
+  const built = request.requirements.length > 0 ? readyEnvironment(request) : undefined;
+  if (built) {
+    const report = await probeInterpreter(built.python, distributions, modules);
+    if (report) {
+      const result = check(report);
+      if (result.errors.length === 0) {
+        context.progress(
+          `environment ${built.hash} (built ${built.builtAt}) for these pins: ${built.python}`,
+        );
+        return result;
+      }
+    }
+  }
+  const onBase = check(base);
+  if (onBase.errors.length === 0) return onBase;
+  if (!onBase.errors.some((f) => f.code === "PackageMissing") || request.requirements.length === 0)
+    throw environmentError(onBase.errors, [triedLine]);
+
+  // Missing packages with pins to install: build the environment now, ahead of every instance.
+  context.progress(
+    `building environment for ${request.requirements.length} pins on ${base.executable} (Python ${base.python}): ${request.requirements.map(pipLine).join(", ")}`,
+  );
+  let environment: EnvironmentRecord;
+  try {
+    environment = await buildEnvironment({
+      ...request,
+      onLine: (line) => {
+        if (/^(Collecting|Successfully|Requirement already satisfied|ERROR)/.test(line))
+          context.progress(`  ${line.slice(0, 160)}`);
+      },
+    });
+  } catch (error) {
+    const e = toPierError(error);
+    if (e.code !== "IndexUnreachable") throw e;
+    // Nothing could be fetched: the missing package is still the cause, the build the evidence.
+    const first = onBase.errors[0]!;
+    throw new PierError({
+      code: first.code,
+      summary: `${first.message}; pier tried to build an environment with it and could not: ${e.summary}`,
+      details: [...onBase.errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...e.details, triedLine],
+      fix: `${first.fix} Or let pier build it: ${e.fix}`,
     });
   }
-  return { report, findings };
+  context.progress(
+    `environment ${environment.hash} ready in ${(environment.durationMs / 1000).toFixed(1)} s (log: ${join(context.home, "envs", environment.hash, "build.log")})`,
+  );
+  const report = await probeInterpreter(environment.python, distributions, modules);
+  if (!report)
+    throw new PierError({
+      code: "EnvironmentBuildFailed",
+      summary: `The built environment's interpreter ${environment.python} does not run`,
+      fix: `Remove ${join(context.home, "envs", environment.hash)} and deploy again.`,
+    });
+  const result = check(report);
+  if (result.errors.length > 0) throw environmentError(result.errors, [`environment ${environment.hash}`]);
+  return result;
 }

@@ -1,4 +1,14 @@
 export {
+  buildEnvironment,
+  type EnvironmentRecord,
+  type EnvironmentRequest,
+  environmentDir,
+  environmentHash,
+  listEnvironments,
+  pipLine,
+  readyEnvironment,
+} from "./build.js";
+export {
   type DeclaredEnvironment,
   parseCondaYamlText,
   readCondaYaml,

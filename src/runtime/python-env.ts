@@ -109,7 +109,7 @@ export function compareEnvironment(
 ): Finding[] {
   const findings: Finding[] = [];
   for (const dist of needed) {
-    const module = IMPORT_NAMES[dist] ?? dist;
+    const module = importNameOf(dist);
     if (!report.importable[module]) {
       const pinned = pins.find((p) => p.name === dist)?.pinned;
       findings.push({
@@ -129,7 +129,7 @@ export function compareEnvironment(
       severity: "warning",
       message: `The pickle was made by scikit-learn ${sklearnSaved}; ${report.executable} has scikit-learn ${sklearnHere}. Estimators may fail to unpickle or predict differently`,
       evidence: { file: "MLmodel", key: "flavors.sklearn.sklearn_version", value: String(sklearnSaved) },
-      fix: `Serve it with scikit-learn ${majorMinor(String(sklearnSaved))}.x (PIER_PYTHON=…), or retrain and log it with scikit-learn ${sklearnHere}.`,
+      fix: `Serve it with scikit-learn ${majorMinor(String(sklearnSaved))}.x: pin it in the model's requirements and run \`pier env build --model …\` (deployments with those pins then use that environment), or set PIER_PYTHON to an interpreter that has it; or retrain and log it with scikit-learn ${sklearnHere}.`,
     });
   }
   const savedPython = mlmodel.flavors.python_function?.python_version;
