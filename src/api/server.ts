@@ -107,6 +107,9 @@ async function handleApi(
       throw userError("BadArgument", "--key-type must be primary or secondary", "Pass --key-type primary.");
     return sendJson(res, 200, engine.regenerateKey(name, keyType));
   }
+  if (resource === "endpoints" && name && sub === "doctor" && method === "GET") {
+    return sendJson(res, 200, engine.doctor(name, query.get("deployment") ?? undefined));
+  }
   if (resource === "endpoints" && name && sub === "events" && method === "GET") {
     return sendJson(res, 200, engine.events(name, query.get("deployment") ?? undefined));
   }

@@ -8,6 +8,7 @@ import {
   deploymentList,
   deploymentShow,
 } from "./commands/deployment-show.js";
+import { doctor } from "./commands/doctor.js";
 import { endpointCreate } from "./commands/endpoint-create.js";
 import { endpointGetCredentials, endpointRegenerateKeys } from "./commands/endpoint-credentials.js";
 import { endpointInvoke } from "./commands/endpoint-invoke.js";
@@ -58,4 +59,5 @@ export const COMMANDS = [
   envBuild,
   envList,
   envShow,
+  doctor,
 ] as unknown as readonly CommandDefinition<never>[];

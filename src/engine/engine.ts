@@ -4,7 +4,7 @@
  * with a code, the evidence and a fix. Restarting `pier up` restores everything from the database.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import {
   type DeploymentSpec,
   type EndpointSpec,
@@ -13,7 +13,17 @@ import {
   type Loaded,
   parseMemoryQuantity,
 } from "../config/index.js";
-import { type ColumnSpec, namedInputColumns } from "../model/index.js";
+import {
+  type DeploymentEvidence,
+  type Diagnosis,
+  type DoctorReport,
+  deploymentWarnings,
+  describeEvidence,
+  diagnoseDeployment,
+  doctorReport,
+  type LogFile,
+} from "../doctor/index.js";
+import { type ColumnSpec, type Finding, namedInputColumns } from "../model/index.js";
 import { listModelFiles, type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
 import { openPierDatabase, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
 import { Admission } from "./admission.js";
@@ -63,7 +73,31 @@ export class DeploymentRuntime {
   get name(): string {
     return this.record.name;
   }
+
+  /** What clients got from this deployment since it started: counts by status, recent latencies. */
+  readonly outcomes = new Map<number, number>();
+  readonly latenciesMs: number[] = [];
+  /** Requests inside the gateway for this deployment now, and the most at once. */
+  active = 0;
+  peakActive = 0;
+
+  enter(): void {
+    this.active++;
+    if (this.active > this.peakActive) this.peakActive = this.active;
+  }
+
+  leave(status: number, ms: number): void {
+    this.active--;
+    this.outcomes.set(status, (this.outcomes.get(status) ?? 0) + 1);
+    if (status === 200) {
+      if (this.latenciesMs.length >= LATENCY_SAMPLES) this.latenciesMs.shift();
+      this.latenciesMs.push(ms);
+    }
+  }
 }
+
+/** Successful request latencies a deployment keeps for the doctor. */
+const LATENCY_SAMPLES = 2000;
 
 export interface EndpointView {
   name: string;
@@ -101,6 +135,8 @@ export interface DeploymentView {
   readiness_probe: DeploymentSpec["readiness_probe"];
   instances: InstanceView[];
   error: PierErrorJson | null;
+  /** For a Failed deployment: the doctor's diagnoses, most fundamental first. */
+  diagnoses?: Diagnosis[];
 }
 
 const key = (endpoint: string, deployment: string) => `${endpoint}/${deployment}`;
@@ -149,6 +185,8 @@ export class Engine {
   readonly store: EngineStore;
   readonly tokens: TokenSigner;
   readonly #runtimes = new Map<string, DeploymentRuntime>();
+  /** Instances of failed starts that go on loading to be measured; stopped with pier. */
+  readonly #lingering = new Set<Instance>();
   /** Endpoint records for the hot path; only this engine writes them, so it keeps the cache true. */
   readonly #endpointCache = new Map<string, EndpointRecord>();
   /** Serializes control-plane changes per endpoint. */
@@ -378,6 +416,10 @@ export class Engine {
     const prepared = await prepareRuntime(version, spec, record.code, {
       home: this.home,
       progress: (message) => progress({ step: "environment", message, status: "ok" }),
+      artifactPath: (path) => {
+        const artifact = version.artifacts.find((a) => a.path === path);
+        return artifact ? this.registry.store.blobPath(artifact.sha256) : undefined;
+      },
     });
     const memory = memoryLimitBytes(spec);
     progress({
@@ -411,7 +453,10 @@ export class Engine {
     const results = await Promise.allSettled(runtime.instances.map((i) => i.start()));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) {
-      await Promise.all(runtime.instances.map((i) => i.stop(1000)));
+      // An instance still loading past its deadline is left to finish (and be measured), then stops itself.
+      for (const i of this.#lingering) if (!i.measuringLateLoad) this.#lingering.delete(i);
+      for (const i of runtime.instances) if (i.measuringLateLoad) this.#lingering.add(i);
+      await Promise.all(runtime.instances.filter((i) => !i.measuringLateLoad).map((i) => i.stop(1000)));
       throw toPierError(failure.reason);
     }
     const loads = runtime.instances.map((i) => i.loadMs);
@@ -649,6 +694,9 @@ export class Engine {
         ...(i.lastExit ? { last_exit: i.lastExit } : {}),
       })),
       error: record.error,
+      ...(record.provisioningState === "Failed"
+        ? { diagnoses: diagnoseDeployment(this.evidence(endpoint, name)) }
+        : {}),
     };
   }
 
@@ -673,27 +721,109 @@ export class Engine {
       this.#endpoint(endpoint);
       throw deploymentNotFound(endpoint, name);
     }
+    const file = container === "storage-initializer" ? STORAGE_INITIALIZER_LOG : INFERENCE_SERVER_LOG;
+    const current = this.#currentInstanceDirs(endpoint, name);
+    return current
+      .map(({ dir, id }) => {
+        const path = join(dir, file);
+        const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+        const tail = text
+          .split("\n")
+          .filter((l, i, all) => l !== "" || i < all.length - 1)
+          .slice(-lines);
+        return current.length > 1 ? tail.map((l) => `[${name}-${id}] ${l}`).join("\n") : tail.join("\n");
+      })
+      .join("\n");
+  }
+
+  /** The folders of the deployment's newest generation of instances (the latest create or update). */
+  #currentInstanceDirs(endpoint: string, name: string): { dir: string; id: string }[] {
     const base = join(this.home, "instances", endpoint, name);
-    if (!existsSync(base)) return "";
+    if (!existsSync(base)) return [];
     const dirs = readdirSync(base).map((d) => ({
       d,
       generation: d.split("-")[0]!,
       mtime: statSync(join(base, d)).mtimeMs,
     }));
     const newest = dirs.sort((a, b) => b.mtime - a.mtime)[0]?.generation;
-    const file = container === "storage-initializer" ? STORAGE_INITIALIZER_LOG : INFERENCE_SERVER_LOG;
-    const current = dirs.filter((x) => x.generation === newest).sort((a, b) => a.d.localeCompare(b.d));
-    return current
-      .map(({ d }) => {
-        const path = join(base, d, file);
-        const text = existsSync(path) ? readFileSync(path, "utf8") : "";
-        const tail = text
-          .split("\n")
-          .filter((l, i, all) => l !== "" || i < all.length - 1)
-          .slice(-lines);
-        return current.length > 1 ? tail.map((l) => `[${name}-${d}] ${l}`).join("\n") : tail.join("\n");
-      })
-      .join("\n");
+    return dirs
+      .filter((x) => x.generation === newest)
+      .sort((a, b) => a.d.localeCompare(b.d))
+      .map(({ d }) => ({ dir: join(base, d), id: d }));
+  }
+
+  /** What pier knows about a deployment, for the doctor: its record, findings, events, logs, requests. */
+  evidence(endpoint: string, name: string): DeploymentEvidence {
+    const record = this.store.deployment(endpoint, name);
+    if (!record) {
+      this.#endpoint(endpoint);
+      throw deploymentNotFound(endpoint, name);
+    }
+    let findings: Finding[] = [];
+    if (record.modelVersion > 0) {
+      try {
+        findings = this.registry.getVersion(record.modelName, record.modelVersion).findings;
+      } catch {}
+    }
+    // Events of the latest attempt: from its Creating/Updating on, oldest first.
+    const all = this.store.events(endpoint, name, 1000).reverse();
+    const attemptStart = all.findLastIndex(
+      (e) => e.instance === null && (e.kind === "Creating" || e.kind === "Updating"),
+    );
+    const events = all.slice(Math.max(0, attemptStart));
+    const logs: LogFile[] = this.#currentInstanceDirs(endpoint, name).flatMap(({ dir, id }) =>
+      [INFERENCE_SERVER_LOG, STORAGE_INITIALIZER_LOG]
+        .map((file) => join(dir, file))
+        .filter((path) => existsSync(path))
+        .map((path) => ({
+          source: `${basename(path, ".log")} (${id})`,
+          path,
+          lines: readFileSync(path, "utf8").split("\n").slice(-5000),
+        })),
+    );
+    const runtime = this.#runtimes.get(key(endpoint, name));
+    const instances = runtime?.instances ?? [];
+    return {
+      endpoint,
+      deployment: name,
+      spec: record.spec,
+      memoryLimitBytes: memoryLimitBytes(record.spec),
+      state: record.provisioningState,
+      error: record.error,
+      findings,
+      events: events.map(({ at, instance, kind, message, data }) => ({ at, instance, kind, message, data })),
+      logs,
+      instances: instances.map((i) => ({
+        id: i.id,
+        state: i.state,
+        restarts: i.restarts,
+        peakRssBytes: i.peakRssBytes,
+        loadMs: i.loadMs,
+      })),
+      outcomes: Object.fromEntries(
+        [...(runtime?.outcomes ?? new Map<number, number>())].map(([k, v]) => [String(k), v]),
+      ),
+      latenciesMs: [...(runtime?.latenciesMs ?? [])],
+      lateAnswersMs: instances.flatMap((i) => i.lateAnswersMs),
+      peakConcurrentRequests: runtime?.peakActive ?? 0,
+    };
+  }
+
+  /** The doctor on one deployment, or on every deployment of the endpoint. */
+  doctor(endpoint: string, name?: string): DoctorReport[] {
+    this.#endpoint(endpoint);
+    const names = name ? [name] : this.store.deployments(endpoint).map((d) => d.name);
+    return names.map((n) => {
+      const started = performance.now();
+      const evidence = this.evidence(endpoint, n);
+      return doctorReport(
+        `${endpoint}/${n}`,
+        diagnoseDeployment(evidence),
+        describeEvidence(evidence),
+        started,
+        deploymentWarnings(evidence),
+      );
+    });
   }
 
   /** Brings back every deployment recorded as Succeeded, Creating or Updating. */
@@ -727,7 +857,12 @@ export class Engine {
   async shutdown(graceMs = 5000): Promise<void> {
     const runtimes = [...this.#runtimes.values()];
     this.#runtimes.clear();
-    await Promise.all(runtimes.flatMap((r) => r.instances.map((i) => i.stop(graceMs))));
+    const lingering = [...this.#lingering];
+    this.#lingering.clear();
+    await Promise.all([
+      ...runtimes.flatMap((r) => r.instances.map((i) => i.stop(graceMs))),
+      ...lingering.map((i) => i.stop(graceMs)),
+    ]);
     this.store.db.close();
   }
 }

@@ -11,6 +11,6 @@ export {
   type ProgressSink,
 } from "./engine.js";
 export { Instance, type InstanceState } from "./instance.js";
-export { buildEnvironmentFor, type ModelFacts } from "./runtime-selection.js";
+export { buildEnvironmentFor, type ModelFacts, preflightEnvironment } from "./runtime-selection.js";
 export type { DeploymentRecord, EndpointRecord, EventRecord, ProvisioningState } from "./store.js";
 export { checkTraffic, parseTrafficArgument, type TrafficMap } from "./traffic.js";

@@ -73,6 +73,8 @@ export const INFERENCE_SERVER_LOG = "inference-server.log";
 
 const MEMORY_POLL_MS = 100;
 const STOP_GRACE_MS = 5000;
+/** How long a process past its startup deadline may go on loading so that its load time is measured. */
+const LATE_LOAD_WATCH_MAX_MS = 120_000;
 const CRASH_WINDOW_MS = 60_000;
 const CRASH_LOOP_AFTER = 3;
 
@@ -111,6 +113,8 @@ export class Instance {
   peakRssBytes = 0;
   loadMs = 0;
   inFlight = 0;
+  /** How long requests that timed out really took (answers that came after request_timeout_ms). */
+  readonly lateAnswersMs: number[] = [];
   /** The way to send requests, while the process is up. */
   client: InstanceClient | undefined;
   /** Why the last process ended: "exit code 1", "signal SIGKILL", "OOMKilled". */
@@ -124,6 +128,8 @@ export class Instance {
   #crashTimes: number[] = [];
   #oomKilled = false;
   #stopping = false;
+  /** Set while a process that missed its startup deadline goes on loading, to measure the load. */
+  #lateLoad: NodeJS.Timeout | undefined;
 
   constructor(config: InstanceConfig) {
     this.id = config.id;
@@ -134,6 +140,11 @@ export class Instance {
   /** Last lines the process printed (stdout and stderr), for evidence. */
   get recentLog(): string[] {
     return [...this.#recentLines];
+  }
+
+  /** Whether the process missed its startup deadline and is still loading (to be measured, never routed). */
+  get measuringLateLoad(): boolean {
+    return this.#lateLoad !== undefined;
   }
 
   get routable(): boolean {
@@ -218,10 +229,17 @@ export class Instance {
         else resolve();
       };
       const deadline = setTimeout(() => {
-        this.#event("StartupTimeout", `no READY within ${this.startupDeadlineMs / 1000} s`, {
-          deadlineMs: this.startupDeadlineMs,
-        });
-        child.kill("SIGKILL");
+        // The deployment fails now, as Azure's would; the process, which gets no traffic, may go on
+        // loading for a while so that pier can tell how long the load really takes (LateReady).
+        const watchMs = Math.min(LATE_LOAD_WATCH_MAX_MS, Math.max(30_000, 4 * this.startupDeadlineMs));
+        this.#event(
+          "StartupTimeout",
+          `no READY within ${this.startupDeadlineMs / 1000} s; the process gets no traffic and may go on loading for up to ${watchMs / 1000} s more so that its load time can be measured`,
+          { deadlineMs: this.startupDeadlineMs },
+        );
+        this.#stopping = true;
+        this.state = "Failed";
+        this.#lateLoad = setTimeout(() => child.kill("SIGKILL"), watchMs);
         settle(
           new PierError({
             code: "ResourceNotReady",
@@ -234,13 +252,24 @@ export class Instance {
       let loadFailure: { type: string; message: string; traceback: string[] } | undefined;
       createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on("line", (text) => {
         const message = parseHostMessage(text);
-        if (message?.type === "ready") {
+        if (message?.type === "ready" && settled) {
+          const startMs = performance.now() - spawnedAt;
+          this.#event(
+            "LateReady",
+            `READY ${(startMs / 1000).toFixed(1)} s after start, past the ${this.startupDeadlineMs / 1000} s the probes allow (model load ${(message.loadMs / 1000).toFixed(1)} s); stopped`,
+            { startMs, loadMs: message.loadMs, deadlineMs: this.startupDeadlineMs },
+          );
+          child.kill("SIGKILL");
+        } else if (message?.type === "ready") {
           // A process already past its limit is not Ready, however fast it said so.
           if (this.#checkMemory(child)) return;
           this.port = message.port;
           this.loadMs = message.loadMs;
           this.client = message.channel
-            ? new InvokeChannelClient(child.stdio[INVOKE_CHANNEL_FD] as Duplex)
+            ? new InvokeChannelClient(child.stdio[INVOKE_CHANNEL_FD] as Duplex, (ms) => {
+                if (this.lateAnswersMs.length >= 200) this.lateAnswersMs.shift();
+                this.lateAnswersMs.push(ms);
+              })
             : new HttpInvokeClient(message.port, this.#config.maxConcurrent);
           this.state = "Ready";
           this.#event(
@@ -263,6 +292,8 @@ export class Instance {
       });
       child.on("exit", (code, signal) => {
         clearInterval(memoryTimer);
+        clearTimeout(this.#lateLoad);
+        this.#lateLoad = undefined;
         const reason = this.#oomKilled ? "OOMKilled" : signal ? `signal ${signal}` : `exit code ${code}`;
         this.lastExit = reason;
         this.client?.close();

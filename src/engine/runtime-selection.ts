@@ -7,7 +7,13 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DeploymentSpec } from "../config/index.js";
 import type { EnvironmentRecord, Requirement } from "../env/index.js";
-import { buildEnvironment, parseCondaYamlText, pipLine, readyEnvironment } from "../env/index.js";
+import {
+  buildEnvironment,
+  checkPackageSource,
+  parseCondaYamlText,
+  pipLine,
+  readyEnvironment,
+} from "../env/index.js";
 import { type Finding, namedInputColumns } from "../model/index.js";
 import type { ArtifactEntry, ModelVersion } from "../registry/index.js";
 import {
@@ -18,7 +24,9 @@ import {
   importNameOf,
   interpreterCandidates,
   modelPins,
+  pickleFindings,
   probeInterpreter,
+  scanPickle,
 } from "../runtime/python-env.js";
 import { PierError, toPierError } from "../shared/index.js";
 import type { InstanceCommand } from "./instance.js";
@@ -142,6 +150,10 @@ function scriptNeeds(conda: string | null): { pins: Requirement[]; needed: strin
 export interface EnvironmentContext {
   home: string;
   progress: (message: string) => void;
+  /** Check only: report what a deployment would build instead of building it. */
+  preflight?: boolean;
+  /** Where a file of the model can be read (its blob in the store, or the folder); for the pickle scan. */
+  artifactPath?: (relativePath: string) => string | undefined;
 }
 
 /** Picks and checks the runtime; throws a PierError (e.g. PackageMissing) when it cannot start. */
@@ -173,6 +185,7 @@ export async function prepareRuntime(
   const loader = pythonLoader(version);
   const { pins, needed } = mlflowNeeds(version, loader.needed);
   const { report, findings } = await checkedInterpreter(extra.PIER_PYTHON, version, pins, needed, context);
+  await checkPickle(loader.env, version, report, findings, context);
   const named = namedInputColumns(version.signature)?.map((c) => String(c.name)) ?? null;
   return {
     name: "python",
@@ -242,6 +255,63 @@ async function prepareScoringScript(
       },
     }),
   };
+}
+
+/** In a preflight, missing packages are a note when a build could fetch them, and an error when it could not. */
+async function preflightBuild(
+  onBase: { report: InterpreterReport; findings: Finding[] },
+  requirements: Requirement[],
+  triedLine: string,
+): Promise<{ report: InterpreterReport; findings: Finding[] }> {
+  const missing = onBase.findings.filter((f) => f.code === "PackageMissing");
+  let source: string;
+  try {
+    source = await checkPackageSource();
+  } catch (error) {
+    const e = toPierError(error);
+    throw new PierError({
+      code: missing[0]!.code,
+      summary: `${missing[0]!.message}; pier could not build an environment with it: ${e.summary}`,
+      details: [...e.details, triedLine],
+      fix: `${missing[0]!.fix} Or let pier build it: ${e.fix}`,
+    });
+  }
+  return {
+    report: onBase.report,
+    findings: [
+      ...onBase.findings.filter((f) => f.code !== "PackageMissing"),
+      ...missing.map(
+        (f): Finding => ({
+          ...f,
+          severity: "info",
+          message: `${f.message}; deployment create will build an environment with the ${requirements.length} pins from ${source} before any instance starts`,
+        }),
+      ),
+    ],
+  };
+}
+
+/**
+ * Reads the imports of a pickled sklearn model (without unpickling it) and checks them in the chosen
+ * interpreter; throws when unpickling would fail, adds nothing when it would not.
+ */
+async function checkPickle(
+  loaderEnv: Record<string, string>,
+  version: ModelFacts,
+  report: InterpreterReport,
+  findings: Finding[],
+  context: EnvironmentContext,
+): Promise<void> {
+  const relative = loaderEnv.PIER_MODEL_FILE;
+  if (loaderEnv.PIER_LOADER !== "sklearn" || !relative) return;
+  const file = context.artifactPath?.(relative);
+  if (!file) return;
+  const imports = await scanPickle(report.executable, file);
+  const problems = imports ? pickleFindings(imports, report, version.mlmodel, relative) : [];
+  findings.push(...problems.filter((f) => f.severity !== "error"));
+  const errors = problems.filter((f) => f.severity === "error");
+  if (errors.length > 0)
+    throw environmentError(errors, [`pickle imports read from ${relative} without running it`]);
 }
 
 /** What an environment build installs: the pins pip can act on, less what pier's host replaces. */
@@ -372,6 +442,7 @@ async function checkedInterpreter(
     throw environmentError(onBase.errors, [triedLine]);
 
   // Missing packages with pins to install: build the environment now, ahead of every instance.
+  if (context.preflight) return preflightBuild(onBase, request.requirements, triedLine);
   context.progress(
     `building environment for ${request.requirements.length} pins on ${base.executable} (Python ${base.python}): ${request.requirements.map(pipLine).join(", ")}`,
   );
@@ -409,4 +480,34 @@ async function checkedInterpreter(
   const result = check(report);
   if (result.errors.length > 0) throw environmentError(result.errors, [`environment ${environment.hash}`]);
   return result;
+}
+
+/**
+ * The environment check of a deployment, without starting or building anything (`pier doctor
+ * --model`): the interpreter it would use and what comparing it with the pins finds. Throws the error
+ * a deployment would end with.
+ */
+export async function preflightEnvironment(
+  target: { model: ModelFacts; conda?: string | null },
+  preferred: string | undefined,
+  home: string,
+  artifactPath?: (relativePath: string) => string | undefined,
+): Promise<{ runtime: string; findings: Finding[] }> {
+  const context: EnvironmentContext = {
+    home,
+    progress: () => {},
+    preflight: true,
+    ...(artifactPath ? { artifactPath } : {}),
+  };
+  if (target.conda !== undefined) {
+    const { pins, needed } = scriptNeeds(target.conda);
+    const { report, findings } = await checkedInterpreter(preferred, target.model, pins, needed, context);
+    return { runtime: `scoring script in ${describe(report)}`, findings };
+  }
+  if (target.model.flavors.onnx) return { runtime: "onnx (onnxruntime-node)", findings: [] };
+  const loader = pythonLoader(target.model);
+  const { pins, needed } = mlflowNeeds(target.model, loader.needed);
+  const { report, findings } = await checkedInterpreter(preferred, target.model, pins, needed, context);
+  await checkPickle(loader.env, target.model, report, findings, context);
+  return { runtime: describe(report), findings };
 }

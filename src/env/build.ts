@@ -216,6 +216,13 @@ async function checkReachable(check: NonNullable<PackageSource["check"]>): Promi
   }).catch((error: Error) => fail(error.message));
 }
 
+/** Checks that packages could be fetched now (a wheel folder, or an index that answers); returns where from. */
+export async function checkPackageSource(): Promise<string> {
+  const source = packageSource();
+  if (source.check) await checkReachable(source.check);
+  return source.description;
+}
+
 /** Runs one build command, its output appended to the log and passed on line by line. */
 function runLogged(
   file: string,

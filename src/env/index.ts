@@ -1,5 +1,6 @@
 export {
   buildEnvironment,
+  checkPackageSource,
   type EnvironmentRecord,
   type EnvironmentRequest,
   environmentDir,

@@ -338,6 +338,8 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         ...(clientRequestId ? { "x-ms-client-request-id": clientRequestId } : {}),
       };
       let deployment = "none";
+      let routed: DeploymentRuntime | undefined;
+      let status = 200;
       try {
         const record = engine.endpointRecord(endpoint);
         if (!record) throw new HttpError(404, "EndpointNotFound", `Endpoint '${endpoint}' does not exist`);
@@ -353,6 +355,8 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         const body = await readBody(req);
         const { runtime, pinned } = route(req, record);
         deployment = runtime.name;
+        routed = runtime;
+        runtime.enter();
         headers[DEPLOYMENT_HEADER] = runtime.name;
         if (match[5]) {
           send(
@@ -385,10 +389,13 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
       } catch (error) {
         const e =
           error instanceof HttpError ? error : new HttpError(500, "InternalError", (error as Error).message);
+        status = e.status;
         send(res, e.status, e.body, { ...headers, ...e.headers });
         metrics.countRequest(endpoint, deployment, e.status);
       } finally {
-        metrics.observeLatency(endpoint, deployment, (performance.now() - started) / 1000);
+        const ms = performance.now() - started;
+        metrics.observeLatency(endpoint, deployment, ms / 1000);
+        routed?.leave(status, ms);
       }
       return true;
     },

@@ -197,6 +197,7 @@ export class Registry {
         summary: `${source} has ${validation.findings.filter((f) => f.severity === "error").length} error(s) that would fail a deployment`,
         details: findingLines(validation.findings.filter((f) => f.severity !== "info")),
         fix: "Fix each error as its fix says and register again (or pass --force to register anyway).",
+        data: { findings: validation.findings },
       });
     }
     const mlmodel = validation.mlmodel ?? ({ flavors: {} } as MlModel);

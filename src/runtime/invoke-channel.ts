@@ -67,6 +67,9 @@ interface Waiting {
   timer: NodeJS.Timeout;
 }
 
+/** How many timed-out requests are remembered so that a late answer can say how long it really took. */
+const LATE_MEMORY = 1000;
+
 /** pier's end of an instance's invoke channel. */
 export class InvokeChannelClient implements InstanceClient {
   #nextId = 1;
@@ -74,12 +77,27 @@ export class InvokeChannelClient implements InstanceClient {
   #closed = false;
   #queue: Buffer[] = [];
 
-  constructor(private readonly socket: Duplex) {
+  /** Send times of requests that timed out, by id, until their answer arrives. */
+  #timedOut = new Map<number, number>();
+
+  /** `onLate` hears how long a request that timed out really took, when its answer arrives. */
+  constructor(
+    private readonly socket: Duplex,
+    private readonly onLate: (ms: number) => void = () => {},
+  ) {
     const decoder = new FrameDecoder();
     socket.on("data", (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) {
         const waiting = this.#waiting.get(frame.id);
-        if (!waiting) continue; // it timed out; the late answer has no one to go to
+        if (!waiting) {
+          // It timed out; the answer goes to no one, but how late it is tells what the timeout should be.
+          const sentAt = this.#timedOut.get(frame.id);
+          if (sentAt !== undefined) {
+            this.#timedOut.delete(frame.id);
+            this.onLate(performance.now() - sentAt);
+          }
+          continue;
+        }
         this.#waiting.delete(frame.id);
         clearTimeout(waiting.timer);
         waiting.resolve({ status: frame.status, text: frame.payload.toString("utf8") });
@@ -95,8 +113,11 @@ export class InvokeChannelClient implements InstanceClient {
     const id = this.#nextId;
     this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
     return new Promise((resolve) => {
+      const sentAt = performance.now();
       const timer = setTimeout(() => {
         this.#waiting.delete(id);
+        if (this.#timedOut.size >= LATE_MEMORY) this.#timedOut.delete(this.#timedOut.keys().next().value!);
+        this.#timedOut.set(id, sentAt);
         resolve({ failure: "timeout" });
       }, timeoutMs);
       const idle = this.#waiting.size === 0;

@@ -13,6 +13,8 @@ export interface PierErrorInit {
   fix?: string;
   kind?: ErrorKind;
   cause?: unknown;
+  /** Structured evidence (e.g. validation findings) for tools such as the doctor. */
+  data?: Record<string, unknown>;
 }
 
 export interface PierErrorJson {
@@ -21,6 +23,7 @@ export interface PierErrorJson {
   details: string[];
   fix?: string;
   kind: ErrorKind;
+  data?: Record<string, unknown>;
 }
 
 /** The only error type library code throws on purpose. */
@@ -30,6 +33,7 @@ export class PierError extends Error {
   readonly details: string[];
   readonly fix: string | undefined;
   readonly kind: ErrorKind;
+  readonly data: Record<string, unknown> | undefined;
 
   constructor(init: PierErrorInit) {
     super(`${init.code}: ${init.summary}`, init.cause === undefined ? undefined : { cause: init.cause });
@@ -40,6 +44,7 @@ export class PierError extends Error {
       init.details === undefined ? [] : Array.isArray(init.details) ? init.details : [init.details];
     this.fix = init.fix;
     this.kind = init.kind ?? "user";
+    this.data = init.data;
   }
 
   toJSON(): PierErrorJson {
@@ -49,6 +54,7 @@ export class PierError extends Error {
       details: this.details,
       ...(this.fix === undefined ? {} : { fix: this.fix }),
       kind: this.kind,
+      ...(this.data === undefined ? {} : { data: this.data }),
     };
   }
 }

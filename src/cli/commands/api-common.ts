@@ -1,5 +1,6 @@
 /** Helpers for commands that talk to the running `pier up`. */
 import { ApiClient } from "../../api/index.js";
+import type { Diagnosis } from "../../doctor/index.js";
 import type { DeploymentView, EndpointView } from "../../engine/index.js";
 import { PierError, resolvePierHome } from "../../shared/index.js";
 import type { CommandContext, ParsedArgs } from "../command.js";
@@ -53,11 +54,24 @@ export function renderDeployment(d: DeploymentView, ctx: CommandContext): void {
       `  instance ${i.id}: ${i.state}, pid ${i.pid}, restarts ${i.restarts}, peak ${i.peak_rss_mib} MiB${i.last_exit ? `, last exit: ${i.last_exit}` : ""}`,
     );
   }
-  if (d.error) {
+  if (d.error && d.diagnoses?.length) {
+    ctx.out(`✘ ${d.error.code}: ${d.error.summary}`);
+    ctx.out("pier doctor:");
+    renderDiagnoses(d.diagnoses, ctx.out);
+  } else if (d.error) {
     ctx.out(`✘ ${d.error.code}: ${d.error.summary}`);
     for (const line of d.error.details) ctx.out(`  ${line}`);
     if (d.error.fix) ctx.out(`How to fix:\n  ${d.error.fix}`);
   }
+}
+
+/** Diagnoses as people read them: code and cause, the evidence, the fix. */
+export function renderDiagnoses(diagnoses: readonly Diagnosis[], out: (text: string) => void): void {
+  diagnoses.forEach((d, i) => {
+    out(`${diagnoses.length > 1 ? `${i + 1}. ` : ""}✘ ${d.code}: ${d.cause}`);
+    for (const line of d.evidence) out(`    ${line}`);
+    out(`  How to fix: ${d.fix}`);
+  });
 }
 
 export const endpointNameOption = {

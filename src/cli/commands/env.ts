@@ -1,40 +1,12 @@
 /** `pier env build|list|show`: Python environments built ahead of deployments, keyed by their pins. */
 import { existsSync, readFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { buildEnvironmentFor, type ModelFacts } from "../../engine/index.js";
 import { type EnvironmentRecord, environmentDir, listEnvironments } from "../../env/index.js";
-import { requireModelFolder, validateModelDir } from "../../model/index.js";
-import { listModelFiles, parseModelUri } from "../../registry/index.js";
+import { parseModelUri } from "../../registry/index.js";
 import { resolvePierHome, userError } from "../../shared/index.js";
 import { defineCommand } from "../command.js";
-import { positional, withRegistry } from "./model-common.js";
-
-const ENV_FILES = ["conda.yaml", "python_env.yaml", "requirements.txt"];
-
-/** What environment building needs from a model folder, read without registering it. */
-function folderFacts(dir: string): ModelFacts {
-  const source = requireModelFolder(dir);
-  const { mlmodel, findings } = validateModelDir(source);
-  if (!mlmodel)
-    throw userError(
-      "ModelValidationFailed",
-      `${source} is not a readable MLflow model: ${findings.map((f) => `${f.code}: ${f.message}`).join("; ")}`,
-      `Run \`pier model validate ${dir}\` for the details.`,
-    );
-  return {
-    name: basename(source),
-    version: 0,
-    flavors: mlmodel.flavors ?? {},
-    mlmodel,
-    artifacts: listModelFiles(source).map((path) => ({ path, sha256: "", size: 0 })),
-    envFiles: Object.fromEntries(
-      ENV_FILES.filter((f) => existsSync(join(source, f))).map((f) => [
-        f,
-        readFileSync(join(source, f), "utf8"),
-      ]),
-    ),
-  };
-}
+import { folderFacts, positional, withRegistry } from "./model-common.js";
 
 function renderRecord(e: EnvironmentRecord, out: (text: string) => void): void {
   out(

@@ -1,0 +1,49 @@
+/** A doctor report: the diagnoses, or what was checked when there are none. */
+import type { Finding } from "../model/index.js";
+import type { DeploymentEvidence, Diagnosis, DoctorReport } from "./types.js";
+
+export function doctorReport(
+  target: string,
+  diagnoses: Diagnosis[],
+  checked: string[],
+  startedAt: number,
+  warnings: Finding[] = [],
+): DoctorReport {
+  const seen = new Set<string>();
+  const lines = warnings
+    .filter((f) => f.severity === "warning")
+    .map((f) => `${f.code}: ${f.message}`)
+    .filter((line) => !seen.has(line) && seen.add(line));
+  return {
+    target,
+    ok: diagnoses.length === 0,
+    diagnoses,
+    checked,
+    warnings: lines,
+    ms: performance.now() - startedAt,
+  };
+}
+
+/** Warnings a deployment carries: its version's validation warnings and its environment check's. */
+export function deploymentWarnings(e: DeploymentEvidence): Finding[] {
+  const fromEvents = e.events
+    .map((x) => x.data?.finding as Finding | undefined)
+    .filter((f): f is Finding => f !== undefined);
+  return [...e.findings, ...fromEvents];
+}
+
+/** What the doctor looked at for a deployment, in words. */
+export function describeEvidence(e: DeploymentEvidence): string[] {
+  const total = Object.values(e.outcomes).reduce((a, b) => a + b, 0);
+  const byStatus = Object.entries(e.outcomes)
+    .map(([status, n]) => `${n} × ${status}`)
+    .join(", ");
+  return [
+    `provisioning state ${e.state}${e.error ? ` (${e.error.code})` : ""}`,
+    `${e.findings.length} validation finding(s) of the model version, ${e.findings.filter((f) => f.severity === "error").length} error(s)`,
+    `${e.events.length} event(s) of the latest create/update: ${[...new Set(e.events.map((x) => x.kind))].join(", ") || "none"}`,
+    `${e.logs.length} log file(s): ${e.logs.map((l) => `${l.source} ${l.lines.filter(Boolean).length} lines`).join(", ") || "none"}`,
+    `${e.instances.length} running instance(s): ${e.instances.map((i) => `${i.state}, ${i.restarts} restart(s), peak ${(i.peakRssBytes / 2 ** 20).toFixed(0)} MiB of ${(e.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB`).join("; ") || "none"}`,
+    `${total} request(s) since it started${byStatus ? `: ${byStatus}` : ""}`,
+  ];
+}

@@ -1,0 +1,566 @@
+/**
+ * From evidence to diagnoses. Each rule looks for one cause and, when it finds it, names it with a
+ * stable code, the lines that show it, and the change that removes it. Rules never guess: a cause
+ * without evidence is not reported.
+ */
+import { dirname } from "node:path";
+import { INSTANCE_TYPES } from "../config/index.js";
+import type { Finding } from "../model/index.js";
+import type { DeploymentEvidence, Diagnosis, DoctorEvent, FixAction } from "./types.js";
+
+/** What to fix first: a model that cannot be read before an environment, before a load, before load-time limits. */
+const RANK: Record<string, number> = {
+  MLmodelMissing: 0,
+  MLmodelNested: 0,
+  MLmodelIsFolder: 0,
+  MLmodelMalformed: 0,
+  FlavorsMissing: 0,
+  ArtifactMissing: 1,
+  ArtifactLfsPointer: 1,
+  ArtifactEmpty: 1,
+  ArtifactPathEscapes: 1,
+  EnvFileMissing: 1,
+  EnvFileMalformed: 1,
+  RequirementMalformed: 1,
+  SignatureMalformed: 1,
+  InputExampleMissing: 1,
+  InputExampleMalformed: 1,
+  InputExampleMismatch: 1,
+  EnvironmentUnresolvable: 2,
+  NumpyAbiConflict: 2,
+  PythonNotFound: 3,
+  EnvironmentBuilderMissing: 3,
+  PackageMissing: 3,
+  PickleVersionDrift: 4,
+  UserScriptImportError: 4,
+  UserScriptFunctionNotFound: 4,
+  UserScriptInitFailed: 4,
+  ModelLoadFailed: 4,
+  OutOfMemory: 5,
+  ResourceNotReady: 6,
+  CrashLoop: 7,
+  ContainerCrashed: 7,
+  LivenessProbeFailed: 8,
+  RequestTimeout: 9,
+  TooManyRequests: 9,
+  ModelError: 10,
+};
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const eventLine = (e: DoctorEvent) =>
+  `event ${e.at} ${e.kind}${e.instance ? ` [${e.instance}]` : ""}: ${e.message}`;
+const findingLine = (f: Finding) =>
+  `finding ${f.code} (${f.severity}) in ${f.evidence.file}${f.evidence.line ? `:${f.evidence.line}` : ""}${f.evidence.key ? ` ${f.evidence.key}` : ""}: ${f.message}`;
+
+/** Log lines matching `pattern`, each with its file and line number; at most `limit`. */
+function logEvidence(evidence: DeploymentEvidence, pattern: RegExp, limit = 6): string[] {
+  const out: string[] = [];
+  for (const log of evidence.logs) {
+    log.lines.forEach((line, index) => {
+      if (out.length < limit && pattern.test(line)) out.push(`${log.path}:${index + 1}: ${line.trim()}`);
+    });
+  }
+  return out;
+}
+
+const modelPath = (evidence: DeploymentEvidence): string | undefined => {
+  const model = evidence.spec.model;
+  return typeof model === "string" ? model : model?.path;
+};
+
+const quantile = (xs: number[], q: number) =>
+  xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+
+/** A pin the finding's own fix names, as an action (conda files take `name=version`). */
+function pinFromFinding(f: Finding): FixAction[] {
+  if (f.code === "PythonUnsupported") {
+    const python = /pin python=([\d.]+)/.exec(f.fix)?.[1];
+    return python ? [{ kind: "pin", file: f.evidence.file, requirement: `python==${python}` }] : [];
+  }
+  if (f.code === "NumpyAbiConflict")
+    return [{ kind: "pin", file: f.evidence.file, requirement: "numpy==1.26.4" }];
+  return [];
+}
+
+/** Validation errors of the model package, from registration or a failed registration. */
+function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
+  const fromError = (evidence.error?.data?.findings as Finding[] | undefined) ?? [];
+  const seen = new Set<string>();
+  const findings = [...fromError, ...evidence.findings].filter((f) => {
+    const k = `${f.code}|${f.evidence.file}|${f.evidence.line ?? ""}`;
+    if (f.severity !== "error" || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  // Packages that do not support the pinned Python: one cause per file, however many packages.
+  const unsupported = findings.filter((f) => f.code === "PythonUnsupported");
+  const unresolvable = [...new Set(unsupported.map((f) => f.evidence.file))].map((file): Diagnosis => {
+    const group = unsupported.filter((f) => f.evidence.file === file);
+    const needs = group.map(
+      (f) => /^(\S+ \S+) requires Python (.+?), but/.exec(f.message)?.slice(1).join(" needs ") ?? f.message,
+    );
+    return {
+      code: "EnvironmentUnresolvable",
+      cause: `${file} pins a Python that ${group.length} of its pinned packages do not support (${needs.join("; ")}): the environment cannot be resolved`,
+      evidence: group.map(findingLine),
+      fix: group[0]!.fix.replace(
+        /, or pin a \S+ release that supports Python ([\d.]+)\.$/,
+        ", or pin releases that support Python $1.",
+      ),
+      actions: pinFromFinding(group[0]!),
+    };
+  });
+  const others = findings
+    .filter((f) => f.code !== "PythonUnsupported")
+    .map((f): Diagnosis => {
+      const actions: FixAction[] = pinFromFinding(f);
+      if (f.code === "MLmodelNested") {
+        const path = modelPath(evidence);
+        const nested = dirname(f.evidence.file);
+        if (path)
+          actions.push({ kind: "yaml", key: "model.path", value: `${path.replace(/\/+$/, "")}/${nested}` });
+      }
+      if (f.code === "ArtifactLfsPointer") actions.push({ kind: "command", command: "git lfs pull" });
+      const code = f.code === "EnvFilesDisagree" ? "EnvironmentUnresolvable" : f.code;
+      return { code, cause: f.message, evidence: [findingLine(f)], fix: f.fix, actions };
+    });
+  return [...unresolvable, ...others];
+}
+
+/** The environment could not be prepared: a missing package, pins pip cannot meet, no interpreter. */
+function environmentFailure(evidence: DeploymentEvidence): Diagnosis[] {
+  const error = evidence.error;
+  if (!error) return [];
+  if (error.code === "EnvironmentBuildFailed") {
+    const versions = /requirement ([A-Za-z0-9._-]+)\S* \(from versions: ([^)]*)\)/.exec(error.summary);
+    const available = versions?.[2]
+      ?.split(",")
+      .map((v) => v.trim())
+      .filter(Boolean);
+    const newest = available?.[available.length - 1];
+    const conda = evidence.spec.environment;
+    const file =
+      typeof conda === "object" && conda?.conda_file ? String(conda.conda_file) : "requirements.txt";
+    return [
+      {
+        code: "EnvironmentUnresolvable",
+        cause: `The environment's pins cannot be installed: ${error.summary}`,
+        evidence: error.details.filter((d) => /ERROR|error:|conflict|build log/i.test(d)).slice(0, 8),
+        fix:
+          newest && versions
+            ? `Pin ${versions[1]}==${newest} (the versions the package source has: ${available!.join(", ")}) in ${file}.`
+            : (error.fix ?? "Fix the pins pip names."),
+        actions: newest && versions ? [{ kind: "pin", file, requirement: `${versions[1]}==${newest}` }] : [],
+      },
+    ];
+  }
+  if (
+    [
+      "PackageMissing",
+      "PickleVersionDrift",
+      "NumpyAbiConflict",
+      "PythonNotFound",
+      "EnvironmentBuilderMissing",
+      "RuntimeNotAvailable",
+    ].includes(error.code)
+  ) {
+    const saved = /made by scikit-learn ([\d.]+)/.exec(error.summary)?.[1];
+    return [
+      {
+        code: error.code,
+        cause: error.summary,
+        evidence: error.details.slice(0, 8),
+        fix: error.fix ?? "",
+        actions:
+          error.code === "PickleVersionDrift" && saved
+            ? [{ kind: "pin", file: "requirements.txt", requirement: `scikit-learn==${saved}` }]
+            : [],
+      },
+    ];
+  }
+  return [];
+}
+
+const NUMPY_ABI =
+  /numpy\.dtype size changed|compiled using NumPy 1\.x cannot be run in\s+NumPy 2|_ARRAY_API not found|numpy\.core\.multiarray failed to import/;
+
+/** The model or the scoring script failed while loading: which kind of failure, from the host's report. */
+function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
+  const loads = evidence.events.filter((e) => e.kind === "LoadFailed");
+  const last = loads[loads.length - 1];
+  const reported = last?.data?.error as { type: string; message: string; traceback: string[] } | undefined;
+  if (!reported) return [];
+  const traceback = reported.traceback ?? [];
+  const script = evidence.spec.code_configuration?.scoring_script;
+  const userFrames = script
+    ? traceback.filter((l) => l.includes(`${script}", line`)).map((l) => `traceback: ${l.trim()}`)
+    : [];
+  const logLines = logEvidence(
+    evidence,
+    new RegExp(`${reported.type}|Error:|${script ?? "\\u0000"}", line`),
+    8,
+  );
+  const base = [eventLine(last!), ...userFrames, ...logLines];
+  const text = `${reported.type}: ${reported.message}`;
+  if (reported.type === "UserScriptImportError")
+    return [
+      {
+        code: reported.type,
+        cause: `${script} fails to import: ${reported.message}`,
+        evidence: base,
+        fix: /No module named '([^']+)'/.test(reported.message)
+          ? `Add the package that provides '${/No module named '([^']+)'/.exec(reported.message)![1]}' to the environment's conda file (pier builds it before the instances start), or fix the import in ${script}.`
+          : `Fix the import error at the frame shown in ${script}.`,
+        actions: [],
+      },
+    ];
+  if (reported.type === "UserScriptFunctionNotFound")
+    return [
+      {
+        code: reported.type,
+        cause: reported.message,
+        evidence: base,
+        fix: `Define both init() and run(raw_data) at the top level of ${script}, as Azure's inference server calls them.`,
+        actions: [],
+      },
+    ];
+  if (reported.type === "UserScriptInitFailed")
+    return [
+      {
+        code: reported.type,
+        cause: reported.message,
+        evidence: base,
+        fix: `Fix init() in ${script} at the frame shown${userFrames[0] ? ` (${userFrames[userFrames.length - 1]!.replace(/^traceback: /, "")})` : ""}; the deployment stays Failed until init() returns.`,
+        actions: [],
+      },
+    ];
+  if (NUMPY_ABI.test(`${text}\n${traceback.join("\n")}`))
+    return [
+      {
+        code: "NumpyAbiConflict",
+        cause: `A compiled package was built for another numpy major version: ${reported.message}`,
+        evidence: base,
+        fix: "Pin numpy<2 with packages built for numpy 1 (e.g. numpy==1.26.4), or upgrade the package to a release built for numpy 2.",
+        actions: [],
+      },
+    ];
+  const drift = evidence.events.find((e) => e.kind === "PickleVersionDrift");
+  const unpickling =
+    /No module named|Can't get attribute|has no attribute|ModuleNotFoundError|AttributeError/.test(text);
+  if (drift && unpickling) {
+    const finding = drift.data?.finding as Finding | undefined;
+    const saved = finding?.evidence.value;
+    return [
+      {
+        code: "PickleVersionDrift",
+        cause: `The pickle was made by another scikit-learn and cannot be loaded here: ${text}`,
+        evidence: [...base, eventLine(drift)],
+        fix: `Serve it with the scikit-learn that made it${saved ? ` (${saved})` : ""}: pin scikit-learn==${saved ?? "<version>"} in the model's requirements and build that environment (\`pier env build --model …\`, with a package index or PIER_PIP_FIND_LINKS), or retrain and log the model with the scikit-learn installed here.`,
+        actions: saved
+          ? [{ kind: "pin", file: "requirements.txt", requirement: `scikit-learn==${saved}` }]
+          : [],
+      },
+    ];
+  }
+  const missingModule = /No module named '([^']+)'/.exec(reported.message)?.[1];
+  if (missingModule)
+    return [
+      {
+        code: "PackageMissing",
+        cause: `Loading the model imports '${missingModule}', which the interpreter does not have: ${text}`,
+        evidence: base,
+        fix: `Add the package that provides '${missingModule}' to the model's requirements (pier builds the environment before the instances start).`,
+        actions: [],
+      },
+    ];
+  return [
+    {
+      code: "ModelLoadFailed",
+      cause: `The model failed to load: ${text}`,
+      evidence: base,
+      fix: "Fix the error at the last frame of the traceback; `pier model validate` checks the package itself.",
+      actions: [],
+    },
+  ];
+}
+
+/** The smallest instance type whose memory holds `bytes`. */
+function smallestTypeFor(bytes: number): string | undefined {
+  return [...INSTANCE_TYPES]
+    .filter((t) => t.memoryGiB * 2 ** 30 >= bytes)
+    .sort((a, b) => a.memoryGiB - b.memoryGiB || a.vcpus - b.vcpus)[0]?.name;
+}
+
+function outOfMemory(evidence: DeploymentEvidence): Diagnosis[] {
+  const kills = evidence.events.filter((e) => e.kind === "OOMKilled");
+  if (kills.length === 0) return [];
+  const peak = Math.max(
+    ...kills.map((e) => Number(e.data?.rssBytes ?? 0)),
+    ...evidence.instances.map((i) => i.peakRssBytes),
+  );
+  // What was measured is what the process reached before the kill; leave room above it.
+  const needed = Math.ceil(peak * 1.5);
+  const explicit = evidence.spec.resources?.limits?.memory;
+  const type = smallestTypeFor(needed);
+  const action: FixAction | undefined = explicit
+    ? { kind: "yaml", key: "resources.limits.memory", value: `${Math.ceil(needed / 2 ** 20 / 64) * 64}Mi` }
+    : type
+      ? { kind: "yaml", key: "instance_type", value: type }
+      : undefined;
+  return [
+    {
+      code: "OutOfMemory",
+      cause: `An instance used ${mib(peak)} or more, over its limit of ${mib(evidence.memoryLimitBytes)} (${explicit ? `resources.limits.memory ${explicit}` : evidence.spec.instance_type}), and was killed`,
+      evidence: [
+        ...kills.slice(-3).map(eventLine),
+        ...logEvidence(evidence, /MemoryError|Cannot allocate|holding \d+ MiB/, 3),
+      ],
+      fix: action
+        ? `Set ${action.key}: ${action.value} (${explicit ? "the measured peak plus half" : `the smallest instance type with room for the measured peak plus half, ${mib(needed)}`}), or make the model use less memory.`
+        : `No instance type holds ${mib(needed)}; make the model use less memory.`,
+      actions: action ? [action] : [],
+    },
+  ];
+}
+
+function slowLoad(evidence: DeploymentEvidence): Diagnosis[] {
+  const timeout = evidence.events.filter((e) => e.kind === "StartupTimeout").pop();
+  if (!timeout) return [];
+  const late = evidence.events.filter((e) => e.kind === "LateReady").pop();
+  const probe = evidence.spec.readiness_probe;
+  const allowed = probe.initial_delay + probe.failure_threshold * probe.period;
+  const proof = [eventLine(timeout), ...(late ? [eventLine(late)] : [])];
+  if (!late) {
+    const ended = evidence.events.some(
+      (e) => e.kind === "ProcessExited" && e.instance === timeout.instance && e.at >= timeout.at,
+    );
+    return [
+      {
+        code: "ResourceNotReady",
+        cause: `The model did not finish loading within the ${allowed} s the readiness probe allows (initial_delay ${probe.initial_delay} + failure_threshold ${probe.failure_threshold} × period ${probe.period})${ended ? "" : "; pier is still measuring how long it takes: run the doctor again shortly"}`,
+        evidence: [...proof, ...logEvidence(evidence, /./, 0)],
+        fix: "Raise readiness_probe.initial_delay to more than the load takes, or make the load faster.",
+        actions: [],
+      },
+    ];
+  }
+  const seconds = Number(late.data?.startMs ?? 0) / 1000;
+  // Room for a load half as slow again, in whole seconds.
+  const initialDelay = Math.max(
+    probe.initial_delay,
+    Math.ceil(seconds * 1.5) - probe.failure_threshold * probe.period,
+    1,
+  );
+  return [
+    {
+      code: "ResourceNotReady",
+      cause: `The model takes ${seconds.toFixed(1)} s to load, more than the ${allowed} s the readiness probe allows (initial_delay ${probe.initial_delay} + failure_threshold ${probe.failure_threshold} × period ${probe.period})`,
+      evidence: proof,
+      fix: `Set readiness_probe.initial_delay: ${initialDelay} (with failure_threshold ${probe.failure_threshold} × period ${probe.period}, ${initialDelay + probe.failure_threshold * probe.period} s for a load measured at ${seconds.toFixed(1)} s), or make the load faster.`,
+      actions: [{ kind: "yaml", key: "readiness_probe.initial_delay", value: initialDelay }],
+    },
+  ];
+}
+
+function crashes(evidence: DeploymentEvidence, already: Set<string>): Diagnosis[] {
+  const loop = evidence.events.filter((e) => e.kind === "CrashLoop").pop();
+  const exits = evidence.events.filter(
+    (e) => e.kind === "ProcessExited" && !e.data?.oomKilled && e.data?.code !== 0 && e.data?.code !== 3,
+  );
+  const crashedAtStart = evidence.error?.code === "ContainerCrashed";
+  if (!loop && !crashedAtStart) return [];
+  if (already.has("OutOfMemory") || already.has("ModelLoadFailed")) return [];
+  const lastLines = evidence.logs.flatMap((log) =>
+    log.lines
+      .map((line, i) => ({ line, i }))
+      .filter((x) => x.line.trim())
+      .slice(-4)
+      .map((x) => `${log.path}:${x.i + 1}: ${x.line.trim()}`),
+  );
+  return [
+    {
+      code: loop ? "CrashLoop" : "ContainerCrashed",
+      cause: loop
+        ? `Instances keep ending after they start: ${exits.length} exits (${[...new Set(exits.map((e) => e.message.replace(/^pid \d+ ended: /, "")))].join(", ")})`
+        : (evidence.error?.summary ?? "The instance ended before it was ready"),
+      evidence: [...exits.slice(-3).map(eventLine), ...(loop ? [eventLine(loop)] : []), ...lastLines],
+      fix: "The last log lines before each exit name the cause; a process that exits on its own (os._exit, sys.exit, a fatal signal) must not, and `pier deployment get-logs` has the whole log.",
+      actions: [],
+    },
+  ];
+}
+
+function liveness(evidence: DeploymentEvidence): Diagnosis[] {
+  const failed = evidence.events.filter((e) => e.kind === "LivenessFailed");
+  if (failed.length === 0) return [];
+  const probe = evidence.spec.liveness_probe;
+  return [
+    {
+      code: "LivenessProbeFailed",
+      cause: `The liveness probe failed ${probe.failure_threshold} times in a row (timeout ${probe.timeout} s) and the instance was restarted ${failed.length} time(s)`,
+      evidence: [
+        ...evidence.events
+          .filter((e) => e.kind === "ProbeFailed")
+          .slice(-3)
+          .map(eventLine),
+        ...failed.slice(-2).map(eventLine),
+      ],
+      fix: `If the model is busy rather than stuck, raise liveness_probe.timeout (now ${probe.timeout}) or failure_threshold (now ${probe.failure_threshold}); otherwise find what blocks the process (its log).`,
+      actions: [
+        { kind: "yaml", key: "liveness_probe.failure_threshold", value: probe.failure_threshold * 3 },
+      ],
+    },
+  ];
+}
+
+function requests(evidence: DeploymentEvidence): Diagnosis[] {
+  const out: Diagnosis[] = [];
+  const count = (status: number) => evidence.outcomes[String(status)] ?? 0;
+  const total = Object.values(evidence.outcomes).reduce((a, b) => a + b, 0);
+  const settings = evidence.spec.request_settings;
+  if (count(408) > 0) {
+    const p50 = quantile(evidence.latenciesMs, 0.5);
+    const p99 = quantile(evidence.latenciesMs, 0.99);
+    const late = evidence.lateAnswersMs;
+    const slowest = Math.max(p99, ...late);
+    const target = Math.min(
+      180_000,
+      Math.max(settings.request_timeout_ms * 2, Math.ceil((slowest * 2) / 100) * 100),
+    );
+    out.push({
+      code: "RequestTimeout",
+      cause: `${count(408)} of ${total} requests timed out (408): request_timeout_ms is ${settings.request_timeout_ms} ms${slowest > 0 ? `, and the model takes up to ${slowest.toFixed(0)} ms` : ""}`,
+      evidence: [
+        `requests: ${count(408)} × 408 of ${total} since the deployment started`,
+        ...(evidence.latenciesMs.length
+          ? [
+              `latency of answered requests: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${evidence.latenciesMs.length} samples)`,
+            ]
+          : []),
+        ...(late.length
+          ? [
+              `${late.length} answers came after the timeout, the slowest after ${Math.max(...late).toFixed(0)} ms`,
+            ]
+          : []),
+      ],
+      fix: `Set request_settings.request_timeout_ms: ${target} (twice the slowest measured answer), or make the model faster or add instances if requests queue.`,
+      actions: [{ kind: "yaml", key: "request_settings.request_timeout_ms", value: target }],
+    });
+  }
+  if (count(429) > 0) {
+    const per = settings.max_concurrent_requests_per_instance;
+    const needed = Math.max(
+      per + 1,
+      Math.ceil(evidence.peakConcurrentRequests / (2 * evidence.spec.instance_count)),
+    );
+    out.push({
+      code: "TooManyRequests",
+      cause: `${count(429)} of ${total} requests were refused (429): ${evidence.peakConcurrentRequests} came at once, and ${evidence.spec.instance_count} instance(s) × max_concurrent_requests_per_instance ${per} admit ${2 * per * evidence.spec.instance_count} (in flight + queued)`,
+      evidence: [
+        `requests: ${count(429)} × 429 of ${total}; at most ${evidence.peakConcurrentRequests} at once`,
+      ],
+      fix: `Set request_settings.max_concurrent_requests_per_instance: ${needed} (so ${2 * needed * evidence.spec.instance_count} can be in flight or queued), or raise instance_count.`,
+      actions: [
+        { kind: "yaml", key: "request_settings.max_concurrent_requests_per_instance", value: needed },
+      ],
+    });
+  }
+  if (count(424) > 0) {
+    out.push({
+      code: "ModelError",
+      cause: `${count(424)} of ${total} requests failed inside the model (424)`,
+      evidence: logEvidence(evidence, /run\(\) failed|Traceback|Error:|onnx-host - Error/, 6),
+      fix: "The log lines above show the model's exception; fix the input or the model code.",
+      actions: [],
+    });
+  }
+  return out;
+}
+
+/** Every diagnosis the evidence supports, most fundamental first. */
+export function diagnoseDeployment(evidence: DeploymentEvidence): Diagnosis[] {
+  const found: Diagnosis[] = [...packageFindings(evidence), ...environmentFailure(evidence)];
+  const load = loadFailure(evidence);
+  found.push(...load, ...outOfMemory(evidence), ...slowLoad(evidence));
+  const codes = new Set(found.map((d) => d.code));
+  found.push(...crashes(evidence, codes), ...liveness(evidence), ...requests(evidence));
+  if (found.length === 0 && evidence.state === "Failed" && evidence.error) {
+    found.push({
+      code: evidence.error.code,
+      cause: evidence.error.summary,
+      evidence: evidence.error.details.slice(0, 8),
+      fix: evidence.error.fix ?? "",
+      actions: [],
+    });
+  }
+  return found
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (RANK[a.d.code] ?? 11) - (RANK[b.d.code] ?? 11) || a.i - b.i)
+    .map(({ d }) => d);
+}
+
+export interface PreflightEvidence {
+  spec: DeploymentEvidence["spec"];
+  memoryLimitBytes: number;
+  /** Validation findings of the model package. */
+  findings: Finding[];
+  /** The environment check's findings (warnings and notes), or the error a deployment would end with. */
+  environmentFindings: Finding[];
+  environmentError: DeploymentEvidence["error"];
+  /** Bytes of the model's files: an instance holds at least this much. */
+  modelBytes: number;
+  /** For a scoring script: its text, to find init() and run(). */
+  script?: { name: string; text: string };
+}
+
+/** Diagnoses before anything starts: the package, the environment, the script's entry points, memory. */
+export function diagnosePreflight(p: PreflightEvidence): Diagnosis[] {
+  const evidence: DeploymentEvidence = {
+    endpoint: p.spec.endpoint_name,
+    deployment: p.spec.name,
+    spec: p.spec,
+    memoryLimitBytes: p.memoryLimitBytes,
+    state: "Preflight",
+    error: p.environmentError,
+    findings: p.findings,
+    events: [],
+    logs: [],
+    instances: [],
+    outcomes: {},
+    latenciesMs: [],
+    lateAnswersMs: [],
+    peakConcurrentRequests: 0,
+  };
+  const found = [...packageFindings(evidence), ...environmentFailure(evidence)];
+  if (p.script) {
+    const missing = ["init", "run"].filter(
+      (fn) => !new RegExp(`^def ${fn}\\s*\\(`, "m").test(p.script!.text),
+    );
+    if (missing.length > 0)
+      found.push({
+        code: "UserScriptFunctionNotFound",
+        cause: `${p.script.name} does not define ${missing.map((m) => `${m}()`).join(" or ")} at its top level`,
+        evidence: [
+          `${p.script.name}: no line starting with ${missing.map((m) => `'def ${m}('`).join(" or ")}`,
+        ],
+        fix: `Define both init() and run(raw_data) at the top level of ${p.script.name}, as Azure's inference server calls them.`,
+        actions: [],
+      });
+  }
+  if (p.modelBytes > p.memoryLimitBytes) {
+    const type = smallestTypeFor(p.modelBytes * 3);
+    found.push({
+      code: "OutOfMemory",
+      cause: `The model's files alone take ${mib(p.modelBytes)}, more than the ${mib(p.memoryLimitBytes)} an instance may use`,
+      evidence: [`model files: ${p.modelBytes} bytes; memory limit ${p.memoryLimitBytes} bytes`],
+      fix: type
+        ? `Set instance_type: ${type} (room for three times the files), or shrink the model.`
+        : "Shrink the model.",
+      actions: type ? [{ kind: "yaml", key: "instance_type", value: type }] : [],
+    });
+  }
+  return found
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (RANK[a.d.code] ?? 11) - (RANK[b.d.code] ?? 11) || a.i - b.i)
+    .map(({ d }) => d);
+}
