@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
 import type { DeploymentView } from "../src/engine/index.js";
-import { pierProcess, post, startPier, tempDir } from "./helpers.js";
+import { pierProcess, post, startPier, tempDir, writeWheel } from "./helpers.js";
 
 const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
 const ROWS = [
@@ -166,30 +166,6 @@ test("scripts that fail to import, lack run(), or raise in init() each get their
       assert.match(logs.stdout, /score\.py", line \d+/, `${name}: the frame in the user's script`);
   }
 });
-
-/** Writes a minimal pure-Python wheel (a real one: pip installs it) into `dir`. */
-function writeWheel(dir: string, name: string, version: string, source: string): void {
-  mkdirSync(dir, { recursive: true });
-  execFileSync(PYTHON, [
-    "-c",
-    `import base64, hashlib, os, sys, zipfile
-out, name, version, source = sys.argv[1:5]
-mod = name.replace("-", "_")
-info = f"{mod}-{version}.dist-info"
-files = {f"{mod}/__init__.py": source,
-         f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n",
-         f"{info}/WHEEL": "Wheel-Version: 1.0\\nGenerator: pier-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
-digest = lambda b: "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b"=").decode()
-files[f"{info}/RECORD"] = "".join(f"{p},{digest(c.encode())},{len(c.encode())}\\n" for p, c in files.items()) + f"{info}/RECORD,,\\n"
-with zipfile.ZipFile(os.path.join(out, f"{mod}-{version}-py3-none-any.whl"), "w") as z:
-    for p, c in files.items():
-        z.writestr(p, c)`,
-    dir,
-    name,
-    version,
-    source,
-  ]);
-}
 
 const PROBE_SCRIPT = `import pier_probe_pkg
 def init():

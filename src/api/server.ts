@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseDeploymentSpec, parseEndpointSpec } from "../config/index.js";
 import { type Engine, parseTrafficArgument, secretsEqual } from "../engine/index.js";
 import { createGateway, createMetrics } from "../gateway/index.js";
-import { PierError, toPierError, userError } from "../shared/index.js";
+import { PierError, portHolder, toPierError, userError } from "../shared/index.js";
 
 export const UP_FILE = "up.json";
 export const API_TOKEN_FILE = "api-token";
@@ -218,12 +218,17 @@ export async function startServer(engine: Engine, home: string, port: number): P
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") {
+        const holder = portHolder(port);
         reject(
-          userError(
-            "PortInUse",
-            `Port ${port} on 127.0.0.1 is already in use`,
-            `Stop what uses it, or start pier on another port: pier up --port ${port + 1}`,
-          ),
+          new PierError({
+            code: "PortInUse",
+            summary: `Port ${port} on 127.0.0.1 is already in use${holder ? ` by process ${holder.pid} (${holder.command.slice(0, 120)})` : ""}`,
+            details: holder
+              ? [`listening socket of pid ${holder.pid}, found through /proc/net/tcp`]
+              : ["the process that holds it is not visible to this user"],
+            fix: `Stop ${holder ? `process ${holder.pid}` : "what uses it"}, or start pier on another port: pier up --port 0 (any free port) or --port ${port + 1}`,
+            data: { port, ...(holder ? { pid: holder.pid } : {}) },
+          }),
         );
       } else reject(error);
     });

@@ -298,8 +298,8 @@ function outOfMemory(evidence: DeploymentEvidence): Diagnosis[] {
     ...kills.map((e) => Number(e.data?.rssBytes ?? 0)),
     ...evidence.instances.map((i) => i.peakRssBytes),
   );
-  // What was measured is what the process reached before the kill; leave room above it.
-  const needed = Math.ceil(peak * 1.5);
+  // What was measured is what the process had reached when it was killed, a lower bound: leave room.
+  const needed = Math.ceil(peak * 2);
   const explicit = evidence.spec.resources?.limits?.memory;
   const type = smallestTypeFor(needed);
   const action: FixAction | undefined = explicit
@@ -316,7 +316,7 @@ function outOfMemory(evidence: DeploymentEvidence): Diagnosis[] {
         ...logEvidence(evidence, /MemoryError|Cannot allocate|holding \d+ MiB/, 3),
       ],
       fix: action
-        ? `Set ${action.key}: ${action.value} (${explicit ? "the measured peak plus half" : `the smallest instance type with room for the measured peak plus half, ${mib(needed)}`}), or make the model use less memory.`
+        ? `Set ${action.key}: ${action.value} (${explicit ? "twice what it had reached when it was killed" : `the smallest instance type with room for twice what it had reached when it was killed, ${mib(needed)}`}), or make the model use less memory.`
         : `No instance type holds ${mib(needed)}; make the model use less memory.`,
       actions: action ? [action] : [],
     },
@@ -370,13 +370,15 @@ function crashes(evidence: DeploymentEvidence, already: Set<string>): Diagnosis[
   const crashedAtStart = evidence.error?.code === "ContainerCrashed";
   if (!loop && !crashedAtStart) return [];
   if (already.has("OutOfMemory") || already.has("ModelLoadFailed")) return [];
-  const lastLines = evidence.logs.flatMap((log) =>
-    log.lines
-      .map((line, i) => ({ line, i }))
-      .filter((x) => x.line.trim())
-      .slice(-4)
-      .map((x) => `${log.path}:${x.i + 1}: ${x.line.trim()}`),
-  );
+  const lastLines = evidence.logs
+    .filter((log) => log.source.startsWith("inference-server"))
+    .flatMap((log) =>
+      log.lines
+        .map((line, i) => ({ line, i }))
+        .filter((x) => x.line.trim())
+        .slice(-4)
+        .map((x) => `${log.path}:${x.i + 1}: ${x.line.trim()}`),
+    );
   return [
     {
       code: loop ? "CrashLoop" : "ContainerCrashed",

@@ -40,6 +40,7 @@ export interface DeploymentEvidence {
   latenciesMs: number[];
   /** How long requests that timed out really took, from answers that came late. */
   lateAnswersMs: number[];
+  /** The most requests (or client connections sending them) at once. */
   peakConcurrentRequests: number;
 }
 

@@ -80,10 +80,22 @@ export class DeploymentRuntime {
   /** Requests inside the gateway for this deployment now, and the most at once. */
   active = 0;
   peakActive = 0;
+  /**
+   * The most client connections that sent requests here within one second: how many clients want to
+   * be served at once, even when most of their requests are refused with 429 as soon as they arrive.
+   */
+  peakClients = 0;
+  #clients = new Map<object, number>();
 
-  enter(): void {
+  enter(connection: object): void {
     this.active++;
     if (this.active > this.peakActive) this.peakActive = this.active;
+    const now = performance.now();
+    this.#clients.set(connection, now);
+    if (this.#clients.size > this.peakClients) {
+      for (const [c, seen] of this.#clients) if (now - seen > 1000) this.#clients.delete(c);
+      this.peakClients = Math.max(this.peakClients, this.#clients.size);
+    }
   }
 
   leave(status: number, ms: number): void {
@@ -766,7 +778,7 @@ export class Engine {
       } catch {}
     }
     // Events of the latest attempt: from its Creating/Updating on, oldest first.
-    const all = this.store.events(endpoint, name, 1000).reverse();
+    const all = this.store.events(endpoint, name, 1000);
     const attemptStart = all.findLastIndex(
       (e) => e.instance === null && (e.kind === "Creating" || e.kind === "Updating"),
     );
@@ -805,7 +817,7 @@ export class Engine {
       ),
       latenciesMs: [...(runtime?.latenciesMs ?? [])],
       lateAnswersMs: instances.flatMap((i) => i.lateAnswersMs),
-      peakConcurrentRequests: runtime?.peakActive ?? 0,
+      peakConcurrentRequests: Math.max(runtime?.peakActive ?? 0, runtime?.peakClients ?? 0),
     };
   }
 

@@ -265,12 +265,13 @@ export class Instance {
           if (this.#checkMemory(child)) return;
           this.port = message.port;
           this.loadMs = message.loadMs;
+          const onLate = (ms: number) => {
+            if (this.lateAnswersMs.length >= 200) this.lateAnswersMs.shift();
+            this.lateAnswersMs.push(ms);
+          };
           this.client = message.channel
-            ? new InvokeChannelClient(child.stdio[INVOKE_CHANNEL_FD] as Duplex, (ms) => {
-                if (this.lateAnswersMs.length >= 200) this.lateAnswersMs.shift();
-                this.lateAnswersMs.push(ms);
-              })
-            : new HttpInvokeClient(message.port, this.#config.maxConcurrent);
+            ? new InvokeChannelClient(child.stdio[INVOKE_CHANNEL_FD] as Duplex, onLate)
+            : new HttpInvokeClient(message.port, this.#config.maxConcurrent, onLate);
           this.state = "Ready";
           this.#event(
             "Ready",

@@ -356,7 +356,7 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         const { runtime, pinned } = route(req, record);
         deployment = runtime.name;
         routed = runtime;
-        runtime.enter();
+        runtime.enter(req.socket);
         headers[DEPLOYMENT_HEADER] = runtime.name;
         if (match[5]) {
           send(

@@ -8,7 +8,12 @@ import type { InstanceClient, InvokeOutcome } from "./invoke-channel.js";
 export class HttpInvokeClient implements InstanceClient {
   readonly #pool: Pool;
 
-  constructor(port: number, connections: number) {
+  /** `onLate` hears how long a request that timed out really took, when its answer arrives. */
+  constructor(
+    port: number,
+    connections: number,
+    private readonly onLate: (ms: number) => void = () => {},
+  ) {
     this.#pool = new Pool(`http://127.0.0.1:${port}`, {
       connections,
       pipelining: 1,
@@ -17,26 +22,33 @@ export class HttpInvokeClient implements InstanceClient {
   }
 
   async invoke(body: string, timeoutMs: number): Promise<InvokeOutcome> {
-    // undici's own timeouts tick coarsely; request_timeout_ms needs millisecond precision.
+    const started = performance.now();
+    // A request past request_timeout_ms is answered 408 at once, but its connection stays busy, as the
+    // instance does, until the answer comes (measured) or a hard limit ends it.
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
-    try {
-      const response = await this.#pool.request({
+    const hardStop = setTimeout(() => abort.abort(), Math.max(60_000, 10 * timeoutMs));
+    const request: Promise<InvokeOutcome> = this.#pool
+      .request({
         path: "/invoke",
         method: "POST",
         headers: { "content-type": "application/json" },
         body,
         signal: abort.signal,
-      });
-      return { status: response.statusCode, text: await response.body.text() };
-    } catch (error) {
-      if (abort.signal.aborted) return { failure: "timeout" };
-      const code = (error as { code?: string }).code;
-      const timedOut = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
-      return { failure: timedOut ? "timeout" : "connection" };
-    } finally {
-      clearTimeout(timer);
-    }
+      })
+      .then(async (response) => ({ status: response.statusCode, text: await response.body.text() }))
+      .catch((): InvokeOutcome => ({ failure: abort.signal.aborted ? "timeout" : "connection" }))
+      .finally(() => clearTimeout(hardStop));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    const first = await Promise.race([request, deadline]);
+    clearTimeout(timer);
+    if (first !== "timeout") return first;
+    void request.then((late) => {
+      if ("status" in late) this.onLate(performance.now() - started);
+    });
+    return { failure: "timeout" };
   }
 
   close(): void {

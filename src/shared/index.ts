@@ -10,5 +10,6 @@ export {
 export { failpoint } from "./failpoint.js";
 export { ensurePierHome, resolvePierHome } from "./home.js";
 export { createLogger, type Logger, type LogLevel, parseLogLevel } from "./logger.js";
+export { portHolder } from "./port-holder.js";
 export { createRandom, type Random } from "./random.js";
 export { PIER_VERSION } from "./version.js";

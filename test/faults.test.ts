@@ -1,0 +1,236 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { type TestContext, test } from "node:test";
+import { parse, stringify } from "yaml";
+import type { DoctorReport, FixAction } from "../src/doctor/index.js";
+import type { DeploymentView } from "../src/engine/index.js";
+import { cli, type PierUp, post, REPO_ROOT, startPier, tempDir, writeWheel } from "./helpers.js";
+
+const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
+const CORPUS = join(REPO_ROOT, "test/faults");
+
+interface FaultCase {
+  name: string;
+  cause: string;
+  expect: string;
+  fixable: boolean;
+  kind?: "port";
+  load?: { requests: number; concurrency: number };
+  wheels?: Record<string, string>;
+}
+
+const cases: FaultCase[] = readdirSync(CORPUS, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => ({ name: d.name, ...JSON.parse(readFileSync(join(CORPUS, d.name, "case.json"), "utf8")) }));
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/** Sends `requests` scoring requests, `concurrency` at a time; returns how many got each status. */
+async function load(
+  pier: PierUp,
+  key: string,
+  name: string,
+  plan: { requests: number; concurrency: number },
+) {
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: plan.concurrency }, async () => {
+      while (next < plan.requests) {
+        next++;
+        const { status } = await post(
+          `${pier.url}/endpoints/faults/score`,
+          { data: [[1, 2, 3, 4]] },
+          { authorization: `Bearer ${key}`, "azureml-model-deployment": name },
+        );
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    }),
+  );
+  return statuses;
+}
+
+/** Asks the doctor until its first diagnosis is `expected` (evidence such as a late load takes a moment). */
+async function diagnose(pier: PierUp, name: string, expected: string, fixable: boolean) {
+  const started = Date.now();
+  for (;;) {
+    const result = await pier.run(["doctor", "faults", name, "-o", "json"]);
+    const [report] = JSON.parse(result.stdout) as DoctorReport[];
+    const first = report!.diagnoses[0];
+    const complete = first?.code === expected && (!fixable || first.actions.length > 0);
+    if (complete || Date.now() - started > 20_000) return { report: report!, waitedMs: Date.now() - started };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Sets `a.b.c` in an object, creating what is missing (a string model becomes { path }). */
+function setKey(doc: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split(".");
+  let node = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== "object" || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+/** Puts `requirement` (pip syntax) in place of the same package's line in a requirements or conda file. */
+function pin(path: string, requirement: string): void {
+  const name = requirement.split(/[=<>!~ ]/)[0]!;
+  const same = (entry: string) => entry.trim().split(/[=<>!~ ]/)[0] === name;
+  if (path.endsWith(".txt")) {
+    const lines = readFileSync(path, "utf8").split("\n").filter(Boolean);
+    writeFileSync(path, `${[...lines.filter((l) => !same(l)), requirement].join("\n")}\n`);
+    return;
+  }
+  const doc = parse(readFileSync(path, "utf8")) as { dependencies: (string | { pip: string[] })[] };
+  doc.dependencies = doc.dependencies.map((d) =>
+    typeof d === "string"
+      ? same(d)
+        ? requirement.replace("==", "=")
+        : d
+      : { pip: d.pip.map((p) => (same(p) ? requirement : p)) },
+  );
+  writeFileSync(path, stringify(doc));
+}
+
+/** Applies the doctor's actions to the case's copy; returns false when one cannot be applied by a tool. */
+function applyFix(dir: string, actions: FixAction[]): boolean {
+  const file = join(dir, "deployment.yml");
+  const doc = parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  const model = doc.model as { path: string };
+  for (const action of actions) {
+    if (action.kind === "yaml") setKey(doc, action.key, action.value);
+    else if (action.kind === "pin") {
+      const here = [join(dir, action.file), join(resolve(dir, model.path), action.file)].find(existsSync);
+      if (!here) return false;
+      pin(here, action.requirement);
+    } else return false;
+  }
+  writeFileSync(file, stringify(doc));
+  return actions.length > 0;
+}
+
+async function portCase(t: TestContext, c: FaultCase) {
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
+  t.after(() => holder.close());
+  const port = (holder.address() as { port: number }).port;
+  const started = Date.now();
+  const result = await cli(["up", "--port", String(port), "--no-default-model", "-o", "json"]);
+  const ms = Date.now() - started;
+  assert.equal(result.code, 1);
+  const error = JSON.parse(result.stdout).error;
+  assert.equal(error.code, c.expect);
+  assert.match(
+    error.summary,
+    new RegExp(`in use by process ${process.pid}\\b`),
+    "names the process holding it",
+  );
+  assert.match(error.fix, /pier up --port 0/);
+  const fixed = await startPier(t); // the fix: --port 0, any free port
+  assert.match(fixed.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  return { code: error.code as string, ms, fixed: true };
+}
+
+test("fault corpus: every case gets its own right code, and the fix it suggests makes each fixable case deploy", async (t) => {
+  const wheels = tempDir(t, "pier-wheels-");
+  for (const c of cases)
+    for (const [name, version] of Object.entries(c.wheels ?? {}))
+      writeWheel(wheels, name, version, "VALUE = 1\n");
+  const pier = await startPier(t, { env: { PIER_PYTHON: PYTHON, PIER_PIP_FIND_LINKS: wheels } });
+  assert.equal((await pier.run(["endpoint", "create", "-n", "faults"])).code, 0);
+  const key = JSON.parse((await pier.run(["endpoint", "get-credentials", "faults", "-o", "json"])).stdout)
+    .primaryKey as string;
+
+  const results: {
+    name: string;
+    expected: string;
+    got: string;
+    waitedMs: number;
+    doctorMs: number;
+    fixed?: boolean;
+  }[] = [];
+  for (const c of cases) {
+    await t.test(`${c.name}: ${c.cause} → ${c.expect}`, async (st) => {
+      if (c.kind === "port") {
+        const outcome = await portCase(st, c);
+        results.push({
+          name: c.name,
+          expected: c.expect,
+          got: outcome.code,
+          waitedMs: outcome.ms,
+          doctorMs: outcome.ms,
+          fixed: true,
+        });
+        return;
+      }
+      const dir = tempDir(st, `pier-fault-${c.name}-`);
+      cpSync(join(CORPUS, c.name), dir, { recursive: true });
+      if (existsSync(join(dir, "make.py"))) execFileSync(PYTHON, [join(dir, "make.py"), dir]);
+      const created = await pier.run([
+        "deployment",
+        "create",
+        "-f",
+        join(dir, "deployment.yml"),
+        "-o",
+        "json",
+      ]);
+      const view = JSON.parse(created.stdout) as DeploymentView;
+      if (c.load) {
+        assert.equal(view.provisioning_state, "Succeeded", created.stderr);
+        await load(pier, key, c.name, c.load);
+      } else if (c.expect !== "CrashLoop") {
+        assert.equal(view.provisioning_state, "Failed", `${c.name} should fail:\n${created.stderr}`);
+        assert.ok(view.diagnoses?.length, "a Failed deployment carries its diagnoses");
+      }
+      const { report, waitedMs } = await diagnose(pier, c.name, c.expect, c.fixable);
+      const first = report.diagnoses[0];
+      results.push({
+        name: c.name,
+        expected: c.expect,
+        got: first?.code ?? "none",
+        waitedMs,
+        doctorMs: report.ms,
+      });
+      assert.equal(first?.code, c.expect, JSON.stringify(report.diagnoses, null, 2));
+      assert.ok(first!.evidence.length > 0, "the diagnosis shows its evidence");
+      assert.ok(first!.fix.length > 0, "the diagnosis says how to fix it");
+      if (!c.fixable) return;
+
+      assert.ok(applyFix(dir, first!.actions), `the fix can be applied: ${JSON.stringify(first!.actions)}`);
+      const updated = await pier.run([
+        "deployment",
+        "update",
+        "-f",
+        join(dir, "deployment.yml"),
+        "-o",
+        "json",
+      ]);
+      assert.equal(
+        (JSON.parse(updated.stdout) as DeploymentView).provisioning_state,
+        "Succeeded",
+        `after ${JSON.stringify(first!.actions)}:\n${updated.stderr}\n${updated.stdout}`,
+      );
+      if (c.load) {
+        const statuses = await load(pier, key, c.name, c.load);
+        assert.deepEqual(statuses, { 200: c.load.requests }, "the same traffic is served once fixed");
+      }
+      results.at(-1)!.fixed = true;
+    });
+  }
+  const right = results.filter((r) => r.got === r.expected).length;
+  const fixable = cases.filter((c) => c.fixable).length;
+  const fixed = results.filter((r) => r.fixed).length;
+  t.diagnostic(
+    `fault corpus: ${right}/${cases.length} diagnosed right; ${fixed}/${fixable} fixable cases deploy after their fix; ` +
+      `median time from failure to diagnosis ${median(results.map((r) => r.waitedMs))} ms (doctor itself: median ${median(results.map((r) => r.doctorMs)).toFixed(1)} ms)`,
+  );
+  for (const r of results)
+    t.diagnostic(
+      `  ${r.name}: ${r.got}${r.got === r.expected ? "" : ` (expected ${r.expected})`}, ${r.waitedMs} ms${r.fixed ? ", fixed" : ""}`,
+    );
+});

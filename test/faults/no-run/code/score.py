@@ -1,0 +1,5 @@
+def init():
+    pass
+
+def predict(raw_data):
+    return {"ok": True}
