@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
+import type { DoctorReport } from "../src/doctor/index.js";
 import type { DeploymentView } from "../src/engine/index.js";
 import { FIXTURES, type PierUp, post, processGone, startPier, tempDir } from "./helpers.js";
 
@@ -264,4 +265,74 @@ test("WORKER_COUNT runs worker processes that share the instance's port and its 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   assert.fail("the instance did not restart after a worker died");
+});
+
+test("pier doctor gives each fixture the diagnoses its README implies, after deploying and before (preflight)", async (t) => {
+  const { pier, dir } = await withEndpoint(t);
+  const doctor = async (args: string[]) => {
+    const result = await pier.run(["doctor", ...args, "-o", "json"]);
+    const [report] = JSON.parse(result.stdout) as DoctorReport[];
+    return {
+      codes: report!.diagnoses.map((d) => d.code),
+      warnings: report!.warnings.map((w) => w.split(":")[0]),
+      report: report!,
+    };
+  };
+  const fixture = (name: string) => join(FIXTURES, "mlflow", name);
+
+  // credit-defaults-gbc: a 0.24.2 pickle; whether this scikit-learn can use it decides the outcome, and
+  // either way the doctor names the version drift.
+  const credit = await deployFolder(pier, dir, "python", "credit", fixture("credit-defaults-gbc"));
+  const creditDoctor = await doctor(["python", "credit"]);
+  if (credit.view.provisioning_state === "Failed") {
+    assert.deepEqual(creditDoctor.codes, ["PickleVersionDrift"]);
+    assert.match(creditDoctor.report.diagnoses[0]!.cause, /made by another scikit-learn/);
+    assert.ok(
+      creditDoctor.report.diagnoses[0]!.evidence.some((e) => /LoadFailed|PickleVersionDrift/.test(e)),
+    );
+  } else {
+    assert.equal(creditDoctor.report.ok, true);
+    assert.ok(creditDoctor.warnings.includes("PickleVersionDrift"));
+  }
+  assert.ok(creditDoctor.warnings.includes("PackageUnpinned"), "the unpinned mlflow");
+
+  // svc-tensor-output: serves, with version warnings.
+  await deployFolder(pier, dir, "python", "svc", fixture("svc-tensor-output"));
+  const svc = await doctor(["python", "svc"]);
+  assert.equal(svc.report.ok, true, JSON.stringify(svc.report.diagnoses));
+  assert.ok(svc.warnings.includes("PickleVersionDrift") && svc.warnings.includes("PythonVersionMismatch"));
+  assert.ok(svc.report.checked.some((c) => /provisioning state Succeeded/.test(c)));
+
+  // iris-legacy-sklearn: both real faults, the missing conda.yaml and the pickle's removed module.
+  await deployFolder(pier, dir, "python", "iris", fixture("iris-legacy-sklearn"));
+  const iris = await doctor(["python", "iris"]);
+  assert.deepEqual(iris.codes, ["EnvFileMissing", "PickleVersionDrift"]);
+  assert.match(iris.report.diagnoses[1]!.cause, /sklearn\.linear_model\.logistic/);
+  assert.deepEqual(
+    (await doctor(["--model", fixture("iris-legacy-sklearn")])).codes,
+    iris.codes,
+    "the preflight agrees",
+  );
+
+  // lightgbm-iris: the flavor's library is absent.
+  await deployFolder(pier, dir, "python", "lightgbm", fixture("lightgbm-iris"));
+  const lightgbm = await doctor(["python", "lightgbm"]);
+  assert.deepEqual(lightgbm.codes, ["PackageMissing"]);
+  assert.match(lightgbm.report.diagnoses[0]!.cause, /^lightgbm is not installed/);
+  assert.ok(lightgbm.warnings.includes("FlavorVersionMismatch"));
+
+  // seed-financial-behavior-broken: the seed's 502s, before anything starts.
+  await deployFolder(pier, dir, "python", "seed", fixture("seed-financial-behavior-broken"));
+  const seed = await doctor(["python", "seed"]);
+  assert.deepEqual(seed.codes, ["ArtifactMissing", "EnvironmentUnresolvable"]);
+  assert.match(seed.report.diagnoses[1]!.fix, /pin python=3\.10/);
+  assert.deepEqual(seed.report.diagnoses[1]!.actions, [
+    { kind: "pin", file: "conda.yaml", requirement: "python==3.10" },
+  ]);
+  for (const conflict of ["MlflowVersionMismatch", "EnvFilesDisagree", "PythonVersionMismatch"])
+    assert.ok(seed.warnings.includes(conflict), `${conflict} among ${seed.warnings}`);
+  const preflight = await pier.run(["doctor", "--model", fixture("seed-financial-behavior-broken")]);
+  assert.equal(preflight.code, 1);
+  assert.match(preflight.stdout, /1\. ✘ ArtifactMissing: MLmodel references model\.pkl/);
+  assert.match(preflight.stdout, /How to fix: In conda\.yaml, pin python=3\.10/);
 });

@@ -29,7 +29,8 @@ export function deploymentWarnings(e: DeploymentEvidence): Finding[] {
   const fromEvents = e.events
     .map((x) => x.data?.finding as Finding | undefined)
     .filter((f): f is Finding => f !== undefined);
-  return [...e.findings, ...fromEvents];
+  const fromFailedRegistration = (e.error?.data?.findings as Finding[] | undefined) ?? [];
+  return [...e.findings, ...fromFailedRegistration, ...fromEvents];
 }
 
 /** What the doctor looked at for a deployment, in words. */

@@ -129,7 +129,15 @@ function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
 
 /** The environment could not be prepared: a missing package, pins pip cannot meet, no interpreter. */
 function environmentFailure(evidence: DeploymentEvidence): Diagnosis[] {
-  const error = evidence.error;
+  // A failed validation may carry the environment check of the same folder as well.
+  const alongside = evidence.error?.data?.environment as DeploymentEvidence["error"] | undefined;
+  return [
+    ...environmentError(evidence, evidence.error),
+    ...(alongside ? environmentError(evidence, alongside) : []),
+  ];
+}
+
+function environmentError(evidence: DeploymentEvidence, error: DeploymentEvidence["error"]): Diagnosis[] {
   if (!error) return [];
   if (error.code === "EnvironmentBuildFailed") {
     const versions = /requirement ([A-Za-z0-9._-]+)\S* \(from versions: ([^)]*)\)/.exec(error.summary);

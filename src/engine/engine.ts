@@ -29,7 +29,7 @@ import { openPierDatabase, PierError, type PierErrorJson, toPierError, userError
 import { Admission } from "./admission.js";
 import { generateKey, TokenSigner } from "./credentials.js";
 import { INFERENCE_SERVER_LOG, Instance, type InstanceEvent, STORAGE_INITIALIZER_LOG } from "./instance.js";
-import { prepareRuntime } from "./runtime-selection.js";
+import { folderFacts, preflightEnvironment, prepareRuntime } from "./runtime-selection.js";
 import {
   type DeploymentRecord,
   ENGINE_MIGRATIONS,
@@ -532,10 +532,11 @@ export class Engine {
         version = this.#resolveModel(spec, options.specDir, progress);
         code = spec.code_configuration ? this.#snapshotCode(spec, options.specDir, progress) : null;
       } catch (error) {
-        const e = toPierError(error);
+        let e = toPierError(error);
         // A new deployment whose model cannot be registered is recorded as Failed with the cause;
         // an update that cannot resolve its model changes nothing.
         if (options.mode === "update" || e.kind !== "user") throw e;
+        e = await this.#withEnvironmentEvidence(e, spec, options.specDir);
         const model = spec.model!;
         const ref = parseModelUri(typeof model === "string" ? model : model.path);
         this.store.upsertDeployment({
@@ -604,6 +605,40 @@ export class Engine {
       }
       return this.showDeployment(spec.endpoint_name, spec.name);
     });
+  }
+
+  /**
+   * A model folder that fails validation may have environment problems too: check them as well (nothing
+   * starts or builds), so the error names every cause at once.
+   */
+  async #withEnvironmentEvidence(e: PierError, spec: DeploymentSpec, specDir: string): Promise<PierError> {
+    const model = spec.model;
+    const text = typeof model === "string" ? model : model?.path;
+    if (e.code !== "ModelValidationFailed" || !text || spec.code_configuration) return e;
+    const ref = parseModelUri(text);
+    if (ref.kind === "registry") return e;
+    const folder = isAbsolute(ref.path) ? ref.path : resolve(specDir, ref.path);
+    try {
+      const facts = folderFacts(folder);
+      await preflightEnvironment(
+        { model: facts },
+        spec.environment_variables?.PIER_PYTHON,
+        this.home,
+        (path) => (existsSync(join(folder, path)) ? join(folder, path) : undefined),
+      );
+      return e;
+    } catch (error) {
+      const environment = toPierError(error);
+      if (environment.code === "ModelValidationFailed") return e;
+      return new PierError({
+        code: e.code,
+        summary: e.summary,
+        details: [...e.details, `and the environment: ${environment.code}: ${environment.summary}`],
+        ...(e.fix ? { fix: e.fix } : {}),
+        kind: e.kind,
+        data: { ...e.data, environment: environment.toJSON() },
+      });
+    }
   }
 
   /** Records a failed provisioning as an event and as the last progress line. */

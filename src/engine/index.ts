@@ -11,6 +11,11 @@ export {
   type ProgressSink,
 } from "./engine.js";
 export { Instance, type InstanceState } from "./instance.js";
-export { buildEnvironmentFor, type ModelFacts, preflightEnvironment } from "./runtime-selection.js";
+export {
+  buildEnvironmentFor,
+  folderFacts,
+  type ModelFacts,
+  preflightEnvironment,
+} from "./runtime-selection.js";
 export type { DeploymentRecord, EndpointRecord, EventRecord, ProvisioningState } from "./store.js";
 export { checkTraffic, parseTrafficArgument, type TrafficMap } from "./traffic.js";

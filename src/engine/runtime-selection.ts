@@ -3,6 +3,7 @@
  * MLflow sklearn and python_function models in pier's Python host. For Python, the interpreter is
  * chosen and checked against the model's pins before any process starts.
  */
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DeploymentSpec } from "../config/index.js";
@@ -14,8 +15,8 @@ import {
   pipLine,
   readyEnvironment,
 } from "../env/index.js";
-import { type Finding, namedInputColumns } from "../model/index.js";
-import type { ArtifactEntry, ModelVersion } from "../registry/index.js";
+import { type Finding, namedInputColumns, requireModelFolder, validateModelDir } from "../model/index.js";
+import { type ArtifactEntry, listModelFiles, type ModelVersion } from "../registry/index.js";
 import {
   chooseInterpreter,
   compareEnvironment,
@@ -510,4 +511,35 @@ export async function preflightEnvironment(
   const { report, findings } = await checkedInterpreter(preferred, target.model, pins, needed, context);
   await checkPickle(loader.env, target.model, report, findings, context);
   return { runtime: describe(report), findings };
+}
+
+const ENV_FILES = ["conda.yaml", "python_env.yaml", "requirements.txt"];
+
+/** What environment checks need from an MLflow model folder, read without registering it. */
+export function folderFacts(dir: string): ModelFacts {
+  const source = requireModelFolder(dir);
+  const { mlmodel, findings } = validateModelDir(source);
+  if (!mlmodel)
+    throw new PierError({
+      code: "ModelValidationFailed",
+      summary: `${source} is not a readable MLflow model: ${findings.map((f) => `${f.code}: ${f.message}`).join("; ")}`,
+      fix: `Run \`pier model validate ${dir}\` for the details.`,
+    });
+  return {
+    name: basename(source),
+    version: 0,
+    flavors: mlmodel.flavors ?? {},
+    mlmodel,
+    artifacts: listModelFiles(source).map((path) => ({
+      path,
+      sha256: "",
+      size: statSync(join(source, path)).size,
+    })),
+    envFiles: Object.fromEntries(
+      ENV_FILES.filter((f) => existsSync(join(source, f))).map((f) => [
+        f,
+        readFileSync(join(source, f), "utf8"),
+      ]),
+    ),
+  };
 }

@@ -1,9 +1,5 @@
 /** Helpers shared by the `pier model …` commands. */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
-import type { ModelFacts } from "../../engine/index.js";
-import { requireModelFolder, validateModelDir } from "../../model/index.js";
-import { listModelFiles, Registry } from "../../registry/index.js";
+import { Registry } from "../../registry/index.js";
 import { PierError, resolvePierHome, userError } from "../../shared/index.js";
 import type { CommandContext, ParsedArgs } from "../command.js";
 
@@ -59,33 +55,4 @@ export function versionNumber(text: string): number {
   return Number(text);
 }
 
-const ENV_FILES = ["conda.yaml", "python_env.yaml", "requirements.txt"];
-
-/** What environment building needs from a model folder, read without registering it. */
-export function folderFacts(dir: string): ModelFacts {
-  const source = requireModelFolder(dir);
-  const { mlmodel, findings } = validateModelDir(source);
-  if (!mlmodel)
-    throw userError(
-      "ModelValidationFailed",
-      `${source} is not a readable MLflow model: ${findings.map((f) => `${f.code}: ${f.message}`).join("; ")}`,
-      `Run \`pier model validate ${dir}\` for the details.`,
-    );
-  return {
-    name: basename(source),
-    version: 0,
-    flavors: mlmodel.flavors ?? {},
-    mlmodel,
-    artifacts: listModelFiles(source).map((path) => ({
-      path,
-      sha256: "",
-      size: statSync(join(source, path)).size,
-    })),
-    envFiles: Object.fromEntries(
-      ENV_FILES.filter((f) => existsSync(join(source, f))).map((f) => [
-        f,
-        readFileSync(join(source, f), "utf8"),
-      ]),
-    ),
-  };
-}
+export { folderFacts } from "../../engine/index.js";
