@@ -741,7 +741,11 @@ export class Engine {
         ...(i.lastExit ? { last_exit: i.lastExit } : {}),
       })),
       error: record.error,
-      ...(record.provisioningState === "Failed"
+      // A Failed deployment, or one whose instances are not well, carries the doctor's diagnoses.
+      ...(record.provisioningState === "Failed" ||
+      (runtime?.instances ?? []).some((i) =>
+        ["CrashLoop", "Restarting", "Unready", "Failed"].includes(i.state),
+      )
         ? { diagnoses: diagnoseDeployment(this.evidence(endpoint, name)) }
         : {}),
     };

@@ -54,8 +54,8 @@ export function renderDeployment(d: DeploymentView, ctx: CommandContext): void {
       `  instance ${i.id}: ${i.state}, pid ${i.pid}, restarts ${i.restarts}, peak ${i.peak_rss_mib} MiB${i.last_exit ? `, last exit: ${i.last_exit}` : ""}`,
     );
   }
-  if (d.error && d.diagnoses?.length) {
-    ctx.out(`✘ ${d.error.code}: ${d.error.summary}`);
+  if (d.diagnoses?.length) {
+    if (d.error) ctx.out(`✘ ${d.error.code}: ${d.error.summary}`);
     ctx.out("pier doctor:");
     renderDiagnoses(d.diagnoses, ctx.out);
   } else if (d.error) {

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseDeploymentSpec } from "../src/config/index.js";
+import { type DeploymentEvidence, diagnoseDeployment } from "../src/doctor/index.js";
+
+/** Evidence as the engine records it, for the rules that need numbers no corpus case can afford. */
+function evidence(spec: Record<string, unknown>, more: Partial<DeploymentEvidence>): DeploymentEvidence {
+  const { spec: parsed } = parseDeploymentSpec(
+    { name: "blue", endpoint_name: "fin-behavior", model: "./model", instance_count: 1, ...spec },
+    "test",
+  );
+  return {
+    endpoint: "ep",
+    deployment: "blue",
+    spec: parsed,
+    memoryLimitBytes: 4 * 2 ** 30,
+    state: "Failed",
+    error: null,
+    findings: [],
+    events: [],
+    logs: [],
+    instances: [],
+    outcomes: {},
+    latenciesMs: [],
+    lateAnswersMs: [],
+    peakConcurrentRequests: 0,
+    ...more,
+  };
+}
+
+const oom = (rssGiB: number) => ({
+  at: "2026-11-27T00:00:00.000Z",
+  instance: "blue-x-0",
+  kind: "OOMKilled",
+  message: "resident memory exceeded the limit; killed",
+  data: { rssBytes: rssGiB * 2 ** 30, limitBytes: 4 * 2 ** 30 },
+});
+
+test("OutOfMemory without an explicit limit names the smallest instance type with room for twice the measured peak", () => {
+  const [d] = diagnoseDeployment(evidence({ instance_type: "Standard_F2s_v2" }, { events: [oom(5)] }));
+  assert.equal(d!.code, "OutOfMemory");
+  // 10 GiB needed: Standard_DS3_v2 (14 GiB) is the smallest that holds it.
+  assert.deepEqual(d!.actions, [{ kind: "yaml", key: "instance_type", value: "Standard_DS3_v2" }]);
+  const [none] = diagnoseDeployment(evidence({ instance_type: "Standard_F2s_v2" }, { events: [oom(40)] }));
+  assert.deepEqual(none!.actions, [], "no instance type holds 80 GiB");
+  assert.match(none!.fix, /No instance type holds/);
+});
+
+test("a healthy deployment gets no diagnosis; request outcomes each get their own", () => {
+  assert.deepEqual(
+    diagnoseDeployment(
+      evidence({ instance_type: "Standard_DS2_v2" }, { state: "Succeeded", outcomes: { 200: 50 } }),
+    ),
+    [],
+  );
+  const found = diagnoseDeployment(
+    evidence(
+      {
+        instance_type: "Standard_DS2_v2",
+        request_settings: { request_timeout_ms: 200, max_concurrent_requests_per_instance: 2 },
+      },
+      {
+        state: "Succeeded",
+        outcomes: { 200: 10, 408: 4, 429: 6, 424: 1 },
+        latenciesMs: [120, 150, 180],
+        lateAnswersMs: [450],
+        peakConcurrentRequests: 12,
+      },
+    ),
+  );
+  assert.deepEqual(
+    found.map((d) => d.code),
+    ["RequestTimeout", "TooManyRequests", "ModelError"],
+  );
+  assert.deepEqual(found[0]!.actions, [
+    { kind: "yaml", key: "request_settings.request_timeout_ms", value: 900 },
+  ]);
+  assert.deepEqual(found[1]!.actions, [
+    { kind: "yaml", key: "request_settings.max_concurrent_requests_per_instance", value: 6 },
+  ]);
+});
