@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDeploymentSpec } from "../src/config/index.js";
-import { type DeploymentEvidence, diagnoseDeployment } from "../src/doctor/index.js";
+import { blankEvidence, type DeploymentEvidence, diagnoseDeployment } from "../src/doctor/index.js";
 
 /** Evidence as the engine records it, for the rules that need numbers no corpus case can afford. */
 function evidence(spec: Record<string, unknown>, more: Partial<DeploymentEvidence>): DeploymentEvidence {
@@ -9,23 +9,7 @@ function evidence(spec: Record<string, unknown>, more: Partial<DeploymentEvidenc
     { name: "blue", endpoint_name: "fin-behavior", model: "./model", instance_count: 1, ...spec },
     "test",
   );
-  return {
-    endpoint: "ep",
-    deployment: "blue",
-    spec: parsed,
-    memoryLimitBytes: 4 * 2 ** 30,
-    state: "Failed",
-    error: null,
-    findings: [],
-    events: [],
-    logs: [],
-    instances: [],
-    outcomes: {},
-    latenciesMs: [],
-    lateAnswersMs: [],
-    peakConcurrentRequests: 0,
-    ...more,
-  };
+  return { ...blankEvidence(parsed, 4 * 2 ** 30, "Failed"), ...more };
 }
 
 const oom = (rssGiB: number) => ({

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
 import type { DeploymentView } from "../src/engine/index.js";
-import { pierProcess, post, startPier, tempDir, writeWheel } from "./helpers.js";
+import { type PierUp, pierProcess, post, startPier, tempDir, writeWheel } from "./helpers.js";
 
 const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
 const ROWS = [
@@ -167,6 +167,13 @@ test("scripts that fail to import, lack run(), or raise in init() each get their
   }
 });
 
+/** `pier deployment create -f FILE -o json` on a running pier, as the deployment it reports. */
+async function createView(pier: PierUp, file: string): Promise<DeploymentView> {
+  return JSON.parse(
+    (await pier.run(["deployment", "create", "-f", file, "-o", "json"])).stdout,
+  ) as DeploymentView;
+}
+
 const PROBE_SCRIPT = `import pier_probe_pkg
 def init():
     pass
@@ -251,15 +258,7 @@ test("environments: a missing package is built once ahead of the instances and r
   assert.match(shown.stdout, /pins: pier-probe-pkg==1\.0, scikit-learn/);
   assert.match(shown.stdout, /Successfully installed pier-probe-pkg-1\.0/);
 
-  const missing = await pier.run([
-    "deployment",
-    "create",
-    "-f",
-    probeProject(tempDir(t), "==2.0")("nover"),
-    "-o",
-    "json",
-  ]);
-  const missingView = JSON.parse(missing.stdout) as DeploymentView;
+  const missingView = await createView(pier, probeProject(tempDir(t), "==2.0")("nover"));
   assert.equal(missingView.provisioning_state, "Failed");
   assert.equal(missingView.error?.code, "EnvironmentBuildFailed");
   assert.match(missingView.error!.summary, /pier-probe-pkg==2\.0 \(from versions: 1\.0\)/);
@@ -269,15 +268,7 @@ test("environments: a missing package is built once ahead of the instances and r
   const offline = await startPier(t);
   assert.equal((await offline.run(["endpoint", "create", "-n", "scripts"])).code, 0);
   const started = Date.now();
-  const failed = await offline.run([
-    "deployment",
-    "create",
-    "-f",
-    probeProject(tempDir(t), "==1.0")("offline"),
-    "-o",
-    "json",
-  ]);
-  const failedView = JSON.parse(failed.stdout) as DeploymentView;
+  const failedView = await createView(offline, probeProject(tempDir(t), "==1.0")("offline"));
   assert.equal(failedView.provisioning_state, "Failed");
   assert.equal(failedView.error?.code, "PackageMissing");
   assert.match(

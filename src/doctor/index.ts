@@ -1,5 +1,10 @@
 export { deploymentWarnings, describeEvidence, doctorReport } from "./report.js";
-export { diagnoseDeployment, diagnosePreflight, type PreflightEvidence } from "./rules.js";
+export {
+  blankEvidence,
+  diagnoseDeployment,
+  diagnosePreflight,
+  type PreflightEvidence,
+} from "./rules.js";
 export type {
   DeploymentEvidence,
   Diagnosis,

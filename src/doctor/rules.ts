@@ -509,6 +509,30 @@ export function diagnoseDeployment(evidence: DeploymentEvidence): Diagnosis[] {
     .map(({ d }) => d);
 }
 
+/** Evidence of a deployment with nothing recorded yet: the base a preflight (or a test) fills in. */
+export function blankEvidence(
+  spec: DeploymentEvidence["spec"],
+  memoryLimitBytes: number,
+  state: string,
+): DeploymentEvidence {
+  return {
+    endpoint: spec.endpoint_name,
+    deployment: spec.name,
+    spec,
+    memoryLimitBytes,
+    state,
+    error: null,
+    findings: [],
+    events: [],
+    logs: [],
+    instances: [],
+    outcomes: {},
+    latenciesMs: [],
+    lateAnswersMs: [],
+    peakConcurrentRequests: 0,
+  };
+}
+
 export interface PreflightEvidence {
   spec: DeploymentEvidence["spec"];
   memoryLimitBytes: number;
@@ -526,20 +550,9 @@ export interface PreflightEvidence {
 /** Diagnoses before anything starts: the package, the environment, the script's entry points, memory. */
 export function diagnosePreflight(p: PreflightEvidence): Diagnosis[] {
   const evidence: DeploymentEvidence = {
-    endpoint: p.spec.endpoint_name,
-    deployment: p.spec.name,
-    spec: p.spec,
-    memoryLimitBytes: p.memoryLimitBytes,
-    state: "Preflight",
+    ...blankEvidence(p.spec, p.memoryLimitBytes, "Preflight"),
     error: p.environmentError,
     findings: p.findings,
-    events: [],
-    logs: [],
-    instances: [],
-    outcomes: {},
-    latenciesMs: [],
-    lateAnswersMs: [],
-    peakConcurrentRequests: 0,
   };
   const found = [...packageFindings(evidence), ...environmentFailure(evidence)];
   if (p.script) {
