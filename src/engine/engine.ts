@@ -198,7 +198,7 @@ export class Engine {
   readonly tokens: TokenSigner;
   readonly #runtimes = new Map<string, DeploymentRuntime>();
   /** Instances of failed starts that go on loading to be measured; stopped with pier. */
-  readonly #lingering = new Set<Instance>();
+  readonly #lingering = new Map<Instance, string>();
   /** Endpoint records for the hot path; only this engine writes them, so it keeps the cache true. */
   readonly #endpointCache = new Map<string, EndpointRecord>();
   /** Serializes control-plane changes per endpoint. */
@@ -466,8 +466,9 @@ export class Engine {
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) {
       // An instance still loading past its deadline is left to finish (and be measured), then stops itself.
-      for (const i of this.#lingering) if (!i.measuringLateLoad) this.#lingering.delete(i);
-      for (const i of runtime.instances) if (i.measuringLateLoad) this.#lingering.add(i);
+      for (const i of this.#lingering.keys()) if (!i.measuringLateLoad) this.#lingering.delete(i);
+      for (const i of runtime.instances)
+        if (i.measuringLateLoad) this.#lingering.set(i, key(record.endpoint, record.name));
       await Promise.all(runtime.instances.filter((i) => !i.measuringLateLoad).map((i) => i.stop(1000)));
       throw toPierError(failure.reason);
     }
@@ -484,7 +485,9 @@ export class Engine {
   async #stopRuntime(endpoint: string, deployment: string): Promise<void> {
     const runtime = this.#runtimes.get(key(endpoint, deployment));
     this.#runtimes.delete(key(endpoint, deployment));
-    if (runtime) await Promise.all(runtime.instances.map((i) => i.stop()));
+    const lingering = [...this.#lingering].filter(([, k]) => k === key(endpoint, deployment)).map(([i]) => i);
+    for (const i of lingering) this.#lingering.delete(i);
+    await Promise.all([...(runtime?.instances ?? []), ...lingering].map((i) => i.stop()));
   }
 
   /**
@@ -908,7 +911,7 @@ export class Engine {
   async shutdown(graceMs = 5000): Promise<void> {
     const runtimes = [...this.#runtimes.values()];
     this.#runtimes.clear();
-    const lingering = [...this.#lingering];
+    const lingering = [...this.#lingering.keys()];
     this.#lingering.clear();
     await Promise.all([
       ...runtimes.flatMap((r) => r.instances.map((i) => i.stop(graceMs))),
