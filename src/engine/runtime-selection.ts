@@ -307,6 +307,10 @@ async function checkPickle(
   if (loaderEnv.PIER_LOADER !== "sklearn" || !relative) return;
   const file = context.artifactPath?.(relative);
   if (!file) return;
+  // A pickle made by the scikit-learn installed here imports what it has: skip the scan (it costs an
+  // interpreter start and a scikit-learn import) unless the versions differ or are unknown.
+  const saved = version.mlmodel.flavors.sklearn?.sklearn_version;
+  if (saved !== undefined && String(saved) === report.packages["scikit-learn"]) return;
   const imports = await scanPickle(report.executable, file);
   const problems = imports ? pickleFindings(imports, report, version.mlmodel, relative) : [];
   findings.push(...problems.filter((f) => f.severity !== "error"));
