@@ -6,7 +6,8 @@
  * deployment that asks for the same pins; its build log stays beside it.
  *
  * Where the packages come from: PIER_PIP_FIND_LINKS (a folder of wheels, fully offline), else the
- * index in PIER_PIP_INDEX_URL / PIP_INDEX_URL (default PyPI); pip.conf files are not read. The index is checked before pip starts,
+ * index in PIER_PIP_INDEX_URL / PIP_INDEX_URL (default PyPI); pip.conf files and other PIP_*
+ * settings are not read. The index is checked before pip starts,
  * so a machine that cannot reach it fails in seconds with IndexUnreachable instead of hanging.
  */
 import { spawn } from "node:child_process";
@@ -235,10 +236,14 @@ function runLogged(
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       stdio: ["ignore", "pipe", "pipe"],
-      // pip.conf files are ignored (a stray constraints file or mirror must not change what the pins
-      // build); the package source is pier's own setting.
+      // pip.conf files and PIP_* settings are ignored (a stray constraints file or mirror must not change
+      // what the pins build); the package source is pier's own setting. Certificates still apply.
       env: {
-        ...process.env,
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(
+            ([k]) => !k.startsWith("PIP_") || ["PIP_CERT", "PIP_CLIENT_CERT", "PIP_TRUSTED_HOST"].includes(k),
+          ),
+        ),
         PIP_CONFIG_FILE: devNull,
         PIP_DISABLE_PIP_VERSION_CHECK: "1",
         PYTHONUNBUFFERED: "1",
