@@ -4,12 +4,13 @@
  * than absolute numbers).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
+import { buildEnvironment, parsePipRequirement } from "../src/env/index.js";
 import {
   BANKING_COLUMNS,
   synthesizeBankingRecords,
@@ -272,6 +273,8 @@ async function main(): Promise<void> {
     execFileSync(python, [join(ROOT, "bench/python_concurrency.py"), "2"], { encoding: "utf8" }),
   ) as Record<string, number>;
 
+  const environments = await environmentBench(python);
+
   const p50Gateway = median(viaGateway);
   const p50Direct = median(direct);
   console.log("pier bench (ONNX financial-behavior model, single-row requests)");
@@ -302,12 +305,86 @@ async function main(): Promise<void> {
   console.log(
     `  the same with WORKER_COUNT=2 (two worker processes): ${pyWorkersThroughput.toFixed(0)} req/s (ratio ${(pyWorkersThroughput / pyThroughput).toFixed(2)} to one process with threads)`,
   );
+  console.log("Python environment builds (one pin, from a local wheel folder):");
+  console.log(
+    `  build: median ${environments.built.toFixed(0)} ms; the same venv + pip install run bare: ${environments.bare.toFixed(0)} ms; ratio ${(environments.built / environments.bare).toFixed(2)}`,
+  );
+  console.log(
+    `  reuse of a built environment: ${environments.reuse.toFixed(1)} ms (ratio ${(environments.reuse / environments.built).toFixed(4)} to a build); with no package index: ${environments.offline} after ${environments.offlineMs.toFixed(0)} ms`,
+  );
   console.log(
     `scikit-learn single-row predict inside one Python process (${concurrency.workers} workers vs 1 thread):`,
   );
   console.log(
     `  1 thread ${concurrency.single!.toFixed(0)}/s; ${concurrency.workers} threads ${concurrency.threads!.toFixed(0)}/s (ratio ${(concurrency.threads! / concurrency.single!).toFixed(2)}); ${concurrency.workers} processes ${concurrency.processes!.toFixed(0)}/s (ratio ${(concurrency.processes! / concurrency.single!).toFixed(2)})`,
   );
+}
+
+/**
+ * Environment builds from a local wheel folder: pier's build (lock, index check, venv, pip, record) next
+ * to the same venv + pip commands run bare; then a reuse, and a build on a machine with no index.
+ */
+async function environmentBench(python: string) {
+  const wheels = join(work, "wheels");
+  mkdirSync(wheels);
+  execFileSync(python, [
+    join(ROOT, "test/tools/make_wheel.py"),
+    wheels,
+    "pier-bench-pkg",
+    "1.0",
+    "VALUE = 1\n",
+  ]);
+  const pythonVersion = execFileSync(python, ["-c", "import platform; print(platform.python_version())"], {
+    encoding: "utf8",
+  }).trim();
+  const pins = (pin: string) => [parsePipRequirement(pin, "bench", 1)];
+  const bare: number[] = [];
+  const built: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    let t = performance.now();
+    const venv = join(work, `bare-${i}`);
+    execFileSync(python, ["-m", "venv", "--without-pip", "--system-site-packages", venv]);
+    execFileSync(
+      join(venv, "bin/python"),
+      ["-m", "pip", "install", "-q", "--no-index", "--find-links", wheels, "pier-bench-pkg==1.0"],
+      {
+        env: { ...process.env, PIP_CONFIG_FILE: "/dev/null" },
+      },
+    );
+    bare.push(performance.now() - t);
+    process.env.PIER_PIP_FIND_LINKS = wheels;
+    t = performance.now();
+    await buildEnvironment({
+      home: join(work, `env-home-${i}`),
+      basePython: python,
+      pythonVersion,
+      requirements: pins("pier-bench-pkg==1.0"),
+    });
+    built.push(performance.now() - t);
+  }
+  let t = performance.now();
+  await buildEnvironment({
+    home: join(work, "env-home-0"),
+    basePython: python,
+    pythonVersion,
+    requirements: pins("pier-bench-pkg==1.0"),
+  });
+  const reuse = performance.now() - t;
+  delete process.env.PIER_PIP_FIND_LINKS;
+  process.env.PIER_PIP_INDEX_URL = "http://127.0.0.1:1/simple";
+  t = performance.now();
+  const offline = await buildEnvironment({
+    home: join(work, "env-home-0"),
+    basePython: python,
+    pythonVersion,
+    requirements: pins("pier-bench-pkg==2.0"),
+  }).then(
+    () => "built?",
+    (error: { code?: string }) => error.code ?? "error",
+  );
+  const offlineMs = performance.now() - t;
+  delete process.env.PIER_PIP_INDEX_URL;
+  return { bare: median(bare), built: median(built), reuse, offline, offlineMs };
 }
 
 /** Fits a small classifier with the system's scikit-learn and saves it as an MLflow sklearn model folder. */

@@ -190,19 +190,7 @@ export async function processGone(pid: number, ms: number): Promise<boolean> {
 export function writeWheel(dir: string, name: string, version: string, source: string): void {
   mkdirSync(dir, { recursive: true });
   execFileSync(process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3", [
-    "-c",
-    `import base64, hashlib, os, sys, zipfile
-out, name, version, source = sys.argv[1:5]
-mod = name.replace("-", "_")
-info = f"{mod}-{version}.dist-info"
-files = {f"{mod}/__init__.py": source,
-         f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n",
-         f"{info}/WHEEL": "Wheel-Version: 1.0\\nGenerator: pier-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
-digest = lambda b: "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b"=").decode()
-files[f"{info}/RECORD"] = "".join(f"{p},{digest(c.encode())},{len(c.encode())}\\n" for p, c in files.items()) + f"{info}/RECORD,,\\n"
-with zipfile.ZipFile(os.path.join(out, f"{mod}-{version}-py3-none-any.whl"), "w") as z:
-    for p, c in files.items():
-        z.writestr(p, c)`,
+    join(REPO_ROOT, "test/tools/make_wheel.py"),
     dir,
     name,
     version,

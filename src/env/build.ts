@@ -378,15 +378,14 @@ export async function buildEnvironment(request: EnvironmentRequest): Promise<Env
         onLine,
         60_000,
       );
-      const pip =
-        venv === 0 ? await runLogged(venvPython, ["-m", "pip", "--version"], log, () => {}, 60_000) : 1;
-      if (venv !== 0 || pip !== 0)
-        throw new PierError({
+      const builderMissing = (what: string) =>
+        new PierError({
           code: "EnvironmentBuilderMissing",
-          summary: `${request.basePython} cannot make a virtual environment with pip (${venv !== 0 ? "venv" : "pip"} failed)`,
+          summary: `${request.basePython} cannot make a virtual environment with pip (${what})`,
           details: tail(),
           fix: "Install them for that interpreter (apt-get install python3-venv python3-pip), or set PIER_PYTHON to one that has them.",
         });
+      if (venv !== 0) throw builderMissing("venv failed");
       const install = await runLogged(
         venvPython,
         [
@@ -409,6 +408,8 @@ export async function buildEnvironment(request: EnvironmentRequest): Promise<Env
         onLine,
         timeoutMs,
       );
+      // The venv sees the base interpreter's pip through its system site packages, or has none.
+      if (install !== 0 && tail().some((l) => /No module named pip/.test(l))) throw builderMissing("no pip");
       if (install !== 0) {
         const errors = tail().filter((l) => /error|conflict|could not|no matching|requires/i.test(l));
         throw new PierError({
