@@ -28,8 +28,9 @@ import { listModelFiles, type ModelVersion, parseModelUri, type Registry } from 
 import { openPierDatabase, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
 import { Admission } from "./admission.js";
 import { generateKey, TokenSigner } from "./credentials.js";
+import { folderFacts, preflightEnvironment } from "./environment-selection.js";
 import { INFERENCE_SERVER_LOG, Instance, type InstanceEvent, STORAGE_INITIALIZER_LOG } from "./instance.js";
-import { folderFacts, preflightEnvironment, prepareRuntime } from "./runtime-selection.js";
+import { prepareRuntime } from "./runtime-selection.js";
 import {
   type DeploymentRecord,
   ENGINE_MIGRATIONS,

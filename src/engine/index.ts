@@ -10,12 +10,12 @@ export {
   type ProgressEvent,
   type ProgressSink,
 } from "./engine.js";
-export { Instance, type InstanceState } from "./instance.js";
 export {
   buildEnvironmentFor,
   folderFacts,
   type ModelFacts,
   preflightEnvironment,
-} from "./runtime-selection.js";
+} from "./environment-selection.js";
+export { Instance, type InstanceState } from "./instance.js";
 export type { DeploymentRecord, EndpointRecord, EventRecord, ProvisioningState } from "./store.js";
 export { checkTraffic, parseTrafficArgument, type TrafficMap } from "./traffic.js";

@@ -1,0 +1,423 @@
+/**
+ * Which Python environment runs a model, chosen before any process starts: a built environment for
+ * exactly its pins, else an interpreter that already has what it needs, else one built now (once per
+ * set of pins). Also the same check without starting or building anything (the doctor's preflight).
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { EnvironmentRecord, Requirement } from "../env/index.js";
+import {
+  buildEnvironment,
+  checkPackageSource,
+  parseCondaYamlText,
+  pipLine,
+  readyEnvironment,
+} from "../env/index.js";
+import { type Finding, requireModelFolder, validateModelDir } from "../model/index.js";
+import { listModelFiles, type ModelVersion } from "../registry/index.js";
+import {
+  chooseInterpreter,
+  compareEnvironment,
+  distributionsToProbe,
+  type InterpreterReport,
+  importNameOf,
+  interpreterCandidates,
+  modelPins,
+  pickleFindings,
+  probeInterpreter,
+  scanPickle,
+} from "../runtime/python-env.js";
+import { PierError, toPierError } from "../shared/index.js";
+
+/** Packages pier itself replaces (the Azure inference server and its helpers): not needed locally. */
+const REPLACED_BY_PIER = new Set([
+  "azureml-inference-server-http",
+  "azureml-defaults",
+  "azureml-ai-monitoring",
+  "inference-schema",
+  "gunicorn",
+  "flask",
+]);
+
+/** What choosing a Python environment needs to know about a model (a registered version, or a folder). */
+export type ModelFacts = Pick<
+  ModelVersion,
+  "name" | "version" | "flavors" | "artifacts" | "envFiles" | "mlmodel"
+>;
+
+/** Loader settings for the Python host, from the MLmodel flavors (no mlflow needed for sklearn). */
+export function pythonLoader(version: ModelFacts): { env: Record<string, string>; needed: string[] } {
+  const sklearn = version.flavors.sklearn;
+  const pyfunc = version.flavors.python_function ?? {};
+  if (sklearn || (pyfunc.loader_module === "mlflow.sklearn" && typeof pyfunc.model_path === "string")) {
+    const serialization = String(sklearn?.serialization_format ?? "cloudpickle");
+    if (serialization === "skops") {
+      throw new PierError({
+        code: "RuntimeNotAvailable",
+        summary: "This sklearn model is saved with skops, which pier's Python host does not load yet",
+        fix: "Log the model with serialization_format=cloudpickle or pickle, or export it to ONNX.",
+      });
+    }
+    return {
+      env: {
+        PIER_LOADER: "sklearn",
+        PIER_MODEL_FILE: String(sklearn?.pickled_model ?? pyfunc.model_path),
+        PIER_SERIALIZATION: serialization,
+      },
+      needed: ["scikit-learn"],
+    };
+  }
+  if (typeof pyfunc.loader_module === "string") {
+    const data =
+      typeof pyfunc.data === "string"
+        ? pyfunc.data
+        : typeof pyfunc.model_path === "string"
+          ? pyfunc.model_path
+          : "";
+    const top = pyfunc.loader_module.split(".")[0]!;
+    const code = typeof pyfunc.code === "string" ? pyfunc.code : "";
+    // A loader module shipped in the model folder (or its `code` folder) is importable there, not in the interpreter.
+    const shipped = version.artifacts.some((a) =>
+      [`${top}.py`, `${top}/__init__.py`].some((p) => a.path === p || a.path === `${code}/${p}`),
+    );
+    return {
+      env: {
+        PIER_LOADER: "pyfunc",
+        PIER_LOADER_MODULE: pyfunc.loader_module,
+        PIER_PYFUNC_DATA: data,
+        PIER_CODE_PATH: code,
+      },
+      needed: shipped ? [] : [top.replaceAll("_", "-")],
+    };
+  }
+  throw new PierError({
+    code: "RuntimeNotAvailable",
+    summary: `models:/${version.name}/${version.version} has flavors ${Object.keys(version.flavors).join(", ")}, none of which pier can serve`,
+    fix: "Log the model with an onnx, sklearn or python_function flavor.",
+  });
+}
+
+/** An MLflow model's pins and the distributions its flavors need to load. */
+export function mlflowNeeds(
+  version: ModelFacts,
+  loaderNeeds: string[],
+): { pins: Requirement[]; needed: string[] } {
+  const flavorLibraries = Object.keys(version.flavors).filter((f) => f !== "python_function");
+  // The flavor's own library first: it is the likelier cause when several are missing.
+  const needed = [
+    ...new Set([...flavorLibraries.map((f) => (f === "sklearn" ? "scikit-learn" : f)), ...loaderNeeds]),
+  ];
+  return { pins: modelPins(version.envFiles), needed };
+}
+
+/** A scoring script's pins (its conda file, less what pier replaces) and the distributions it needs: all of them. */
+export function scriptNeeds(conda: string | null): { pins: Requirement[]; needed: string[] } {
+  const pins = conda
+    ? parseCondaYamlText(conda, "conda_file").packages.filter((p) => !REPLACED_BY_PIER.has(p.name))
+    : [];
+  return { pins, needed: pins.map((p) => p.name).filter((name) => name !== "pip") };
+}
+
+/** Where environments are built, and where build progress goes. */
+export interface EnvironmentContext {
+  home: string;
+  progress: (message: string) => void;
+  /** Check only: report what a deployment would build instead of building it. */
+  preflight?: boolean;
+  /** Where a file of the model can be read (its blob in the store, or the folder); for the pickle scan. */
+  artifactPath?: (relativePath: string) => string | undefined;
+}
+
+/** The interpreter in words: its path, Python and scikit-learn versions. */
+export const describeInterpreter = (report: InterpreterReport) =>
+  `python (${report.executable}, Python ${report.python}${report.packages["scikit-learn"] ? `, scikit-learn ${report.packages["scikit-learn"]}` : ""})`;
+
+/** In a preflight, missing packages are a note when a build could fetch them, and an error when it could not. */
+async function preflightBuild(
+  onBase: { report: InterpreterReport; findings: Finding[] },
+  requirements: Requirement[],
+  triedLine: string,
+): Promise<{ report: InterpreterReport; findings: Finding[] }> {
+  const missing = onBase.findings.filter((f) => f.code === "PackageMissing");
+  let source: string;
+  try {
+    source = await checkPackageSource();
+  } catch (error) {
+    const e = toPierError(error);
+    throw new PierError({
+      code: missing[0]!.code,
+      summary: `${missing[0]!.message}; pier could not build an environment with it: ${e.summary}`,
+      details: [...e.details, triedLine],
+      fix: `${missing[0]!.fix} Or let pier build it: ${e.fix}`,
+    });
+  }
+  return {
+    report: onBase.report,
+    findings: [
+      ...onBase.findings.filter((f) => f.code !== "PackageMissing"),
+      ...missing.map(
+        (f): Finding => ({
+          ...f,
+          severity: "info",
+          message: `${f.message}; deployment create will build an environment with the ${requirements.length} pins from ${source} before any instance starts`,
+        }),
+      ),
+    ],
+  };
+}
+
+/**
+ * Reads the imports of a pickled sklearn model (without unpickling it) and checks them in the chosen
+ * interpreter; throws when unpickling would fail, adds nothing when it would not.
+ */
+export async function checkPickle(
+  loaderEnv: Record<string, string>,
+  version: ModelFacts,
+  report: InterpreterReport,
+  findings: Finding[],
+  context: EnvironmentContext,
+): Promise<void> {
+  const relative = loaderEnv.PIER_MODEL_FILE;
+  if (loaderEnv.PIER_LOADER !== "sklearn" || !relative) return;
+  const file = context.artifactPath?.(relative);
+  if (!file) return;
+  // A pickle made by the scikit-learn installed here imports what it has: skip the scan (it costs an
+  // interpreter start and a scikit-learn import) unless the versions differ or are unknown.
+  const saved = version.mlmodel.flavors.sklearn?.sklearn_version;
+  if (saved !== undefined && String(saved) === report.packages["scikit-learn"]) return;
+  const imports = await scanPickle(report.executable, file);
+  const problems = imports ? pickleFindings(imports, report, version.mlmodel, relative) : [];
+  findings.push(...problems.filter((f) => f.severity !== "error"));
+  const errors = problems.filter((f) => f.severity === "error");
+  if (errors.length > 0)
+    throw environmentError(errors, [`pickle imports read from ${relative} without running it`]);
+}
+
+/** What an environment build installs: the pins pip can act on, less what pier's host replaces. */
+function installable(pins: Requirement[], needed: string[]): Requirement[] {
+  return pins.filter(
+    (p) =>
+      !p.problem &&
+      p.name !== "python" &&
+      p.name !== "pip" &&
+      !REPLACED_BY_PIER.has(p.name) &&
+      // pier's host loads sklearn and pyfunc models itself; mlflow is installed only when a loader needs it.
+      (!/^mlflow(-skinny)?$/.test(p.name) || needed.includes(p.name)),
+  );
+}
+
+/** The first error finding as a PierError, with the rest and what was tried as evidence. */
+function environmentError(errors: Finding[], evidence: string[]): PierError {
+  return new PierError({
+    code: errors[0]!.code,
+    summary: errors[0]!.message,
+    details: [...errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...evidence],
+    fix: errors[0]!.fix,
+  });
+}
+
+/** The base interpreter for a model's needs, and the environment request its pins make on it. */
+async function planEnvironment(
+  preferred: string | undefined,
+  pins: Requirement[],
+  needed: string[],
+  home: string,
+) {
+  const distributions = distributionsToProbe(pins, needed);
+  const modules = needed.map(importNameOf);
+  const { report: base, tried } = await chooseInterpreter(
+    interpreterCandidates(preferred),
+    distributions,
+    modules,
+  );
+  if (!base) {
+    throw new PierError({
+      code: "PythonNotFound",
+      summary: `No Python interpreter could run (tried ${tried.map((t) => t.candidate).join(", ")})`,
+      fix: "Install Python 3 (apt-get install python3), or set PIER_PYTHON to an interpreter's path.",
+    });
+  }
+  return {
+    base,
+    distributions,
+    modules,
+    triedLine: `interpreters tried: ${tried.map((t) => `${t.candidate}${t.report ? ` (Python ${t.report.python})` : " (did not run)"}`).join(", ")}`,
+    request: {
+      home,
+      basePython: base.executable,
+      pythonVersion: base.python,
+      requirements: installable(pins, needed),
+    },
+  };
+}
+
+/**
+ * `pier env build`: builds (or finds) the environment a deployment of this model, or of a scoring
+ * script with this conda file, would use, on the interpreter the deployment would choose.
+ */
+export async function buildEnvironmentFor(
+  target: { model: ModelFacts } | { conda: string },
+  preferred: string | undefined,
+  context: EnvironmentContext,
+): Promise<EnvironmentRecord> {
+  const { pins, needed } =
+    "model" in target
+      ? mlflowNeeds(target.model, pythonLoader(target.model).needed)
+      : scriptNeeds(target.conda);
+  const { request } = await planEnvironment(preferred, pins, needed, context.home);
+  if (request.requirements.length === 0)
+    throw new PierError({
+      code: "NothingToBuild",
+      summary: "The model declares no packages pip could install (no requirements.txt or conda.yaml pins)",
+      fix: "Add the model's pins (requirements.txt, or conda.yaml with a pip list), or give a --conda-file.",
+    });
+  const ready = readyEnvironment(request);
+  if (ready) return ready;
+  context.progress(
+    `building on ${request.basePython} (Python ${request.pythonVersion}): ${request.requirements.map(pipLine).join(", ")}`,
+  );
+  return buildEnvironment({ ...request, onLine: context.progress });
+}
+
+/**
+ * Chooses the interpreter for a model, before any process starts: a built environment for exactly
+ * the model's pins if there is one; else an interpreter that already has what the model needs;
+ * else it builds that environment (once, keyed by the pins) and uses it. Throws the first error
+ * finding, or why the build failed.
+ */
+export async function checkedInterpreter(
+  preferred: string | undefined,
+  version: ModelFacts,
+  pins: Requirement[],
+  needed: string[],
+  context: EnvironmentContext,
+): Promise<{ report: InterpreterReport; findings: Finding[] }> {
+  const { base, triedLine, distributions, modules, request } = await planEnvironment(
+    preferred,
+    pins,
+    needed,
+    context.home,
+  );
+  const check = (report: InterpreterReport) => {
+    const findings = compareEnvironment(report, version.mlmodel, pins, needed);
+    return { report, findings, errors: findings.filter((f) => f.severity === "error") };
+  };
+  const built = request.requirements.length > 0 ? readyEnvironment(request) : undefined;
+  if (built) {
+    const report = await probeInterpreter(built.python, distributions, modules);
+    if (report) {
+      const result = check(report);
+      if (result.errors.length === 0) {
+        context.progress(
+          `environment ${built.hash} (built ${built.builtAt}) for these pins: ${built.python}`,
+        );
+        return result;
+      }
+    }
+  }
+  const onBase = check(base);
+  if (onBase.errors.length === 0) return onBase;
+  if (!onBase.errors.some((f) => f.code === "PackageMissing") || request.requirements.length === 0)
+    throw environmentError(onBase.errors, [triedLine]);
+
+  // Missing packages with pins to install: build the environment now, ahead of every instance.
+  if (context.preflight) return preflightBuild(onBase, request.requirements, triedLine);
+  context.progress(
+    `building environment for ${request.requirements.length} pins on ${base.executable} (Python ${base.python}): ${request.requirements.map(pipLine).join(", ")}`,
+  );
+  let environment: EnvironmentRecord;
+  try {
+    environment = await buildEnvironment({
+      ...request,
+      onLine: (line) => {
+        if (/^(Collecting|Successfully|Requirement already satisfied|ERROR)/.test(line))
+          context.progress(`  ${line.slice(0, 160)}`);
+      },
+    });
+  } catch (error) {
+    const e = toPierError(error);
+    if (e.code !== "IndexUnreachable") throw e;
+    // Nothing could be fetched: the missing package is still the cause, the build the evidence.
+    const first = onBase.errors[0]!;
+    throw new PierError({
+      code: first.code,
+      summary: `${first.message}; pier tried to build an environment with it and could not: ${e.summary}`,
+      details: [...onBase.errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...e.details, triedLine],
+      fix: `${first.fix} Or let pier build it: ${e.fix}`,
+    });
+  }
+  context.progress(
+    `environment ${environment.hash} ready in ${(environment.durationMs / 1000).toFixed(1)} s (log: ${join(context.home, "envs", environment.hash, "build.log")})`,
+  );
+  const report = await probeInterpreter(environment.python, distributions, modules);
+  if (!report)
+    throw new PierError({
+      code: "EnvironmentBuildFailed",
+      summary: `The built environment's interpreter ${environment.python} does not run`,
+      fix: `Remove ${join(context.home, "envs", environment.hash)} and deploy again.`,
+    });
+  const result = check(report);
+  if (result.errors.length > 0) throw environmentError(result.errors, [`environment ${environment.hash}`]);
+  return result;
+}
+
+/**
+ * The environment check of a deployment, without starting or building anything (`pier doctor
+ * --model`): the interpreter it would use and what comparing it with the pins finds. Throws the error
+ * a deployment would end with.
+ */
+export async function preflightEnvironment(
+  target: { model: ModelFacts; conda?: string | null },
+  preferred: string | undefined,
+  home: string,
+  artifactPath?: (relativePath: string) => string | undefined,
+): Promise<{ runtime: string; findings: Finding[] }> {
+  const context: EnvironmentContext = {
+    home,
+    progress: () => {},
+    preflight: true,
+    ...(artifactPath ? { artifactPath } : {}),
+  };
+  if (target.conda !== undefined) {
+    const { pins, needed } = scriptNeeds(target.conda);
+    const { report, findings } = await checkedInterpreter(preferred, target.model, pins, needed, context);
+    return { runtime: `scoring script in ${describeInterpreter(report)}`, findings };
+  }
+  if (target.model.flavors.onnx) return { runtime: "onnx (onnxruntime-node)", findings: [] };
+  const loader = pythonLoader(target.model);
+  const { pins, needed } = mlflowNeeds(target.model, loader.needed);
+  const { report, findings } = await checkedInterpreter(preferred, target.model, pins, needed, context);
+  await checkPickle(loader.env, target.model, report, findings, context);
+  return { runtime: describeInterpreter(report), findings };
+}
+
+const ENV_FILES = ["conda.yaml", "python_env.yaml", "requirements.txt"];
+
+/** What environment checks need from an MLflow model folder, read without registering it. */
+export function folderFacts(dir: string): ModelFacts {
+  const source = requireModelFolder(dir);
+  const { mlmodel, findings } = validateModelDir(source);
+  if (!mlmodel)
+    throw new PierError({
+      code: "ModelValidationFailed",
+      summary: `${source} is not a readable MLflow model: ${findings.map((f) => `${f.code}: ${f.message}`).join("; ")}`,
+      fix: `Run \`pier model validate ${dir}\` for the details.`,
+    });
+  return {
+    name: basename(source),
+    version: 0,
+    flavors: mlmodel.flavors ?? {},
+    mlmodel,
+    artifacts: listModelFiles(source).map((path) => ({
+      path,
+      sha256: "",
+      size: statSync(join(source, path)).size,
+    })),
+    envFiles: Object.fromEntries(
+      ENV_FILES.filter((f) => existsSync(join(source, f))).map((f) => [
+        f,
+        readFileSync(join(source, f), "utf8"),
+      ]),
+    ),
+  };
+}
