@@ -63,6 +63,19 @@ function logEvidence(evidence: DeploymentEvidence, pattern: RegExp, limit = 6): 
   return out;
 }
 
+/** The last `count` non-empty lines of each inference-server log, with file and line number. */
+function lastLogLines(evidence: DeploymentEvidence, count: number): string[] {
+  return evidence.logs
+    .filter((log) => log.source.startsWith("inference-server"))
+    .flatMap((log) =>
+      log.lines
+        .map((line, i) => ({ line, i }))
+        .filter((x) => x.line.trim())
+        .slice(-count)
+        .map((x) => `${log.path}:${x.i + 1}: ${x.line.trim()}`),
+    );
+}
+
 const modelPath = (evidence: DeploymentEvidence): string | undefined => {
   const model = evidence.spec.model;
   return typeof model === "string" ? model : model?.path;
@@ -346,7 +359,7 @@ function slowLoad(evidence: DeploymentEvidence): Diagnosis[] {
       {
         code: "ResourceNotReady",
         cause: `The model did not finish loading within the ${allowed} s the readiness probe allows (initial_delay ${probe.initial_delay} + failure_threshold ${probe.failure_threshold} × period ${probe.period})${ended ? "" : "; pier is still measuring how long it takes: run the doctor again shortly"}`,
-        evidence: [...proof, ...logEvidence(evidence, /./, 0)],
+        evidence: [...proof, ...lastLogLines(evidence, 3)],
         fix: "Raise readiness_probe.initial_delay to more than the load takes, or make the load faster.",
         actions: [],
       },
@@ -363,7 +376,7 @@ function slowLoad(evidence: DeploymentEvidence): Diagnosis[] {
     {
       code: "ResourceNotReady",
       cause: `The model takes ${seconds.toFixed(1)} s to load, more than the ${allowed} s the readiness probe allows (initial_delay ${probe.initial_delay} + failure_threshold ${probe.failure_threshold} × period ${probe.period})`,
-      evidence: proof,
+      evidence: [...proof, ...lastLogLines(evidence, 3)],
       fix: `Set readiness_probe.initial_delay: ${initialDelay} (with failure_threshold ${probe.failure_threshold} × period ${probe.period}, ${initialDelay + probe.failure_threshold * probe.period} s for a load measured at ${seconds.toFixed(1)} s), or make the load faster.`,
       actions: [{ kind: "yaml", key: "readiness_probe.initial_delay", value: initialDelay }],
     },
@@ -378,15 +391,7 @@ function crashes(evidence: DeploymentEvidence, already: Set<string>): Diagnosis[
   const crashedAtStart = evidence.error?.code === "ContainerCrashed";
   if (!loop && !crashedAtStart) return [];
   if (already.has("OutOfMemory") || already.has("ModelLoadFailed")) return [];
-  const lastLines = evidence.logs
-    .filter((log) => log.source.startsWith("inference-server"))
-    .flatMap((log) =>
-      log.lines
-        .map((line, i) => ({ line, i }))
-        .filter((x) => x.line.trim())
-        .slice(-4)
-        .map((x) => `${log.path}:${x.i + 1}: ${x.line.trim()}`),
-    );
+  const lastLines = lastLogLines(evidence, 4);
   return [
     {
       code: loop ? "CrashLoop" : "ContainerCrashed",

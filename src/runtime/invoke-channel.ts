@@ -32,24 +32,38 @@ export function encodeFrame(id: number, status: number, payload: string): Buffer
 
 /** Splits a byte stream into frames; keeps a partial frame until the rest arrives. */
 export class FrameDecoder {
-  #pending: Buffer = Buffer.alloc(0);
+  /** Bytes not yet decoded, kept as received: a large frame is joined once, when it is complete. */
+  #chunks: Buffer[] = [];
+  #length = 0;
 
   push(chunk: Buffer): Frame[] {
-    let buffer = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
     const frames: Frame[] = [];
-    while (buffer.length >= HEADER_BYTES) {
-      const end = HEADER_BYTES + buffer.readUInt32BE(0);
-      if (buffer.length < end) break;
+    for (;;) {
+      if (this.#length < HEADER_BYTES) break;
+      const head = this.#chunks[0]!.length >= HEADER_BYTES ? this.#chunks[0]! : this.#join();
+      const end = HEADER_BYTES + head.readUInt32BE(0);
+      if (this.#length < end) break;
+      const buffer = this.#chunks[0]!.length >= end ? this.#chunks[0]! : this.#join();
       frames.push({
         id: buffer.readUInt32BE(4),
         status: buffer.readUInt16BE(8),
         payload: buffer.subarray(HEADER_BYTES, end),
       });
-      buffer = buffer.subarray(end);
+      const rest = buffer.subarray(end);
+      this.#chunks.shift();
+      if (rest.length > 0) this.#chunks.unshift(rest);
+      this.#length -= end;
     }
-    // Keep only the unread tail, copied, so a large chunk is not pinned by a small remainder.
-    this.#pending = buffer.length === 0 ? Buffer.alloc(0) : Buffer.from(buffer);
     return frames;
+  }
+
+  /** Joins everything pending into one buffer (the first chunk). */
+  #join(): Buffer {
+    const joined = Buffer.concat(this.#chunks, this.#length);
+    this.#chunks = [joined];
+    return joined;
   }
 }
 
