@@ -304,7 +304,7 @@ async function main(): Promise<void> {
     `  throughput at concurrency 8 (max_concurrent 64, one instance): ${pyThroughput.toFixed(0)} req/s (ONNX ${onnxThroughput8.toFixed(0)} req/s; ratio ${(pyThroughput / onnxThroughput8).toFixed(2)})`,
   );
   console.log(
-    `  the same with WORKER_COUNT=2 (two worker processes): ${pyWorkersThroughput.toFixed(0)} req/s (ratio ${(pyWorkersThroughput / pyThroughput).toFixed(2)} to one process with threads)`,
+    `  the same with WORKER_COUNT=2 (two worker processes, reached over HTTP): ${pyWorkersThroughput.toFixed(0)} req/s (ratio ${(pyWorkersThroughput / pyThroughput).toFixed(2)} to one process with threads on the invoke channel)`,
   );
   console.log("Python environment builds (one pin, from a local wheel folder):");
   console.log(

@@ -20,15 +20,18 @@ that knows its n_features_in_), so a model that loads but cannot predict, such a
 scikit-learn, fails at startup with its exception instead of on the first request.
 
 It reports READY (or the load failure, with the exception and traceback) as one JSON line on fd 3,
-then serves GET / (health) and POST /invoke on 127.0.0.1. It never turns an error into a 200.
+then serves GET / (health) and POST /invoke on 127.0.0.1, and, with one worker, pier's invoke
+channel on fd 4. It never turns an error into a 200.
 """
 
 import json
 import os
+import struct
 import sys
 import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOAD_FAILED_EXIT_CODE = 3
@@ -198,6 +201,31 @@ def smoke_test(scorer):
     return f"passed on {len(body.get('records') or body.get('rows'))} row(s)"
 
 
+def answer(scorer, raw):
+    """One request's answer as (status, JSON-able body): predictions, a 400 for bad input, or the
+    model's own failure as a 500. Never swallows an error into a 200."""
+    if isinstance(scorer, ScriptScorer):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return 400, {"error": {"code": "BadRequest", "message": "The body must be UTF-8 text", "kind": "input"}}
+        try:
+            return 200, to_jsonable(scorer.invoke(text))
+        except Exception as error:
+            log("E", f"run() failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
+            message = f"An unexpected error occurred in scoring script: {type(error).__name__}: {error}. Check the logs for more info."
+            return 500, {"error": {"code": "UserScriptRunFailed", "message": message, "kind": "model"}}
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        return 400, {"error": {"code": "InvalidJson", "message": str(error), "kind": "input"}}
+    try:
+        return 200, scorer.predict(body)
+    except Exception as error:  # the model's failure is reported, never swallowed
+        log("E", f"predict failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
+        return 500, {"error": {"code": type(error).__name__, "message": str(error), "kind": "model"}}
+
+
 def serve(scorer, concurrency):
     slots = threading.BoundedSemaphore(concurrency)
 
@@ -235,35 +263,54 @@ def serve(scorer, concurrency):
                 return
             length = int(self.headers.get("content-length", "0"))
             raw = self.rfile.read(length)
-            if isinstance(scorer, ScriptScorer):
-                with slots:
-                    try:
-                        text = raw.decode("utf-8")
-                    except UnicodeDecodeError:
-                        self.reply(400, {"error": {"code": "BadRequest", "message": "The body must be UTF-8 text", "kind": "input"}})
-                        return
-                    try:
-                        self.reply(200, to_jsonable(scorer.invoke(text)))
-                    except Exception as error:
-                        log("E", f"run() failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
-                        message = f"An unexpected error occurred in scoring script: {type(error).__name__}: {error}. Check the logs for more info."
-                        self.reply(500, {"error": {"code": "UserScriptRunFailed", "message": message, "kind": "model"}})
-                return
-            try:
-                body = json.loads(raw)
-            except ValueError as error:
-                self.reply(400, {"error": {"code": "InvalidJson", "message": str(error), "kind": "input"}})
-                return
             with slots:
-                try:
-                    self.reply(200, scorer.predict(body))
-                except Exception as error:  # the model's failure is reported, never swallowed
-                    log("E", f"predict failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
-                    self.reply(500, {"error": {"code": type(error).__name__, "message": str(error), "kind": "model"}})
+                status, payload = answer(scorer, raw)
+            self.reply(status, payload)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     return server
+
+
+FRAME_HEADER = struct.Struct(">IIH")  # payload length, request id, status (0 in a request)
+
+
+def serve_channel(scorer, concurrency, on_gone):
+    """pier's invoke channel on fd 4 (see src/runtime/invoke-channel.ts): length-prefixed frames
+    multiplexed by id, answered by `concurrency` threads. End of file means pier is gone."""
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="invoke")
+    write_lock = threading.Lock()
+
+    def respond(request_id, raw):
+        status, payload = answer(scorer, raw)
+        data = json.dumps(payload).encode("utf-8")
+        frame = FRAME_HEADER.pack(len(data), request_id, status) + data
+        with write_lock:
+            view = memoryview(frame)
+            while view:
+                view = view[os.write(4, view):]
+
+    def read():
+        pending = bytearray()
+        while True:
+            try:
+                chunk = os.read(4, 1 << 16)
+            except OSError:
+                return  # started without pier's channel (by hand): HTTP only
+            if not chunk:
+                on_gone()
+                return
+            pending += chunk
+            while len(pending) >= FRAME_HEADER.size:
+                length, request_id, _status = FRAME_HEADER.unpack_from(pending)
+                end = FRAME_HEADER.size + length
+                if len(pending) < end:
+                    break
+                pool.submit(respond, request_id, bytes(pending[FRAME_HEADER.size:end]))
+                del pending[:end]
+
+    threading.Thread(target=read, daemon=True, name="invoke-channel").start()
+    return pool
 
 
 def main():
@@ -301,10 +348,12 @@ def main():
     import signal
 
     if workers == 1:
-        exit_with_pier(lambda: os._exit(0))
-        send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"})
+        # Requests come over the invoke channel; HTTP serves the probes (and /invoke, by hand).
+        pool = serve_channel(scorer, max(1, concurrency), lambda: os._exit(0))
+        send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python", "channel": True})
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         server.serve_forever()
+        pool.shutdown(wait=True)  # a graceful stop answers what was already sent
         return
     supervise_workers(server, workers, lambda: send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"}))
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
 import type { DeploymentView } from "../src/engine/index.js";
-import { type PierUp, pierProcess, post, startPier, tempDir, writeWheel } from "./helpers.js";
+import { type PierUp, pierProcess, post, processGone, startPier, tempDir, writeWheel } from "./helpers.js";
 
 const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
 const ROWS = [
@@ -131,6 +131,13 @@ test("an Azure scoring script runs as on Azure: init once, run(raw body), JSON-e
   const decoded = JSON.parse(await text.text());
   assert.equal(typeof decoded, "string", "the body is a JSON string holding the script's JSON");
   assert.deepEqual(JSON.parse(decoded), { rows: 3 });
+
+  // pier killed outright: the Python host sees its invoke channel close and exits.
+  const host = JSON.parse(
+    (await pier.run(["deployment", "show", "-e", "scripts", "-n", "blue", "-o", "json"])).stdout,
+  ).instances[0].pid as number;
+  process.kill(pier.pid, "SIGKILL");
+  assert.ok(await processGone(host, 5000), "no orphaned Python host after kill -9 of pier up");
 });
 
 test("scripts that fail to import, lack run(), or raise in init() each get their own outcome, with the user's frame", async (t) => {
