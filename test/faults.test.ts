@@ -222,6 +222,22 @@ test("fault corpus: every case gets its own right code, and the fix it suggests 
       results.at(-1)!.fixed = true;
     });
   }
+  // Without a name the doctor examines every deployment: the unfixable cases are still wrong.
+  const everything = await pier.run(["doctor", "-o", "json"]);
+  assert.equal(everything.code, 1);
+  const reports = JSON.parse(everything.stdout) as DoctorReport[];
+  assert.equal(reports.length, cases.filter((c) => c.kind !== "port").length);
+  assert.deepEqual(
+    reports
+      .filter((r) => !r.ok)
+      .map((r) => r.target.replace("faults/", ""))
+      .sort(),
+    cases
+      .filter((c) => !c.fixable)
+      .map((c) => c.name)
+      .sort(),
+  );
+
   const right = results.filter((r) => r.got === r.expected).length;
   const fixable = cases.filter((c) => c.fixable).length;
   const fixed = results.filter((r) => r.fixed).length;

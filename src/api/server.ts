@@ -107,6 +107,13 @@ async function handleApi(
       throw userError("BadArgument", "--key-type must be primary or secondary", "Pass --key-type primary.");
     return sendJson(res, 200, engine.regenerateKey(name, keyType));
   }
+  if (resource === "doctor" && !name && method === "GET") {
+    return sendJson(
+      res,
+      200,
+      engine.listEndpoints().flatMap((e) => engine.doctor(e.name)),
+    );
+  }
   if (resource === "endpoints" && name && sub === "doctor" && method === "GET") {
     return sendJson(res, 200, engine.doctor(name, query.get("deployment") ?? undefined));
   }

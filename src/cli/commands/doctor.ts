@@ -162,7 +162,7 @@ export const doctor = defineCommand({
   description:
     "With ENDPOINT [DEPLOYMENT]: reads what pier recorded (state, validation findings, events, exits, probes, logs, request outcomes) and names each cause. With --model (and --deployment-file): checks the package, the environment, the scoring script and memory before anything starts.",
   positionals: [
-    { name: "ENDPOINT", description: "the endpoint to examine" },
+    { name: "ENDPOINT", description: "the endpoint to examine (default: all)" },
     { name: "DEPLOYMENT", description: "one of its deployments (default: all)" },
   ],
   options: {
@@ -173,23 +173,25 @@ export const doctor = defineCommand({
       description: "preflight: the deployment YAML to check with it",
     },
   },
-  examples: ["pier doctor fin-behavior blue", "pier doctor --model ./model --deployment-file blue.yml"],
+  examples: [
+    "pier doctor",
+    "pier doctor fin-behavior blue",
+    "pier doctor --model ./model --deployment-file blue.yml",
+  ],
   async handler(args, ctx): Promise<DoctorReport[]> {
     if (args.options.model !== undefined || args.options["deployment-file"] !== undefined)
       return [await preflight(args, ctx)];
     const [endpoint, deployment] = args.positionals;
-    if (!endpoint)
-      throw userError(
-        "BadArgument",
-        "Name an endpoint, or give --model for a preflight",
-        "pier doctor fin-behavior blue, or pier doctor --model ./model",
-      );
+    // Without a name: every deployment of every endpoint.
+    if (!endpoint) return connect(ctx).request<DoctorReport[]>("GET", "/doctor");
     return connect(ctx).request<DoctorReport[]>(
       "GET",
       `/endpoints/${enc(endpoint)}/doctor${deployment ? `?deployment=${enc(deployment)}` : ""}`,
     );
   },
   render(reports, ctx) {
+    if (reports.length === 0)
+      ctx.out("No deployments to examine. Check a model before deploying: pier doctor --model DIR");
     for (const report of reports) {
       ctx.out(`pier doctor: ${report.target} (${report.ms.toFixed(0)} ms)`);
       if (report.ok)
