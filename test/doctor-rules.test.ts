@@ -60,6 +60,6 @@ test("a healthy deployment gets no diagnosis; request outcomes each get their ow
     { kind: "yaml", key: "request_settings.request_timeout_ms", value: 900 },
   ]);
   assert.deepEqual(found[1]!.actions, [
-    { kind: "yaml", key: "request_settings.max_concurrent_requests_per_instance", value: 6 },
+    { kind: "yaml", key: "request_settings.max_concurrent_requests_per_instance", value: 8 },
   ]);
 });

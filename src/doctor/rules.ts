@@ -464,9 +464,13 @@ function requests(evidence: DeploymentEvidence): Diagnosis[] {
   }
   if (count(429) > 0) {
     const per = settings.max_concurrent_requests_per_instance;
-    const needed = Math.max(
-      per + 1,
-      Math.ceil(evidence.peakConcurrentRequests / (2 * evidence.spec.instance_count)),
+    // Room for everyone who came at once, and a quarter more.
+    const needed = Math.min(
+      1000,
+      Math.max(
+        per + 1,
+        Math.ceil((evidence.peakConcurrentRequests * 1.25) / (2 * evidence.spec.instance_count)),
+      ),
     );
     out.push({
       code: "TooManyRequests",
