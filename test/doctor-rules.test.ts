@@ -63,3 +63,35 @@ test("a healthy deployment gets no diagnosis; request outcomes each get their ow
     { kind: "yaml", key: "request_settings.max_concurrent_requests_per_instance", value: 8 },
   ]);
 });
+
+test("probes: a liveness restart and an instance left Unready each get their own diagnosis; one Ready again does not", () => {
+  const event = (kind: string, instance: string, data: Record<string, unknown> | null = null) => ({
+    at: "2026-11-27T00:00:00.000Z",
+    instance,
+    kind,
+    message: kind,
+    data,
+  });
+  const found = diagnoseDeployment(
+    evidence(
+      { instance_type: "Standard_DS2_v2" },
+      {
+        state: "Succeeded",
+        events: [
+          event("ProbeFailed", "blue-a", { kind: "liveness", failures: 30 }),
+          event("LivenessFailed", "blue-a"),
+          event("ProbeFailed", "blue-b", { kind: "readiness", failures: 30 }),
+          event("Unready", "blue-b"),
+          event("Unready", "blue-c"),
+          event("Ready", "blue-c"),
+        ],
+      },
+    ),
+  );
+  assert.deepEqual(
+    found.map((d) => d.code),
+    ["LivenessProbeFailed", "ReadinessProbeFailed"],
+  );
+  assert.match(found[1]!.cause, /^1 instance\(s\) stopped passing the readiness probe/);
+  assert.deepEqual(found[1]!.actions, [{ kind: "yaml", key: "readiness_probe.timeout", value: 6 }]);
+});

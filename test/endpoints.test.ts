@@ -468,6 +468,11 @@ test("instances: kill -9 restarts with an event; a frozen instance fails its pro
   const kinds = new Set((eventLog as { kind: string }[]).map((e) => e.kind));
   for (const kind of ["ProcessExited", "Restarting", "ProbeFailed", "Unready", "LivenessFailed"])
     assert.ok(kinds.has(kind), `event ${kind}`);
+  // The doctor names it from those events: the restart by liveness, and no instance left out of traffic.
+  const doctor = JSON.parse((await pier.run(["doctor", "chaos", "blue", "-o", "json"])).stdout)[0];
+  const codes = doctor.diagnoses.map((d: { code: string }) => d.code);
+  assert.ok(codes.includes("LivenessProbeFailed"), JSON.stringify(codes));
+  assert.ok(!codes.includes("ReadinessProbeFailed"), "the restarted instance is Ready again");
 });
 
 test("bad YAML is refused with the file, the key and the allowed values; nothing is half-created", async (t: TestContext) => {

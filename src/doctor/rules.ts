@@ -41,6 +41,7 @@ const RANK: Record<string, number> = {
   CrashLoop: 7,
   ContainerCrashed: 7,
   LivenessProbeFailed: 8,
+  ReadinessProbeFailed: 8,
   RequestTimeout: 9,
   TooManyRequests: 9,
   ModelError: 10,
@@ -405,27 +406,45 @@ function crashes(evidence: DeploymentEvidence, already: Set<string>): Diagnosis[
   ];
 }
 
-function liveness(evidence: DeploymentEvidence): Diagnosis[] {
-  const failed = evidence.events.filter((e) => e.kind === "LivenessFailed");
-  if (failed.length === 0) return [];
-  const probe = evidence.spec.liveness_probe;
-  return [
-    {
+/** Probes that keep failing: liveness restarts the instance, readiness takes it out of traffic. */
+function probes(evidence: DeploymentEvidence): Diagnosis[] {
+  const out: Diagnosis[] = [];
+  const failures = (kind: string) =>
+    evidence.events
+      .filter((e) => e.kind === "ProbeFailed" && e.data?.kind === kind)
+      .slice(-3)
+      .map(eventLine);
+  const restarts = evidence.events.filter((e) => e.kind === "LivenessFailed");
+  if (restarts.length > 0) {
+    const probe = evidence.spec.liveness_probe;
+    out.push({
       code: "LivenessProbeFailed",
-      cause: `The liveness probe failed ${probe.failure_threshold} times in a row (timeout ${probe.timeout} s) and the instance was restarted ${failed.length} time(s)`,
-      evidence: [
-        ...evidence.events
-          .filter((e) => e.kind === "ProbeFailed")
-          .slice(-3)
-          .map(eventLine),
-        ...failed.slice(-2).map(eventLine),
-      ],
+      cause: `The liveness probe failed ${probe.failure_threshold} times in a row (timeout ${probe.timeout} s) and the instance was restarted ${restarts.length} time(s)`,
+      evidence: [...failures("liveness"), ...restarts.slice(-2).map(eventLine)],
       fix: `If the model is busy rather than stuck, raise liveness_probe.timeout (now ${probe.timeout}) or failure_threshold (now ${probe.failure_threshold}); otherwise find what blocks the process (its log).`,
       actions: [
         { kind: "yaml", key: "liveness_probe.failure_threshold", value: probe.failure_threshold * 3 },
       ],
-    },
-  ];
+    });
+  }
+  // An instance whose last readiness word is Unready gets no traffic now.
+  const unready = new Map<string, DoctorEvent>();
+  for (const e of evidence.events) {
+    if (!e.instance) continue;
+    if (e.kind === "Unready") unready.set(e.instance, e);
+    else if (e.kind === "Ready" || e.kind === "ProcessExited") unready.delete(e.instance);
+  }
+  if (unready.size > 0) {
+    const probe = evidence.spec.readiness_probe;
+    out.push({
+      code: "ReadinessProbeFailed",
+      cause: `${unready.size} instance(s) stopped passing the readiness probe (timeout ${probe.timeout} s, failure_threshold ${probe.failure_threshold}) and get no traffic until it passes again`,
+      evidence: [...failures("readiness"), ...[...unready.values()].map(eventLine)],
+      fix: `If the model is busy rather than stuck, raise readiness_probe.timeout (now ${probe.timeout}) or add instances; otherwise find what blocks the process (its log).`,
+      actions: [{ kind: "yaml", key: "readiness_probe.timeout", value: probe.timeout * 3 }],
+    });
+  }
+  return out;
 }
 
 function requests(evidence: DeploymentEvidence): Diagnosis[] {
@@ -502,7 +521,7 @@ export function diagnoseDeployment(evidence: DeploymentEvidence): Diagnosis[] {
   const load = loadFailure(evidence);
   found.push(...load, ...outOfMemory(evidence), ...slowLoad(evidence));
   const codes = new Set(found.map((d) => d.code));
-  found.push(...crashes(evidence, codes), ...liveness(evidence), ...requests(evidence));
+  found.push(...crashes(evidence, codes), ...probes(evidence), ...requests(evidence));
   if (found.length === 0 && evidence.state === "Failed" && evidence.error) {
     found.push({
       code: evidence.error.code,
