@@ -283,12 +283,20 @@ def serve_channel(scorer, concurrency, on_gone):
 
     def respond(request_id, raw):
         status, payload = answer(scorer, raw)
-        data = json.dumps(payload).encode("utf-8")
+        try:
+            data = json.dumps(payload).encode("utf-8")
+        except (TypeError, ValueError) as error:  # an answer JSON cannot hold is the model's failure
+            log("E", f"the answer cannot be encoded as JSON: {error}")
+            status = 500
+            data = json.dumps({"error": {"code": "UnserializableOutput", "message": str(error), "kind": "model"}}).encode("utf-8")
         frame = FRAME_HEADER.pack(len(data), request_id, status) + data
         with write_lock:
             view = memoryview(frame)
-            while view:
-                view = view[os.write(4, view):]
+            try:
+                while view:
+                    view = view[os.write(4, view):]
+            except OSError:
+                pass  # pier is gone; the reader sees end of file and ends the process
 
     def read():
         pending = bytearray()

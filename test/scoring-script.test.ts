@@ -132,6 +132,14 @@ test("an Azure scoring script runs as on Azure: init once, run(raw body), JSON-e
   assert.equal(typeof decoded, "string", "the body is a JSON string holding the script's JSON");
   assert.deepEqual(JSON.parse(decoded), { rows: 3 });
 
+  // An answer JSON cannot hold is the model's failure (424), not a request left to time out.
+  const odd = project(tempDir(t), `${SCORE_PY}\ndef run(raw_data):\n    return {"model": object()}\n`);
+  const oddView = await createView(pier, odd.yml("odd"));
+  assert.equal(oddView.provisioning_state, "Succeeded");
+  const unjson = await post(url, { data: ROWS }, { ...auth, "azureml-model-deployment": "odd" });
+  assert.equal(unjson.status, 424);
+  assert.match(unjson.body.error.message, /not JSON serializable/);
+
   // pier killed outright: the Python host sees its invoke channel close and exits.
   const host = JSON.parse(
     (await pier.run(["deployment", "show", "-e", "scripts", "-n", "blue", "-o", "json"])).stdout,
