@@ -107,13 +107,16 @@ async function main(): Promise<void> {
     const frames = decoder.push(chunk);
     if (frames.length === 0) return;
     inFlight += frames.length;
-    void scoreTogether(frames.map((f) => f.payload.toString("utf8"))).then((answers) => {
-      // The answers to one chunk's requests leave together, in one write.
-      const replies = answers.map((a, i) => encodeFrame(frames[i]!.id, a.status, JSON.stringify(a.body)));
-      channel.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
-      inFlight -= frames.length;
-      if (inFlight === 0) onDrained?.();
-    });
+    void scoreTogether(frames.map((f) => f.payload.toString("utf8")))
+      // Whatever goes wrong, every request gets an answer: none is left to time out.
+      .catch((error: unknown) => frames.map(() => answer(error)))
+      .then((answers) => {
+        // The answers to one chunk's requests leave together, in one write.
+        const replies = answers.map((a, i) => encodeFrame(frames[i]!.id, a.status, JSON.stringify(a.body)));
+        channel.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
+        inFlight -= frames.length;
+        if (inFlight === 0) onDrained?.();
+      });
   });
   // pier holds the other end: when it is gone, so is every reason to keep running.
   channel.on("end", () => process.exit(0));
