@@ -444,6 +444,13 @@ export class Engine {
       progress({ step: "environment", message: `${finding.code}: ${finding.message}`, status: "warning" });
     for (const finding of prepared.findings)
       this.store.addEvent(record.endpoint, record.name, null, finding.code, finding.message, { finding });
+    // The preflight (package validation at registration + this environment check) passed; say what it left.
+    const warnings = [...version.findings, ...prepared.findings].filter((f) => f.severity === "warning");
+    progress({
+      step: "preflight",
+      message: `package and environment checked before any instance starts: no errors${warnings.length ? `, ${warnings.length} warning(s) (${[...new Set(warnings.map((w) => w.code))].join(", ")}); \`pier doctor\` explains them` : ""}`,
+      status: warnings.length ? "warning" : "ok",
+    });
     const runtime = new DeploymentRuntime(record, version, prepared.rawRequests);
     const generation = Date.now().toString(36);
     runtime.instances = Array.from(
