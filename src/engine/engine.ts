@@ -426,6 +426,7 @@ export class Engine {
     progress: ProgressSink,
   ): Promise<DeploymentRuntime> {
     const spec = record.spec;
+    const preparing = performance.now();
     const prepared = await prepareRuntime(version, spec, record.code, {
       home: this.home,
       progress: (message) => progress({ step: "environment", message, status: "ok" }),
@@ -438,6 +439,7 @@ export class Engine {
     progress({
       step: "environment",
       message: `runtime ${prepared.description}, ${spec.instance_type}: memory limit ${(memory / 2 ** 20).toFixed(0)} MiB per instance`,
+      ms: performance.now() - preparing,
       status: "ok",
     });
     for (const finding of prepared.findings)
