@@ -96,6 +96,7 @@ test("an Azure scoring script runs as on Azure: init once, run(raw body), JSON-e
     /✔ code +1 files of .*onlinescoring snapshotted \(scoring script score\.py\), conda file read/,
   );
   assert.match(created.stderr, /runtime scoring script score\.py in python/);
+  assert.match(created.stderr, /⚠ config +.*environment\.image is not run \(pier runs no containers\)/);
 
   const url = `${pier.url}/endpoints/scripts/score`;
   const auth = { authorization: `Bearer ${key}` };

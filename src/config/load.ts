@@ -123,6 +123,18 @@ export function parseDeploymentSpec(value: unknown, source: string): Loaded<Depl
       "Add environment: with a conda_file, or remove code_configuration for an MLflow model.",
     );
   }
+  const environment = spec.environment;
+  if (typeof environment === "string" || (environment && !environment.conda_file)) {
+    // A registered environment (azureml:NAME:VERSION) or an image alone names nothing pier can read.
+    warnings.push(
+      `${source}: environment ${typeof environment === "string" ? `'${environment}' is a registered environment` : "has no conda_file"}, which pier cannot read locally: the model runs in the interpreter pier chooses (PIER_PYTHON) with only the model's own pins checked; give environment.conda_file to have its pins checked and built`,
+    );
+  }
+  if (environment && typeof environment === "object" && environment.image) {
+    warnings.push(
+      `${source}: environment.image is not run (pier runs no containers); the conda_file and the chosen interpreter make the environment`,
+    );
+  }
   return { spec, warnings };
 }
 
