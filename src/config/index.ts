@@ -17,5 +17,7 @@ export {
   deploymentSchema,
   type EndpointSpec,
   endpointSchema,
+  modelPathOf,
   type ProbeSettings,
+  resolveFromSpec,
 } from "./schemas.js";

@@ -3,6 +3,7 @@
  * managedOnlineDeployment schemas), checked strictly. Fields pier accepts but cannot honour on one
  * machine are listed in UNHONOURED_* and produce warnings.
  */
+import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 
 /** Azure's rule for endpoint and deployment names: a letter first, 3–32 letters, digits and single dashes. */
@@ -116,6 +117,15 @@ export const deploymentSchema = z.strictObject({
   type: z.enum(["managed", "kubernetes"]).optional(),
 });
 export type DeploymentSpec = z.infer<typeof deploymentSchema>;
+
+/** A folder the deployment YAML names: absolute, or relative to the YAML file's folder. */
+export const resolveFromSpec = (path: string, specDir: string): string =>
+  isAbsolute(path) ? path : resolve(specDir, path);
+
+/** The text of a deployment's `model:` (a folder or a URI), whichever form the YAML used. */
+export function modelPathOf(spec: DeploymentSpec): string | undefined {
+  return typeof spec.model === "string" ? spec.model : spec.model?.path;
+}
 
 /** Keys accepted for compatibility that pier cannot honour locally, with why. */
 export const UNHONOURED_ENDPOINT_KEYS: Record<string, string> = {

@@ -4,7 +4,7 @@
  * without evidence is not reported.
  */
 import { dirname } from "node:path";
-import { INSTANCE_TYPES } from "../config/index.js";
+import { INSTANCE_TYPES, modelPathOf } from "../config/index.js";
 import type { Finding } from "../model/index.js";
 import type { DeploymentEvidence, Diagnosis, DoctorEvent, FixAction } from "./types.js";
 
@@ -77,11 +77,6 @@ function lastLogLines(evidence: DeploymentEvidence, count: number): string[] {
     );
 }
 
-const modelPath = (evidence: DeploymentEvidence): string | undefined => {
-  const model = evidence.spec.model;
-  return typeof model === "string" ? model : model?.path;
-};
-
 const quantile = (xs: number[], q: number) =>
   xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
@@ -95,6 +90,10 @@ function pinFromFinding(f: Finding): FixAction[] {
     return [{ kind: "pin", file: f.evidence.file, requirement: "numpy==1.26.4" }];
   return [];
 }
+
+/** Pinning the scikit-learn that made a pickle, when its version is known. */
+const sklearnPin = (version: string | undefined): FixAction[] =>
+  version ? [{ kind: "pin", file: "requirements.txt", requirement: `scikit-learn==${version}` }] : [];
 
 /** Validation errors of the model package, from registration or a failed registration. */
 function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
@@ -129,14 +128,13 @@ function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
     .map((f): Diagnosis => {
       const actions: FixAction[] = pinFromFinding(f);
       if (f.code === "MLmodelNested") {
-        const path = modelPath(evidence);
+        const path = modelPathOf(evidence.spec);
         const nested = dirname(f.evidence.file);
         if (path)
           actions.push({ kind: "yaml", key: "model.path", value: `${path.replace(/\/+$/, "")}/${nested}` });
       }
       if (f.code === "ArtifactLfsPointer") actions.push({ kind: "command", command: "git lfs pull" });
-      const code = f.code === "EnvFilesDisagree" ? "EnvironmentUnresolvable" : f.code;
-      return { code, cause: f.message, evidence: [findingLine(f)], fix: f.fix, actions };
+      return { code: f.code, cause: f.message, evidence: [findingLine(f)], fix: f.fix, actions };
     });
   return [...unresolvable, ...others];
 }
@@ -193,10 +191,7 @@ function environmentError(evidence: DeploymentEvidence, error: DeploymentEvidenc
         cause: error.summary,
         evidence: error.details.slice(0, 8),
         fix: error.fix ?? "",
-        actions:
-          error.code === "PickleVersionDrift" && saved
-            ? [{ kind: "pin", file: "requirements.txt", requirement: `scikit-learn==${saved}` }]
-            : [],
+        actions: error.code === "PickleVersionDrift" ? sklearnPin(saved) : [],
       },
     ];
   }
@@ -224,14 +219,15 @@ function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
   );
   const base = [eventLine(last!), ...userFrames, ...logLines];
   const text = `${reported.type}: ${reported.message}`;
+  const missingModule = /No module named '([^']+)'/.exec(reported.message)?.[1];
   if (reported.type === "UserScriptImportError")
     return [
       {
         code: reported.type,
         cause: `${script} fails to import: ${reported.message}`,
         evidence: base,
-        fix: /No module named '([^']+)'/.test(reported.message)
-          ? `Add the package that provides '${/No module named '([^']+)'/.exec(reported.message)![1]}' to the environment's conda file (pier builds it before the instances start), or fix the import in ${script}.`
+        fix: missingModule
+          ? `Add the package that provides '${missingModule}' to the environment's conda file (pier builds it before the instances start), or fix the import in ${script}.`
           : `Fix the import error at the frame shown in ${script}.`,
         actions: [],
       },
@@ -278,13 +274,10 @@ function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
         cause: `The pickle was made by another scikit-learn and cannot be loaded here: ${text}`,
         evidence: [...base, eventLine(drift)],
         fix: `Serve it with the scikit-learn that made it${saved ? ` (${saved})` : ""}: pin scikit-learn==${saved ?? "<version>"} in the model's requirements and build that environment (\`pier env build --model …\`, with a package index or PIER_PIP_FIND_LINKS), or retrain and log the model with the scikit-learn installed here.`,
-        actions: saved
-          ? [{ kind: "pin", file: "requirements.txt", requirement: `scikit-learn==${saved}` }]
-          : [],
+        actions: sklearnPin(saved),
       },
     ];
   }
-  const missingModule = /No module named '([^']+)'/.exec(reported.message)?.[1];
   if (missingModule)
     return [
       {
@@ -351,6 +344,7 @@ function slowLoad(evidence: DeploymentEvidence): Diagnosis[] {
   const late = evidence.events.filter((e) => e.kind === "LateReady").pop();
   const probe = evidence.spec.readiness_probe;
   const allowed = probe.initial_delay + probe.failure_threshold * probe.period;
+  const budget = `the ${allowed} s the readiness probe allows (initial_delay ${probe.initial_delay} + failure_threshold ${probe.failure_threshold} × period ${probe.period})`;
   const proof = [eventLine(timeout), ...(late ? [eventLine(late)] : [])];
   if (!late) {
     const ended = evidence.events.some(
@@ -359,7 +353,7 @@ function slowLoad(evidence: DeploymentEvidence): Diagnosis[] {
     return [
       {
         code: "ResourceNotReady",
-        cause: `The model did not finish loading within the ${allowed} s the readiness probe allows (initial_delay ${probe.initial_delay} + failure_threshold ${probe.failure_threshold} × period ${probe.period})${ended ? "" : "; pier is still measuring how long it takes: run the doctor again shortly"}`,
+        cause: `The model did not finish loading within ${budget}${ended ? "" : "; pier is still measuring how long it takes: run the doctor again shortly"}`,
         evidence: [...proof, ...lastLogLines(evidence, 3)],
         fix: "Raise readiness_probe.initial_delay to more than the load takes, or make the load faster.",
         actions: [],
@@ -376,7 +370,7 @@ function slowLoad(evidence: DeploymentEvidence): Diagnosis[] {
   return [
     {
       code: "ResourceNotReady",
-      cause: `The model takes ${seconds.toFixed(1)} s to load, more than the ${allowed} s the readiness probe allows (initial_delay ${probe.initial_delay} + failure_threshold ${probe.failure_threshold} × period ${probe.period})`,
+      cause: `The model takes ${seconds.toFixed(1)} s to load, more than ${budget}`,
       evidence: [...proof, ...lastLogLines(evidence, 3)],
       fix: `Set readiness_probe.initial_delay: ${initialDelay} (with failure_threshold ${probe.failure_threshold} × period ${probe.period}, ${initialDelay + probe.failure_threshold * probe.period} s for a load measured at ${seconds.toFixed(1)} s), or make the load faster.`,
       actions: [{ kind: "yaml", key: "readiness_probe.initial_delay", value: initialDelay }],

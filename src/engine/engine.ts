@@ -11,7 +11,9 @@ import {
   findInstanceType,
   INSTANCE_TYPES,
   type Loaded,
+  modelPathOf,
   parseMemoryQuantity,
+  resolveFromSpec,
 } from "../config/index.js";
 import {
   type DeploymentEvidence,
@@ -28,7 +30,7 @@ import { listModelFiles, type ModelVersion, parseModelUri, type Registry } from 
 import { openPierDatabase, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
 import { Admission } from "./admission.js";
 import { generateKey, TokenSigner } from "./credentials.js";
-import { folderFacts, preflightEnvironment } from "./environment-selection.js";
+import { fileInFolder, folderFacts, preflightEnvironment } from "./environment-selection.js";
 import { INFERENCE_SERVER_LOG, Instance, type InstanceEvent, STORAGE_INITIALIZER_LOG } from "./instance.js";
 import { prepareRuntime } from "./runtime-selection.js";
 import {
@@ -383,13 +385,12 @@ export class Engine {
   #resolveModel(spec: DeploymentSpec, specDir: string, progress: ProgressSink): ModelVersion {
     const started = performance.now();
     const model = spec.model!;
-    const text = typeof model === "string" ? model : model.path;
-    const ref = parseModelUri(text);
+    const ref = parseModelUri(modelPathOf(spec)!);
     let version: ModelVersion;
     if (ref.kind === "registry") {
       version = this.registry.resolve(ref);
     } else {
-      const path = isAbsolute(ref.path) ? ref.path : resolve(specDir, ref.path);
+      const path = resolveFromSpec(ref.path, specDir);
       const name =
         typeof model === "object" && model.name ? model.name : `${spec.endpoint_name}-${spec.name}`;
       // A scoring script's model is any folder (Azure's custom_model); otherwise it must be an MLflow model.
@@ -551,7 +552,7 @@ export class Engine {
         if (options.mode === "update" || e.kind !== "user") throw e;
         e = await this.#withEnvironmentEvidence(e, spec, options.specDir);
         const model = spec.model!;
-        const ref = parseModelUri(typeof model === "string" ? model : model.path);
+        const ref = parseModelUri(modelPathOf(spec)!);
         this.store.upsertDeployment({
           endpoint: spec.endpoint_name,
           name: spec.name,
@@ -625,19 +626,17 @@ export class Engine {
    * starts or builds), so the error names every cause at once.
    */
   async #withEnvironmentEvidence(e: PierError, spec: DeploymentSpec, specDir: string): Promise<PierError> {
-    const model = spec.model;
-    const text = typeof model === "string" ? model : model?.path;
+    const text = modelPathOf(spec);
     if (e.code !== "ModelValidationFailed" || !text || spec.code_configuration) return e;
     const ref = parseModelUri(text);
     if (ref.kind === "registry") return e;
-    const folder = isAbsolute(ref.path) ? ref.path : resolve(specDir, ref.path);
+    const folder = resolveFromSpec(ref.path, specDir);
     try {
-      const facts = folderFacts(folder);
       await preflightEnvironment(
-        { model: facts },
+        { model: folderFacts(folder) },
         spec.environment_variables?.PIER_PYTHON,
         this.home,
-        (path) => (existsSync(join(folder, path)) ? join(folder, path) : undefined),
+        fileInFolder(folder),
       );
       return e;
     } catch (error) {

@@ -13,8 +13,8 @@ import {
   pipLine,
   readyEnvironment,
 } from "../env/index.js";
-import { type Finding, requireModelFolder, validateModelDir } from "../model/index.js";
-import { listModelFiles, type ModelVersion } from "../registry/index.js";
+import { type Finding, requireModelFolder, type ValidationResult, validateModelDir } from "../model/index.js";
+import { ENV_FILES, listModelFiles, type ModelVersion } from "../registry/index.js";
 import {
   chooseInterpreter,
   compareEnvironment,
@@ -143,13 +143,7 @@ async function preflightBuild(
   try {
     source = await checkPackageSource();
   } catch (error) {
-    const e = toPierError(error);
-    throw new PierError({
-      code: missing[0]!.code,
-      summary: `${missing[0]!.message}; pier could not build an environment with it: ${e.summary}`,
-      details: [...e.details, triedLine],
-      fix: `${missing[0]!.fix} Or let pier build it: ${e.fix}`,
-    });
+    throw unbuildable(onBase.findings, toPierError(error), triedLine);
   }
   return {
     report: onBase.report,
@@ -204,6 +198,21 @@ function installable(pins: Requirement[], needed: string[]): Requirement[] {
       // pier's host loads sklearn and pyfunc models itself; mlflow is installed only when a loader needs it.
       (!/^mlflow(-skinny)?$/.test(p.name) || needed.includes(p.name)),
   );
+}
+
+/**
+ * Missing packages that no environment could be built with (no package source): the missing package
+ * stays the cause, and why the build could not help is the evidence.
+ */
+function unbuildable(findings: Finding[], build: PierError, triedLine: string): PierError {
+  const errors = findings.filter((f) => f.severity === "error");
+  const first = errors[0]!;
+  return new PierError({
+    code: first.code,
+    summary: `${first.message}; pier tried to build an environment with it and could not: ${build.summary}`,
+    details: [...errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...build.details, triedLine],
+    fix: `${first.fix} Or let pier build it: ${build.fix}`,
+  });
 }
 
 /** The first error finding as a PierError, with the rest and what was tried as evidence. */
@@ -337,14 +346,7 @@ export async function checkedInterpreter(
   } catch (error) {
     const e = toPierError(error);
     if (e.code !== "IndexUnreachable") throw e;
-    // Nothing could be fetched: the missing package is still the cause, the build the evidence.
-    const first = onBase.errors[0]!;
-    throw new PierError({
-      code: first.code,
-      summary: `${first.message}; pier tried to build an environment with it and could not: ${e.summary}`,
-      details: [...onBase.errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...e.details, triedLine],
-      fix: `${first.fix} Or let pier build it: ${e.fix}`,
-    });
+    throw unbuildable(onBase.errors, e, triedLine);
   }
   context.progress(
     `environment ${environment.hash} ready in ${(environment.durationMs / 1000).toFixed(1)} s (log: ${join(context.home, "envs", environment.hash, "build.log")})`,
@@ -391,12 +393,19 @@ export async function preflightEnvironment(
   return { runtime: describeInterpreter(report), findings };
 }
 
-const ENV_FILES = ["conda.yaml", "python_env.yaml", "requirements.txt"];
+/** Where a model folder's file is, if it is there: what the pickle scan reads for a folder not registered. */
+export const fileInFolder =
+  (folder: string) =>
+  (path: string): string | undefined =>
+    existsSync(join(folder, path)) ? join(folder, path) : undefined;
 
-/** What environment checks need from an MLflow model folder, read without registering it. */
-export function folderFacts(dir: string): ModelFacts {
+/**
+ * What environment checks need from an MLflow model folder, read without registering it; `validation`
+ * is the folder's validation when the caller has it already.
+ */
+export function folderFacts(dir: string, validation?: ValidationResult): ModelFacts {
   const source = requireModelFolder(dir);
-  const { mlmodel, findings } = validateModelDir(source);
+  const { mlmodel, findings } = validation ?? validateModelDir(source);
   if (!mlmodel)
     throw new PierError({
       code: "ModelValidationFailed",

@@ -12,6 +12,7 @@ export {
 } from "./engine.js";
 export {
   buildEnvironmentFor,
+  fileInFolder,
   folderFacts,
   type ModelFacts,
   preflightEnvironment,

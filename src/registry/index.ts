@@ -1,5 +1,6 @@
 export { type ArtifactEntry, ArtifactStore, listModelFiles, sha256File } from "./artifact-store.js";
 export {
+  ENV_FILES,
   findingLines,
   type ModelVersion,
   REGISTRY_MIGRATIONS,

@@ -81,7 +81,7 @@ export const REGISTRY_MIGRATIONS = [
 ];
 
 /** Env files an MLflow model may carry; their contents are recorded with the version. */
-const ENV_FILES = ["conda.yaml", "python_env.yaml", "requirements.txt", "constraints.txt"];
+export const ENV_FILES = ["conda.yaml", "python_env.yaml", "requirements.txt", "constraints.txt"];
 const INPUT_EXAMPLE_LIMIT_BYTES = 64 * 1024;
 
 export interface ModelVersion {

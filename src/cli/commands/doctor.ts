@@ -4,10 +4,16 @@
  * evidence and a fix.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import { type DeploymentSpec, loadDeploymentFile, parseDeploymentSpec } from "../../config/index.js";
+import { basename, dirname, join, resolve } from "node:path";
+import {
+  type DeploymentSpec,
+  loadDeploymentFile,
+  modelPathOf,
+  parseDeploymentSpec,
+  resolveFromSpec,
+} from "../../config/index.js";
 import { type Diagnosis, type DoctorReport, diagnosePreflight, doctorReport } from "../../doctor/index.js";
-import { type ModelFacts, memoryLimitBytes, preflightEnvironment } from "../../engine/index.js";
+import { fileInFolder, type ModelFacts, memoryLimitBytes, preflightEnvironment } from "../../engine/index.js";
 import { type Finding, validateModelDir } from "../../model/index.js";
 import { listModelFiles, parseModelUri } from "../../registry/index.js";
 import { type PierErrorJson, resolvePierHome, toPierError, userError } from "../../shared/index.js";
@@ -41,7 +47,7 @@ async function preflight(args: ParsedArgs, ctx: CommandContext): Promise<DoctorR
   const started = performance.now();
   const home = resolvePierHome(process.env, ctx.cwd);
   const { spec, dir } = preflightSpec(args, ctx);
-  const modelText = typeof spec.model === "string" ? spec.model : spec.model?.path;
+  const modelText = modelPathOf(spec);
   if (!modelText)
     throw userError(
       "BadArgument",
@@ -71,7 +77,7 @@ async function preflight(args: ParsedArgs, ctx: CommandContext): Promise<DoctorR
       `models:/${version.name}/${version.version}: ${version.artifacts.length} files, findings from its registration`,
     );
   } else {
-    const folder = isAbsolute(ref.path) ? ref.path : resolve(dir, ref.path);
+    const folder = resolveFromSpec(ref.path, dir);
     if (script) {
       // A scoring script's model is any folder (Azure's custom_model).
       if (!existsSync(folder))
@@ -95,8 +101,8 @@ async function preflight(args: ParsedArgs, ctx: CommandContext): Promise<DoctorR
       const validation = validateModelDir(folder);
       findings = validation.findings;
       if (validation.mlmodel) {
-        facts = folderFacts(folder);
-        modelFile = (path) => (existsSync(join(folder, path)) ? join(folder, path) : undefined);
+        facts = folderFacts(folder, validation);
+        modelFile = fileInFolder(folder);
         modelBytes = facts.artifacts.reduce((sum, a) => sum + a.size, 0);
       }
       checked.push(`MLflow model folder ${folder}: ${findings.length} finding(s)`);
@@ -127,7 +133,7 @@ async function preflight(args: ParsedArgs, ctx: CommandContext): Promise<DoctorR
         { model: facts, ...(conda !== undefined ? { conda } : {}) },
         spec.environment_variables?.PIER_PYTHON,
         home,
-        (path) => modelFile(path),
+        modelFile,
       );
       environmentFindings = result.findings;
       checked.push(`environment: ${result.runtime}`);
