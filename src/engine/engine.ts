@@ -27,7 +27,14 @@ import {
 } from "../doctor/index.js";
 import { type ColumnSpec, type Finding, namedInputColumns } from "../model/index.js";
 import { listModelFiles, type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
-import { openPierDatabase, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
+import {
+  openPierDatabase,
+  PierError,
+  type PierErrorJson,
+  RecentSamples,
+  toPierError,
+  userError,
+} from "../shared/index.js";
 import { Admission } from "./admission.js";
 import { generateKey, TokenSigner } from "./credentials.js";
 import { fileInFolder, folderFacts, preflightEnvironment } from "./environment-selection.js";
@@ -79,7 +86,7 @@ export class DeploymentRuntime {
 
   /** What clients got from this deployment since it started: counts by status, recent latencies. */
   readonly outcomes = new Map<number, number>();
-  readonly latenciesMs: number[] = [];
+  readonly latenciesMs = new RecentSamples(LATENCY_SAMPLES);
   /** Requests inside the gateway for this deployment now, and the most at once. */
   active = 0;
   peakActive = 0;
@@ -104,10 +111,7 @@ export class DeploymentRuntime {
   leave(status: number, ms: number): void {
     this.active--;
     this.outcomes.set(status, (this.outcomes.get(status) ?? 0) + 1);
-    if (status === 200) {
-      if (this.latenciesMs.length >= LATENCY_SAMPLES) this.latenciesMs.shift();
-      this.latenciesMs.push(ms);
-    }
+    if (status === 200) this.latenciesMs.push(ms);
   }
 }
 
@@ -866,8 +870,8 @@ export class Engine {
       outcomes: Object.fromEntries(
         [...(runtime?.outcomes ?? new Map<number, number>())].map(([k, v]) => [String(k), v]),
       ),
-      latenciesMs: [...(runtime?.latenciesMs ?? [])],
-      lateAnswersMs: instances.flatMap((i) => i.lateAnswersMs),
+      latenciesMs: runtime?.latenciesMs.values() ?? [],
+      lateAnswersMs: instances.flatMap((i) => i.lateAnswersMs.values()),
       peakConcurrentRequests: Math.max(runtime?.peakActive ?? 0, runtime?.peakClients ?? 0),
     };
   }

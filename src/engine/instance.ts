@@ -26,7 +26,7 @@ import type { ArtifactEntry, ArtifactStore } from "../registry/index.js";
 import { parseHostMessage } from "../runtime/host-protocol.js";
 import { INVOKE_CHANNEL_FD, type InstanceClient, InvokeChannelClient } from "../runtime/invoke-channel.js";
 import { HttpInvokeClient } from "../runtime/invoke-http.js";
-import { PierError } from "../shared/index.js";
+import { PierError, RecentSamples } from "../shared/index.js";
 
 export type InstanceState =
   | "Pending"
@@ -114,7 +114,7 @@ export class Instance {
   loadMs = 0;
   inFlight = 0;
   /** How long requests that timed out really took (answers that came after request_timeout_ms). */
-  readonly lateAnswersMs: number[] = [];
+  readonly lateAnswersMs = new RecentSamples(200);
   /** The way to send requests, while the process is up. */
   client: InstanceClient | undefined;
   /** Why the last process ended: "exit code 1", "signal SIGKILL", "OOMKilled". */
@@ -265,10 +265,7 @@ export class Instance {
           if (this.#checkMemory(child)) return;
           this.port = message.port;
           this.loadMs = message.loadMs;
-          const onLate = (ms: number) => {
-            if (this.lateAnswersMs.length >= 200) this.lateAnswersMs.shift();
-            this.lateAnswersMs.push(ms);
-          };
+          const onLate = (ms: number) => this.lateAnswersMs.push(ms);
           this.client = message.channel
             ? new InvokeChannelClient(child.stdio[INVOKE_CHANNEL_FD] as Duplex, onLate)
             : new HttpInvokeClient(message.port, this.#config.maxConcurrent, onLate);

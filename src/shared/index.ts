@@ -12,4 +12,5 @@ export { ensurePierHome, resolvePierHome } from "./home.js";
 export { createLogger, type Logger, type LogLevel, parseLogLevel } from "./logger.js";
 export { portHolder } from "./port-holder.js";
 export { createRandom, type Random } from "./random.js";
+export { RecentSamples } from "./recent-samples.js";
 export { PIER_VERSION } from "./version.js";
