@@ -10,8 +10,8 @@ import { runCli } from "../src/cli/main.js";
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const PIER_BIN = join(REPO_ROOT, "bin/pier.js");
-/** The shared fixtures beside the repository (CI lays shared/ next to the clone); PIER_FIXTURES overrides. */
-export const FIXTURES = resolve(process.env.PIER_FIXTURES ?? join(REPO_ROOT, "../shared/fixtures"));
+/** Real model packages from public repositories, kept in the repository (test/fixtures/README.md says where each came from). */
+export const FIXTURES = join(REPO_ROOT, "test/fixtures");
 
 /** A fresh temp folder, removed when the test ends. */
 export function tempDir(t: TestContext, prefix = "pier-test-"): string {
