@@ -41,7 +41,7 @@ test("synthesis is deterministic for a seed and differs across seeds", () => {
 
 test("pier data synth rejects a bad --rows with a code and a fix", async () => {
   const result = await cli(["data", "synth", "--rows", "ten"]);
-  assert.equal(result.code, 1);
-  assert.match(result.stderr, /✘ BadArgument: --rows must be a whole number/);
+  assert.equal(result.code, 2, "a bad option value is a usage error");
+  assert.match(result.stderr, /✘ BadOptionValue: --rows must be a whole number/);
   assert.match(result.stderr, /How to fix:/);
 });

@@ -62,15 +62,15 @@ test("the edge cases of the seed's tests each get a clear error or a defined ans
   );
   assert.match(
     cases["wrong column set"].detail,
-    /^InputMissingColumns: Model is missing inputs \["Age"\]\. Note that there were extra inputs: \["feature_0"\]/,
+    /^MissingInputs: Model is missing inputs \["Age"\]\. Note that there were extra inputs: \["feature_0"\]/,
   );
-  assert.match(cases["empty input"].detail, /^InputEmpty/);
+  assert.match(cases["empty input"].detail, /^EmptyInput/);
   assert.match(cases["NaN in 'Age'"].detail, /^answered \{"label":[01],"probabilities":\[/);
   assert.equal(cases["+1e10 in 'Age'"].outcome, "answer");
   assert.equal(cases["-1e10 in 'Age'"].outcome, "answer");
   assert.match(
     cases["a number in string column 'Transaction Type'"].detail,
-    /^InputTypeMismatch: Incompatible input types for column Transaction Type/,
+    /^IncompatibleInputTypes: Incompatible input types for column Transaction Type/,
   );
   for (const c of Object.values(cases) as { passed: boolean; name: string }[]) assert.ok(c.passed, c.name);
 });
@@ -104,11 +104,11 @@ test("the real pier executable runs data synth → train → test-local end to e
 
 test("unknown commands and flags are usage errors with a fix, never a stack trace", async () => {
   const unknown = await pierProcess(["deploy", "now"]);
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /✘ UnknownCommand: Unknown command 'deploy now'/);
   const flag = await pierProcess(["train", "--colour", "blue"]);
   assert.equal(flag.code, 2);
-  assert.match(flag.stderr, /✘ BadArgument: Unknown option '--colour'/);
+  assert.match(flag.stderr, /✘ UnknownOption: Unknown option '--colour'/);
   assert.match(flag.stderr, /pier train --help/);
   const help = await pierProcess(["train", "--help"]);
   assert.equal(help.code, 0);

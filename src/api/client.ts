@@ -54,9 +54,7 @@ export class ApiClient {
     const payload = (await response.json()) as T & { error?: PierErrorJson };
     // A success body may have an `error` field of its own (a Failed deployment): only the status decides.
     if (!response.ok)
-      throw new PierError(
-        payload.error ?? { code: "ApiError", summary: `HTTP ${response.status}`, kind: "internal" },
-      );
+      throw new PierError(payload.error ?? { code: "ApiError", summary: `HTTP ${response.status}` });
     return payload;
   }
 
@@ -89,7 +87,6 @@ export class ApiClient {
       throw new PierError({
         code: "ApiError",
         summary: "pier up closed the stream without a result",
-        kind: "internal",
       });
     return final.result;
   }

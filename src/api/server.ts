@@ -21,13 +21,6 @@ export interface UpInfo {
   startedAt: string;
 }
 
-function statusFor(error: PierError): number {
-  if (error.kind === "internal") return 500;
-  if (/NotFound$/.test(error.code)) return 404;
-  if (/Exists$/.test(error.code)) return 409;
-  return 400;
-}
-
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -162,7 +155,6 @@ async function handleApi(
     code: "RouteNotFound",
     summary: `No API route ${method} /api/v1/${parts.join("/")}`,
     fix: "Update the pier CLI to match the running pier up.",
-    kind: "user",
   });
 }
 
@@ -201,7 +193,7 @@ export async function startServer(engine: Engine, home: string, port: number): P
               summary: "Missing or wrong management API token",
               details: [],
               fix: `Use the token in ${tokenPath}.`,
-              kind: "user",
+              class: "user",
             },
           });
           return;
@@ -217,7 +209,7 @@ export async function startServer(engine: Engine, home: string, port: number): P
       });
     } catch (error) {
       const e = toPierError(error);
-      if (!res.headersSent) sendJson(res, statusFor(e), { error: e.toJSON() });
+      if (!res.headersSent) sendJson(res, e.httpStatus, { error: e.toJSON() });
       else res.end();
     }
   });

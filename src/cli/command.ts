@@ -73,7 +73,7 @@ export function intOption(
   ) {
     const range = bounds.max === undefined ? `≥ ${bounds.min}` : `${bounds.min}–${bounds.max}`;
     throw userError(
-      "BadArgument",
+      "BadOptionValue",
       `--${name} must be a whole number ${range}, got '${text}'`,
       `Pass e.g. --${name} ${bounds.min === 0 ? 10 : bounds.min}.`,
     );
@@ -89,7 +89,7 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 export function requiredOption(args: ParsedArgs, name: string, example: string): string {
   const value = stringOption(args, name);
   if (value === undefined || value === "") {
-    throw userError("BadArgument", `--${name} is required`, `Pass it, e.g. ${example}`);
+    throw userError("MissingArgument", `--${name} is required`, `Pass it, e.g. ${example}`);
   }
   return value;
 }

@@ -1,6 +1,6 @@
 /** Small text helpers shared by the renderers. */
-import type { Finding } from "../model/index.js";
-import type { PierError } from "../shared/index.js";
+
+import type { Finding, PierError } from "../shared/index.js";
 
 export const ms = (value: number): string =>
   value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 2 : 1)} ms`;

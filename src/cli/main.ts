@@ -61,7 +61,11 @@ function commandHelp(command: CommandDefinition<never>): string {
 function outputFormat(value: string | undefined): OutputFormat {
   if (value === undefined || value === "text") return "text";
   if (value === "json") return "json";
-  throw userError("BadArgument", `-o must be text or json, got '${value}'`, "Use -o json or leave it out.");
+  throw userError(
+    "BadOptionValue",
+    `-o must be text or json, got '${value}'`,
+    "Use -o json or leave it out.",
+  );
 }
 
 /** Runs pier with `argv` (without node and script); returns the exit code. */
@@ -92,7 +96,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           near.length > 0
             ? `Did you mean: ${near.join(", ")}?`
             : "Run `pier --help` for the list of commands.",
-        kind: "user",
       });
     }
     const { command, rest } = found;
@@ -122,19 +125,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       });
     } catch (error) {
       throw new PierError({
-        code: "BadArgument",
+        code: "UnknownOption",
         summary: (error as Error).message.split("\n")[0] ?? "Invalid arguments",
         fix: `Run \`pier ${command.path.join(" ")} --help\` for its options.`,
-        kind: "usage",
       });
     }
     const maxPositionals = command.positionals?.length ?? 0;
     if (parsed.positionals.length > maxPositionals) {
       throw new PierError({
-        code: "BadArgument",
+        code: "UnknownOption",
         summary: `Unexpected argument '${parsed.positionals[maxPositionals]}'`,
         fix: `Run \`pier ${command.path.join(" ")} --help\` for its options.`,
-        kind: "usage",
       });
     }
     const ctx: CommandContext = {
@@ -156,8 +157,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const error = toPierError(thrown);
     if (wantsJson) io.out(JSON.stringify({ error: error.toJSON() }, null, 2));
     else io.err(`${formatError(error)}\n`);
-    if (error.kind === "internal") return EXIT.internal;
-    return error.kind === "usage" ? EXIT.usage : EXIT.failed;
+    return error.exitCode;
   }
 }
 

@@ -1,5 +1,5 @@
 /** A doctor report: the diagnoses, or what was checked when there are none. */
-import type { Finding } from "../model/index.js";
+import type { Finding } from "../shared/index.js";
 import type { DeploymentEvidence, Diagnosis, DoctorReport } from "./types.js";
 
 export function doctorReport(

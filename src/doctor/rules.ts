@@ -5,7 +5,7 @@
  */
 import { dirname } from "node:path";
 import { INSTANCE_TYPES, modelPathOf } from "../config/index.js";
-import type { Finding } from "../model/index.js";
+import type { Finding } from "../shared/index.js";
 import type { DeploymentEvidence, Diagnosis, DoctorEvent, FixAction } from "./types.js";
 
 /** What to fix first: a model that cannot be read before an environment, before a load, before load-time limits. */

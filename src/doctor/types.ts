@@ -3,8 +3,7 @@
  * deployment, the registry and the interpreter probe for a preflight); the rules are pure.
  */
 import type { DeploymentSpec } from "../config/index.js";
-import type { Finding } from "../model/index.js";
-import type { PierErrorJson } from "../shared/index.js";
+import type { Finding, PierErrorJson } from "../shared/index.js";
 
 export interface DoctorEvent {
   at: string;

@@ -25,9 +25,10 @@ import {
   doctorReport,
   type LogFile,
 } from "../doctor/index.js";
-import { type ColumnSpec, type Finding, namedInputColumns } from "../model/index.js";
+import { type ColumnSpec, namedInputColumns } from "../model/index.js";
 import { listModelFiles, type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
 import {
+  type Finding,
   openPierDatabase,
   PierError,
   type PierErrorJson,
@@ -553,7 +554,7 @@ export class Engine {
         let e = toPierError(error);
         // A new deployment whose model cannot be registered is recorded as Failed with the cause;
         // an update that cannot resolve its model changes nothing.
-        if (options.mode === "update" || e.kind !== "user") throw e;
+        if (options.mode === "update" || e.class === "system") throw e;
         e = await this.#withEnvironmentEvidence(e, spec, options.specDir);
         const model = spec.model!;
         const ref = parseModelUri(modelPathOf(spec)!);
@@ -651,7 +652,6 @@ export class Engine {
         summary: e.summary,
         details: [...e.details, `and the environment: ${environment.code}: ${environment.summary}`],
         ...(e.fix ? { fix: e.fix } : {}),
-        kind: e.kind,
         data: { ...e.data, environment: environment.toJSON() },
       });
     }

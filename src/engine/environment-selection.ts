@@ -13,7 +13,7 @@ import {
   pipLine,
   readyEnvironment,
 } from "../env/index.js";
-import { type Finding, requireModelFolder, type ValidationResult, validateModelDir } from "../model/index.js";
+import { requireModelFolder, type ValidationResult, validateModelDir } from "../model/index.js";
 import { ENV_FILES, listModelFiles, type ModelVersion } from "../registry/index.js";
 import {
   chooseInterpreter,
@@ -27,7 +27,7 @@ import {
   probeInterpreter,
   scanPickle,
 } from "../runtime/python-env.js";
-import { PierError, toPierError } from "../shared/index.js";
+import { type Finding, PierError, toPierError } from "../shared/index.js";
 
 /** Packages pier itself replaces (the Azure inference server and its helpers): not needed locally. */
 const REPLACED_BY_PIER = new Set([

@@ -26,7 +26,7 @@ import type { ArtifactEntry, ArtifactStore } from "../registry/index.js";
 import { parseHostMessage } from "../runtime/host-protocol.js";
 import { INVOKE_CHANNEL_FD, type InstanceClient, InvokeChannelClient } from "../runtime/invoke-channel.js";
 import { HttpInvokeClient } from "../runtime/invoke-http.js";
-import { PierError, RecentSamples } from "../shared/index.js";
+import { isCode, PierError, RecentSamples } from "../shared/index.js";
 
 export type InstanceState =
   | "Pending"
@@ -335,7 +335,7 @@ export class Instance {
     return new PierError({
       // Azure's names for scoring-script failures pass through; other load failures are ModelLoadFailed.
       code: loadFailure
-        ? /^UserScript/.test(loadFailure.type)
+        ? /^UserScript/.test(loadFailure.type) && isCode(loadFailure.type)
           ? loadFailure.type
           : "ModelLoadFailed"
         : "ContainerCrashed",

@@ -6,8 +6,9 @@
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DeploymentSpec } from "../config/index.js";
-import { type Finding, namedInputColumns } from "../model/index.js";
+import { namedInputColumns } from "../model/index.js";
 import type { ArtifactEntry, ModelVersion } from "../registry/index.js";
+import type { Finding } from "../shared/index.js";
 import {
   checkedInterpreter,
   checkPickle,

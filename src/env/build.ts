@@ -439,7 +439,6 @@ export async function buildEnvironment(request: EnvironmentRequest): Promise<Env
         summary: e.summary,
         details: [...e.details, `build log: ${log}`],
         ...(e.fix ? { fix: e.fix } : {}),
-        kind: e.kind,
       });
     } finally {
       record.durationMs = performance.now() - started;

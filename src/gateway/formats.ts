@@ -81,7 +81,7 @@ export function parseInvocationsBody(body: Json, columns: readonly ColumnSpec[] 
   const present = isObject(body) ? MLFLOW_KEYS.filter((k) => k in body) : [];
   if (!isObject(body) || present.length !== 1) {
     throw badRequest(
-      "BAD_REQUEST",
+      "BadRequest",
       `The input must be a JSON dictionary with exactly one of the input fields {'dataframe_split', 'dataframe_records', 'instances', 'inputs'}. Received dictionary with input fields: ${JSON.stringify(isObject(body) ? Object.keys(body) : [])}. IMPORTANT: The MLflow Model scoring protocol has changed in MLflow version 2.0.`,
     );
   }
@@ -89,17 +89,17 @@ export function parseInvocationsBody(body: Json, columns: readonly ColumnSpec[] 
   const value = body[key];
   if (key === "dataframe_split") {
     if (!isObject(value))
-      throw badRequest("BAD_REQUEST", "dataframe_split must be an object with columns and data");
+      throw badRequest("BadRequest", "dataframe_split must be an object with columns and data");
     return fromSplit(value, columns);
   }
   if (key === "dataframe_records") {
     if (!Array.isArray(value) || !value.every(isObject))
-      throw badRequest("BAD_REQUEST", "dataframe_records must be a list of row objects");
+      throw badRequest("BadRequest", "dataframe_records must be a list of row objects");
     return records(value as Record<string, Json>[]);
   }
   if (Array.isArray(value)) return fromList(value, columns);
   if (isObject(value)) return records(fromColumns(value));
-  throw badRequest("BAD_REQUEST", `${key} must be a list or a dict of columns`);
+  throw badRequest("BadRequest", `${key} must be a list or a dict of columns`);
 }
 
 /** text/csv with a header row; numbers are read as numbers, empty cells as missing. */
@@ -108,7 +108,7 @@ export function parseCsvBody(text: string): Record<string, Json>[] {
   try {
     rows = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
   } catch (error) {
-    throw badRequest("BAD_REQUEST", `Invalid CSV: ${(error as Error).message}`);
+    throw badRequest("BadRequest", `Invalid CSV: ${(error as Error).message}`);
   }
   return rows.map((row) =>
     Object.fromEntries(
@@ -177,7 +177,6 @@ export function v2Outputs(
 
 export function unsupportedMediaType(contentType: string, allowed: string): HttpError {
   return new HttpError(
-    415,
     "UnsupportedMediaType",
     `This predictor only supports the following content types: ${allowed}. Got '${contentType}'.`,
   );

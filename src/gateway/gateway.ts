@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeploymentRuntime, EndpointRecord, Engine, Instance } from "../engine/index.js";
 import { secretsEqual } from "../engine/index.js";
 import type { HostErrorBody } from "../runtime/host-protocol.js";
+import { codeInfo, isCode } from "../shared/index.js";
 import {
   type Parsed,
   parseCsvBody,
@@ -35,9 +36,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(
-          new HttpError(413, "PayloadTooLarge", `The request body exceeds ${MAX_BODY_BYTES / 2 ** 20} MiB`),
-        );
+        reject(new HttpError("PayloadTooLarge", `The request body exceeds ${MAX_BODY_BYTES / 2 ** 20} MiB`));
         req.destroy();
         return;
       }
@@ -93,7 +92,7 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
     const header = req.headers.authorization ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match)
-      throw new HttpError(401, "Unauthorized", "Missing 'Authorization: Bearer <key or token>' header", {
+      throw new HttpError("Unauthorized", "Missing 'Authorization: Bearer <key or token>' header", {
         "www-authenticate": "Bearer",
       });
     const credential = match[1]!.trim();
@@ -101,7 +100,6 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
       const verdict = engine.tokens.verify(credential, endpoint);
       if (verdict !== "ok")
         throw new HttpError(
-          401,
           "Unauthorized",
           verdict === "expired"
             ? "The token has expired; get a new one with `pier endpoint get-credentials`"
@@ -112,11 +110,7 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
     const primary = secretsEqual(credential, record.primaryKey);
     const secondary = secretsEqual(credential, record.secondaryKey);
     if (!primary && !secondary)
-      throw new HttpError(
-        401,
-        "Unauthorized",
-        "key_auth_access_denied: the key is not valid for this endpoint",
-      );
+      throw new HttpError("Unauthorized", "key_auth_access_denied: the key is not valid for this endpoint");
   }
 
   /** A deployment for this request: the pinned one, or one drawn by traffic weight. */
@@ -130,14 +124,12 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
       const runtime = engine.runtime(endpoint, pinned);
       if (!runtime && !engine.store.deployment(endpoint, pinned)) {
         throw new HttpError(
-          404,
           "DeploymentNotFound",
           `Deployment '${pinned}' does not exist in endpoint '${endpoint}'`,
         );
       }
       if (!runtime)
         throw new HttpError(
-          503,
           "DeploymentNotReady",
           `Deployment '${pinned}' has no running instances (see \`pier deployment show\`)`,
         );
@@ -146,7 +138,6 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
     const weighted = Object.entries(record.traffic).filter(([, w]) => w > 0);
     if (weighted.length === 0)
       throw new HttpError(
-        404,
         "NoValidDeployment",
         "The endpoint doesn't have any valid deployment with positive weight.",
       );
@@ -162,7 +153,6 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
     const runtime = engine.runtime(endpoint, chosen);
     if (!runtime)
       throw new HttpError(
-        503,
         "DeploymentNotReady",
         `Deployment '${chosen}' has no running instances (see \`pier deployment show\`)`,
       );
@@ -182,7 +172,6 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         if (admitted.reason === "overloaded") {
           const limit = runtime.admission.limit;
           throw new HttpError(
-            429,
             "TooManyRequests",
             `Too many requests: ${limit} are already in flight or queued (2 × max_concurrent_requests_per_instance × instance_count)`,
             { "retry-after": "1" },
@@ -190,17 +179,15 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         }
         if (admitted.reason === "timeout")
           throw new HttpError(
-            408,
             "RequestTimeout",
             `The request waited longer than request_timeout_ms (${timeoutMs} ms) for a free instance`,
           );
         if (attempt > 0)
           throw new HttpError(
-            502,
             "BadGateway",
             "The instance ended while handling the request and no other instance is ready",
           );
-        throw new HttpError(503, "NoReadyInstance", `Deployment '${runtime.name}' has no Ready instance`);
+        throw new HttpError("NoReadyInstance", `Deployment '${runtime.name}' has no Ready instance`);
       }
       const client = admitted.instance.client;
       const result = client
@@ -210,7 +197,6 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
       if ("failure" in result) {
         if (result.failure === "timeout")
           throw new HttpError(
-            408,
             "RequestTimeout",
             `The model took longer than request_timeout_ms (${timeoutMs} ms)`,
           );
@@ -231,22 +217,16 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         error = (JSON.parse(result.text) as HostErrorBody).error;
       } catch {}
       if (result.status === 400 && error?.kind === "input")
-        throw new HttpError(400, error.code, error.message);
-      throw new HttpError(
-        424,
-        "ModelError",
-        `The model failed: ${error?.message ?? `status ${result.status}`}`,
-        {
-          "ms-azureml-model-error-statuscode": String(result.status),
-          "ms-azureml-model-error-reason": (error?.code ?? "ModelError").slice(0, 100),
-        },
-      );
+        throw new HttpError(
+          isCode(error.code) && codeInfo(error.code).http === 400 ? error.code : "BadRequest",
+          error.message,
+        );
+      throw new HttpError("ModelError", `The model failed: ${error?.message ?? `status ${result.status}`}`, {
+        "ms-azureml-model-error-statuscode": String(result.status),
+        "ms-azureml-model-error-reason": (error?.code ?? "ModelError").slice(0, 100),
+      });
     }
-    throw new HttpError(
-      502,
-      "BadGateway",
-      "The instance ended while handling the request, and so did the retry",
-    );
+    throw new HttpError("BadGateway", "The instance ended while handling the request, and so did the retry");
   }
 
   /** Checks named records against a deployment's signature; rows and unsigned models pass as they are. */
@@ -292,7 +272,6 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
       json = JSON.parse(body.toString("utf8"));
     } catch {
       throw new HttpError(
-        400,
         "InvalidJson",
         "Invalid input. Ensure that input is a valid JSON formatted string.",
       );
@@ -342,7 +321,7 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
       let status = 200;
       try {
         const record = engine.endpointRecord(endpoint);
-        if (!record) throw new HttpError(404, "EndpointNotFound", `Endpoint '${endpoint}' does not exist`);
+        if (!record) throw new HttpError("EndpointNotFound", `Endpoint '${endpoint}' does not exist`);
         if (match[4]) {
           send(res, 200, "", headers);
           return true;
@@ -350,7 +329,7 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
         const protocol: Protocol =
           match[2] === "score" ? "score" : match[2] === "invocations" ? "invocations" : "v2";
         if (req.method !== "POST" && !(match[5] && req.method === "GET"))
-          throw new HttpError(405, "MethodNotAllowed", `Use POST for ${pathname}`);
+          throw new HttpError("MethodNotAllowed", `Use POST for ${pathname}`);
         authenticate(req, record);
         const body = await readBody(req);
         const { runtime, pinned } = route(req, record);
@@ -380,15 +359,14 @@ export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway 
           return true;
         }
         const parsed = parse(protocol, req, body, runtime);
-        if (batchSize(parsed) === 0)
-          throw new HttpError(400, "EmptyInput", "The request has no rows to score");
+        if (batchSize(parsed) === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
         mirror(record, pinned, parsed, body.toString("utf8"));
         const predictions = await score(runtime, JSON.stringify(conform(runtime, parsed)));
         sendJsonText(res, 200, respond(protocol, predictions, runtime.version.name), headers);
         metrics.countRequest(endpoint, deployment, 200);
       } catch (error) {
         const e =
-          error instanceof HttpError ? error : new HttpError(500, "InternalError", (error as Error).message);
+          error instanceof HttpError ? error : new HttpError("InternalError", (error as Error).message);
         status = e.status;
         send(res, e.status, e.body, { ...headers, ...e.headers });
         metrics.countRequest(endpoint, deployment, e.status);

@@ -1,4 +1,3 @@
-export { type Finding, hasErrors, type Severity, sortFindings } from "./findings.js";
 export {
   type ColumnSpec,
   type ColumnType,

@@ -21,8 +21,8 @@ import {
   requiresPython,
   supportsNumpy2,
 } from "../env/index.js";
-import { userError } from "../shared/index.js";
-import { type Finding, sortFindings } from "./findings.js";
+import { type Finding, sortFindings, userError } from "../shared/index.js";
+
 import { type ColumnSpec, MLMODEL_FILE, type MlModel, type SchemaEntry } from "./mlmodel.js";
 import { parseSchema, valueFitsColumn } from "./signature.js";
 

@@ -5,16 +5,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import {
-  type Finding,
-  hasErrors,
-  type MlModel,
-  requireModelFolder,
-  validateModelDir,
-} from "../model/index.js";
+import { type MlModel, requireModelFolder, validateModelDir } from "../model/index.js";
 import {
   ensurePierHome,
+  type Finding,
   failpoint,
+  hasErrors,
   openPierDatabase,
   type PierDatabase,
   PierError,

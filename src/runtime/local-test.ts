@@ -96,7 +96,7 @@ async function runEdgeCases(scorer: OnnxScorer, sample: Record<string, unknown>)
           : `answered with a non-finite probability ${p}`,
       });
     } catch (error) {
-      const clear = error instanceof PierError && error.kind === "user";
+      const clear = error instanceof PierError && error.class === "user";
       results.push({
         name: c.name,
         expected: c.expected,

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
 
   /** One request's answer: predictions, a 400 for bad input, or a 500 for a model failure. */
   const answer = (error: unknown): { status: number; body: HostErrorBody } => {
-    const input = error instanceof PierError && error.kind === "user";
+    const input = error instanceof PierError && error.class === "user";
     if (!input)
       process.stderr.write(
         `${new Date().toISOString()} E [${process.pid}] onnx-host - ${(error as Error).stack}\n`,

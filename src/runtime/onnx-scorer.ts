@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { MLMODEL_FILE, type MlModel, readMlModel } from "../model/index.js";
-import { type PierError, userError } from "../shared/index.js";
+import { type Code, type PierError, userError } from "../shared/index.js";
 
 /** One row of a prediction: each model output's value for that row. */
 export type PredictionRow = Record<string, number | string | number[] | string[]>;
@@ -22,7 +22,7 @@ interface FeedSpec {
 const SUPPORTED_FEED_TYPES = new Set(["float64", "float32", "int64", "int32", "string", "bool"]);
 
 /** Errors in a client's input: 400 at the gateway, a clear message in the CLI. */
-function inputError(code: string, summary: string, fix: string): PierError {
+function inputError(code: Code, summary: string, fix: string): PierError {
   return userError(code, summary, fix);
 }
 
@@ -96,7 +96,7 @@ export class OnnxScorer {
   /** Scores a batch of column records. Throws a user PierError for input the model cannot take. */
   async score(records: readonly Record<string, unknown>[]): Promise<PredictionRow[]> {
     if (!Array.isArray(records) || records.length === 0) {
-      throw inputError("InputEmpty", "The request has no rows to score", "Send at least one row.");
+      throw inputError("EmptyInput", "The request has no rows to score", "Send at least one row.");
     }
     const missing = this.feeds.filter((feed) =>
       records.some((r) => r === null || typeof r !== "object" || !(feed.name in r)),
@@ -105,7 +105,7 @@ export class OnnxScorer {
       const sent = Object.keys(records.find((r) => r && typeof r === "object") ?? {});
       const extra = sent.filter((name) => !this.feeds.some((f) => f.name === name));
       throw inputError(
-        "InputMissingColumns",
+        "MissingInputs",
         `Model is missing inputs ${JSON.stringify(missing.map((f) => f.name))}.${extra.length > 0 ? ` Note that there were extra inputs: ${JSON.stringify(extra)}.` : ""}`,
         `Send every input of the signature: ${this.feeds.map((f) => f.name).join(", ")}.`,
       );
@@ -124,7 +124,7 @@ export class OnnxScorer {
 function typeMismatch(feed: FeedSpec, value: unknown, row: number): PierError {
   const got = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
   return inputError(
-    "InputTypeMismatch",
+    "IncompatibleInputTypes",
     `Incompatible input types for column ${feed.name}: row ${row} has a ${got} (${JSON.stringify(value)?.slice(0, 40)}), the model expects ${feed.type === "string" ? "a string" : "a number"}.`,
     `Send ${feed.type === "string" ? "a string" : "a number"} (or null for a missing value) in column '${feed.name}'.`,
   );

@@ -11,7 +11,8 @@ import {
   parseRequirementsTxt,
   type Requirement,
 } from "../env/index.js";
-import type { Finding, MlModel } from "../model/index.js";
+import type { MlModel } from "../model/index.js";
+import type { Finding } from "../shared/index.js";
 
 const run = promisify(execFile);
 

@@ -1,39 +1,46 @@
 /**
- * One error grammar for all of pier: a stable code, a one-line summary, the evidence, and a fix.
- * User errors (bad input, missing files) are told apart from internal errors (bugs in pier).
+ * One error grammar for all of pier: a stable code (from the one table in codes.ts, which gives its
+ * class, HTTP status and exit code), a one-line summary, the evidence, and a fix.
  */
+import { type Code, type CodeClass, codeInfo } from "./codes.js";
+import type { Finding } from "./findings.js";
 
-/** user: bad input or state; usage: a wrong command line (exit 2); internal: a bug in pier. */
-export type ErrorKind = "user" | "usage" | "internal";
+/** Structured evidence an error carries for tools such as the doctor. */
+export interface ErrorData {
+  /** Validation findings behind the error (a model package that failed its checks). */
+  findings?: Finding[];
+  /** The environment check of the same model, when a failed validation could run it too. */
+  environment?: PierErrorJson;
+  /** A port, and the process that holds it. */
+  port?: number;
+  pid?: number;
+}
 
 export interface PierErrorInit {
-  code: string;
+  code: Code;
   summary: string;
   details?: string | string[];
   fix?: string;
-  kind?: ErrorKind;
   cause?: unknown;
-  /** Structured evidence (e.g. validation findings) for tools such as the doctor. */
-  data?: Record<string, unknown>;
+  data?: ErrorData;
 }
 
 export interface PierErrorJson {
-  code: string;
+  code: Code;
   summary: string;
   details: string[];
   fix?: string;
-  kind: ErrorKind;
-  data?: Record<string, unknown>;
+  class: CodeClass;
+  data?: ErrorData;
 }
 
 /** The only error type library code throws on purpose. */
 export class PierError extends Error {
-  readonly code: string;
+  readonly code: Code;
   readonly summary: string;
   readonly details: string[];
   readonly fix: string | undefined;
-  readonly kind: ErrorKind;
-  readonly data: Record<string, unknown> | undefined;
+  readonly data: ErrorData | undefined;
 
   constructor(init: PierErrorInit) {
     super(`${init.code}: ${init.summary}`, init.cause === undefined ? undefined : { cause: init.cause });
@@ -43,8 +50,26 @@ export class PierError extends Error {
     this.details =
       init.details === undefined ? [] : Array.isArray(init.details) ? init.details : [init.details];
     this.fix = init.fix;
-    this.kind = init.kind ?? "user";
     this.data = init.data;
+  }
+
+  /** user, model or system, from the code table. */
+  get class(): CodeClass {
+    return codeInfo(this.code).class;
+  }
+
+  /** The HTTP status this error answers with. */
+  get httpStatus(): number {
+    return codeInfo(this.code).http;
+  }
+
+  /** The exit code a command that ends with this error returns. */
+  get exitCode(): number {
+    return codeInfo(this.code).exit;
+  }
+
+  static fromJSON(json: PierErrorJson): PierError {
+    return new PierError(json);
   }
 
   toJSON(): PierErrorJson {
@@ -53,20 +78,15 @@ export class PierError extends Error {
       summary: this.summary,
       details: this.details,
       ...(this.fix === undefined ? {} : { fix: this.fix }),
-      kind: this.kind,
+      class: this.class,
       ...(this.data === undefined ? {} : { data: this.data }),
     };
   }
 }
 
-/** Shorthand for the common case: a user error with a fix. */
-export function userError(
-  code: string,
-  summary: string,
-  fix?: string,
-  details?: string | string[],
-): PierError {
-  return new PierError({ code, summary, fix, details, kind: "user" });
+/** Shorthand for the common case: an error with a fix. */
+export function userError(code: Code, summary: string, fix?: string, details?: string | string[]): PierError {
+  return new PierError({ code, summary, fix, details });
 }
 
 /** Wraps anything thrown into a PierError; unknown errors are internal and keep their stack as evidence. */
@@ -94,7 +114,6 @@ export function toPierError(error: unknown): PierError {
     summary: message,
     details: stack.map((line) => line.trim()),
     fix: "This is a bug in pier. Run again with PIER_LOG=debug and report the output.",
-    kind: "internal",
     cause: error,
   });
 }

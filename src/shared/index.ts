@@ -1,6 +1,7 @@
+export { CODES, type Code, type CodeClass, type CodeInfo, codeInfo, isCode } from "./codes.js";
 export { DATABASE_FILE, type Migration, openPierDatabase, type PierDatabase } from "./database.js";
 export {
-  type ErrorKind,
+  type ErrorData,
   PierError,
   type PierErrorInit,
   type PierErrorJson,
@@ -8,6 +9,15 @@ export {
   userError,
 } from "./errors.js";
 export { failpoint } from "./failpoint.js";
+export {
+  type Finding,
+  type FindingSubject,
+  type FixAction,
+  findingLine,
+  hasErrors,
+  type Severity,
+  sortFindings,
+} from "./findings.js";
 export { ensurePierHome, resolvePierHome } from "./home.js";
 export { createLogger, type Logger, type LogLevel, parseLogLevel } from "./logger.js";
 export { portHolder } from "./port-holder.js";

@@ -15,10 +15,9 @@ export function nameArgument(args: ParsedArgs, what: string, example: string): s
   const value = args.positionals[0] ?? stringOption(args, "name");
   if (!value)
     throw new PierError({
-      code: "BadArgument",
+      code: "MissingArgument",
       summary: `Missing the ${what} name`,
       fix: `Pass it, e.g. ${example}`,
-      kind: "usage",
     });
   return value;
 }
@@ -27,10 +26,9 @@ export function endpointArgument(args: ParsedArgs, example: string): string {
   const value = stringOption(args, "endpoint-name");
   if (!value)
     throw new PierError({
-      code: "BadArgument",
+      code: "MissingArgument",
       summary: "Missing --endpoint-name (-e)",
       fix: `Pass it, e.g. ${example}`,
-      kind: "usage",
     });
   return value;
 }

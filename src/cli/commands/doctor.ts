@@ -14,9 +14,15 @@ import {
 } from "../../config/index.js";
 import { type Diagnosis, type DoctorReport, diagnosePreflight, doctorReport } from "../../doctor/index.js";
 import { fileInFolder, type ModelFacts, memoryLimitBytes, preflightEnvironment } from "../../engine/index.js";
-import { type Finding, validateModelDir } from "../../model/index.js";
+import { validateModelDir } from "../../model/index.js";
 import { listModelFiles, parseModelUri } from "../../registry/index.js";
-import { type PierErrorJson, resolvePierHome, toPierError, userError } from "../../shared/index.js";
+import {
+  type Finding,
+  type PierErrorJson,
+  resolvePierHome,
+  toPierError,
+  userError,
+} from "../../shared/index.js";
 import { type CommandContext, defineCommand, type ParsedArgs } from "../command.js";
 import { connect, enc, renderDiagnoses } from "./api-common.js";
 import { folderFacts, withRegistry } from "./model-common.js";
@@ -50,7 +56,7 @@ async function preflight(args: ParsedArgs, ctx: CommandContext): Promise<DoctorR
   const modelText = modelPathOf(spec);
   if (!modelText)
     throw userError(
-      "BadArgument",
+      "MissingArgument",
       "Nothing to check: give --model DIR|URI or a deployment file with a model",
       "pier doctor --model ./model",
     );

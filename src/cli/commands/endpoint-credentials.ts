@@ -35,7 +35,7 @@ export const endpointRegenerateKeys = defineCommand({
     const keyType = stringOption(args, "key-type");
     if (keyType !== "primary" && keyType !== "secondary")
       throw userError(
-        "BadArgument",
+        "BadOptionValue",
         "--key-type must be primary or secondary",
         "Pass --key-type primary or --key-type secondary.",
       );

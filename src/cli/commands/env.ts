@@ -38,7 +38,7 @@ export const envBuild = defineCommand({
     const conda = args.options["conda-file"] === undefined ? undefined : String(args.options["conda-file"]);
     if ((model === undefined) === (conda === undefined))
       throw userError(
-        "BadArgument",
+        "BadOptionValue",
         "Give exactly one of --model and --conda-file",
         "e.g. pier env build --model ./model",
       );
@@ -47,7 +47,7 @@ export const envBuild = defineCommand({
       const path = resolve(ctx.cwd, conda);
       if (!existsSync(path))
         throw userError(
-          "BadArgument",
+          "FileNotFound",
           `--conda-file ${path} does not exist`,
           "Pass the conda file of the deployment's environment.",
         );

@@ -22,7 +22,7 @@ export function keyValues(args: ParsedArgs, option: string): Record<string, stri
       const eq = item.indexOf("=");
       if (eq <= 0)
         throw userError(
-          "BadArgument",
+          "BadOptionValue",
           `--${option} must look like key=value, got '${item}'`,
           `Pass e.g. --${option} team=risk.`,
         );
@@ -35,10 +35,9 @@ export function positional(args: ParsedArgs, index: number, name: string, exampl
   const value = args.positionals[index];
   if (value === undefined || value === "") {
     throw new PierError({
-      code: "BadArgument",
+      code: "MissingArgument",
       summary: `Missing ${name}`,
       fix: `Pass it, e.g. ${example}`,
-      kind: "usage",
     });
   }
   return value;
@@ -47,7 +46,7 @@ export function positional(args: ParsedArgs, index: number, name: string, exampl
 export function versionNumber(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) {
     throw userError(
-      "BadArgument",
+      "BadOptionValue",
       `'${text}' is not a version number`,
       "Versions are whole numbers from 1, as `pier model list` shows.",
     );

@@ -22,7 +22,8 @@ export const modelTagSet = defineCommand({
     const name = positional(args, 0, "NAME", "pier model tag set NAME key=value");
     const pair = positional(args, 1, "KEY=VALUE", "pier model tag set NAME key=value");
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw userError("BadArgument", `Expected KEY=VALUE, got '${pair}'`, "Pass e.g. team=risk.");
+    if (eq <= 0)
+      throw userError("BadOptionValue", `Expected KEY=VALUE, got '${pair}'`, "Pass e.g. team=risk.");
     const version = stringOption(args, "version");
     const v = version === undefined ? undefined : versionNumber(version);
     withRegistry(ctx, (registry) => registry.setTag(name, pair.slice(0, eq), pair.slice(eq + 1), v));

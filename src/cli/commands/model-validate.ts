@@ -1,4 +1,5 @@
-import { hasErrors, requireModelFolder, validateModelDir } from "../../model/index.js";
+import { requireModelFolder, validateModelDir } from "../../model/index.js";
+import { hasErrors } from "../../shared/index.js";
 import { defineCommand } from "../command.js";
 import { countBySeverity, renderFindings } from "../format.js";
 import { positional } from "./model-common.js";
