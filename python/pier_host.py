@@ -321,6 +321,17 @@ def serve_channel(scorer, concurrency, on_gone):
     return pool
 
 
+def load_error(error, message, tb):
+    """The load-failed report: the exception, and the module an import could not find (if that was it)."""
+    report = {"type": type(error).__name__, "message": message, "traceback": tb.splitlines()}
+    cause = error
+    while cause is not None and not isinstance(cause, ImportError):
+        cause = cause.__cause__
+    if isinstance(cause, ImportError) and cause.name:
+        report["module"] = cause.name
+    return report
+
+
 def main():
     started = time.perf_counter()
     try:
@@ -328,7 +339,7 @@ def main():
     except BaseException as error:  # includes SystemExit from user code
         tb = traceback.format_exc()
         log("E", f"model load failed: {type(error).__name__}: {error}\n{tb}")
-        send({"type": "load-failed", "error": {"type": type(error).__name__, "message": str(error), "traceback": tb.splitlines()}})
+        send({"type": "load-failed", "error": load_error(error, str(error), tb)})
         MESSAGES.close()
         os._exit(LOAD_FAILED_EXIT_CODE)
     columns = json.loads(os.environ.get("PIER_COLUMNS") or "null")
@@ -339,7 +350,7 @@ def main():
         tb = traceback.format_exc()
         log("E", f"the model loaded but cannot predict: {type(error).__name__}: {error}\n{tb}")
         message = f"the model loaded but its startup prediction failed: {error}"
-        send({"type": "load-failed", "error": {"type": type(error).__name__, "message": message, "traceback": tb.splitlines()}})
+        send({"type": "load-failed", "error": load_error(error, message, tb)})
         MESSAGES.close()
         os._exit(LOAD_FAILED_EXIT_CODE)
     load_ms = (time.perf_counter() - started) * 1000

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDeploymentSpec } from "../src/config/index.js";
-import { blankEvidence, type DeploymentEvidence, diagnoseDeployment } from "../src/doctor/index.js";
+import { diagnoseDeployment } from "../src/doctor/index.js";
+import {
+  blankEvidence,
+  type DeploymentEvidence,
+  type EngineEvent,
+  type RecordedEvent,
+} from "../src/engine/index.js";
 
 /** Evidence as the engine records it, for the rules that need numbers no corpus case can afford. */
 function evidence(spec: Record<string, unknown>, more: Partial<DeploymentEvidence>): DeploymentEvidence {
@@ -12,13 +18,16 @@ function evidence(spec: Record<string, unknown>, more: Partial<DeploymentEvidenc
   return { ...blankEvidence(parsed, 4 * 2 ** 30, "Failed"), ...more };
 }
 
-const oom = (rssGiB: number) => ({
+/** An event as the engine records it: its kind with its typed data, when, where, and a line for people. */
+const recorded = (event: EngineEvent, instance: string): RecordedEvent => ({
+  ...event,
   at: "2026-11-27T00:00:00.000Z",
-  instance: "blue-x-0",
-  kind: "OOMKilled",
-  message: "resident memory exceeded the limit; killed",
-  data: { rssBytes: rssGiB * 2 ** 30, limitBytes: 4 * 2 ** 30 },
+  instance,
+  message: event.kind,
 });
+
+const oom = (rssGiB: number) =>
+  recorded({ kind: "OOMKilled", data: { rssBytes: rssGiB * 2 ** 30, limitBytes: 4 * 2 ** 30 } }, "blue-x-0");
 
 test("OutOfMemory without an explicit limit names the smallest instance type with room for twice the measured peak", () => {
   const [d] = diagnoseDeployment(evidence({ instance_type: "Standard_F2s_v2" }, { events: [oom(5)] }));
@@ -65,25 +74,24 @@ test("a healthy deployment gets no diagnosis; request outcomes each get their ow
 });
 
 test("probes: a liveness restart and an instance left Unready each get their own diagnosis; one Ready again does not", () => {
-  const event = (kind: string, instance: string, data: Record<string, unknown> | null = null) => ({
-    at: "2026-11-27T00:00:00.000Z",
-    instance,
-    kind,
-    message: kind,
-    data,
-  });
   const found = diagnoseDeployment(
     evidence(
       { instance_type: "Standard_DS2_v2" },
       {
         state: "Succeeded",
         events: [
-          event("ProbeFailed", "blue-a", { kind: "liveness", failures: 30 }),
-          event("LivenessFailed", "blue-a"),
-          event("ProbeFailed", "blue-b", { kind: "readiness", failures: 30 }),
-          event("Unready", "blue-b"),
-          event("Unready", "blue-c"),
-          event("Ready", "blue-c"),
+          recorded(
+            { kind: "ProbeFailed", data: { probe: "liveness", failures: 30, threshold: 30 } },
+            "blue-a",
+          ),
+          recorded({ kind: "LivenessFailed", data: { failures: 30 } }, "blue-a"),
+          recorded(
+            { kind: "ProbeFailed", data: { probe: "readiness", failures: 30, threshold: 30 } },
+            "blue-b",
+          ),
+          recorded({ kind: "Unready", data: { failures: 30 } }, "blue-b"),
+          recorded({ kind: "Unready", data: { failures: 30 } }, "blue-c"),
+          recorded({ kind: "ReadyAgain", data: { successes: 1 } }, "blue-c"),
         ],
       },
     ),

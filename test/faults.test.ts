@@ -5,8 +5,9 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { type TestContext, test } from "node:test";
 import { parse, stringify } from "yaml";
-import type { DoctorReport, FixAction } from "../src/doctor/index.js";
-import type { DeploymentView } from "../src/engine/index.js";
+import type { DeploymentReport } from "../src/api/index.js";
+import type { DoctorReport } from "../src/doctor/index.js";
+import type { FixAction } from "../src/shared/index.js";
 import { cli, type PierUp, post, REPO_ROOT, startPier, tempDir, writeWheel } from "./helpers.js";
 
 const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
@@ -179,7 +180,7 @@ test("fault corpus: every case gets its own right code, and the fix it suggests 
         "-o",
         "json",
       ]);
-      const view = JSON.parse(created.stdout) as DeploymentView;
+      const view = JSON.parse(created.stdout) as DeploymentReport;
       if (c.load) {
         assert.equal(view.provisioning_state, "Succeeded", created.stderr);
         await load(pier, key, c.name, c.load);
@@ -211,7 +212,7 @@ test("fault corpus: every case gets its own right code, and the fix it suggests 
         "json",
       ]);
       assert.equal(
-        (JSON.parse(updated.stdout) as DeploymentView).provisioning_state,
+        (JSON.parse(updated.stdout) as DeploymentReport).provisioning_state,
         "Succeeded",
         `after ${JSON.stringify(first!.actions)}:\n${updated.stderr}\n${updated.stdout}`,
       );

@@ -81,7 +81,10 @@ test("ONNX host over its invoke channel: requests sent together get the answers 
   });
   const badOutcome = together[records.length] as { status: number; text: string };
   assert.equal(badOutcome.status, 400);
-  assert.match(JSON.parse(badOutcome.text).error.message, /Incompatible input types for column Age: row 0/);
+  assert.match(
+    JSON.parse(badOutcome.text).error.message,
+    /Incompatible input types for column Age\. Can not safely convert string to double \(row 0/,
+  );
   assert.deepEqual(JSON.parse(texts[records.length + 1]!), alone);
 
   // A request the host never answers (it is stopped) fails as a lost connection, not a hang.

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { validateModelDir } from "../src/model/index.js";
+import { validateModelDir } from "../src/env/index.js";
 import type { Finding } from "../src/shared/index.js";
 import { cli, FIXTURES, tempDir, trainedWorkspace } from "./helpers.js";
 

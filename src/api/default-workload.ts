@@ -65,7 +65,7 @@ export async function createDefaultWorkload(
     ms: performance.now() - started,
     status: "ok",
   });
-  engine.createEndpoint(
+  engine.endpoints.create(
     parseEndpointSpec(
       {
         name: DEFAULT_ENDPOINT,
@@ -98,12 +98,12 @@ export async function createDefaultWorkload(
     columns: string[];
     data: unknown[][];
   };
-  const credentials = engine.credentials(DEFAULT_ENDPOINT);
+  const credentials = engine.endpoints.credentials(DEFAULT_ENDPOINT);
   return {
     endpoint: DEFAULT_ENDPOINT,
     deployment: DEFAULT_DEPLOYMENT,
     model: `models:/${version.name}/${version.version}`,
-    scoringUri: engine.showEndpoint(DEFAULT_ENDPOINT).scoring_uri,
+    scoringUri: engine.endpoints.show(DEFAULT_ENDPOINT).scoring_uri,
     key: String(credentials.primaryKey),
     exampleBody: {
       input_data: { columns: example.columns, index: example.data.map((_, i) => i), data: example.data },

@@ -6,4 +6,12 @@ export {
   DEFAULT_MODEL_NAME,
   type DefaultWorkload,
 } from "./default-workload.js";
-export { API_TOKEN_FILE, type RunningServer, startServer, UP_FILE, type UpInfo } from "./server.js";
+export { type DeploymentReport, deploymentReport } from "./routes.js";
+export {
+  API_TOKEN_FILE,
+  type RunningServer,
+  type ServerOptions,
+  startServer,
+  UP_FILE,
+  type UpInfo,
+} from "./server.js";

@@ -2,7 +2,6 @@
  * Commands are data: a path (noun then verb), options, and a handler that calls the library and
  * returns a result; `render` prints the result for people, `-o json` prints it as JSON.
  */
-import type { Logger } from "../shared/index.js";
 import { userError } from "../shared/index.js";
 
 export interface OptionSpec {
@@ -29,7 +28,6 @@ export interface CommandContext {
   err: (text: string) => void;
   /** Whether progress may redraw one line in place. */
   interactive: boolean;
-  logger: Logger;
   cwd: string;
 }
 

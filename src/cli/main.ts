@@ -3,7 +3,7 @@
  * and prints its result or its error in one grammar. Only this file exits the process.
  */
 import { parseArgs } from "node:util";
-import { createLogger, PIER_VERSION, PierError, toPierError, userError } from "../shared/index.js";
+import { PIER_VERSION, PierError, toPierError, userError } from "../shared/index.js";
 import type { CommandContext, CommandDefinition, OutputFormat, ParsedArgs } from "./command.js";
 import { formatError } from "./format.js";
 import { COMMANDS } from "./registry.js";
@@ -143,7 +143,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       out: io.out,
       err: (text) => io.err(text),
       interactive: io.interactive,
-      logger: createLogger(),
       cwd: io.cwd,
     };
     const result = await command.handler(

@@ -1,15 +1,3 @@
 export { deploymentWarnings, describeEvidence, doctorReport } from "./report.js";
-export {
-  blankEvidence,
-  diagnoseDeployment,
-  diagnosePreflight,
-  type PreflightEvidence,
-} from "./rules.js";
-export type {
-  DeploymentEvidence,
-  Diagnosis,
-  DoctorEvent,
-  DoctorReport,
-  FixAction,
-  LogFile,
-} from "./types.js";
+export { diagnoseDeployment, diagnosePreflight } from "./rules.js";
+export type { Diagnosis, DoctorReport } from "./types.js";

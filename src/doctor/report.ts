@@ -1,6 +1,8 @@
 /** A doctor report: the diagnoses, or what was checked when there are none. */
+import { type DeploymentEvidence, eventsOf } from "../engine/index.js";
 import type { Finding } from "../shared/index.js";
-import type { DeploymentEvidence, Diagnosis, DoctorReport } from "./types.js";
+import { registrationFindings } from "./rules.js";
+import type { Diagnosis, DoctorReport } from "./types.js";
 
 export function doctorReport(
   target: string,
@@ -26,11 +28,8 @@ export function doctorReport(
 
 /** Warnings a deployment carries: its version's validation warnings and its environment check's. */
 export function deploymentWarnings(e: DeploymentEvidence): Finding[] {
-  const fromEvents = e.events
-    .map((x) => x.data?.finding as Finding | undefined)
-    .filter((f): f is Finding => f !== undefined);
-  const fromFailedRegistration = (e.error?.data?.findings as Finding[] | undefined) ?? [];
-  return [...e.findings, ...fromFailedRegistration, ...fromEvents];
+  const fromEvents = eventsOf(e.events, "EnvironmentWarning").map((x) => x.data.finding);
+  return [...e.findings, ...registrationFindings(e.error), ...fromEvents];
 }
 
 /** What the doctor looked at for a deployment, in words. */

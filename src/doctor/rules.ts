@@ -5,11 +5,21 @@
  */
 import { dirname } from "node:path";
 import { INSTANCE_TYPES, modelPathOf } from "../config/index.js";
-import type { Finding } from "../shared/index.js";
-import type { DeploymentEvidence, Diagnosis, DoctorEvent, FixAction } from "./types.js";
+import {
+  blankEvidence,
+  type DeploymentEvidence,
+  eventsOf,
+  type PreflightEvidence,
+  type RecordedEvent,
+} from "../engine/index.js";
+import type { Code, Finding, FixAction, PierErrorJson } from "../shared/index.js";
+import type { Diagnosis } from "./types.js";
+
+/** Exit code of a host whose model failed to load (the host protocol's, as Azure's server uses). */
+const LOAD_FAILED_EXIT_CODE = 3;
 
 /** What to fix first: a model that cannot be read before an environment, before a load, before load-time limits. */
-const RANK: Record<string, number> = {
+const RANK: Partial<Record<Code, number>> = {
   MLmodelMissing: 0,
   MLmodelNested: 0,
   MLmodelIsFolder: 0,
@@ -48,7 +58,7 @@ const RANK: Record<string, number> = {
 };
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-const eventLine = (e: DoctorEvent) =>
+const eventLine = (e: RecordedEvent) =>
   `event ${e.at} ${e.kind}${e.instance ? ` [${e.instance}]` : ""}: ${e.message}`;
 const findingLine = (f: Finding) =>
   `finding ${f.code} (${f.severity}) in ${f.evidence.file}${f.evidence.line ? `:${f.evidence.line}` : ""}${f.evidence.key ? ` ${f.evidence.key}` : ""}: ${f.message}`;
@@ -80,24 +90,16 @@ function lastLogLines(evidence: DeploymentEvidence, count: number): string[] {
 const quantile = (xs: number[], q: number) =>
   xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
-/** A pin the finding's own fix names, as an action (conda files take `name=version`). */
-function pinFromFinding(f: Finding): FixAction[] {
-  if (f.code === "PythonUnsupported") {
-    const python = /pin python=([\d.]+)/.exec(f.fix)?.[1];
-    return python ? [{ kind: "pin", file: f.evidence.file, requirement: `python==${python}` }] : [];
-  }
-  if (f.code === "NumpyAbiConflict")
-    return [{ kind: "pin", file: f.evidence.file, requirement: "numpy==1.26.4" }];
-  return [];
-}
+/** The actions an error's own findings carry (the first finding is its cause). */
+const errorActions = (error: PierErrorJson): FixAction[] => error.data?.findings?.[0]?.actions ?? [];
 
-/** Pinning the scikit-learn that made a pickle, when its version is known. */
-const sklearnPin = (version: string | undefined): FixAction[] =>
-  version ? [{ kind: "pin", file: "requirements.txt", requirement: `scikit-learn==${version}` }] : [];
+/** The findings of a model package that failed its checks when a deployment registered it. */
+export const registrationFindings = (error: PierErrorJson | null): Finding[] =>
+  error?.code === "ModelValidationFailed" ? (error.data?.findings ?? []) : [];
 
 /** Validation errors of the model package, from registration or a failed registration. */
 function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
-  const fromError = (evidence.error?.data?.findings as Finding[] | undefined) ?? [];
+  const fromError = registrationFindings(evidence.error);
   const seen = new Set<string>();
   const findings = [...fromError, ...evidence.findings].filter((f) => {
     const k = `${f.code}|${f.evidence.file}|${f.evidence.line ?? ""}`;
@@ -110,30 +112,31 @@ function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
   const unresolvable = [...new Set(unsupported.map((f) => f.evidence.file))].map((file): Diagnosis => {
     const group = unsupported.filter((f) => f.evidence.file === file);
     const needs = group.map(
-      (f) => /^(\S+ \S+) requires Python (.+?), but/.exec(f.message)?.slice(1).join(" needs ") ?? f.message,
+      (f) => `${f.subject?.package} ${f.subject?.version} needs ${f.subject?.requires}`,
     );
+    const python = group[0]!.subject?.python;
+    const actions = group[0]!.actions ?? [];
+    const pin = actions.find((a) => a.kind === "pin");
     return {
       code: "EnvironmentUnresolvable",
       cause: `${file} pins a Python that ${group.length} of its pinned packages do not support (${needs.join("; ")}): the environment cannot be resolved`,
       evidence: group.map(findingLine),
-      fix: group[0]!.fix.replace(
-        /, or pin a \S+ release that supports Python ([\d.]+)\.$/,
-        ", or pin releases that support Python $1.",
-      ),
-      actions: pinFromFinding(group[0]!),
+      fix: pin
+        ? `In ${file}, pin ${pin.requirement.replace("==", "=")} (the oldest Python every pinned package here supports), or pin releases that support Python ${python}.`
+        : `The pins in ${file} need Pythons that do not overlap; pin releases that support Python ${python}.`,
+      actions,
     };
   });
   const others = findings
     .filter((f) => f.code !== "PythonUnsupported")
     .map((f): Diagnosis => {
-      const actions: FixAction[] = pinFromFinding(f);
+      const actions: FixAction[] = [...(f.actions ?? [])];
       if (f.code === "MLmodelNested") {
         const path = modelPathOf(evidence.spec);
         const nested = dirname(f.evidence.file);
         if (path)
           actions.push({ kind: "yaml", key: "model.path", value: `${path.replace(/\/+$/, "")}/${nested}` });
       }
-      if (f.code === "ArtifactLfsPointer") actions.push({ kind: "command", command: "git lfs pull" });
       return { code: f.code, cause: f.message, evidence: [findingLine(f)], fix: f.fix, actions };
     });
   return [...unresolvable, ...others];
@@ -142,22 +145,21 @@ function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
 /** The environment could not be prepared: a missing package, pins pip cannot meet, no interpreter. */
 function environmentFailure(evidence: DeploymentEvidence): Diagnosis[] {
   // A failed validation may carry the environment check of the same folder as well.
-  const alongside = evidence.error?.data?.environment as DeploymentEvidence["error"] | undefined;
+  const alongside = evidence.error?.data?.environment;
   return [
     ...environmentError(evidence, evidence.error),
     ...(alongside ? environmentError(evidence, alongside) : []),
   ];
 }
 
-function environmentError(evidence: DeploymentEvidence, error: DeploymentEvidence["error"]): Diagnosis[] {
+function environmentError(
+  evidence: DeploymentEvidence,
+  error: PierErrorJson | null | undefined,
+): Diagnosis[] {
   if (!error) return [];
   if (error.code === "EnvironmentBuildFailed") {
-    const versions = /requirement ([A-Za-z0-9._-]+)\S* \(from versions: ([^)]*)\)/.exec(error.summary);
-    const available = versions?.[2]
-      ?.split(",")
-      .map((v) => v.trim())
-      .filter(Boolean);
-    const newest = available?.[available.length - 1];
+    const unavailable = error.data?.unavailable;
+    const newest = unavailable?.available[unavailable.available.length - 1];
     const conda = evidence.spec.environment;
     const file =
       typeof conda === "object" && conda?.conda_file ? String(conda.conda_file) : "requirements.txt";
@@ -167,10 +169,13 @@ function environmentError(evidence: DeploymentEvidence, error: DeploymentEvidenc
         cause: `The environment's pins cannot be installed: ${error.summary}`,
         evidence: error.details.filter((d) => /ERROR|error:|conflict|build log/i.test(d)).slice(0, 8),
         fix:
-          newest && versions
-            ? `Pin ${versions[1]}==${newest} (the versions the package source has: ${available!.join(", ")}) in ${file}.`
+          unavailable && newest
+            ? `Pin ${unavailable.package}==${newest} (the versions the package source has: ${unavailable.available.join(", ")}) in ${file}.`
             : (error.fix ?? "Fix the pins pip names."),
-        actions: newest && versions ? [{ kind: "pin", file, requirement: `${versions[1]}==${newest}` }] : [],
+        actions:
+          unavailable && newest
+            ? [{ kind: "pin", file, requirement: `${unavailable.package}==${newest}` }]
+            : [],
       },
     ];
   }
@@ -184,14 +189,13 @@ function environmentError(evidence: DeploymentEvidence, error: DeploymentEvidenc
       "RuntimeNotAvailable",
     ].includes(error.code)
   ) {
-    const saved = /made by scikit-learn ([\d.]+)/.exec(error.summary)?.[1];
     return [
       {
         code: error.code,
         cause: error.summary,
         evidence: error.details.slice(0, 8),
         fix: error.fix ?? "",
-        actions: error.code === "PickleVersionDrift" ? sklearnPin(saved) : [],
+        actions: errorActions(error),
       },
     ];
   }
@@ -203,10 +207,9 @@ const NUMPY_ABI =
 
 /** The model or the scoring script failed while loading: which kind of failure, from the host's report. */
 function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
-  const loads = evidence.events.filter((e) => e.kind === "LoadFailed");
-  const last = loads[loads.length - 1];
-  const reported = last?.data?.error as { type: string; message: string; traceback: string[] } | undefined;
-  if (!reported) return [];
+  const last = eventsOf(evidence.events, "LoadFailed").pop();
+  const reported = last?.data.error;
+  if (!last || !reported) return [];
   const traceback = reported.traceback ?? [];
   const script = evidence.spec.code_configuration?.scoring_script;
   const userFrames = script
@@ -217,13 +220,13 @@ function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
     new RegExp(`${reported.type}|Error:|${script ?? "\\u0000"}", line`),
     8,
   );
-  const base = [eventLine(last!), ...userFrames, ...logLines];
+  const base = [eventLine(last), ...userFrames, ...logLines];
   const text = `${reported.type}: ${reported.message}`;
-  const missingModule = /No module named '([^']+)'/.exec(reported.message)?.[1];
+  const missingModule = reported.module;
   if (reported.type === "UserScriptImportError")
     return [
       {
-        code: reported.type,
+        code: "UserScriptImportError",
         cause: `${script} fails to import: ${reported.message}`,
         evidence: base,
         fix: missingModule
@@ -235,7 +238,7 @@ function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
   if (reported.type === "UserScriptFunctionNotFound")
     return [
       {
-        code: reported.type,
+        code: "UserScriptFunctionNotFound",
         cause: reported.message,
         evidence: base,
         fix: `Define both init() and run(raw_data) at the top level of ${script}, as Azure's inference server calls them.`,
@@ -245,7 +248,7 @@ function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
   if (reported.type === "UserScriptInitFailed")
     return [
       {
-        code: reported.type,
+        code: "UserScriptInitFailed",
         cause: reported.message,
         evidence: base,
         fix: `Fix init() in ${script} at the frame shown${userFrames[0] ? ` (${userFrames[userFrames.length - 1]!.replace(/^traceback: /, "")})` : ""}; the deployment stays Failed until init() returns.`,
@@ -262,19 +265,21 @@ function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
         actions: [],
       },
     ];
-  const drift = evidence.events.find((e) => e.kind === "PickleVersionDrift");
+  const drift = eventsOf(evidence.events, "EnvironmentWarning").find(
+    (e) => e.data.finding.code === "PickleVersionDrift",
+  );
   const unpickling =
     /No module named|Can't get attribute|has no attribute|ModuleNotFoundError|AttributeError/.test(text);
   if (drift && unpickling) {
-    const finding = drift.data?.finding as Finding | undefined;
-    const saved = finding?.evidence.value;
+    const finding = drift.data.finding;
+    const saved = finding.subject?.version;
     return [
       {
         code: "PickleVersionDrift",
         cause: `The pickle was made by another scikit-learn and cannot be loaded here: ${text}`,
         evidence: [...base, eventLine(drift)],
         fix: `Serve it with the scikit-learn that made it${saved ? ` (${saved})` : ""}: pin scikit-learn==${saved ?? "<version>"} in the model's requirements and build that environment (\`pier env build --model …\`, with a package index or PIER_PIP_FIND_LINKS), or retrain and log the model with the scikit-learn installed here.`,
-        actions: sklearnPin(saved),
+        actions: finding.actions ?? [],
       },
     ];
   }
@@ -307,10 +312,10 @@ function smallestTypeFor(bytes: number): string | undefined {
 }
 
 function outOfMemory(evidence: DeploymentEvidence): Diagnosis[] {
-  const kills = evidence.events.filter((e) => e.kind === "OOMKilled");
+  const kills = eventsOf(evidence.events, "OOMKilled");
   if (kills.length === 0) return [];
   const peak = Math.max(
-    ...kills.map((e) => Number(e.data?.rssBytes ?? 0)),
+    ...kills.map((e) => e.data.rssBytes),
     ...evidence.instances.map((i) => i.peakRssBytes),
   );
   // What was measured is what the process had reached when it was killed, a lower bound: leave room.
@@ -339,9 +344,9 @@ function outOfMemory(evidence: DeploymentEvidence): Diagnosis[] {
 }
 
 function slowLoad(evidence: DeploymentEvidence): Diagnosis[] {
-  const timeout = evidence.events.filter((e) => e.kind === "StartupTimeout").pop();
+  const timeout = eventsOf(evidence.events, "StartupTimeout").pop();
   if (!timeout) return [];
-  const late = evidence.events.filter((e) => e.kind === "LateReady").pop();
+  const late = eventsOf(evidence.events, "LateReady").pop();
   const probe = evidence.spec.readiness_probe;
   const allowed = probe.initial_delay + probe.failure_threshold * probe.period;
   const budget = `the ${allowed} s the readiness probe allows (initial_delay ${probe.initial_delay} + failure_threshold ${probe.failure_threshold} × period ${probe.period})`;
@@ -360,7 +365,7 @@ function slowLoad(evidence: DeploymentEvidence): Diagnosis[] {
       },
     ];
   }
-  const seconds = Number(late.data?.startMs ?? 0) / 1000;
+  const seconds = late.data.startMs / 1000;
   // Room for a load half as slow again, in whole seconds.
   const initialDelay = Math.max(
     probe.initial_delay,
@@ -378,10 +383,10 @@ function slowLoad(evidence: DeploymentEvidence): Diagnosis[] {
   ];
 }
 
-function crashes(evidence: DeploymentEvidence, already: Set<string>): Diagnosis[] {
-  const loop = evidence.events.filter((e) => e.kind === "CrashLoop").pop();
-  const exits = evidence.events.filter(
-    (e) => e.kind === "ProcessExited" && !e.data?.oomKilled && e.data?.code !== 0 && e.data?.code !== 3,
+function crashes(evidence: DeploymentEvidence, already: Set<Code>): Diagnosis[] {
+  const loop = eventsOf(evidence.events, "CrashLoop").pop();
+  const exits = eventsOf(evidence.events, "ProcessExited").filter(
+    (e) => !e.data.oomKilled && e.data.code !== 0 && e.data.code !== LOAD_FAILED_EXIT_CODE,
   );
   const crashedAtStart = evidence.error?.code === "ContainerCrashed";
   if (!loop && !crashedAtStart) return [];
@@ -403,12 +408,12 @@ function crashes(evidence: DeploymentEvidence, already: Set<string>): Diagnosis[
 /** Probes that keep failing: liveness restarts the instance, readiness takes it out of traffic. */
 function probes(evidence: DeploymentEvidence): Diagnosis[] {
   const out: Diagnosis[] = [];
-  const failures = (kind: string) =>
-    evidence.events
-      .filter((e) => e.kind === "ProbeFailed" && e.data?.kind === kind)
+  const failures = (probe: string) =>
+    eventsOf(evidence.events, "ProbeFailed")
+      .filter((e) => e.data.probe === probe)
       .slice(-3)
       .map(eventLine);
-  const restarts = evidence.events.filter((e) => e.kind === "LivenessFailed");
+  const restarts = eventsOf(evidence.events, "LivenessFailed");
   if (restarts.length > 0) {
     const probe = evidence.spec.liveness_probe;
     out.push({
@@ -422,11 +427,12 @@ function probes(evidence: DeploymentEvidence): Diagnosis[] {
     });
   }
   // An instance whose last readiness word is Unready gets no traffic now.
-  const unready = new Map<string, DoctorEvent>();
+  const unready = new Map<string, RecordedEvent>();
   for (const e of evidence.events) {
     if (!e.instance) continue;
     if (e.kind === "Unready") unready.set(e.instance, e);
-    else if (e.kind === "Ready" || e.kind === "ProcessExited") unready.delete(e.instance);
+    else if (e.kind === "Ready" || e.kind === "ReadyAgain" || e.kind === "ProcessExited")
+      unready.delete(e.instance);
   }
   if (unready.size > 0) {
     const probe = evidence.spec.readiness_probe;
@@ -529,44 +535,6 @@ export function diagnoseDeployment(evidence: DeploymentEvidence): Diagnosis[] {
     .map((d, i) => ({ d, i }))
     .sort((a, b) => (RANK[a.d.code] ?? 11) - (RANK[b.d.code] ?? 11) || a.i - b.i)
     .map(({ d }) => d);
-}
-
-/** Evidence of a deployment with nothing recorded yet: the base a preflight (or a test) fills in. */
-export function blankEvidence(
-  spec: DeploymentEvidence["spec"],
-  memoryLimitBytes: number,
-  state: string,
-): DeploymentEvidence {
-  return {
-    endpoint: spec.endpoint_name,
-    deployment: spec.name,
-    spec,
-    memoryLimitBytes,
-    state,
-    error: null,
-    findings: [],
-    events: [],
-    logs: [],
-    instances: [],
-    outcomes: {},
-    latenciesMs: [],
-    lateAnswersMs: [],
-    peakConcurrentRequests: 0,
-  };
-}
-
-export interface PreflightEvidence {
-  spec: DeploymentEvidence["spec"];
-  memoryLimitBytes: number;
-  /** Validation findings of the model package. */
-  findings: Finding[];
-  /** The environment check's findings (warnings and notes), or the error a deployment would end with. */
-  environmentFindings: Finding[];
-  environmentError: DeploymentEvidence["error"];
-  /** Bytes of the model's files: an instance holds at least this much. */
-  modelBytes: number;
-  /** For a scoring script: its text, to find init() and run(). */
-  script?: { name: string; text: string };
 }
 
 /** Diagnoses before anything starts: the package, the environment, the script's entry points, memory. */

@@ -3,24 +3,29 @@
  * instance, a bounded FIFO queue behind them, and 429 once 2 × that × instance_count requests are
  * in the building (Azure's rule). A queued request that waits past its deadline gets 408.
  */
-import type { Instance } from "./instance.js";
 
-export type Admitted =
-  | { ok: true; instance: Instance; release: () => void }
-  | { ok: false; reason: "overloaded" | "timeout" | "no-instance" };
-
-interface Waiter {
-  resolve: (result: Admitted) => void;
-  timer: NodeJS.Timeout;
-  exclude: Instance | undefined;
+/** What admission needs of an instance: whether it takes requests now, and how many it is handling. */
+export interface AdmissionSlot {
+  readonly routable: boolean;
+  inFlight: number;
 }
 
-export class Admission {
-  #queue: Waiter[] = [];
+export type Admitted<S extends AdmissionSlot> =
+  | { ok: true; instance: S; release: () => void }
+  | { ok: false; reason: "overloaded" | "timeout" | "no-instance" };
+
+interface Waiter<S extends AdmissionSlot> {
+  resolve: (result: Admitted<S>) => void;
+  timer: NodeJS.Timeout;
+  exclude: S | undefined;
+}
+
+export class Admission<S extends AdmissionSlot> {
+  #queue: Waiter<S>[] = [];
   #cursor = 0;
 
   constructor(
-    private readonly instances: () => readonly Instance[],
+    private readonly instances: () => readonly S[],
     private readonly maxConcurrent: number,
     private readonly instanceCount: number,
   ) {}
@@ -38,7 +43,7 @@ export class Admission {
   }
 
   /** A Ready instance with a free slot, round-robin, avoiding `exclude` (a retry's failed instance). */
-  #freeInstance(exclude?: Instance): Instance | undefined {
+  #freeInstance(exclude?: S): S | undefined {
     const list = this.instances();
     for (let k = 0; k < list.length; k++) {
       const instance = list[(this.#cursor + k) % list.length]!;
@@ -50,7 +55,7 @@ export class Admission {
     return undefined;
   }
 
-  #grant(instance: Instance): Admitted {
+  #grant(instance: S): Admitted<S> {
     instance.inFlight++;
     let released = false;
     return {
@@ -76,7 +81,7 @@ export class Admission {
   }
 
   /** Waits for a slot for at most `timeoutMs`. */
-  acquire(timeoutMs: number, exclude?: Instance): Promise<Admitted> {
+  acquire(timeoutMs: number, exclude?: S): Promise<Admitted<S>> {
     if (!this.instances().some((i) => i.routable && i !== exclude))
       return Promise.resolve({ ok: false, reason: "no-instance" });
     if (this.inFlight + this.#queue.length >= this.limit)
@@ -84,7 +89,7 @@ export class Admission {
     const instance = this.#queue.length === 0 ? this.#freeInstance(exclude) : undefined;
     if (instance) return Promise.resolve(this.#grant(instance));
     return new Promise((resolve) => {
-      const waiter: Waiter = {
+      const waiter: Waiter<S> = {
         resolve,
         exclude,
         timer: setTimeout(() => {

@@ -8,6 +8,9 @@ import { join } from "node:path";
 
 export const TOKEN_LIFETIME_SECONDS = 3600;
 
+/** "ok", or why a token is refused. */
+export type TokenVerdict = "ok" | "malformed" | "expired" | "wrong-endpoint";
+
 export function generateKey(): string {
   return randomBytes(32).toString("base64url");
 }
@@ -48,11 +51,7 @@ export class TokenSigner {
   }
 
   /** "ok", or why the token is refused. */
-  verify(
-    token: string,
-    endpoint: string,
-    now = Date.now(),
-  ): "ok" | "malformed" | "expired" | "wrong-endpoint" {
+  verify(token: string, endpoint: string, now = Date.now()): TokenVerdict {
     const [payload, signature] = token.split(".");
     if (!payload || !signature) return "malformed";
     const expected = createHmac("sha256", this.#secret).update(payload).digest("base64url");

@@ -1,5 +1,5 @@
 /**
- * One instance of a deployment: an OS process supervised as a state machine.
+ * One instance of a deployment: an OS process supervised as a state machine (TRANSITIONS below).
  *
  *   Pending → Initializing (storage-initializer: copy + sha256) → Starting (process, model load)
  *     → Ready ⇄ Unready (readiness probe) → Restarting (crash, liveness, OOM) → … → CrashLoop
@@ -22,11 +22,20 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
 import type { ProbeSettings } from "../config/index.js";
-import type { ArtifactEntry, ArtifactStore } from "../registry/index.js";
-import { parseHostMessage } from "../runtime/host-protocol.js";
-import { INVOKE_CHANNEL_FD, type InstanceClient, InvokeChannelClient } from "../runtime/invoke-channel.js";
-import { HttpInvokeClient } from "../runtime/invoke-http.js";
+import type { ArtifactStore } from "../registry/index.js";
+import {
+  type HostLoadError,
+  HttpInvokeClient,
+  INVOKE_CHANNEL_FD,
+  type InstanceClient,
+  type InstanceCommand,
+  InvokeChannelClient,
+  type LaidOutFile,
+  parseHostMessage,
+} from "../runtime/index.js";
 import { isCode, PierError, RecentSamples } from "../shared/index.js";
+import type { EngineEvent, ProbeKind } from "./events.js";
+import { INFERENCE_SERVER_LOG, STORAGE_INITIALIZER_LOG } from "./evidence.js";
 
 export type InstanceState =
   | "Pending"
@@ -40,24 +49,33 @@ export type InstanceState =
   | "Stopping"
   | "Stopped";
 
+/** Where an instance's state may go next: anything else is a bug in pier, not a state to be in. */
+const TRANSITIONS: Record<InstanceState, readonly InstanceState[]> = {
+  Pending: ["Initializing", "Stopping", "Stopped"],
+  Initializing: ["Starting", "Failed", "Stopping", "Stopped"],
+  Starting: ["Ready", "Failed", "Stopping", "Stopped"],
+  Ready: ["Unready", "Restarting", "CrashLoop", "Stopping", "Stopped"],
+  Unready: ["Ready", "Restarting", "CrashLoop", "Stopping", "Stopped"],
+  Restarting: ["Starting", "Stopping", "Stopped"],
+  CrashLoop: ["Starting", "Stopping", "Stopped"],
+  // A start that failed is final for a new deployment; an instance that had run restarts.
+  Failed: ["Restarting", "CrashLoop", "Stopping", "Stopped"],
+  Stopping: ["Stopped"],
+  Stopped: [],
+};
+
+/** What an instance reports: an event of its own, with a line for people. */
 export interface InstanceEvent {
   instance: string;
-  kind: string;
+  event: EngineEvent;
   message: string;
-  data?: Record<string, unknown>;
-}
-
-export interface InstanceCommand {
-  file: string;
-  args: string[];
-  env: Record<string, string>;
 }
 
 export interface InstanceConfig {
   id: string;
   dir: string;
   /** What the storage initializer lays out: folders (relative to the instance dir) and their files. */
-  layout: readonly { path: string; artifacts: readonly ArtifactEntry[] }[];
+  layout: readonly { path: string; artifacts: readonly LaidOutFile[] }[];
   store: ArtifactStore;
   /** Builds the runtime command once the files are in place; gets the instance dir. */
   command: (instanceDir: string) => InstanceCommand;
@@ -67,9 +85,6 @@ export interface InstanceConfig {
   maxConcurrent: number;
   onEvent: (event: InstanceEvent) => void;
 }
-
-export const STORAGE_INITIALIZER_LOG = "storage-initializer.log";
-export const INFERENCE_SERVER_LOG = "inference-server.log";
 
 const MEMORY_POLL_MS = 100;
 const STOP_GRACE_MS = 5000;
@@ -151,13 +166,25 @@ export class Instance {
     return this.state === "Ready" && this.client !== undefined;
   }
 
-  #event(kind: string, message: string, data?: Record<string, unknown>): void {
-    this.#config.onEvent({ instance: this.id, kind, message, ...(data ? { data } : {}) });
+  #event(event: EngineEvent, message: string): void {
+    this.#config.onEvent({ instance: this.id, event, message });
+  }
+
+  /** Moves to `next` if the lifecycle allows it from here; anything else is a bug in pier. */
+  #enter(next: InstanceState): void {
+    if (next === this.state) return;
+    if (!TRANSITIONS[this.state].includes(next))
+      throw new PierError({
+        code: "InternalError",
+        summary: `Instance ${this.id} cannot go from ${this.state} to ${next}`,
+        fix: "This is a bug in pier; the instance's log and `pier deployment show` tell what it was doing.",
+      });
+    this.state = next;
   }
 
   /** The storage-initializer container: copy the version's files and verify each sha256. */
   #initializeStorage(): void {
-    this.state = "Initializing";
+    this.#enter("Initializing");
     const logPath = join(this.#config.dir, STORAGE_INITIALIZER_LOG);
     const line = (text: string) => appendFileSync(logPath, `${new Date().toISOString()} ${text}\n`);
     const started = performance.now();
@@ -178,7 +205,10 @@ export class Instance {
     }
     const ms = performance.now() - started;
     line(`done in ${ms.toFixed(1)} ms`);
-    this.#event("StorageInitialized", `copied and verified ${files} files in ${ms.toFixed(0)} ms`, { ms });
+    this.#event(
+      { kind: "StorageInitialized", data: { files, ms } },
+      `copied and verified ${files} files in ${ms.toFixed(0)} ms`,
+    );
   }
 
   /** Startup deadline: what the readiness probe would tolerate before declaring the container failed. */
@@ -194,7 +224,7 @@ export class Instance {
   }
 
   #launch(): Promise<void> {
-    this.state = "Starting";
+    this.#enter("Starting");
     this.#oomKilled = false;
     const command = this.#config.command(this.#config.dir);
     const spawnedAt = performance.now();
@@ -206,9 +236,11 @@ export class Instance {
     });
     this.#child = child;
     this.pid = child.pid ?? 0;
-    this.#event("ProcessStarted", `started pid ${this.pid}: ${command.file} ${command.args.join(" ")}`, {
-      pid: this.pid,
-    });
+    const commandLine = `${command.file} ${command.args.join(" ")}`;
+    this.#event(
+      { kind: "ProcessStarted", data: { pid: this.pid, command: commandLine } },
+      `started pid ${this.pid}: ${commandLine}`,
+    );
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on("line", (text) => {
         this.#log?.write(`${text}\n`);
@@ -233,12 +265,11 @@ export class Instance {
         // loading for a while so that pier can tell how long the load really takes (LateReady).
         const watchMs = Math.min(LATE_LOAD_WATCH_MAX_MS, Math.max(30_000, 4 * this.startupDeadlineMs));
         this.#event(
-          "StartupTimeout",
+          { kind: "StartupTimeout", data: { deadlineMs: this.startupDeadlineMs, watchMs } },
           `no READY within ${this.startupDeadlineMs / 1000} s; the process gets no traffic and may go on loading for up to ${watchMs / 1000} s more so that its load time can be measured`,
-          { deadlineMs: this.startupDeadlineMs },
         );
         this.#stopping = true;
-        this.state = "Failed";
+        this.#enter("Failed");
         this.#lateLoad = setTimeout(() => child.kill("SIGKILL"), watchMs);
         settle(
           new PierError({
@@ -249,43 +280,42 @@ export class Instance {
           }),
         );
       }, this.startupDeadlineMs);
-      let loadFailure: { type: string; message: string; traceback: string[] } | undefined;
+      let loadFailure: HostLoadError | undefined;
       createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on("line", (text) => {
         const message = parseHostMessage(text);
         if (message?.type === "ready" && settled) {
           const startMs = performance.now() - spawnedAt;
           this.#event(
-            "LateReady",
+            {
+              kind: "LateReady",
+              data: { startMs, loadMs: message.loadMs, deadlineMs: this.startupDeadlineMs },
+            },
             `READY ${(startMs / 1000).toFixed(1)} s after start, past the ${this.startupDeadlineMs / 1000} s the probes allow (model load ${(message.loadMs / 1000).toFixed(1)} s); stopped`,
-            { startMs, loadMs: message.loadMs, deadlineMs: this.startupDeadlineMs },
           );
           child.kill("SIGKILL");
         } else if (message?.type === "ready") {
-          // A process already past its limit is not Ready, however fast it said so.
-          if (this.#checkMemory(child)) return;
+          // A process being stopped, or already past its limit, is not Ready, however fast it said so.
+          if (this.#stopping || this.#checkMemory(child)) return;
           this.port = message.port;
           this.loadMs = message.loadMs;
           const onLate = (ms: number) => this.lateAnswersMs.push(ms);
           this.client = message.channel
             ? new InvokeChannelClient(child.stdio[INVOKE_CHANNEL_FD] as Duplex, onLate)
             : new HttpInvokeClient(message.port, this.#config.maxConcurrent, onLate);
-          this.state = "Ready";
+          this.#enter("Ready");
+          const startMs = performance.now() - spawnedAt;
           this.#event(
-            "Ready",
-            `ready on port ${message.port}; model loaded in ${message.loadMs.toFixed(0)} ms, ${(performance.now() - spawnedAt).toFixed(0)} ms after start`,
-            {
-              port: message.port,
-              loadMs: message.loadMs,
-              startMs: performance.now() - spawnedAt,
-            },
+            { kind: "Ready", data: { port: message.port, loadMs: message.loadMs, startMs } },
+            `ready on port ${message.port}; model loaded in ${message.loadMs.toFixed(0)} ms, ${startMs.toFixed(0)} ms after start`,
           );
           this.#scheduleProbes();
           settle();
         } else if (message?.type === "load-failed") {
           loadFailure = message.error;
-          this.#event("LoadFailed", `${message.error.type}: ${message.error.message}`, {
-            error: message.error,
-          });
+          this.#event(
+            { kind: "LoadFailed", data: { error: message.error } },
+            `${message.error.type}: ${message.error.message}`,
+          );
         }
       });
       child.on("exit", (code, signal) => {
@@ -297,19 +327,26 @@ export class Instance {
         this.client?.close();
         this.client = undefined;
         this.#clearProbes();
-        this.#event("ProcessExited", `pid ${this.pid} ended: ${reason}`, {
-          code,
-          signal,
-          oomKilled: this.#oomKilled,
-          peakRssBytes: this.peakRssBytes,
-        });
+        this.#event(
+          {
+            kind: "ProcessExited",
+            data: {
+              pid: this.pid,
+              code,
+              signal,
+              oomKilled: this.#oomKilled,
+              peakRssBytes: this.peakRssBytes,
+            },
+          },
+          `pid ${this.pid} ended: ${reason}`,
+        );
         if (!settled) {
-          this.state = "Failed";
+          this.#enter(this.#stopping ? "Stopped" : "Failed");
           settle(this.#startupFailure(reason, loadFailure));
           return;
         }
         if (this.#stopping) {
-          this.state = "Stopped";
+          this.#enter("Stopped");
           return;
         }
         this.#scheduleRestart();
@@ -354,9 +391,8 @@ export class Instance {
     if (rss <= this.#config.memoryLimitBytes || this.#oomKilled) return this.#oomKilled;
     this.#oomKilled = true;
     this.#event(
-      "OOMKilled",
+      { kind: "OOMKilled", data: { rssBytes: rss, limitBytes: this.#config.memoryLimitBytes } },
       `resident memory ${(rss / 2 ** 20).toFixed(0)} MiB exceeded the limit of ${(this.#config.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB; killed`,
-      { rssBytes: rss, limitBytes: this.#config.memoryLimitBytes },
     );
     child.kill("SIGKILL");
     return true;
@@ -367,15 +403,14 @@ export class Instance {
     this.#crashTimes = [...this.#crashTimes.filter((t) => now - t < CRASH_WINDOW_MS), now];
     const crashLoop = this.#crashTimes.length >= CRASH_LOOP_AFTER;
     const backoffMs = Math.min(30_000, 250 * 2 ** (this.#crashTimes.length - 1));
-    this.state = crashLoop ? "CrashLoop" : "Restarting";
+    this.#enter(crashLoop ? "CrashLoop" : "Restarting");
     this.restarts++;
     this.#event(
-      crashLoop ? "CrashLoop" : "Restarting",
-      `restart ${this.restarts} in ${backoffMs} ms after ${this.lastExit}${crashLoop ? ` (${this.#crashTimes.length} crashes within ${CRASH_WINDOW_MS / 1000} s)` : ""}`,
       {
-        backoffMs,
-        restarts: this.restarts,
+        kind: crashLoop ? "CrashLoop" : "Restarting",
+        data: { backoffMs, restarts: this.restarts, crashes: this.#crashTimes.length },
       },
+      `restart ${this.restarts} in ${backoffMs} ms after ${this.lastExit}${crashLoop ? ` (${this.#crashTimes.length} crashes within ${CRASH_WINDOW_MS / 1000} s)` : ""}`,
     );
     const timer = setTimeout(() => {
       if (this.#stopping) return;
@@ -404,7 +439,7 @@ export class Instance {
   }
 
   #scheduleProbes(): void {
-    const run = (kind: "liveness" | "readiness", settings: ProbeSettings, firstDelayMs: number) => {
+    const run = (probe: ProbeKind, settings: ProbeSettings, firstDelayMs: number) => {
       let failures = 0;
       let successes = 0;
       const tick = async () => {
@@ -413,23 +448,29 @@ export class Instance {
         if (ok) {
           failures = 0;
           successes++;
-          if (kind === "readiness" && this.state === "Unready" && successes >= settings.success_threshold) {
-            this.state = "Ready";
-            this.#event("Ready", "readiness probe passes again");
+          if (probe === "readiness" && this.state === "Unready" && successes >= settings.success_threshold) {
+            this.#enter("Ready");
+            this.#event({ kind: "ReadyAgain", data: { successes } }, "readiness probe passes again");
           }
         } else {
           successes = 0;
           failures++;
-          this.#event("ProbeFailed", `${kind} probe failed (${failures}/${settings.failure_threshold})`, {
-            kind,
-            failures,
-          });
+          this.#event(
+            { kind: "ProbeFailed", data: { probe, failures, threshold: settings.failure_threshold } },
+            `${probe} probe failed (${failures}/${settings.failure_threshold})`,
+          );
           if (failures >= settings.failure_threshold) {
-            if (kind === "readiness" && this.state === "Ready") {
-              this.state = "Unready";
-              this.#event("Unready", `readiness probe failed ${failures} times; no traffic until it passes`);
-            } else if (kind === "liveness") {
-              this.#event("LivenessFailed", `liveness probe failed ${failures} times; restarting`);
+            if (probe === "readiness" && this.state === "Ready") {
+              this.#enter("Unready");
+              this.#event(
+                { kind: "Unready", data: { failures } },
+                `readiness probe failed ${failures} times; no traffic until it passes`,
+              );
+            } else if (probe === "liveness") {
+              this.#event(
+                { kind: "LivenessFailed", data: { failures } },
+                `liveness probe failed ${failures} times; restarting`,
+              );
               this.#child?.kill("SIGKILL");
               return;
             }
@@ -449,7 +490,7 @@ export class Instance {
     this.#clearProbes();
     const child = this.#child;
     if (child && child.exitCode === null && child.signalCode === null) {
-      this.state = "Stopping";
+      this.#enter("Stopping");
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       child.kill("SIGTERM");
       const forced = setTimeout(() => child.kill("SIGKILL"), graceMs);
@@ -458,7 +499,7 @@ export class Instance {
     }
     this.client?.close();
     this.client = undefined;
-    this.state = "Stopped";
+    this.#enter("Stopped");
     await new Promise<void>((resolve) => (this.#log ? this.#log.end(resolve) : resolve()));
     this.#log = undefined;
   }

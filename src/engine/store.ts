@@ -1,7 +1,8 @@
 /** Desired state of endpoints and deployments, and their event history, in pier.db. */
 import type { DeploymentSpec, EndpointSpec } from "../config/index.js";
-import type { ArtifactEntry } from "../registry/index.js";
+import type { ScriptCode } from "../runtime/index.js";
 import type { PierDatabase, PierErrorJson } from "../shared/index.js";
+import { type EngineEvent, isEventKind, type RecordedEvent } from "./events.js";
 
 export const ENGINE_MIGRATIONS = [
   {
@@ -49,13 +50,6 @@ export const ENGINE_MIGRATIONS = [
   },
 ];
 
-/** A scoring script deployment's code folder, snapshotted into the artifact store, and its conda file. */
-export interface ScoringCode {
-  artifacts: ArtifactEntry[];
-  scoringScript: string;
-  conda: string | null;
-}
-
 export type ProvisioningState = "Creating" | "Updating" | "Deleting" | "Succeeded" | "Failed";
 
 export interface EndpointRecord {
@@ -78,20 +72,10 @@ export interface DeploymentRecord {
   modelVersion: number;
   provisioningState: ProvisioningState;
   error: PierErrorJson | null;
-  code: ScoringCode | null;
+  /** A scoring script deployment's code folder, snapshotted into the artifact store, and its conda file. */
+  code: ScriptCode | null;
   createdAt: number;
   updatedAt: number;
-}
-
-export interface EventRecord {
-  id: number;
-  at: string;
-  endpoint: string;
-  deployment: string | null;
-  instance: string | null;
-  kind: string;
-  message: string;
-  data: Record<string, unknown> | null;
 }
 
 interface EndpointRow {
@@ -139,10 +123,24 @@ const toDeployment = (r: DeploymentRow): DeploymentRecord => ({
   modelVersion: r.model_version,
   provisioningState: r.provisioning_state,
   error: r.error ? JSON.parse(r.error) : null,
-  code: r.code ? JSON.parse(r.code) : null,
+  code: r.code ? scriptCode(JSON.parse(r.code)) : null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
+
+/** A stored scoring-script snapshot; homes written before conda files had names stored the text alone. */
+function scriptCode(stored: ScriptCode | (Omit<ScriptCode, "conda"> & { conda: string | null })): ScriptCode {
+  return typeof stored.conda === "string"
+    ? { ...stored, conda: { text: stored.conda, file: "conda_file" } }
+    : (stored as ScriptCode);
+}
+
+/** Where an event happened: an endpoint, and perhaps one of its deployments and instances. */
+export interface EventScope {
+  endpoint: string;
+  deployment?: string | null;
+  instance?: string | null;
+}
 
 export class EngineStore {
   constructor(readonly db: PierDatabase) {}
@@ -266,22 +264,24 @@ export class EngineStore {
     this.db.prepare("DELETE FROM deployments WHERE endpoint = ? AND name = ?").run(endpoint, name);
   }
 
-  addEvent(
-    endpoint: string,
-    deployment: string | null,
-    instance: string | null,
-    kind: string,
-    message: string,
-    data?: Record<string, unknown>,
-  ): void {
+  addEvent(scope: EventScope, event: EngineEvent, message: string): void {
     this.db
       .prepare(
         "INSERT INTO events (at, endpoint, deployment, instance, kind, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
       )
-      .run(Date.now(), endpoint, deployment, instance, kind, message, data ? JSON.stringify(data) : null);
+      .run(
+        Date.now(),
+        scope.endpoint,
+        scope.deployment ?? null,
+        scope.instance ?? null,
+        event.kind,
+        message,
+        JSON.stringify(event.data),
+      );
   }
 
-  events(endpoint: string, deployment?: string, limit = 200): EventRecord[] {
+  /** The last `limit` events of an endpoint (or one deployment), oldest first; kinds this pier does not know are left out. */
+  events(endpoint: string, deployment?: string, limit = 200): RecordedEvent[] {
     const rows = (
       deployment
         ? this.db
@@ -291,10 +291,7 @@ export class EngineStore {
             .prepare("SELECT * FROM events WHERE endpoint = ? ORDER BY id DESC LIMIT ?")
             .all(endpoint, limit)
     ) as {
-      id: number;
       at: number;
-      endpoint: string;
-      deployment: string | null;
       instance: string | null;
       kind: string;
       message: string;
@@ -302,6 +299,16 @@ export class EngineStore {
     }[];
     return rows
       .reverse()
-      .map((r) => ({ ...r, at: new Date(r.at).toISOString(), data: r.data ? JSON.parse(r.data) : null }));
+      .filter((r) => isEventKind(r.kind))
+      .map(
+        (r) =>
+          ({
+            kind: r.kind,
+            data: r.data ? JSON.parse(r.data) : {},
+            at: new Date(r.at).toISOString(),
+            instance: r.instance,
+            message: r.message,
+          }) as RecordedEvent,
+      );
   }
 }

@@ -326,6 +326,25 @@ async function withLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * The pin pip could not meet and the versions its package source has, from pip's own words
+ * ("Could not find a version that satisfies the requirement X==9.9 (from versions: 1.0, 1.1)").
+ */
+function unavailablePin(lines: readonly string[]): { package: string; available: string[] } | undefined {
+  for (const line of lines) {
+    const match = /requirement ([A-Za-z0-9._-]+)\S* \(from versions: ([^)]*)\)/.exec(line);
+    if (match)
+      return {
+        package: match[1]!,
+        available: match[2]!
+          .split(",")
+          .map((v) => v.trim())
+          .filter((v) => v && v !== "none"),
+      };
+  }
+  return undefined;
+}
+
+/**
  * Returns the ready environment for these pins, building it first if needed. Throws IndexUnreachable
  * (no package source), EnvironmentBuilderMissing (no venv/pip in the base interpreter) or
  * EnvironmentBuildFailed (pip failed: the pins cannot be resolved or installed), each with the log.
@@ -412,11 +431,13 @@ export async function buildEnvironment(request: EnvironmentRequest): Promise<Env
       if (install !== 0 && tail().some((l) => /No module named pip/.test(l))) throw builderMissing("no pip");
       if (install !== 0) {
         const errors = tail().filter((l) => /error|conflict|could not|no matching|requires/i.test(l));
+        const unavailable = unavailablePin(tail());
         throw new PierError({
           code: "EnvironmentBuildFailed",
           summary: `pip could not install the pinned packages into environment ${hash}${errors[0] ? `: ${errors[0].replace(/^ERROR:\s*/, "")}` : ""}`,
           details: tail(),
           fix: "Fix the pins pip names above (a version that exists for this Python, no conflicting pins), then deploy again; `pier model validate` checks pins against each package's Python support.",
+          ...(unavailable ? { data: { unavailable } } : {}),
         });
       }
       record.state = "ready";
@@ -439,6 +460,7 @@ export async function buildEnvironment(request: EnvironmentRequest): Promise<Env
         summary: e.summary,
         details: [...e.details, `build log: ${log}`],
         ...(e.fix ? { fix: e.fix } : {}),
+        ...(e.data ? { data: e.data } : {}),
       });
     } finally {
       record.durationMs = performance.now() - started;

@@ -1,31 +1,29 @@
 export {
   buildEnvironment,
-  checkPackageSource,
   type EnvironmentRecord,
-  type EnvironmentRequest,
   environmentDir,
-  environmentHash,
   listEnvironments,
-  pipLine,
-  readyEnvironment,
 } from "./build.js";
+export { checkDeclaredEnvironments, LAST_NUMPY_1 } from "./check.js";
+export { type DeclaredEnvironment, parseCondaYamlText } from "./env-files.js";
+export type { InterpreterReport } from "./interpreter.js";
 export {
-  type DeclaredEnvironment,
-  parseCondaYamlText,
-  readCondaYaml,
-  readPythonEnvYaml,
-  readRequirementsTxt,
-} from "./env-files.js";
-export {
-  flavorPackages,
-  flavorVersionKeys,
-  frameworkPackages,
   isKnownPackage,
   type Known,
   pythonSatisfies,
   requiresPython,
   supportsNumpy2,
 } from "./knowledge.js";
+export { validateModelDir } from "./package.js";
+export {
+  ENV_FILES,
+  type EnvironmentTarget,
+  fileInFolder,
+  folderFacts,
+  type PreflightOptions,
+  type PreflightResult,
+  preflightEnvironment,
+} from "./preflight.js";
 export {
   normalizePackageName,
   parseCondaSpec,
@@ -33,3 +31,4 @@ export {
   parseRequirementsTxt,
   type Requirement,
 } from "./requirements.js";
+export { buildEnvironmentFor, type ModelFacts } from "./selection.js";

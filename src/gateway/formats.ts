@@ -1,18 +1,26 @@
 /**
- * Request formats, all turned into column records:
+ * Request and response formats, requests all turned into column records:
  * - Azure /score: {"input_data": split | records | rows | {col: [..]}}, a bare list, the legacy {"data": [[…]]}
  * - MLflow /invocations: exactly one of dataframe_split, dataframe_records, instances, inputs; or text/csv
  * - Open Inference Protocol v2: {"inputs": [{name, shape, datatype, data}]}
  */
 import { parse as parseCsv } from "csv-parse/sync";
-import type { ColumnSpec } from "../model/index.js";
+import { type ColumnSpec, rowsToRecords } from "../model/index.js";
 import { badRequest, HttpError } from "./http-error.js";
-import { rowsToRecords } from "./signature.js";
 
 type Json = unknown;
 
 /** What a request holds: named records, or positional rows for a model without a column signature. */
 export type Parsed = { records: Record<string, Json>[] } | { rows: Json[][] };
+
+/** A request as the instance takes it: records or positional rows, and optional params. */
+export type Batch = Parsed & { params?: Record<string, unknown> };
+
+/** Which protocol a request came in: Azure's /score, MLflow's /invocations, or the Open Inference Protocol. */
+export type Protocol = "score" | "invocations" | "v2";
+
+export const batchSize = (batch: Batch): number =>
+  "records" in batch ? batch.records.length : batch.rows.length;
 
 const records = (list: Record<string, Json>[]): Parsed => ({ records: list });
 
@@ -175,9 +183,51 @@ export function v2Outputs(
   });
 }
 
-export function unsupportedMediaType(contentType: string, allowed: string): HttpError {
+function unsupportedMediaType(contentType: string, allowed: string): HttpError {
   return new HttpError(
     "UnsupportedMediaType",
     `This predictor only supports the following content types: ${allowed}. Got '${contentType}'.`,
   );
+}
+
+/** The request body as a batch, by protocol and content type; a 4xx for anything it cannot read. */
+export function parseRequest(
+  protocol: Protocol,
+  contentTypeHeader: string | undefined,
+  body: Buffer,
+  columns: readonly ColumnSpec[] | null,
+): Batch {
+  const contentType = (contentTypeHeader ?? "application/json").split(";")[0]!.trim().toLowerCase();
+  if (protocol === "invocations" && contentType === "text/csv")
+    return { records: parseCsvBody(body.toString("utf8")) };
+  if (contentType !== "application/json" && contentType !== "") {
+    throw unsupportedMediaType(
+      contentType,
+      protocol === "invocations" ? "application/json, text/csv" : "application/json",
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new HttpError("InvalidJson", "Invalid input. Ensure that input is a valid JSON formatted string.");
+  }
+  if (protocol === "v2") return { records: parseV2Body(json) };
+  const parsed = protocol === "score" ? parseScoreBody(json, columns) : parseInvocationsBody(json, columns);
+  const params = (json as { params?: unknown } | null)?.params;
+  return params && typeof params === "object" && !Array.isArray(params)
+    ? { ...parsed, params: params as Record<string, unknown> }
+    : parsed;
+}
+
+/** The response body: the instance's JSON passes through untouched, wrapped as each protocol wants. */
+export function formatResponse(protocol: Protocol, predictions: string, modelName: string): string {
+  if (protocol === "invocations") return `{"predictions":${predictions}}`;
+  if (protocol === "v2") {
+    return JSON.stringify({
+      model_name: modelName,
+      outputs: v2Outputs(JSON.parse(predictions) as Record<string, unknown>[]),
+    });
+  }
+  return predictions;
 }

@@ -1,33 +1,49 @@
 /**
- * The data plane: auth → route (traffic weights, header pin, mirror) → admission (slots, queue,
- * 429) → forward on a kept-alive connection → map failures to status codes → metrics.
+ * The data plane, as named steps: match the route → authenticate (authenticate.ts) → route to a
+ * deployment (traffic-draw.ts) → parse the request and check it against the model (formats.ts,
+ * model/enforce.ts) → mirror → admit and forward (forward.ts) → respond, then count the outcome.
+ * It sees the engine only through the Routing interface.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DeploymentRuntime, EndpointRecord, Engine, Instance } from "../engine/index.js";
-import { secretsEqual } from "../engine/index.js";
-import type { HostErrorBody } from "../runtime/host-protocol.js";
-import { codeInfo, isCode } from "../shared/index.js";
-import {
-  type Parsed,
-  parseCsvBody,
-  parseInvocationsBody,
-  parseScoreBody,
-  parseV2Body,
-  unsupportedMediaType,
-  v2Outputs,
-} from "./formats.js";
+import type { DeploymentTarget, Routing } from "../engine/index.js";
+import { enforceColumns } from "../model/index.js";
+import { PierError } from "../shared/index.js";
+import { authenticate } from "./authenticate.js";
+import { type Batch, batchSize, formatResponse, type Protocol, parseRequest } from "./formats.js";
+import { forward } from "./forward.js";
 import { HttpError } from "./http-error.js";
 import type { GatewayMetrics } from "./metrics.js";
-import { enforceColumns } from "./signature.js";
+import type { RequestStats } from "./request-stats.js";
+import { type Draw, drawMirrors, route } from "./traffic-draw.js";
 
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const DEPLOYMENT_HEADER = "azureml-model-deployment";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ROUTE =
+
+/** A path the gateway owns: /endpoints/NAME/(score | invocations | v2/…). */
+export interface GatewayPath {
+  endpoint: string;
+  kind: Protocol | "health" | "metadata";
+  /** The model name a v2 metadata request asks about. */
+  model?: string;
+}
+
+const PATH =
   /^\/endpoints\/([^/]+)\/(score|invocations|v2\/models\/([^/]+)\/infer|v2\/health\/(ready|live)|v2\/models\/([^/]+))$/;
 
-type Protocol = "score" | "invocations" | "v2";
+/** What a path asks for; undefined for paths that are not the gateway's. */
+export function matchGatewayPath(pathname: string): GatewayPath | undefined {
+  const match = PATH.exec(pathname);
+  if (!match) return undefined;
+  const endpoint = decodeURIComponent(match[1]!);
+  if (match[4]) return { endpoint, kind: "health" };
+  if (match[5]) return { endpoint, kind: "metadata", model: match[5] };
+  return {
+    endpoint,
+    kind: match[2] === "score" ? "score" : match[2] === "invocations" ? "invocations" : "v2",
+  };
+}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -47,333 +63,148 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json",
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-function sendJsonText(
-  res: ServerResponse,
-  status: number,
-  text: string,
-  headers: Record<string, string>,
-): void {
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
   res.writeHead(status, {
     "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
+    "content-length": Buffer.byteLength(body),
     ...headers,
   });
-  res.end(text);
+  res.end(body);
 }
 
-/** A request as the instance takes it: records or positional rows, and optional params. */
-type Batch = Parsed & { params?: Record<string, unknown> };
+/** The headers every answer carries: a request id (the client's, if it is a GUID) and the client's own id. */
+function requestHeaders(req: IncomingMessage): Record<string, string> {
+  const clientRequestId = String(req.headers["x-ms-client-request-id"] ?? "")
+    .replace(/[^A-Za-z0-9_-]/g, "")
+    .slice(0, 40);
+  const requestId = String(req.headers["x-request-id"] ?? "");
+  return {
+    "x-request-id": GUID.test(requestId) ? requestId : randomUUID(),
+    ...(clientRequestId ? { "x-ms-client-request-id": clientRequestId } : {}),
+  };
+}
 
-const batchSize = (batch: Batch): number => ("records" in batch ? batch.records.length : batch.rows.length);
+/** Named records checked against the target's signature; rows and unsigned models pass as they are. */
+function conform(target: DeploymentTarget, batch: Batch): Batch {
+  if (!("records" in batch) || !target.columns) return batch;
+  return { ...batch, records: enforceColumns(batch.records, target.columns) };
+}
+
+/** Anything thrown while handling a request, as the answer the client gets. */
+function asHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof PierError && error.class === "user") return new HttpError(error.code, error.summary);
+  return new HttpError("InternalError", (error as Error).message);
+}
+
+export interface GatewayOptions {
+  routing: Routing;
+  metrics: GatewayMetrics;
+  stats: RequestStats;
+  /** The traffic draw; tests pass a seeded one. */
+  draw?: Draw;
+}
 
 export interface Gateway {
   /** Handles /endpoints/… requests; returns false for paths it does not own. */
-  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean>;
 }
 
-export function createGateway(engine: Engine, metrics: GatewayMetrics): Gateway {
-  function authenticate(req: IncomingMessage, record: EndpointRecord): void {
-    const endpoint = record.name;
-    const header = req.headers.authorization ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match)
-      throw new HttpError("Unauthorized", "Missing 'Authorization: Bearer <key or token>' header", {
-        "www-authenticate": "Bearer",
-      });
-    const credential = match[1]!.trim();
-    if (record.spec.auth_mode === "aml_token") {
-      const verdict = engine.tokens.verify(credential, endpoint);
-      if (verdict !== "ok")
-        throw new HttpError(
-          "Unauthorized",
-          verdict === "expired"
-            ? "The token has expired; get a new one with `pier endpoint get-credentials`"
-            : "The token is not valid for this endpoint",
-        );
-      return;
-    }
-    const primary = secretsEqual(credential, record.primaryKey);
-    const secondary = secretsEqual(credential, record.secondaryKey);
-    if (!primary && !secondary)
-      throw new HttpError("Unauthorized", "key_auth_access_denied: the key is not valid for this endpoint");
-  }
+export function createGateway({ routing, metrics, stats, draw = Math.random }: GatewayOptions): Gateway {
+  const current = (target: DeploymentTarget) => routing.target(target.endpoint, target.name);
 
-  /** A deployment for this request: the pinned one, or one drawn by traffic weight. */
-  function route(
-    req: IncomingMessage,
-    record: EndpointRecord,
-  ): { runtime: DeploymentRuntime; pinned: boolean } {
-    const endpoint = record.name;
-    const pinned = req.headers[DEPLOYMENT_HEADER];
-    if (typeof pinned === "string" && pinned !== "") {
-      const runtime = engine.runtime(endpoint, pinned);
-      if (!runtime && !engine.store.deployment(endpoint, pinned)) {
-        throw new HttpError(
-          "DeploymentNotFound",
-          `Deployment '${pinned}' does not exist in endpoint '${endpoint}'`,
-        );
-      }
-      if (!runtime)
-        throw new HttpError(
-          "DeploymentNotReady",
-          `Deployment '${pinned}' has no running instances (see \`pier deployment show\`)`,
-        );
-      return { runtime, pinned: true };
-    }
-    const weighted = Object.entries(record.traffic).filter(([, w]) => w > 0);
-    if (weighted.length === 0)
-      throw new HttpError(
-        "NoValidDeployment",
-        "The endpoint doesn't have any valid deployment with positive weight.",
-      );
-    let draw = Math.random() * weighted.reduce((s, [, w]) => s + w, 0);
-    let chosen = weighted[weighted.length - 1]![0];
-    for (const [name, weight] of weighted) {
-      draw -= weight;
-      if (draw < 0) {
-        chosen = name;
-        break;
-      }
-    }
-    const runtime = engine.runtime(endpoint, chosen);
-    if (!runtime)
-      throw new HttpError(
-        "DeploymentNotReady",
-        `Deployment '${chosen}' has no running instances (see \`pier deployment show\`)`,
-      );
-    return { runtime, pinned: false };
-  }
-
-  /** Scores on one deployment: admission, forward, one retry on another instance if this one died. */
-  /** Sends one request body (a JSON batch, or a scoring script's raw body) to the deployment. */
-  async function score(initial: DeploymentRuntime, body: string): Promise<string> {
-    let runtime = initial;
-    const timeoutMs = runtime.record.spec.request_settings.request_timeout_ms;
-    const deadline = Date.now() + timeoutMs;
-    let exclude: Instance | undefined;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const admitted = await runtime.admission.acquire(Math.max(1, deadline - Date.now()), exclude);
-      if (!admitted.ok) {
-        if (admitted.reason === "overloaded") {
-          const limit = runtime.admission.limit;
-          throw new HttpError(
-            "TooManyRequests",
-            `Too many requests: ${limit} are already in flight or queued (2 × max_concurrent_requests_per_instance × instance_count)`,
-            { "retry-after": "1" },
-          );
-        }
-        if (admitted.reason === "timeout")
-          throw new HttpError(
-            "RequestTimeout",
-            `The request waited longer than request_timeout_ms (${timeoutMs} ms) for a free instance`,
-          );
-        if (attempt > 0)
-          throw new HttpError(
-            "BadGateway",
-            "The instance ended while handling the request and no other instance is ready",
-          );
-        throw new HttpError("NoReadyInstance", `Deployment '${runtime.name}' has no Ready instance`);
-      }
-      const client = admitted.instance.client;
-      const result = client
-        ? await client.invoke(body, Math.max(1, deadline - Date.now()))
-        : ({ failure: "connection" } as const);
-      admitted.release();
-      if ("failure" in result) {
-        if (result.failure === "timeout")
-          throw new HttpError(
-            "RequestTimeout",
-            `The model took longer than request_timeout_ms (${timeoutMs} ms)`,
-          );
-        // The instance died, or an update replaced it while the request was on its way: retry once,
-        // on the deployment's current instances.
-        const current = engine.runtime(runtime.record.endpoint, runtime.name);
-        if (current && current !== runtime) {
-          runtime = current;
-          exclude = undefined;
-        } else {
-          exclude = admitted.instance;
-        }
+  /** Sends copies to the mirror deployments; their answers are counted, never returned. */
+  function mirror(endpoint: string, mirrorTraffic: Record<string, number>, batch: Batch, raw: string): void {
+    for (const name of drawMirrors(mirrorTraffic, draw)) {
+      const target = routing.target(endpoint, name);
+      if (!target) continue;
+      let body: string;
+      try {
+        body = target.rawRequests ? raw : JSON.stringify(conform(target, batch));
+      } catch (error) {
+        metrics.mirrored.inc({ endpoint, deployment: name, status: String(asHttpError(error).status) });
         continue;
       }
-      if (result.status === 200) return result.text;
-      let error: HostErrorBody["error"] | undefined;
-      try {
-        error = (JSON.parse(result.text) as HostErrorBody).error;
-      } catch {}
-      if (result.status === 400 && error?.kind === "input")
-        throw new HttpError(
-          isCode(error.code) && codeInfo(error.code).http === 400 ? error.code : "BadRequest",
-          error.message,
-        );
-      throw new HttpError("ModelError", `The model failed: ${error?.message ?? `status ${result.status}`}`, {
-        "ms-azureml-model-error-statuscode": String(result.status),
-        "ms-azureml-model-error-reason": (error?.code ?? "ModelError").slice(0, 100),
-      });
-    }
-    throw new HttpError("BadGateway", "The instance ended while handling the request, and so did the retry");
-  }
-
-  /** Checks named records against a deployment's signature; rows and unsigned models pass as they are. */
-  function conform(runtime: DeploymentRuntime, batch: Batch): Batch {
-    if (!("records" in batch) || !runtime.columns) return batch;
-    return { ...batch, records: enforceColumns(batch.records, runtime.columns) };
-  }
-
-  function mirror(record: EndpointRecord, pinned: boolean, batch: Batch, raw: string): void {
-    if (pinned) return;
-    const endpoint = record.name;
-    for (const [name, percent] of Object.entries(record.mirrorTraffic)) {
-      if (percent <= 0 || Math.random() * 100 >= percent) continue;
-      const runtime = engine.runtime(endpoint, name);
-      if (!runtime) continue;
-      score(runtime, runtime.rawRequests ? raw : JSON.stringify(conform(runtime, batch))).then(
+      forward(target, body, current).then(
         () => metrics.mirrored.inc({ endpoint, deployment: name, status: "200" }),
         (error: unknown) =>
-          metrics.mirrored.inc({
-            endpoint,
-            deployment: name,
-            status: String(error instanceof HttpError ? error.status : 500),
-          }),
+          metrics.mirrored.inc({ endpoint, deployment: name, status: String(asHttpError(error).status) }),
       );
     }
   }
 
-  function parse(protocol: Protocol, req: IncomingMessage, body: Buffer, runtime: DeploymentRuntime): Batch {
-    const contentType = (req.headers["content-type"] ?? "application/json")
-      .split(";")[0]!
-      .trim()
-      .toLowerCase();
-    if (protocol === "invocations" && contentType === "text/csv")
-      return { records: parseCsvBody(body.toString("utf8")) };
-    if (contentType !== "application/json" && contentType !== "") {
-      throw unsupportedMediaType(
-        contentType,
-        protocol === "invocations" ? "application/json, text/csv" : "application/json",
-      );
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString("utf8"));
-    } catch {
-      throw new HttpError(
-        "InvalidJson",
-        "Invalid input. Ensure that input is a valid JSON formatted string.",
-      );
-    }
-    if (protocol === "v2") return { records: parseV2Body(json) };
-    const parsed =
-      protocol === "score"
-        ? parseScoreBody(json, runtime.columns)
-        : parseInvocationsBody(json, runtime.columns);
-    const params = (json as { params?: unknown } | null)?.params;
-    return params && typeof params === "object" && !Array.isArray(params)
-      ? { ...parsed, params: params as Record<string, unknown> }
-      : parsed;
-  }
-
-  /** The response body: the instance's JSON passes through untouched except for v2. */
-  function respond(protocol: Protocol, predictions: string, modelName: string): string {
-    if (protocol === "invocations") return `{"predictions":${predictions}}`;
-    if (protocol === "v2") {
-      return JSON.stringify({
-        model_name: modelName,
-        outputs: v2Outputs(JSON.parse(predictions) as Record<string, unknown>[]),
-      });
-    }
-    return predictions;
+  /** Scores a request on its deployment; returns the response body. */
+  async function score(
+    req: IncomingMessage,
+    body: Buffer,
+    path: GatewayPath & { kind: Protocol },
+    target: DeploymentTarget,
+    pinned: boolean,
+    mirrorTraffic: Record<string, number>,
+  ): Promise<string> {
+    // A scoring script's run() gets the body as it came, as Azure's inference server passes it.
+    if (target.rawRequests) return forward(target, body.toString("utf8"), current);
+    const batch = parseRequest(path.kind, req.headers["content-type"], body, target.columns);
+    if (batchSize(batch) === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
+    if (!pinned) mirror(path.endpoint, mirrorTraffic, batch, body.toString("utf8"));
+    const predictions = await forward(target, JSON.stringify(conform(target, batch)), current);
+    return formatResponse(path.kind, predictions, target.modelName);
   }
 
   return {
-    async handle(req, res) {
-      const rawUrl = req.url ?? "/";
-      const query = rawUrl.indexOf("?");
-      const pathname = query < 0 ? rawUrl : rawUrl.slice(0, query);
-      const match = ROUTE.exec(pathname);
-      if (!match) return false;
-      const endpoint = decodeURIComponent(match[1]!);
+    async handle(req, res, pathname) {
+      const path = matchGatewayPath(pathname);
+      if (!path) return false;
       const started = performance.now();
-      const clientRequestId = String(req.headers["x-ms-client-request-id"] ?? "")
-        .replace(/[^A-Za-z0-9_-]/g, "")
-        .slice(0, 40);
-      const requestIdHeader = String(req.headers["x-request-id"] ?? "");
-      const headers: Record<string, string> = {
-        "x-request-id": GUID.test(requestIdHeader) ? requestIdHeader : randomUUID(),
-        ...(clientRequestId ? { "x-ms-client-request-id": clientRequestId } : {}),
-      };
+      const headers = requestHeaders(req);
       let deployment = "none";
-      let routed: DeploymentRuntime | undefined;
+      let counted: ReturnType<RequestStats["of"]> | undefined;
       let status = 200;
+      let scoring = false;
       try {
-        const record = engine.endpointRecord(endpoint);
-        if (!record) throw new HttpError("EndpointNotFound", `Endpoint '${endpoint}' does not exist`);
-        if (match[4]) {
+        const endpoint = routing.endpoint(path.endpoint);
+        if (!endpoint) throw new HttpError("EndpointNotFound", `Endpoint '${path.endpoint}' does not exist`);
+        if (path.kind === "health") {
           send(res, 200, "", headers);
           return true;
         }
-        const protocol: Protocol =
-          match[2] === "score" ? "score" : match[2] === "invocations" ? "invocations" : "v2";
-        if (req.method !== "POST" && !(match[5] && req.method === "GET"))
+        if (req.method !== "POST" && !(path.kind === "metadata" && req.method === "GET"))
           throw new HttpError("MethodNotAllowed", `Use POST for ${pathname}`);
-        authenticate(req, record);
+        authenticate(req.headers.authorization, endpoint, routing.verifyToken);
         const body = await readBody(req);
-        const { runtime, pinned } = route(req, record);
-        deployment = runtime.name;
-        routed = runtime;
-        runtime.enter(req.socket);
-        headers[DEPLOYMENT_HEADER] = runtime.name;
-        if (match[5]) {
+        const pin = req.headers[DEPLOYMENT_HEADER];
+        const { target, pinned } = route(routing, endpoint, typeof pin === "string" ? pin : undefined, draw);
+        deployment = target.name;
+        counted = stats.of(target);
+        counted.enter(req.socket);
+        headers[DEPLOYMENT_HEADER] = target.name;
+        if (path.kind === "metadata") {
           send(
             res,
             200,
-            {
-              name: match[5],
-              versions: [String(runtime.version.version)],
+            JSON.stringify({
+              name: path.model,
+              versions: [String(target.modelVersion)],
               platform: "pier-onnx",
-              inputs: runtime.columns ?? [],
-            },
+              inputs: target.columns ?? [],
+            }),
             headers,
           );
           return true;
         }
-        if (runtime.rawRequests) {
-          // A scoring script's run() gets the body as it came, as Azure's inference server passes it.
-          const raw = body.toString("utf8");
-          sendJsonText(res, 200, await score(runtime, raw), headers);
-          metrics.countRequest(endpoint, deployment, 200);
-          return true;
-        }
-        const parsed = parse(protocol, req, body, runtime);
-        if (batchSize(parsed) === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
-        mirror(record, pinned, parsed, body.toString("utf8"));
-        const predictions = await score(runtime, JSON.stringify(conform(runtime, parsed)));
-        sendJsonText(res, 200, respond(protocol, predictions, runtime.version.name), headers);
-        metrics.countRequest(endpoint, deployment, 200);
+        scoring = true;
+        const protocol = path as GatewayPath & { kind: Protocol };
+        send(res, 200, await score(req, body, protocol, target, pinned, endpoint.mirrorTraffic), headers);
       } catch (error) {
-        const e =
-          error instanceof HttpError ? error : new HttpError("InternalError", (error as Error).message);
+        const e = asHttpError(error);
         status = e.status;
-        send(res, e.status, e.body, { ...headers, ...e.headers });
-        metrics.countRequest(endpoint, deployment, e.status);
+        scoring = true;
+        send(res, e.status, JSON.stringify(e.body), { ...headers, ...e.headers });
       } finally {
         const ms = performance.now() - started;
-        metrics.observeLatency(endpoint, deployment, ms / 1000);
-        routed?.leave(status, ms);
+        if (scoring) metrics.countRequest(path.endpoint, deployment, status);
+        metrics.observeLatency(path.endpoint, deployment, ms / 1000);
+        counted?.leave(status, ms);
       }
       return true;
     },

@@ -1,6 +1,6 @@
 /** Prometheus metrics of the data plane and the instances (prom-client, one registry per server). */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Engine } from "../engine/index.js";
+import type { DeploymentTarget, Routing } from "../engine/index.js";
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -10,7 +10,7 @@ export interface GatewayMetrics {
   observeLatency(endpoint: string, deployment: string, seconds: number): void;
 }
 
-export function createMetrics(engine: Engine): GatewayMetrics {
+export function createMetrics(routing: Routing): GatewayMetrics {
   const registry = new Registry();
   const requests = new Counter({
     name: "pier_requests_total",
@@ -31,13 +31,8 @@ export function createMetrics(engine: Engine): GatewayMetrics {
     labelNames: ["endpoint", "deployment", "status"] as const,
     registers: [registry],
   });
-  const eachRuntime = (
-    fn: (endpoint: string, deployment: string, runtime: NonNullable<ReturnType<Engine["runtime"]>>) => void,
-  ) => {
-    for (const d of engine.store.deployments()) {
-      const runtime = engine.runtime(d.endpoint, d.name);
-      if (runtime) fn(d.endpoint, d.name, runtime);
-    }
+  const eachTarget = (fn: (endpoint: string, deployment: string, target: DeploymentTarget) => void) => {
+    for (const target of routing.targets()) fn(target.endpoint, target.name, target);
   };
   new Gauge({
     name: "pier_requests_in_flight",
@@ -46,7 +41,7 @@ export function createMetrics(engine: Engine): GatewayMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      eachRuntime((endpoint, deployment, r) => this.set({ endpoint, deployment }, r.admission.inFlight));
+      eachTarget((endpoint, deployment, r) => this.set({ endpoint, deployment }, r.admission.inFlight));
     },
   });
   new Gauge({
@@ -56,7 +51,7 @@ export function createMetrics(engine: Engine): GatewayMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      eachRuntime((endpoint, deployment, r) => this.set({ endpoint, deployment }, r.admission.queued));
+      eachTarget((endpoint, deployment, r) => this.set({ endpoint, deployment }, r.admission.queued));
     },
   });
   new Gauge({
@@ -66,7 +61,7 @@ export function createMetrics(engine: Engine): GatewayMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      eachRuntime((endpoint, deployment, r) => {
+      eachTarget((endpoint, deployment, r) => {
         for (const i of r.instances) this.set({ endpoint, deployment, instance: i.id, state: i.state }, 1);
       });
     },
@@ -78,7 +73,7 @@ export function createMetrics(engine: Engine): GatewayMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      eachRuntime((endpoint, deployment, r) => {
+      eachTarget((endpoint, deployment, r) => {
         for (const i of r.instances) this.set({ endpoint, deployment, instance: i.id }, i.restarts);
       });
     },

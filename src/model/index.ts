@@ -1,3 +1,6 @@
+export { enforceColumns, incompatibleInput, requireColumns, rowsToRecords } from "./enforce.js";
+export { listFolderFiles } from "./folder.js";
+export { type LoadableModel, type ModelLoader, modelLoader } from "./loader.js";
 export {
   type ColumnSpec,
   type ColumnType,
@@ -12,4 +15,8 @@ export {
   writeMlModel,
 } from "./mlmodel.js";
 export { namedInputColumns, parseSchema, valueFitsColumn } from "./signature.js";
-export { requireModelFolder, type ValidationResult, validateModelDir } from "./validate.js";
+export {
+  requireModelFolder,
+  type ValidationResult,
+  validateModelStructure,
+} from "./validate.js";

@@ -1,28 +1,13 @@
 /**
- * Validates an MLflow model directory before it is registered or deployed: its structure (MLmodel,
- * flavors, artifacts, env files, signature, input example), its declared environment (pins that
- * cannot resolve together, drift between MLmodel and the env files) and its safety (pickles).
- * Pure: reads files, returns findings, never throws for a bad model.
+ * Validates the structure of an MLflow model directory before it is registered or deployed: MLmodel,
+ * flavors, artifacts, signature, input example, and its safety (pickles). Its declared environment is
+ * checked by env/ (env/package.ts puts the two together). Pure: reads files, returns findings, never
+ * throws for a bad model.
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parse } from "yaml";
-import {
-  type DeclaredEnvironment,
-  flavorPackages,
-  flavorVersionKeys,
-  frameworkPackages,
-  isKnownPackage,
-  pythonSatisfies,
-  type Requirement,
-  readCondaYaml,
-  readPythonEnvYaml,
-  readRequirementsTxt,
-  requiresPython,
-  supportsNumpy2,
-} from "../env/index.js";
 import { type Finding, sortFindings, userError } from "../shared/index.js";
-
 import { type ColumnSpec, MLMODEL_FILE, type MlModel, type SchemaEntry } from "./mlmodel.js";
 import { parseSchema, valueFitsColumn } from "./signature.js";
 
@@ -49,17 +34,6 @@ const ARTIFACT_KEYS: Record<string, string[]> = {
 };
 
 const PICKLE_FORMATS = new Set(["pickle", "cloudpickle"]);
-
-/** Installers, not libraries the model imports: their pins say nothing about the model's Python. */
-const BUILD_TOOLS = new Set(["pip", "setuptools", "wheel"]);
-
-/** The oldest CPython 3 minor release that every rule allows, if any. */
-function oldestPythonForAll(rules: string[]): string | undefined {
-  for (let minor = 6; minor <= 14; minor++) {
-    if (rules.every((rule) => pythonSatisfies(`3.${minor}`, rule))) return `3.${minor}`;
-  }
-  return undefined;
-}
 
 function readHead(path: string, bytes: number): string {
   const fd = openSync(path, "r");
@@ -111,6 +85,7 @@ function checkArtifact(dir: string, path: string, evidence: Finding["evidence"])
       message: `${path} is a Git LFS pointer (${stat.size} bytes), not the model file`,
       evidence,
       fix: "Run `git lfs pull` in the repository the model came from, then register the folder again.",
+      actions: [{ kind: "command", command: "git lfs pull" }],
     };
   }
   return undefined;
@@ -226,19 +201,6 @@ function structureFindings(dir: string, mlmodel: MlModel): Finding[] {
     });
   }
   return findings;
-}
-
-function envFileNames(mlmodel: MlModel): { conda?: string; virtualenv?: string } {
-  const env = mlmodel.flavors.python_function?.env;
-  if (typeof env === "string") return { conda: env };
-  if (env && typeof env === "object") {
-    const e = env as { conda?: unknown; virtualenv?: unknown };
-    return {
-      ...(typeof e.conda === "string" ? { conda: e.conda } : {}),
-      ...(typeof e.virtualenv === "string" ? { virtualenv: e.virtualenv } : {}),
-    };
-  }
-  return {};
 }
 
 function signatureFindings(dir: string, mlmodel: MlModel): Finding[] {
@@ -381,263 +343,6 @@ function safetyFindings(mlmodel: MlModel): Finding[] {
   ];
 }
 
-function majorMinor(version: string): string {
-  return version.split(".").slice(0, 2).join(".");
-}
-
-/** The environment checks: pins, drift against MLmodel, and pins that cannot resolve together. */
-function environmentFindings(dir: string, mlmodel: MlModel): Finding[] {
-  const findings: Finding[] = [];
-  const names = envFileNames(mlmodel);
-  const envs: DeclaredEnvironment[] = [];
-  const referenced = [names.conda, names.virtualenv].filter((f): f is string => typeof f === "string");
-  for (const file of referenced) {
-    if (!existsSync(join(dir, file))) {
-      findings.push({
-        code: "EnvFileMissing",
-        severity: "error",
-        message: `MLmodel references ${file}, but the model folder has no ${file}`,
-        evidence: { file: MLMODEL_FILE, key: `flavors.python_function.env`, value: file },
-        fix: `Add the ${file} the model was logged with, or log the model again so MLflow writes it.`,
-      });
-    }
-  }
-  const condaFile = names.conda ?? (existsSync(join(dir, "conda.yaml")) ? "conda.yaml" : undefined);
-  if (condaFile && existsSync(join(dir, condaFile))) envs.push(readCondaYaml(dir, condaFile));
-  const venvFile =
-    names.virtualenv ?? (existsSync(join(dir, "python_env.yaml")) ? "python_env.yaml" : undefined);
-  if (venvFile && existsSync(join(dir, venvFile))) envs.push(readPythonEnvYaml(dir, venvFile));
-  if (
-    existsSync(join(dir, "requirements.txt")) &&
-    !envs.some((e) => e.packages.some((p) => p.file === "requirements.txt"))
-  ) {
-    envs.push(readRequirementsTxt(dir));
-  }
-  if (mlmodel.flavors.python_function && referenced.length === 0 && envs.length === 0) {
-    findings.push({
-      code: "EnvNotDeclared",
-      severity: "warning",
-      message: "The model declares no environment (no conda.yaml, python_env.yaml or requirements.txt)",
-      evidence: { file: MLMODEL_FILE, key: "flavors.python_function.env" },
-      fix: "Log the model with MLflow ≥ 2, which writes pinned env files, or add a requirements.txt with exact pins.",
-    });
-  }
-
-  for (const env of envs) {
-    for (const problem of env.problems) {
-      findings.push({
-        code: "EnvFileMalformed",
-        severity: "error",
-        message: `${env.file} ${problem}`,
-        evidence: { file: env.file },
-        fix: `Fix ${env.file}; see MLflow's environment file format.`,
-      });
-    }
-    for (const req of [...env.packages, ...(env.python ? [env.python] : [])]) {
-      if (req.problem) {
-        findings.push({
-          code: "RequirementMalformed",
-          severity: "error",
-          message: `${env.file} line ${req.line}: '${req.raw}' is ${req.problem}`,
-          evidence: { file: env.file, line: req.line, value: req.raw },
-          fix: "Write it as name==version.",
-        });
-      }
-    }
-  }
-
-  // Unpinned packages, reported once per package with every file that leaves it open.
-  const unpinned = new Map<string, Requirement[]>();
-  for (const env of envs) {
-    for (const req of env.packages) {
-      if (req.specifier === "" && !req.problem && req.name !== "pip")
-        unpinned.set(req.name, [...(unpinned.get(req.name) ?? []), req]);
-    }
-  }
-  for (const [name, reqs] of unpinned) {
-    findings.push({
-      code: "PackageUnpinned",
-      severity: "warning",
-      message: `${name} is not pinned (${reqs.map((r) => `${r.file} line ${r.line}`).join(", ")}), so each build may install a different version`,
-      evidence: { file: reqs[0]!.file, line: reqs[0]!.line, value: reqs[0]!.raw },
-      fix: `Pin it to the version the model was trained with: ${name}==<version>.`,
-    });
-  }
-
-  // The same package pinned differently in two files.
-  const pins = new Map<string, Requirement[]>();
-  for (const env of envs) {
-    for (const req of [...env.packages, ...(env.python ? [env.python] : [])]) {
-      if (req.pinned) pins.set(req.name, [...(pins.get(req.name) ?? []), req]);
-    }
-  }
-  for (const env of envs) {
-    if (env.python && !env.python.pinned && env.python.specifier)
-      pins.set("python", [...(pins.get("python") ?? []), env.python]);
-  }
-  for (const [name, reqs] of pins) {
-    const versions = new Set(
-      reqs.map((r) =>
-        name === "python"
-          ? majorMinor(r.pinned ?? r.specifier.replace(/^==/, "").replace(".*", ""))
-          : r.pinned,
-      ),
-    );
-    if (versions.size > 1) {
-      findings.push({
-        code: "EnvFilesDisagree",
-        severity: "warning",
-        message: `${name} is pinned differently across the env files: ${reqs.map((r) => `${r.raw.trim()} (${r.file})`).join(" vs ")}; conda and virtualenv builds would get different environments`,
-        evidence: { file: reqs[0]!.file, line: reqs[0]!.line, value: reqs.map((r) => r.raw).join(" | ") },
-        fix: `Make every env file pin the same ${name} version (the one the model was trained with).`,
-      });
-    }
-  }
-
-  const pinnedVersion = (name: string): Requirement | undefined => pins.get(name)?.[0];
-
-  // MLmodel vs env files: Python, mlflow, and each flavor's library version.
-  const pyfuncPython = mlmodel.flavors.python_function?.python_version;
-  if (pyfuncPython !== undefined) {
-    for (const env of envs) {
-      if (!env.python) continue;
-      const envPython = env.python.pinned ?? env.python.specifier.replace(/^==/, "").replace(".*", "");
-      if (envPython && majorMinor(envPython) !== majorMinor(String(pyfuncPython))) {
-        findings.push({
-          code: "PythonVersionMismatch",
-          severity: "warning",
-          message: `MLmodel says the model was saved with Python ${pyfuncPython}, but ${env.file} asks for Python ${envPython}`,
-          evidence: { file: env.file, line: env.python.line, value: env.python.raw },
-          fix: `Pin python=${pyfuncPython} in ${env.file} (the Python the model was saved with).`,
-        });
-      }
-    }
-  }
-  if (mlmodel.mlflow_version) {
-    const mlflowPin = pinnedVersion("mlflow");
-    if (mlflowPin?.pinned && mlflowPin.pinned !== mlmodel.mlflow_version) {
-      findings.push({
-        code: "MlflowVersionMismatch",
-        severity: "warning",
-        message: `MLmodel was written by mlflow ${mlmodel.mlflow_version}, but the environment pins ${mlflowPin.raw.trim()} (${mlflowPin.file})`,
-        evidence: { file: mlflowPin.file, line: mlflowPin.line, value: mlflowPin.raw },
-        fix: `Pin mlflow==${mlmodel.mlflow_version} in every env file.`,
-      });
-    } else if (!mlflowPin && unpinned.has("mlflow")) {
-      findings.push({
-        code: "MlflowVersionMismatch",
-        severity: "warning",
-        message: `MLmodel was written by mlflow ${mlmodel.mlflow_version}, but mlflow is unpinned, so the newest mlflow (maybe another major version) will load it`,
-        evidence: { file: unpinned.get("mlflow")![0]!.file, value: "mlflow" },
-        fix: `Pin mlflow==${mlmodel.mlflow_version}.`,
-      });
-    }
-  }
-  for (const [flavor, config] of Object.entries(mlmodel.flavors)) {
-    for (const [key, pkg] of Object.entries(flavorVersionKeys())) {
-      const saved = config?.[key];
-      if (saved === undefined || saved === null) continue;
-      const pin = pinnedVersion(pkg);
-      if (pin?.pinned && pin.pinned !== String(saved)) {
-        findings.push({
-          code: "FlavorVersionMismatch",
-          severity: "warning",
-          message: `The model was saved with ${pkg} ${saved} (flavors.${flavor}.${key}), but ${pin.file} pins ${pin.raw.trim()}; ${majorMinor(pin.pinned) === majorMinor(String(saved)) ? "a patch release apart" : "objects saved by one minor version may not load in another"}`,
-          evidence: { file: pin.file, line: pin.line, key: `flavors.${flavor}.${key}`, value: pin.raw },
-          fix: `Pin ${pkg}==${saved} (the version that saved the model), or retrain with ${pkg} ${pin.pinned}.`,
-        });
-      }
-    }
-  }
-
-  findings.push(...resolutionFindings(envs, mlmodel));
-  return findings;
-}
-
-/** Pins that cannot resolve together: Requires-Python, numpy 2 ABI, and libraries no flavor uses. */
-function resolutionFindings(envs: DeclaredEnvironment[], mlmodel: MlModel): Finding[] {
-  const findings: Finding[] = [];
-  const unknown = new Map<string, Requirement>();
-  for (const env of envs) {
-    const python = env.python?.pinned ?? env.python?.specifier.replace(/^==/, "").replace(".*", "");
-    const rules: string[] = [];
-    const blocking: { req: Requirement; rule: string }[] = [];
-    for (const req of env.packages) {
-      if (!req.pinned || BUILD_TOOLS.has(req.name)) continue;
-      if (!isKnownPackage(req.name)) {
-        if (!unknown.has(req.name)) unknown.set(req.name, req);
-        continue;
-      }
-      const rule = requiresPython(req.name, req.pinned);
-      if (!rule.known) {
-        if (!unknown.has(req.name)) unknown.set(req.name, req);
-        continue;
-      }
-      rules.push(rule.value);
-      if (python && !pythonSatisfies(python, rule.value)) blocking.push({ req, rule: rule.value });
-    }
-    const oldest = oldestPythonForAll(rules);
-    for (const { req, rule } of blocking) {
-      findings.push({
-        code: "PythonUnsupported",
-        severity: "error",
-        message: `${req.name} ${req.pinned} requires Python ${rule}, but ${env.file} pins Python ${python}: this environment cannot be resolved`,
-        evidence: {
-          file: env.file,
-          line: req.line,
-          value: `${req.raw.trim()} with ${env.python!.raw.trim()}`,
-        },
-        fix: oldest
-          ? `In ${env.file}, pin python=${oldest} (the oldest Python every pinned package here supports), or pin a ${req.name} release that supports Python ${python}.`
-          : `The pins in ${env.file} need Pythons that do not overlap; pin a ${req.name} release that supports Python ${python}.`,
-      });
-    }
-    const numpy = env.packages.find((r) => r.name === "numpy" && r.pinned);
-    if (numpy?.pinned && Number(numpy.pinned.split(".")[0]) >= 2) {
-      for (const req of env.packages) {
-        if (!req.pinned || req.name === "numpy") continue;
-        const abi = supportsNumpy2(req.name, req.pinned);
-        if (abi.known && !abi.value) {
-          findings.push({
-            code: "NumpyAbiConflict",
-            severity: "error",
-            message: `${env.file} pins numpy ${numpy.pinned} with ${req.name} ${req.pinned}, which was built for numpy 1 and fails to import under numpy 2 ("numpy.dtype size changed, may indicate binary incompatibility")`,
-            evidence: { file: env.file, line: req.line, value: `${numpy.raw.trim()} + ${req.raw.trim()}` },
-            fix: `Pin numpy<2 (e.g. numpy==1.26.4), or upgrade ${req.name} to a release built for numpy 2.`,
-          });
-        }
-      }
-    }
-  }
-
-  const needed = new Set(Object.keys(mlmodel.flavors).flatMap(flavorPackages));
-  const frameworks = frameworkPackages();
-  const reported = new Set<string>();
-  for (const env of envs) {
-    for (const req of env.packages) {
-      if (!frameworks.has(req.name) || needed.has(req.name) || reported.has(req.name)) continue;
-      reported.add(req.name);
-      findings.push({
-        code: "PackageNotNeeded",
-        severity: "warning",
-        message: `${req.name} is in ${env.file}, but no flavor of this model (${Object.keys(mlmodel.flavors).join(", ")}) loads it; it only adds install time and version conflicts`,
-        evidence: { file: env.file, line: req.line, value: req.raw },
-        fix: `Remove ${req.name} from the env files, unless the pickled model itself contains a ${req.name} object.`,
-      });
-    }
-  }
-  if (unknown.size > 0) {
-    findings.push({
-      code: "CompatibilityUnknown",
-      severity: "info",
-      message: `pier has no Requires-Python or ABI data for ${[...unknown.values()].map((r) => `${r.name} ${r.pinned}`).join(", ")}; whether they install on the pinned Python is unknown`,
-      evidence: { file: [...unknown.values()][0]!.file, value: [...unknown.keys()].join(", ") },
-      fix: "Check those packages' Requires-Python on their release pages before deploying to that Python.",
-    });
-  }
-  return findings;
-}
-
 /** Throws ModelSourceNotFound unless `dir` is an existing folder; returns its absolute path. */
 export function requireModelFolder(dir: string): string {
   const source = resolve(dir);
@@ -651,8 +356,8 @@ export function requireModelFolder(dir: string): string {
   return source;
 }
 
-/** Validates `dir` as an MLflow model directory; never throws for problems in the model. */
-export function validateModelDir(dir: string): ValidationResult {
+/** Validates the structure of `dir` as an MLflow model directory; never throws for problems in the model. */
+export function validateModelStructure(dir: string): ValidationResult {
   const located = locateMlModel(dir);
   if (located.length > 0) return { dir, findings: located };
   const { mlmodel, findings } = readMlModelFile(dir);
@@ -663,7 +368,6 @@ export function validateModelDir(dir: string): ValidationResult {
     findings: sortFindings([
       ...structureFindings(dir, mlmodel),
       ...signatureFindings(dir, mlmodel),
-      ...environmentFindings(dir, mlmodel),
       ...safetyFindings(mlmodel),
     ]),
   };

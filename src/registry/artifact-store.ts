@@ -9,17 +9,15 @@ import {
   copyFileSync,
   existsSync,
   fsyncSync,
-  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
-  realpathSync,
   renameSync,
   rmSync,
   statSync,
 } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { userError } from "../shared/index.js";
 
 export interface ArtifactEntry {
@@ -31,33 +29,6 @@ export interface ArtifactEntry {
 
 export function sha256File(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
-}
-
-/** Lists the files of a model folder; a link that leaves the folder is refused. */
-export function listModelFiles(root: string): string[] {
-  const base = realpathSync(root);
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      let stat = lstatSync(full);
-      if (stat.isSymbolicLink()) {
-        const target = realpathSync(full);
-        if (relative(base, target).startsWith("..") || resolve(target) === base) {
-          throw userError(
-            "ArtifactPathEscapes",
-            `${relative(root, full)} is a link to ${target}, outside the model folder`,
-            "Replace the link with the file itself.",
-          );
-        }
-        stat = statSync(full);
-      }
-      if (stat.isDirectory()) walk(full);
-      else if (stat.isFile()) files.push(relative(root, full).split(sep).join("/"));
-    }
-  };
-  walk(root);
-  return files.sort();
 }
 
 export class ArtifactStore {

@@ -1,7 +1,5 @@
-export { type ArtifactEntry, ArtifactStore, listModelFiles, sha256File } from "./artifact-store.js";
+export { type ArtifactEntry, ArtifactStore, sha256File } from "./artifact-store.js";
 export {
-  ENV_FILES,
-  findingLines,
   type ModelVersion,
   REGISTRY_MIGRATIONS,
   type RegisteredModel,

@@ -5,18 +5,20 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type MlModel, requireModelFolder, validateModelDir } from "../model/index.js";
+import { ENV_FILES, validateModelDir } from "../env/index.js";
+import { listFolderFiles, type MlModel, requireModelFolder } from "../model/index.js";
 import {
   ensurePierHome,
   type Finding,
   failpoint,
+  findingLine,
   hasErrors,
   openPierDatabase,
   type PierDatabase,
   PierError,
   userError,
 } from "../shared/index.js";
-import { type ArtifactEntry, ArtifactStore, listModelFiles } from "./artifact-store.js";
+import { type ArtifactEntry, ArtifactStore } from "./artifact-store.js";
 import { checkAliasName, checkModelName, type ModelRef, parseModelUri } from "./uri.js";
 
 export const REGISTRY_MIGRATIONS = [
@@ -76,8 +78,6 @@ export const REGISTRY_MIGRATIONS = [
   },
 ];
 
-/** Env files an MLflow model may carry; their contents are recorded with the version. */
-export const ENV_FILES = ["conda.yaml", "python_env.yaml", "requirements.txt", "constraints.txt"];
 const INPUT_EXAMPLE_LIMIT_BYTES = 64 * 1024;
 
 export interface ModelVersion {
@@ -152,14 +152,6 @@ function versionNotFound(name: string, version: number): PierError {
   });
 }
 
-/** Formats findings as detail lines for an error. */
-export function findingLines(findings: readonly Finding[]): string[] {
-  return findings.map(
-    (f) =>
-      `${f.severity}: ${f.code}: ${f.message} [${f.evidence.file}${f.evidence.line ? `:${f.evidence.line}` : ""}${f.evidence.key ? ` ${f.evidence.key}` : ""}] → ${f.fix}`,
-  );
-}
-
 export class Registry {
   readonly home: string;
   readonly store: ArtifactStore;
@@ -191,13 +183,13 @@ export class Registry {
       throw new PierError({
         code: "ModelValidationFailed",
         summary: `${source} has ${validation.findings.filter((f) => f.severity === "error").length} error(s) that would fail a deployment`,
-        details: findingLines(validation.findings.filter((f) => f.severity !== "info")),
+        details: validation.findings.filter((f) => f.severity !== "info").map(findingLine),
         fix: "Fix each error as its fix says and register again (or pass --force to register anyway).",
         data: { findings: validation.findings },
       });
     }
     const mlmodel = validation.mlmodel ?? ({ flavors: {} } as MlModel);
-    const files = listModelFiles(source);
+    const files = listFolderFiles(source);
     const artifacts: ArtifactEntry[] = files.map((path) => ({ path, ...this.store.put(join(source, path)) }));
     failpoint("register:after-blobs");
 

@@ -11,9 +11,17 @@ export const HOST_MESSAGE_FD = 3;
 /** Exit code of a host whose model failed to load (Azure's inference server uses 3 too). */
 export const LOAD_FAILED_EXIT_CODE = 3;
 
+/** Why a host could not load its model: the exception, and the module an import could not find. */
+export interface HostLoadError {
+  type: string;
+  message: string;
+  traceback: string[];
+  module?: string;
+}
+
 export type HostMessage =
   | { type: "ready"; port: number; loadMs: number; runtime: string; channel?: boolean }
-  | { type: "load-failed"; error: { type: string; message: string; traceback: string[] } };
+  | { type: "load-failed"; error: HostLoadError };
 
 /** Body of POST /invoke: column records checked against the signature, or positional rows for a model without one. */
 export type InvokeRequest = ({ records: Record<string, unknown>[] } | { rows: unknown[][] }) & {

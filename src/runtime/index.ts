@@ -1,4 +1,19 @@
 export {
+  type HostErrorBody,
+  type HostLoadError,
+  type HostMessage,
+  type InvokeRequest,
+  parseHostMessage,
+} from "./host-protocol.js";
+export {
+  type HostedModel,
+  type InstanceCommand,
+  type LaidOutFile,
+  type PreparedHost,
+  prepareHost,
+  type ScriptCode,
+} from "./host-selection.js";
+export {
   encodeFrame,
   FrameDecoder,
   INVOKE_CHANNEL_FD,

@@ -6,8 +6,16 @@
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
-import { MLMODEL_FILE, type MlModel, readMlModel } from "../model/index.js";
-import { type Code, type PierError, userError } from "../shared/index.js";
+import {
+  type ColumnSpec,
+  type ColumnType,
+  incompatibleInput,
+  MLMODEL_FILE,
+  type MlModel,
+  readMlModel,
+  requireColumns,
+} from "../model/index.js";
+import { userError } from "../shared/index.js";
 
 /** One row of a prediction: each model output's value for that row. */
 export type PredictionRow = Record<string, number | string | number[] | string[]>;
@@ -17,14 +25,19 @@ interface FeedSpec {
   type: "float64" | "float32" | "int64" | "int32" | "string" | "bool";
   /** [N] or [N, 1] */
   rank: 1 | 2;
+  /** The input as a signature column, for the one request check (model/enforce.ts). */
+  column: ColumnSpec;
 }
 
-const SUPPORTED_FEED_TYPES = new Set(["float64", "float32", "int64", "int32", "string", "bool"]);
-
-/** Errors in a client's input: 400 at the gateway, a clear message in the CLI. */
-function inputError(code: Code, summary: string, fix: string): PierError {
-  return userError(code, summary, fix);
-}
+/** The MLflow column type each ONNX input type takes. */
+const COLUMN_TYPES: Record<FeedSpec["type"], ColumnType> = {
+  float64: "double",
+  float32: "float",
+  int64: "long",
+  int32: "integer",
+  string: "string",
+  bool: "boolean",
+};
 
 export class OnnxScorer {
   readonly feeds: FeedSpec[];
@@ -36,14 +49,20 @@ export class OnnxScorer {
     readonly modelPath: string,
   ) {
     this.feeds = session.inputMetadata.map((meta) => {
-      if (!meta.isTensor || !SUPPORTED_FEED_TYPES.has(meta.type)) {
+      if (!meta.isTensor || !(meta.type in COLUMN_TYPES)) {
         throw userError(
           "OnnxInputUnsupported",
           `ONNX input '${meta.name}' of ${modelPath} has a type pier cannot feed from JSON`,
           "Export the model with double, float, int64 or string column inputs.",
         );
       }
-      return { name: meta.name, type: meta.type as FeedSpec["type"], rank: meta.shape.length === 2 ? 2 : 1 };
+      const type = meta.type as FeedSpec["type"];
+      return {
+        name: meta.name,
+        type,
+        rank: meta.shape.length === 2 ? 2 : 1,
+        column: { name: meta.name, type: COLUMN_TYPES[type] },
+      };
     });
     this.outputNames = session.outputNames;
   }
@@ -96,20 +115,14 @@ export class OnnxScorer {
   /** Scores a batch of column records. Throws a user PierError for input the model cannot take. */
   async score(records: readonly Record<string, unknown>[]): Promise<PredictionRow[]> {
     if (!Array.isArray(records) || records.length === 0) {
-      throw inputError("EmptyInput", "The request has no rows to score", "Send at least one row.");
+      throw userError("EmptyInput", "The request has no rows to score", "Send at least one row.");
     }
-    const missing = this.feeds.filter((feed) =>
-      records.some((r) => r === null || typeof r !== "object" || !(feed.name in r)),
+    if (records.some((r) => r === null || typeof r !== "object"))
+      throw userError("BadRequest", "Every row must be an object of column values", "Send rows as records.");
+    requireColumns(
+      records,
+      this.feeds.map((f) => f.column),
     );
-    if (missing.length > 0) {
-      const sent = Object.keys(records.find((r) => r && typeof r === "object") ?? {});
-      const extra = sent.filter((name) => !this.feeds.some((f) => f.name === name));
-      throw inputError(
-        "MissingInputs",
-        `Model is missing inputs ${JSON.stringify(missing.map((f) => f.name))}.${extra.length > 0 ? ` Note that there were extra inputs: ${JSON.stringify(extra)}.` : ""}`,
-        `Send every input of the signature: ${this.feeds.map((f) => f.name).join(", ")}.`,
-      );
-    }
     const feeds: Record<string, ort.Tensor> = {};
     for (const feed of this.feeds) feeds[feed.name] = buildTensor(feed, records);
     const results = await this.session.run(feeds);
@@ -121,14 +134,8 @@ export class OnnxScorer {
   }
 }
 
-function typeMismatch(feed: FeedSpec, value: unknown, row: number): PierError {
-  const got = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
-  return inputError(
-    "IncompatibleInputTypes",
-    `Incompatible input types for column ${feed.name}: row ${row} has a ${got} (${JSON.stringify(value)?.slice(0, 40)}), the model expects ${feed.type === "string" ? "a string" : "a number"}.`,
-    `Send ${feed.type === "string" ? "a string" : "a number"} (or null for a missing value) in column '${feed.name}'.`,
-  );
-}
+const typeMismatch = (feed: FeedSpec, value: unknown, row: number) =>
+  incompatibleInput(feed.column, value, row);
 
 function buildTensor(feed: FeedSpec, records: readonly Record<string, unknown>[]): ort.Tensor {
   const n = records.length;

@@ -11,6 +11,8 @@ export interface ErrorData {
   findings?: Finding[];
   /** The environment check of the same model, when a failed validation could run it too. */
   environment?: PierErrorJson;
+  /** A pin the package source cannot meet, and the versions it has. */
+  unavailable?: { package: string; available: string[] };
   /** A port, and the process that holds it. */
   port?: number;
   pid?: number;

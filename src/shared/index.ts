@@ -19,7 +19,17 @@ export {
   sortFindings,
 } from "./findings.js";
 export { ensurePierHome, resolvePierHome } from "./home.js";
-export { createLogger, type Logger, type LogLevel, parseLogLevel } from "./logger.js";
+export {
+  createLogger,
+  isLogLevel,
+  LOG_LEVELS,
+  type LogFields,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+  parseLogLevel,
+  silentLogger,
+} from "./logger.js";
 export { portHolder } from "./port-holder.js";
 export { createRandom, type Random } from "./random.js";
 export { RecentSamples } from "./recent-samples.js";

@@ -1,7 +1,8 @@
 /** Helpers for commands that talk to the running `pier up`. */
-import { ApiClient } from "../../api/index.js";
+
+import { ApiClient, type DeploymentReport } from "../../api/index.js";
 import type { Diagnosis } from "../../doctor/index.js";
-import type { DeploymentView, EndpointView } from "../../engine/index.js";
+import type { EndpointView } from "../../engine/index.js";
 import { PierError, resolvePierHome } from "../../shared/index.js";
 import type { CommandContext, ParsedArgs } from "../command.js";
 import { stringOption } from "../command.js";
@@ -43,7 +44,7 @@ export function renderEndpoint(e: EndpointView, ctx: CommandContext): void {
   ctx.out(`  deployments     ${e.deployments.join(", ") || "(none)"}`);
 }
 
-export function renderDeployment(d: DeploymentView, ctx: CommandContext): void {
+export function renderDeployment(d: DeploymentReport, ctx: CommandContext): void {
   ctx.out(`${d.endpoint_name}/${d.name}  ${d.provisioning_state}  ${d.model}`);
   ctx.out(`  ${d.instance_type} × ${d.instance_count} (memory limit ${d.memory_limit_mib} MiB per instance)`);
   ctx.out(`  request_settings ${JSON.stringify(d.request_settings)}`);

@@ -1,11 +1,11 @@
 import { dirname, resolve } from "node:path";
+import type { DeploymentReport } from "../../api/index.js";
 import { loadDeploymentFile } from "../../config/index.js";
-import type { DeploymentView } from "../../engine/index.js";
 import { type CommandDefinition, defineCommand, requiredOption } from "../command.js";
 import { connect, renderDeployment } from "./api-common.js";
 import { progressLine } from "./up.js";
 
-function applyCommand(mode: "create" | "update"): CommandDefinition<DeploymentView> {
+function applyCommand(mode: "create" | "update"): CommandDefinition<DeploymentReport> {
   return defineCommand({
     path: ["deployment", mode],
     summary:
@@ -32,7 +32,7 @@ function applyCommand(mode: "create" | "update"): CommandDefinition<DeploymentVi
     async handler(args, ctx) {
       const file = resolve(ctx.cwd, requiredOption(args, "file", `-f blue-deployment.yml`));
       const loaded = loadDeploymentFile(file);
-      return connect(ctx).stream<DeploymentView>(
+      return connect(ctx).stream<DeploymentReport>(
         "/deployments",
         {
           spec: loaded.spec,

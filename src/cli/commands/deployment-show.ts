@@ -1,4 +1,4 @@
-import type { DeploymentView } from "../../engine/index.js";
+import type { DeploymentReport } from "../../api/index.js";
 import { defineCommand, intOption, stringOption } from "../command.js";
 import {
   connect,
@@ -18,7 +18,7 @@ export const deploymentShow = defineCommand({
   examples: ["pier deployment show -e fin-behavior -n blue"],
   async handler(args, ctx) {
     const endpoint = endpointArgument(args, "-e fin-behavior");
-    return connect(ctx).request<DeploymentView>(
+    return connect(ctx).request<DeploymentReport>(
       "GET",
       `/endpoints/${enc(endpoint)}/deployments/${enc(nameArgument(args, "deployment", "-n blue"))}`,
     );
@@ -31,7 +31,7 @@ export const deploymentList = defineCommand({
   summary: "List an endpoint's deployments",
   options: endpointNameOption,
   async handler(args, ctx) {
-    return connect(ctx).request<DeploymentView[]>(
+    return connect(ctx).request<DeploymentReport[]>(
       "GET",
       `/endpoints/${enc(endpointArgument(args, "-e fin-behavior"))}/deployments`,
     );

@@ -1,12 +1,18 @@
 /** `pier env build|list|show`: Python environments built ahead of deployments, keyed by their pins. */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { buildEnvironmentFor, type ModelFacts } from "../../engine/index.js";
-import { type EnvironmentRecord, environmentDir, listEnvironments } from "../../env/index.js";
+import {
+  buildEnvironmentFor,
+  type EnvironmentRecord,
+  environmentDir,
+  folderFacts,
+  listEnvironments,
+  type ModelFacts,
+} from "../../env/index.js";
 import { parseModelUri } from "../../registry/index.js";
 import { resolvePierHome, userError } from "../../shared/index.js";
 import { defineCommand } from "../command.js";
-import { folderFacts, positional, withRegistry } from "./model-common.js";
+import { positional, withRegistry } from "./model-common.js";
 
 function renderRecord(e: EnvironmentRecord, out: (text: string) => void): void {
   out(

@@ -53,5 +53,3 @@ export function versionNumber(text: string): number {
   }
   return Number(text);
 }
-
-export { folderFacts } from "../../engine/index.js";

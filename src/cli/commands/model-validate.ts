@@ -1,4 +1,5 @@
-import { requireModelFolder, validateModelDir } from "../../model/index.js";
+import { validateModelDir } from "../../env/index.js";
+import { requireModelFolder } from "../../model/index.js";
 import { hasErrors } from "../../shared/index.js";
 import { defineCommand } from "../command.js";
 import { countBySeverity, renderFindings } from "../format.js";

@@ -2,9 +2,18 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDefaultWorkload, startServer, UP_FILE, type UpInfo } from "../../api/index.js";
 import { Engine, type ProgressEvent } from "../../engine/index.js";
+import { RequestStats } from "../../gateway/index.js";
 import { Registry } from "../../registry/index.js";
-import { ensurePierHome, resolvePierHome, userError } from "../../shared/index.js";
-import { type CommandContext, defineCommand, intOption } from "../command.js";
+import {
+  createLogger,
+  ensurePierHome,
+  isLogLevel,
+  LOG_LEVELS,
+  type Logger,
+  resolvePierHome,
+  userError,
+} from "../../shared/index.js";
+import { type CommandContext, defineCommand, intOption, type ParsedArgs, stringOption } from "../command.js";
 import { ms } from "../format.js";
 
 export const DEFAULT_PORT = 8700;
@@ -17,6 +26,25 @@ export function progressLine(ctx: CommandContext) {
       `${mark} ${event.step.padEnd(11)} ${event.message}${event.ms !== undefined ? ` (${ms(event.ms)})` : ""}\n`,
     );
   };
+}
+
+/** The logger of pier up, from --log-level (or PIER_LOG) and --log-format. */
+function upLogger(args: ParsedArgs): Logger {
+  const level = stringOption(args, "log-level") ?? process.env.PIER_LOG ?? "info";
+  if (!isLogLevel(level))
+    throw userError(
+      "BadOptionValue",
+      `--log-level must be one of ${LOG_LEVELS.join(", ")}, got '${level}'`,
+      "Pass e.g. --log-level debug.",
+    );
+  const format = stringOption(args, "log-format") ?? "text";
+  if (format !== "text" && format !== "json")
+    throw userError(
+      "BadOptionValue",
+      `--log-format must be text or json, got '${format}'`,
+      "Pass --log-format json.",
+    );
+  return createLogger({ level, format });
 }
 
 function shellQuote(text: string): string {
@@ -36,6 +64,16 @@ export const up = defineCommand({
     "no-default-model": {
       type: "boolean",
       description: "do not create the default workload on an empty home",
+    },
+    "log-level": {
+      type: "string",
+      valueName: "LEVEL",
+      description: `what pier up logs to stderr as it runs: ${LOG_LEVELS.join(", ")} (default info, or PIER_LOG)`,
+    },
+    "log-format": {
+      type: "string",
+      valueName: "text|json",
+      description: "log lines for people (text, the default) or one JSON object per line",
     },
   },
   examples: ["pier up", "pier up --port 9000 --no-default-model"],
@@ -57,10 +95,12 @@ export const up = defineCommand({
           "Use that one, or stop it with Ctrl-C first.",
         );
     }
+    const logger = upLogger(args);
     const progress = progressLine(ctx);
     const registry = Registry.open(home);
-    const engine = new Engine(home, registry);
-    const server = await startServer(engine, home, port).catch((error) => {
+    const stats = new RequestStats();
+    const engine = new Engine(home, registry, { requests: stats.summary, logger });
+    const server = await startServer(engine, { home, port, stats, logger }).catch((error) => {
       registry.close();
       engine.store.db.close();
       throw error;
@@ -101,7 +141,7 @@ export const up = defineCommand({
           `  curl -s ${workload.scoringUri} -H ${shellQuote(`Authorization: Bearer ${workload.key}`)} -H 'Content-Type: application/json' -d ${shellQuote(body)}`,
         );
       }
-      for (const endpoint of engine.listEndpoints()) {
+      for (const endpoint of engine.endpoints.list()) {
         ctx.out(`  ${endpoint.name}: ${endpoint.scoring_uri} traffic ${JSON.stringify(endpoint.traffic)}`);
       }
       ctx.out(`\npier is up at ${server.url} (metrics: ${server.url}/metrics). Press Ctrl-C to stop.`);

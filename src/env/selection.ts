@@ -1,20 +1,19 @@
 /**
  * Which Python environment runs a model, chosen before any process starts: a built environment for
  * exactly its pins, else an interpreter that already has what it needs, else one built now (once per
- * set of pins). Also the same check without starting or building anything (the doctor's preflight).
+ * set of pins). In a check (the doctor's preflight) nothing is built: what a build would do is said.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
-import type { EnvironmentRecord, Requirement } from "../env/index.js";
+import { join } from "node:path";
+import { type LoadableModel, type MlModel, modelLoader } from "../model/index.js";
+import { type Finding, PierError, toPierError } from "../shared/index.js";
 import {
   buildEnvironment,
   checkPackageSource,
-  parseCondaYamlText,
+  type EnvironmentRecord,
   pipLine,
   readyEnvironment,
-} from "../env/index.js";
-import { requireModelFolder, type ValidationResult, validateModelDir } from "../model/index.js";
-import { ENV_FILES, listModelFiles, type ModelVersion } from "../registry/index.js";
+} from "./build.js";
+import { parseCondaYamlText } from "./env-files.js";
 import {
   chooseInterpreter,
   compareEnvironment,
@@ -23,11 +22,17 @@ import {
   importNameOf,
   interpreterCandidates,
   modelPins,
-  pickleFindings,
   probeInterpreter,
-  scanPickle,
-} from "../runtime/python-env.js";
-import { type Finding, PierError, toPierError } from "../shared/index.js";
+} from "./interpreter.js";
+import type { Requirement } from "./requirements.js";
+
+/** What the environment checks need to know about a model: a registered version, or a folder read in place. */
+export interface ModelFacts extends LoadableModel {
+  mlmodel: MlModel;
+  /** The text of each env file the model carries (conda.yaml, requirements.txt, …). */
+  envFiles: Record<string, string>;
+  artifacts: readonly { path: string; size: number }[];
+}
 
 /** Packages pier itself replaces (the Azure inference server and its helpers): not needed locally. */
 const REPLACED_BY_PIER = new Set([
@@ -39,75 +44,19 @@ const REPLACED_BY_PIER = new Set([
   "flask",
 ]);
 
-/** What choosing a Python environment needs to know about a model (a registered version, or a folder). */
-export type ModelFacts = Pick<
-  ModelVersion,
-  "name" | "version" | "flavors" | "artifacts" | "envFiles" | "mlmodel"
->;
-
-/** Loader settings for the Python host, from the MLmodel flavors (no mlflow needed for sklearn). */
-export function pythonLoader(version: ModelFacts): { env: Record<string, string>; needed: string[] } {
-  const sklearn = version.flavors.sklearn;
-  const pyfunc = version.flavors.python_function ?? {};
-  if (sklearn || (pyfunc.loader_module === "mlflow.sklearn" && typeof pyfunc.model_path === "string")) {
-    const serialization = String(sklearn?.serialization_format ?? "cloudpickle");
-    if (serialization === "skops") {
-      throw new PierError({
-        code: "RuntimeNotAvailable",
-        summary: "This sklearn model is saved with skops, which pier's Python host does not load yet",
-        fix: "Log the model with serialization_format=cloudpickle or pickle, or export it to ONNX.",
-      });
-    }
-    return {
-      env: {
-        PIER_LOADER: "sklearn",
-        PIER_MODEL_FILE: String(sklearn?.pickled_model ?? pyfunc.model_path),
-        PIER_SERIALIZATION: serialization,
-      },
-      needed: ["scikit-learn"],
-    };
-  }
-  if (typeof pyfunc.loader_module === "string") {
-    const data =
-      typeof pyfunc.data === "string"
-        ? pyfunc.data
-        : typeof pyfunc.model_path === "string"
-          ? pyfunc.model_path
-          : "";
-    const top = pyfunc.loader_module.split(".")[0]!;
-    const code = typeof pyfunc.code === "string" ? pyfunc.code : "";
-    // A loader module shipped in the model folder (or its `code` folder) is importable there, not in the interpreter.
-    const shipped = version.artifacts.some((a) =>
-      [`${top}.py`, `${top}/__init__.py`].some((p) => a.path === p || a.path === `${code}/${p}`),
-    );
-    return {
-      env: {
-        PIER_LOADER: "pyfunc",
-        PIER_LOADER_MODULE: pyfunc.loader_module,
-        PIER_PYFUNC_DATA: data,
-        PIER_CODE_PATH: code,
-      },
-      needed: shipped ? [] : [top.replaceAll("_", "-")],
-    };
-  }
-  throw new PierError({
-    code: "RuntimeNotAvailable",
-    summary: `models:/${version.name}/${version.version} has flavors ${Object.keys(version.flavors).join(", ")}, none of which pier can serve`,
-    fix: "Log the model with an onnx, sklearn or python_function flavor.",
-  });
-}
-
-/** An MLflow model's pins and the distributions its flavors need to load. */
-export function mlflowNeeds(
-  version: ModelFacts,
-  loaderNeeds: string[],
-): { pins: Requirement[]; needed: string[] } {
-  const flavorLibraries = Object.keys(version.flavors).filter((f) => f !== "python_function");
+/** An MLflow model's pins and the distributions it needs to load: its flavors' libraries and its loader module. */
+export function mlflowNeeds(model: ModelFacts): { pins: Requirement[]; needed: string[] } {
+  const loader = modelLoader(model);
+  const loaderNeeds =
+    loader.kind === "pyfunc" && !loader.shipped
+      ? [loader.loaderModule.split(".")[0]!.replaceAll("_", "-")]
+      : [];
+  const flavorLibraries = Object.keys(model.flavors).filter((f) => f !== "python_function");
   // The flavor's own library first: it is the likelier cause when several are missing.
   const needed = [
     ...new Set([...flavorLibraries.map((f) => (f === "sklearn" ? "scikit-learn" : f)), ...loaderNeeds]),
   ];
-  return { pins: modelPins(version.envFiles), needed };
+  return { pins: modelPins(model.envFiles), needed };
 }
 
 /** A scoring script's pins (its conda file, less what pier replaces) and the distributions it needs: all of them. */
@@ -160,33 +109,6 @@ async function preflightBuild(
   };
 }
 
-/**
- * Reads the imports of a pickled sklearn model (without unpickling it) and checks them in the chosen
- * interpreter; throws when unpickling would fail, adds nothing when it would not.
- */
-export async function checkPickle(
-  loaderEnv: Record<string, string>,
-  version: ModelFacts,
-  report: InterpreterReport,
-  findings: Finding[],
-  context: EnvironmentContext,
-): Promise<void> {
-  const relative = loaderEnv.PIER_MODEL_FILE;
-  if (loaderEnv.PIER_LOADER !== "sklearn" || !relative) return;
-  const file = context.artifactPath?.(relative);
-  if (!file) return;
-  // A pickle made by the scikit-learn installed here imports what it has: skip the scan (it costs an
-  // interpreter start and a scikit-learn import) unless the versions differ or are unknown.
-  const saved = version.mlmodel.flavors.sklearn?.sklearn_version;
-  if (saved !== undefined && String(saved) === report.packages["scikit-learn"]) return;
-  const imports = await scanPickle(report.executable, file);
-  const problems = imports ? pickleFindings(imports, report, version.mlmodel, relative) : [];
-  findings.push(...problems.filter((f) => f.severity !== "error"));
-  const errors = problems.filter((f) => f.severity === "error");
-  if (errors.length > 0)
-    throw environmentError(errors, [`pickle imports read from ${relative} without running it`]);
-}
-
 /** What an environment build installs: the pins pip can act on, less what pier's host replaces. */
 function installable(pins: Requirement[], needed: string[]): Requirement[] {
   return pins.filter(
@@ -212,16 +134,18 @@ function unbuildable(findings: Finding[], build: PierError, triedLine: string): 
     summary: `${first.message}; pier tried to build an environment with it and could not: ${build.summary}`,
     details: [...errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...build.details, triedLine],
     fix: `${first.fix} Or let pier build it: ${build.fix}`,
+    data: { findings: errors },
   });
 }
 
 /** The first error finding as a PierError, with the rest and what was tried as evidence. */
-function environmentError(errors: Finding[], evidence: string[]): PierError {
+export function environmentError(errors: Finding[], evidence: string[]): PierError {
   return new PierError({
     code: errors[0]!.code,
     summary: errors[0]!.message,
     details: [...errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...evidence],
     fix: errors[0]!.fix,
+    data: { findings: errors },
   });
 }
 
@@ -269,10 +193,7 @@ export async function buildEnvironmentFor(
   preferred: string | undefined,
   context: EnvironmentContext,
 ): Promise<EnvironmentRecord> {
-  const { pins, needed } =
-    "model" in target
-      ? mlflowNeeds(target.model, pythonLoader(target.model).needed)
-      : scriptNeeds(target.conda);
+  const { pins, needed } = "model" in target ? mlflowNeeds(target.model) : scriptNeeds(target.conda);
   const { request } = await planEnvironment(preferred, pins, needed, context.home);
   if (request.requirements.length === 0)
     throw new PierError({
@@ -361,72 +282,4 @@ export async function checkedInterpreter(
   const result = check(report);
   if (result.errors.length > 0) throw environmentError(result.errors, [`environment ${environment.hash}`]);
   return result;
-}
-
-/**
- * The environment check of a deployment, without starting or building anything (`pier doctor
- * --model`): the interpreter it would use and what comparing it with the pins finds. Throws the error
- * a deployment would end with.
- */
-export async function preflightEnvironment(
-  target: { model: ModelFacts; conda?: string | null },
-  preferred: string | undefined,
-  home: string,
-  artifactPath?: (relativePath: string) => string | undefined,
-): Promise<{ runtime: string; findings: Finding[] }> {
-  const context: EnvironmentContext = {
-    home,
-    progress: () => {},
-    preflight: true,
-    ...(artifactPath ? { artifactPath } : {}),
-  };
-  if (target.conda !== undefined) {
-    const { pins, needed } = scriptNeeds(target.conda);
-    const { report, findings } = await checkedInterpreter(preferred, target.model, pins, needed, context);
-    return { runtime: `scoring script in ${describeInterpreter(report)}`, findings };
-  }
-  if (target.model.flavors.onnx) return { runtime: "onnx (onnxruntime-node)", findings: [] };
-  const loader = pythonLoader(target.model);
-  const { pins, needed } = mlflowNeeds(target.model, loader.needed);
-  const { report, findings } = await checkedInterpreter(preferred, target.model, pins, needed, context);
-  await checkPickle(loader.env, target.model, report, findings, context);
-  return { runtime: describeInterpreter(report), findings };
-}
-
-/** Where a model folder's file is, if it is there: what the pickle scan reads for a folder not registered. */
-export const fileInFolder =
-  (folder: string) =>
-  (path: string): string | undefined =>
-    existsSync(join(folder, path)) ? join(folder, path) : undefined;
-
-/**
- * What environment checks need from an MLflow model folder, read without registering it; `validation`
- * is the folder's validation when the caller has it already.
- */
-export function folderFacts(dir: string, validation?: ValidationResult): ModelFacts {
-  const source = requireModelFolder(dir);
-  const { mlmodel, findings } = validation ?? validateModelDir(source);
-  if (!mlmodel)
-    throw new PierError({
-      code: "ModelValidationFailed",
-      summary: `${source} is not a readable MLflow model: ${findings.map((f) => `${f.code}: ${f.message}`).join("; ")}`,
-      fix: `Run \`pier model validate ${dir}\` for the details.`,
-    });
-  return {
-    name: basename(source),
-    version: 0,
-    flavors: mlmodel.flavors ?? {},
-    mlmodel,
-    artifacts: listModelFiles(source).map((path) => ({
-      path,
-      sha256: "",
-      size: statSync(join(source, path)).size,
-    })),
-    envFiles: Object.fromEntries(
-      ENV_FILES.filter((f) => existsSync(join(source, f))).map((f) => [
-        f,
-        readFileSync(join(source, f), "utf8"),
-      ]),
-    ),
-  };
 }

@@ -1,0 +1,94 @@
+/**
+ * What the engine records, as one discriminated union: each kind with the data it carries. The
+ * doctor, the CLI's event list and (later) rollouts and monitors read these; none of them parse the
+ * message, which is for people.
+ */
+import type { HostLoadError } from "../runtime/index.js";
+import type { Finding, PierErrorJson } from "../shared/index.js";
+import type { TrafficMap } from "./traffic.js";
+
+export type ProbeKind = "liveness" | "readiness";
+
+export type EngineEvent =
+  // Endpoints.
+  | { kind: "EndpointCreated"; data: { authMode: string } }
+  | { kind: "EndpointUpdated"; data: { traffic: TrafficMap; mirrorTraffic: TrafficMap } }
+  | { kind: "KeyRegenerated"; data: { keyType: "primary" | "secondary" } }
+  // A deployment's provisioning: one attempt runs from Creating/Updating to Succeeded or Failed.
+  | { kind: "Creating" | "Updating"; data: { model: string } }
+  | { kind: "EnvironmentWarning"; data: { finding: Finding } }
+  | { kind: "Succeeded"; data: { ms: number } }
+  | { kind: "Failed"; data: { error: PierErrorJson } }
+  | { kind: "Deleted"; data: Record<string, never> }
+  // An instance's process.
+  | { kind: "StorageInitialized"; data: { files: number; ms: number } }
+  | { kind: "ProcessStarted"; data: { pid: number; command: string } }
+  | { kind: "Ready"; data: { port: number; loadMs: number; startMs: number } }
+  | { kind: "ReadyAgain"; data: { successes: number } }
+  | { kind: "LoadFailed"; data: { error: HostLoadError } }
+  | {
+      kind: "ProcessExited";
+      data: {
+        pid: number;
+        code: number | null;
+        signal: string | null;
+        oomKilled: boolean;
+        peakRssBytes: number;
+      };
+    }
+  | { kind: "OOMKilled"; data: { rssBytes: number; limitBytes: number } }
+  | { kind: "Restarting" | "CrashLoop"; data: { backoffMs: number; restarts: number; crashes: number } }
+  | { kind: "StartupTimeout"; data: { deadlineMs: number; watchMs: number } }
+  | { kind: "LateReady"; data: { startMs: number; loadMs: number; deadlineMs: number } }
+  | { kind: "ProbeFailed"; data: { probe: ProbeKind; failures: number; threshold: number } }
+  | { kind: "Unready"; data: { failures: number } }
+  | { kind: "LivenessFailed"; data: { failures: number } };
+
+export type EventKind = EngineEvent["kind"];
+
+/** The data of one kind of event. */
+export type EventData<K extends EventKind> = Extract<EngineEvent, { kind: K }>["data"];
+
+/** An event as recorded: when, where, and a line for people. */
+export type RecordedEvent = EngineEvent & {
+  at: string;
+  instance: string | null;
+  message: string;
+};
+
+const KINDS: ReadonlySet<string> = new Set<EventKind>([
+  "EndpointCreated",
+  "EndpointUpdated",
+  "KeyRegenerated",
+  "Creating",
+  "Updating",
+  "EnvironmentWarning",
+  "Succeeded",
+  "Failed",
+  "Deleted",
+  "StorageInitialized",
+  "ProcessStarted",
+  "Ready",
+  "ReadyAgain",
+  "LoadFailed",
+  "ProcessExited",
+  "OOMKilled",
+  "Restarting",
+  "CrashLoop",
+  "StartupTimeout",
+  "LateReady",
+  "ProbeFailed",
+  "Unready",
+  "LivenessFailed",
+]);
+
+/** Whether a kind read back from the database is one this version of pier records. */
+export const isEventKind = (kind: string): kind is EventKind => KINDS.has(kind);
+
+/** Events of one kind, typed. */
+export function eventsOf<K extends EventKind>(
+  events: readonly RecordedEvent[],
+  kind: K,
+): (RecordedEvent & { kind: K; data: EventData<K> })[] {
+  return events.filter((e): e is RecordedEvent & { kind: K; data: EventData<K> } => e.kind === kind);
+}

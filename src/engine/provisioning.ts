@@ -1,0 +1,242 @@
+/**
+ * The steps that turn a deployment YAML into running instances: resolve (or register) its model,
+ * snapshot a scoring script's code, prepare the host and its environment, start the instances and
+ * wait until every one is Ready. Each step reports its timing through `progress`.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type DeploymentSpec,
+  findInstanceType,
+  INSTANCE_TYPES,
+  modelPathOf,
+  parseMemoryQuantity,
+  resolveFromSpec,
+} from "../config/index.js";
+import { listFolderFiles } from "../model/index.js";
+import { type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
+import { prepareHost, type ScriptCode } from "../runtime/index.js";
+import { type Finding, type PierError, toPierError, userError } from "../shared/index.js";
+import { Instance, type InstanceEvent } from "./instance.js";
+import { LiveDeployment } from "./routing.js";
+import type { DeploymentRecord } from "./store.js";
+
+export interface ProgressEvent {
+  step: string;
+  message: string;
+  ms?: number;
+  status?: "ok" | "warning" | "error";
+}
+
+export type ProgressSink = (event: ProgressEvent) => void;
+
+/** The memory an instance may use: resources.limits.memory, else its instance type's memory. */
+export function memoryLimitBytes(spec: DeploymentSpec): number {
+  const explicit = spec.resources?.limits?.memory;
+  if (explicit !== undefined) {
+    const bytes = parseMemoryQuantity(explicit);
+    if (!bytes)
+      throw userError(
+        "BadArgument",
+        `resources.limits.memory '${explicit}' is not a quantity such as 512Mi or 8Gi`,
+        "Write it as <number>Mi or <number>Gi.",
+      );
+    return bytes;
+  }
+  const type = findInstanceType(spec.instance_type);
+  if (!type) {
+    throw userError(
+      "BadArgument",
+      `instance_type '${spec.instance_type}' is not a VM size pier knows`,
+      `Use one of: ${INSTANCE_TYPES.map((t) => t.name).join(", ")}.`,
+    );
+  }
+  return type.memoryGiB * 2 ** 30;
+}
+
+/** The deployment's model: a registered version, or its folder registered now (as Azure registers a local path). */
+export function resolveModel(
+  registry: Registry,
+  spec: DeploymentSpec,
+  specDir: string,
+  progress: ProgressSink,
+): ModelVersion {
+  const started = performance.now();
+  const model = spec.model!;
+  const ref = parseModelUri(modelPathOf(spec)!);
+  let version: ModelVersion;
+  if (ref.kind === "registry") {
+    version = registry.resolve(ref);
+  } else {
+    const name = typeof model === "object" && model.name ? model.name : `${spec.endpoint_name}-${spec.name}`;
+    // A scoring script's model is any folder (Azure's custom_model); otherwise it must be an MLflow model.
+    const type =
+      spec.code_configuration || (typeof model === "object" && model.type === "custom_model")
+        ? "custom_model"
+        : "mlflow_model";
+    version = registry.register(resolveFromSpec(ref.path, specDir), {
+      name,
+      type,
+      description: `registered by deployment ${spec.endpoint_name}/${spec.name}`,
+    });
+  }
+  progress({
+    step: "model",
+    message: `models:/${version.name}/${version.version}: ${version.artifacts.length} files, ${version.sizeBytes} bytes, sha256 recorded`,
+    ms: performance.now() - started,
+    status: "ok",
+  });
+  return version;
+}
+
+/** Copies a scoring script's code folder into the artifact store (so later edits do not leak in) and reads its conda file. */
+export function snapshotCode(
+  registry: Registry,
+  spec: DeploymentSpec,
+  specDir: string,
+  progress: ProgressSink,
+): ScriptCode {
+  const started = performance.now();
+  const { code, scoring_script } = spec.code_configuration!;
+  const dir = resolveFromSpec(code, specDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw userError(
+      "BadArgument",
+      `code_configuration.code '${code}' is not a folder (looked in ${dir})`,
+      "Point code_configuration.code at the folder that holds the scoring script.",
+    );
+  }
+  const files = listFolderFiles(dir);
+  if (!files.includes(scoring_script)) {
+    throw userError(
+      "BadArgument",
+      `code_configuration.scoring_script '${scoring_script}' is not in ${dir}`,
+      `Use a path relative to the code folder; it holds: ${files.slice(0, 10).join(", ") || "(nothing)"}.`,
+    );
+  }
+  const artifacts = files.map((path) => ({ path, ...registry.store.put(join(dir, path)) }));
+  const environment = spec.environment;
+  let conda: ScriptCode["conda"] = null;
+  if (environment && typeof environment === "object" && environment.conda_file) {
+    const condaPath = resolveFromSpec(environment.conda_file, specDir);
+    if (!existsSync(condaPath)) {
+      throw userError(
+        "BadArgument",
+        `environment.conda_file '${environment.conda_file}' does not exist (looked at ${condaPath})`,
+        "Fix the path in the deployment YAML.",
+      );
+    }
+    conda = { text: readFileSync(condaPath, "utf8"), file: environment.conda_file };
+  }
+  progress({
+    step: "code",
+    message: `${artifacts.length} files of ${dir} snapshotted (scoring script ${scoring_script})${conda ? ", conda file read" : ""}`,
+    ms: performance.now() - started,
+    status: "ok",
+  });
+  return { artifacts, scoringScript: scoring_script, conda };
+}
+
+export interface StartContext {
+  home: string;
+  registry: Registry;
+  progress: ProgressSink;
+  /** Where each instance's events go. */
+  onEvent: (
+    record: DeploymentRecord,
+    live: () => LiveDeployment<Instance> | undefined,
+  ) => (event: InstanceEvent) => void;
+  /** Findings of the environment check, recorded as events. */
+  onFinding: (record: DeploymentRecord, finding: Finding) => void;
+}
+
+/** A start that failed, with the instances that go on loading so their load time can be measured. */
+export class StartFailed extends Error {
+  constructor(
+    readonly error: PierError,
+    readonly lingering: Instance[],
+  ) {
+    super(error.message);
+  }
+}
+
+/**
+ * Prepares the host (and its environment) and starts a new generation of the deployment's
+ * instances; resolves when all are Ready, throws StartFailed with the first startup failure.
+ */
+export async function startGeneration(
+  record: DeploymentRecord,
+  version: ModelVersion,
+  context: StartContext,
+): Promise<LiveDeployment<Instance>> {
+  const { spec } = record;
+  const { progress } = context;
+  const preparing = performance.now();
+  let prepared: Awaited<ReturnType<typeof prepareHost>>;
+  try {
+    prepared = await prepareHost(version, spec, record.code, {
+      home: context.home,
+      progress: (message) => progress({ step: "environment", message, status: "ok" }),
+      artifactPath: (path) => {
+        const artifact = version.artifacts.find((a) => a.path === path);
+        return artifact ? context.registry.store.blobPath(artifact.sha256) : undefined;
+      },
+    });
+  } catch (error) {
+    throw new StartFailed(toPierError(error), []);
+  }
+  const memory = memoryLimitBytes(spec);
+  progress({
+    step: "environment",
+    message: `runtime ${prepared.description}, ${spec.instance_type}: memory limit ${(memory / 2 ** 20).toFixed(0)} MiB per instance`,
+    ms: performance.now() - preparing,
+    status: "ok",
+  });
+  for (const finding of prepared.findings) {
+    progress({ step: "environment", message: `${finding.code}: ${finding.message}`, status: "warning" });
+    context.onFinding(record, finding);
+  }
+  // The preflight (package validation at registration + this environment check) passed; say what it left.
+  const warnings = [...version.findings, ...prepared.findings].filter((f) => f.severity === "warning");
+  progress({
+    step: "preflight",
+    message: `package and environment checked before any instance starts: no errors${warnings.length ? `, ${warnings.length} warning(s) (${[...new Set(warnings.map((w) => w.code))].join(", ")}); \`pier doctor\` explains them` : ""}`,
+    status: warnings.length ? "warning" : "ok",
+  });
+  const live = new LiveDeployment<Instance>(record, version, prepared.rawRequests);
+  const generation = Date.now().toString(36);
+  const onEvent = context.onEvent(record, () => live);
+  live.instances = Array.from(
+    { length: spec.instance_count },
+    (_, index) =>
+      new Instance({
+        id: `${record.name}-${generation}-${index}`,
+        dir: join(context.home, "instances", record.endpoint, record.name, `${generation}-${index}`),
+        layout: prepared.layout,
+        store: context.registry.store,
+        command: prepared.command,
+        liveness: spec.liveness_probe,
+        readiness: spec.readiness_probe,
+        memoryLimitBytes: memory,
+        maxConcurrent: spec.request_settings.max_concurrent_requests_per_instance,
+        onEvent,
+      }),
+  );
+  const started = performance.now();
+  const results = await Promise.allSettled(live.instances.map((i) => i.start()));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) {
+    // An instance still loading past its deadline is left to finish (and be measured), then stops itself.
+    const lingering = live.instances.filter((i) => i.measuringLateLoad);
+    await Promise.all(live.instances.filter((i) => !i.measuringLateLoad).map((i) => i.stop(1000)));
+    throw new StartFailed(toPierError(failure.reason), lingering);
+  }
+  const loads = live.instances.map((i) => i.loadMs);
+  progress({
+    step: "instances",
+    message: `${live.instances.length} instance(s) Ready (storage init + process start + model load ${Math.max(...loads).toFixed(0)} ms)`,
+    ms: performance.now() - started,
+    status: "ok",
+  });
+  return live;
+}

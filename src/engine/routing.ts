@@ -1,0 +1,98 @@
+/**
+ * What the gateway sees of the engine: a routing table of endpoints (auth, keys, traffic) and the
+ * deployments that can take requests now, each with its admission queue and instances. Nothing else
+ * of the engine (its store, its tokens, its provisioning) is reachable from the data plane.
+ */
+import type { ColumnSpec } from "../model/index.js";
+import { namedInputColumns } from "../model/index.js";
+import type { ModelVersion } from "../registry/index.js";
+import type { InstanceClient } from "../runtime/index.js";
+import { Admission } from "./admission.js";
+import type { TokenVerdict } from "./credentials.js";
+import type { DeploymentRecord } from "./store.js";
+import type { TrafficMap } from "./traffic.js";
+
+/** An endpoint as the gateway routes to it. */
+export interface EndpointRoute {
+  readonly name: string;
+  readonly authMode: "key" | "aml_token";
+  readonly keys: readonly [primary: string, secondary: string];
+  readonly traffic: TrafficMap;
+  readonly mirrorTraffic: TrafficMap;
+}
+
+/** An instance as the gateway sends to it (and reports it in /metrics). */
+export interface RoutedInstance {
+  readonly id: string;
+  readonly state: string;
+  readonly restarts: number;
+  readonly routable: boolean;
+  inFlight: number;
+  readonly client: InstanceClient | undefined;
+}
+
+/** A deployment that takes requests now. */
+export interface DeploymentTarget {
+  readonly endpoint: string;
+  readonly name: string;
+  readonly modelName: string;
+  readonly modelVersion: number;
+  /** The signature's named input columns, to check requests against; null without one. */
+  readonly columns: readonly ColumnSpec[] | null;
+  /** A scoring script reads the raw body itself; pier neither parses nor checks it. */
+  readonly rawRequests: boolean;
+  readonly requestTimeoutMs: number;
+  readonly admission: Admission<RoutedInstance>;
+  readonly instances: readonly RoutedInstance[];
+}
+
+/** The engine, as the gateway may use it. */
+export interface Routing {
+  endpoint(name: string): EndpointRoute | undefined;
+  /** The deployment's live target, or undefined when it has no running instances. */
+  target(endpoint: string, deployment: string): DeploymentTarget | undefined;
+  deploymentExists(endpoint: string, deployment: string): boolean;
+  verifyToken(token: string, endpoint: string): TokenVerdict;
+  /** Every deployment that has running instances. */
+  targets(): DeploymentTarget[];
+}
+
+/** A deployment's running generation: its record, model version, instances and admission queue. */
+export class LiveDeployment<I extends RoutedInstance = RoutedInstance> implements DeploymentTarget {
+  instances: I[] = [];
+  readonly admission: Admission<RoutedInstance>;
+  readonly columns: ColumnSpec[] | null;
+
+  constructor(
+    readonly record: DeploymentRecord,
+    readonly version: ModelVersion,
+    readonly rawRequests: boolean,
+  ) {
+    this.admission = new Admission<RoutedInstance>(
+      () => this.instances,
+      record.spec.request_settings.max_concurrent_requests_per_instance,
+      record.spec.instance_count,
+    );
+    this.columns = namedInputColumns(version.signature);
+  }
+
+  get endpoint(): string {
+    return this.record.endpoint;
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  get modelName(): string {
+    return this.version.name;
+  }
+
+  get modelVersion(): number {
+    return this.version.version;
+  }
+
+  get requestTimeoutMs(): number {
+    return this.record.spec.request_settings.request_timeout_ms;
+  }
+}

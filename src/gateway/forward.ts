@@ -1,0 +1,91 @@
+/**
+ * Admit and forward: a request waits for a free slot on a Ready instance (Azure's admission: 429 past
+ * 2 × max_concurrent_requests_per_instance × instance_count, 408 past request_timeout_ms), goes to
+ * the instance over its invoke channel, and the instance's answer becomes the response: its
+ * predictions, a 400 for input the model refused, or a 424 for a model error. An instance that dies
+ * with the request (or was replaced by an update) gets it retried once on the deployment's current
+ * instances; a second loss is a 502.
+ */
+import type { DeploymentTarget, RoutedInstance } from "../engine/index.js";
+import type { HostErrorBody } from "../runtime/index.js";
+import { codeInfo, isCode } from "../shared/index.js";
+import { HttpError } from "./http-error.js";
+
+/** The deployment's live target now (an update may have replaced the one a request started on). */
+export type CurrentTarget = (target: DeploymentTarget) => DeploymentTarget | undefined;
+
+/** A non-200 answer of an instance as the client's error: 400 for input it refused, 424 otherwise. */
+export function instanceError(status: number, body: string): HttpError {
+  let error: HostErrorBody["error"] | undefined;
+  try {
+    error = (JSON.parse(body) as HostErrorBody).error;
+  } catch {}
+  if (status === 400 && error?.kind === "input")
+    return new HttpError(
+      isCode(error.code) && codeInfo(error.code).http === 400 ? error.code : "BadRequest",
+      error.message,
+    );
+  return new HttpError("ModelError", `The model failed: ${error?.message ?? `status ${status}`}`, {
+    "ms-azureml-model-error-statuscode": String(status),
+    "ms-azureml-model-error-reason": (error?.code ?? "ModelError").slice(0, 100),
+  });
+}
+
+/** Sends one request body (a JSON batch, or a scoring script's raw body) to the deployment; resolves to the predictions' JSON. */
+export async function forward(
+  initial: DeploymentTarget,
+  body: string,
+  current: CurrentTarget,
+): Promise<string> {
+  let target = initial;
+  const timeoutMs = target.requestTimeoutMs;
+  const deadline = Date.now() + timeoutMs;
+  let exclude: RoutedInstance | undefined;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const admitted = await target.admission.acquire(Math.max(1, deadline - Date.now()), exclude);
+    if (!admitted.ok) {
+      if (admitted.reason === "overloaded")
+        throw new HttpError(
+          "TooManyRequests",
+          `Too many requests: ${target.admission.limit} are already in flight or queued (2 × max_concurrent_requests_per_instance × instance_count)`,
+          { "retry-after": "1" },
+        );
+      if (admitted.reason === "timeout")
+        throw new HttpError(
+          "RequestTimeout",
+          `The request waited longer than request_timeout_ms (${timeoutMs} ms) for a free instance`,
+        );
+      if (attempt > 0)
+        throw new HttpError(
+          "BadGateway",
+          "The instance ended while handling the request and no other instance is ready",
+        );
+      throw new HttpError("NoReadyInstance", `Deployment '${target.name}' has no Ready instance`);
+    }
+    const client = admitted.instance.client;
+    const result = client
+      ? await client.invoke(body, Math.max(1, deadline - Date.now()))
+      : ({ failure: "connection" } as const);
+    admitted.release();
+    if ("failure" in result) {
+      if (result.failure === "timeout")
+        throw new HttpError(
+          "RequestTimeout",
+          `The model took longer than request_timeout_ms (${timeoutMs} ms)`,
+        );
+      // The instance died, or an update replaced it while the request was on its way: retry once,
+      // on the deployment's current instances.
+      const now = current(target);
+      if (now && now !== target) {
+        target = now;
+        exclude = undefined;
+      } else {
+        exclude = admitted.instance;
+      }
+      continue;
+    }
+    if (result.status === 200) return result.text;
+    throw instanceError(result.status, result.text);
+  }
+  throw new HttpError("BadGateway", "The instance ended while handling the request, and so did the retry");
+}

@@ -1,0 +1,68 @@
+/**
+ * What clients got from each deployment, kept by the gateway for the doctor: counts by status,
+ * recent latencies, and how many clients came at once. Kept per live generation of a deployment
+ * (its target), so a new create or update starts from nothing.
+ */
+import type { DeploymentTarget, RequestSummary } from "../engine/index.js";
+import { RecentSamples } from "../shared/index.js";
+
+/** Successful request latencies kept per deployment. */
+const LATENCY_SAMPLES = 2000;
+/** A client counts as "at once" with others when it sent a request within this window. */
+const CLIENT_WINDOW_MS = 1000;
+
+class DeploymentRequests {
+  readonly outcomes = new Map<number, number>();
+  readonly latenciesMs = new RecentSamples(LATENCY_SAMPLES);
+  /** Requests inside the gateway now, and the most at once. */
+  active = 0;
+  peakActive = 0;
+  /**
+   * The most client connections that sent requests within one window: how many clients want to be
+   * served at once, even when most of their requests are refused with 429 as soon as they arrive.
+   */
+  peakClients = 0;
+  readonly #clients = new Map<object, number>();
+
+  enter(connection: object): void {
+    this.active++;
+    if (this.active > this.peakActive) this.peakActive = this.active;
+    const now = performance.now();
+    this.#clients.set(connection, now);
+    if (this.#clients.size > this.peakClients) {
+      for (const [c, seen] of this.#clients) if (now - seen > CLIENT_WINDOW_MS) this.#clients.delete(c);
+      this.peakClients = Math.max(this.peakClients, this.#clients.size);
+    }
+  }
+
+  leave(status: number, ms: number): void {
+    this.active--;
+    this.outcomes.set(status, (this.outcomes.get(status) ?? 0) + 1);
+    if (status === 200) this.latenciesMs.push(ms);
+  }
+}
+
+export class RequestStats {
+  readonly #byTarget = new WeakMap<DeploymentTarget, DeploymentRequests>();
+
+  /** The counters of a target, created on its first request. */
+  of(target: DeploymentTarget): DeploymentRequests {
+    let stats = this.#byTarget.get(target);
+    if (!stats) {
+      stats = new DeploymentRequests();
+      this.#byTarget.set(target, stats);
+    }
+    return stats;
+  }
+
+  /** What the doctor reads; undefined before the target's first request. */
+  readonly summary = (target: DeploymentTarget): RequestSummary | undefined => {
+    const stats = this.#byTarget.get(target);
+    if (!stats) return undefined;
+    return {
+      outcomes: Object.fromEntries([...stats.outcomes].map(([k, v]) => [String(k), v])),
+      latenciesMs: stats.latenciesMs.values(),
+      peakConcurrentRequests: Math.max(stats.peakActive, stats.peakClients),
+    };
+  };
+}

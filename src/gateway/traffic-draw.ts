@@ -1,0 +1,62 @@
+/**
+ * Which deployment a request goes to: the one the azureml-model-deployment header names (even at
+ * 0%), else one drawn by the endpoint's traffic weights; and which deployments get a mirrored copy.
+ */
+import type { DeploymentTarget, EndpointRoute, Routing, TrafficMap } from "../engine/index.js";
+import { HttpError } from "./http-error.js";
+
+/** A number in [0, 1), Math.random's contract; tests pass a seeded one. */
+export type Draw = () => number;
+
+/** A deployment drawn by weight; undefined when no deployment has a positive weight. */
+export function drawByWeight(traffic: TrafficMap, draw: Draw = Math.random): string | undefined {
+  const weighted = Object.entries(traffic).filter(([, w]) => w > 0);
+  if (weighted.length === 0) return undefined;
+  let point = draw() * weighted.reduce((s, [, w]) => s + w, 0);
+  for (const [name, weight] of weighted) {
+    point -= weight;
+    if (point < 0) return name;
+  }
+  return weighted[weighted.length - 1]![0];
+}
+
+/** The deployments that get a copy of this request (each with its own chance). */
+export function drawMirrors(mirror: TrafficMap, draw: Draw = Math.random): string[] {
+  return Object.entries(mirror)
+    .filter(([, percent]) => percent > 0 && draw() * 100 < percent)
+    .map(([name]) => name);
+}
+
+const notReady = (name: string) =>
+  new HttpError(
+    "DeploymentNotReady",
+    `Deployment '${name}' has no running instances (see \`pier deployment show\`)`,
+  );
+
+/** The deployment for this request: the pinned one, or one drawn by traffic weight. */
+export function route(
+  routing: Routing,
+  endpoint: EndpointRoute,
+  pinned: string | undefined,
+  draw: Draw = Math.random,
+): { target: DeploymentTarget; pinned: boolean } {
+  if (pinned) {
+    const target = routing.target(endpoint.name, pinned);
+    if (target) return { target, pinned: true };
+    if (!routing.deploymentExists(endpoint.name, pinned))
+      throw new HttpError(
+        "DeploymentNotFound",
+        `Deployment '${pinned}' does not exist in endpoint '${endpoint.name}'`,
+      );
+    throw notReady(pinned);
+  }
+  const chosen = drawByWeight(endpoint.traffic, draw);
+  if (!chosen)
+    throw new HttpError(
+      "NoValidDeployment",
+      "The endpoint doesn't have any valid deployment with positive weight.",
+    );
+  const target = routing.target(endpoint.name, chosen);
+  if (!target) throw notReady(chosen);
+  return { target, pinned: false };
+}

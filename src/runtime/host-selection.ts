@@ -1,0 +1,181 @@
+/**
+ * Which host runs a model version, with what command: ONNX models in Node (onnxruntime-node),
+ * MLflow sklearn and python_function models and scoring scripts in pier's Python host, in the
+ * environment env/ prepared (chosen, and built when the pins need it) before any process starts.
+ */
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { DeploymentSpec } from "../config/index.js";
+import { type ModelFacts, type PreflightOptions, preflightEnvironment } from "../env/index.js";
+import { type ModelLoader, modelLoader, namedInputColumns } from "../model/index.js";
+import type { Finding } from "../shared/index.js";
+
+const ONNX_HOST = fileURLToPath(new URL("./onnx-host.js", import.meta.url));
+const PYTHON_HOST = fileURLToPath(new URL("../../../python/pier_host.py", import.meta.url));
+
+/** The process an instance runs. */
+export interface InstanceCommand {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** A file the storage initializer copies: its path in the folder and its content's hash. */
+export interface LaidOutFile {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+/** A model version as the host needs it. */
+export interface HostedModel extends ModelFacts {
+  source: string;
+  signature?: { inputs?: string | null } | null;
+  inputExample: unknown;
+  artifacts: LaidOutFile[];
+}
+
+/** A scoring script's code, snapshotted, and its conda file. */
+export interface ScriptCode {
+  artifacts: LaidOutFile[];
+  scoringScript: string;
+  conda: { text: string; file: string } | null;
+}
+
+export interface PreparedHost {
+  name: "onnx" | "python" | "score";
+  description: string;
+  findings: Finding[];
+  /** Folders the storage initializer lays out in the instance dir. */
+  layout: { path: string; artifacts: LaidOutFile[] }[];
+  /** A scoring script gets the raw request body; MLflow models get checked records. */
+  rawRequests: boolean;
+  command: (instanceDir: string) => InstanceCommand;
+}
+
+function baseEnv(modelDir: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", PIER_MODEL_DIR: modelDir, AZUREML_MODEL_DIR: modelDir };
+}
+
+/** Rows of the input example (split orientation) for the host's startup smoke test, as JSON; "" without one. */
+function smokeRows(model: HostedModel): string {
+  const example = model.inputExample as { columns?: unknown[]; data?: unknown[][] } | null;
+  if (!example || !Array.isArray(example.data) || example.data.length === 0) return "";
+  const rows = example.data.slice(0, 5);
+  return JSON.stringify(
+    Array.isArray(example.columns) ? { columns: example.columns.map(String), data: rows } : { data: rows },
+  );
+}
+
+/** The Python host's settings for how to load the model. */
+function loaderEnv(loader: Exclude<ModelLoader, { kind: "onnx" }>): Record<string, string> {
+  if (loader.kind === "sklearn")
+    return {
+      PIER_LOADER: "sklearn",
+      PIER_MODEL_FILE: loader.modelFile,
+      PIER_SERIALIZATION: loader.serialization,
+    };
+  return {
+    PIER_LOADER: "pyfunc",
+    PIER_LOADER_MODULE: loader.loaderModule,
+    PIER_PYFUNC_DATA: loader.data,
+    PIER_CODE_PATH: loader.code,
+  };
+}
+
+const pythonEnv = (spec: DeploymentSpec) => ({
+  PIER_MAX_CONCURRENT: String(spec.request_settings.max_concurrent_requests_per_instance),
+  PYTHONUNBUFFERED: "1",
+  PYTHONDONTWRITEBYTECODE: "1",
+});
+
+/** Picks the host and prepares its environment; throws a PierError (e.g. PackageMissing) when it cannot start. */
+export async function prepareHost(
+  model: HostedModel,
+  spec: DeploymentSpec,
+  code: ScriptCode | null,
+  options: Omit<PreflightOptions, "mode" | "preferredPython">,
+): Promise<PreparedHost> {
+  const extra = spec.environment_variables ?? {};
+  const preflight = { ...options, mode: "build" as const, preferredPython: extra.PIER_PYTHON };
+  if (code) return prepareScoringScript(model, spec, code, preflight);
+  const loader = modelLoader(model);
+  const modelLayout = [{ path: "model", artifacts: model.artifacts }];
+  if (loader.kind === "onnx") {
+    return {
+      name: "onnx",
+      description: "onnx (onnxruntime-node)",
+      findings: [],
+      layout: modelLayout,
+      rawRequests: false,
+      command: (instanceDir) => ({
+        file: process.execPath,
+        args: [ONNX_HOST],
+        // One intra-op thread: single-row requests gain nothing from more, and concurrency comes from
+        // max_concurrent_requests_per_instance and instance_count.
+        env: { ...baseEnv(join(instanceDir, "model")), PIER_INTRA_OP_THREADS: "1", ...extra },
+      }),
+    };
+  }
+  const environment = await preflightEnvironment({ model }, preflight);
+  const python = environment.interpreter!.executable;
+  const named = namedInputColumns(model.signature)?.map((c) => String(c.name)) ?? null;
+  return {
+    name: "python",
+    description: environment.description,
+    findings: environment.findings,
+    layout: modelLayout,
+    rawRequests: false,
+    command: (instanceDir) => ({
+      file: python,
+      args: [PYTHON_HOST],
+      env: {
+        ...baseEnv(join(instanceDir, "model")),
+        ...loaderEnv(loader),
+        PIER_COLUMNS: named ? JSON.stringify(named) : "",
+        PIER_SMOKE_ROWS: smokeRows(model),
+        ...pythonEnv(spec),
+        ...extra,
+      },
+    }),
+  };
+}
+
+/**
+ * An Azure scoring script: the model folder keeps its name under AZUREML_MODEL_DIR
+ * (azureml-models/<name>/<version>/<folder>), the code folder is copied beside it, and the script's
+ * init() and run(raw_body) are called as the Azure inference server calls them.
+ */
+async function prepareScoringScript(
+  model: HostedModel,
+  spec: DeploymentSpec,
+  code: ScriptCode,
+  preflight: PreflightOptions,
+): Promise<PreparedHost> {
+  const extra = spec.environment_variables ?? {};
+  const environment = await preflightEnvironment({ model, conda: code.conda }, preflight);
+  const python = environment.interpreter!.executable;
+  const modelRoot = join("azureml-models", model.name, String(model.version));
+  return {
+    name: "score",
+    description: `scoring script ${code.scoringScript} in ${environment.description}`,
+    findings: environment.findings,
+    layout: [
+      { path: join(modelRoot, basename(model.source)), artifacts: model.artifacts },
+      { path: "code", artifacts: code.artifacts },
+    ],
+    rawRequests: true,
+    command: (instanceDir) => ({
+      file: python,
+      args: [PYTHON_HOST],
+      env: {
+        ...baseEnv(join(instanceDir, modelRoot)),
+        PIER_LOADER: "score",
+        AZUREML_ENTRY_SCRIPT: code.scoringScript,
+        PIER_CODE_DIR: join(instanceDir, "code"),
+        ...pythonEnv(spec),
+        ...extra,
+      },
+    }),
+  };
+}
