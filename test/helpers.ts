@@ -26,8 +26,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI in this process, capturing what it prints. */
-export async function cli(args: string[], cwd = process.cwd()): Promise<CliResult> {
+/** Runs the CLI in this process, capturing what it prints; `env` adds to this process's environment. */
+export async function cli(
+  args: string[],
+  cwd = process.cwd(),
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const code = await runCli(args, {
@@ -39,6 +43,7 @@ export async function cli(args: string[], cwd = process.cwd()): Promise<CliResul
     },
     interactive: false,
     cwd,
+    env: { ...process.env, ...env },
   });
   return { code, stdout, stderr };
 }

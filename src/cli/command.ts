@@ -1,8 +1,10 @@
 /**
  * Commands are data: a path (noun then verb), options, and a handler that calls the library and
- * returns a result; `render` prints the result for people, `-o json` prints it as JSON.
+ * returns a result; `render` prints the result for people, `-o json` prints it as JSON. Options are
+ * typed from their specs: a handler reads `args.options.port` as `string | undefined`, a boolean
+ * flag as `boolean | undefined`.
  */
-import { userError } from "../shared/index.js";
+import { resolvePierHome, userError } from "../shared/index.js";
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -10,9 +12,17 @@ export interface OptionSpec {
   description: string;
   /** Shown in help as `--name VALUE`. */
   valueName?: string;
-  default?: string | boolean;
   multiple?: boolean;
 }
+
+export type OptionSpecs = Record<string, OptionSpec>;
+
+/** The value a parsed option has, from its spec. */
+type OptionValue<S extends OptionSpec> = S["type"] extends "boolean"
+  ? boolean | undefined
+  : S["multiple"] extends true
+    ? string[] | undefined
+    : string | undefined;
 
 export interface PositionalSpec {
   name: string;
@@ -29,65 +39,93 @@ export interface CommandContext {
   /** Whether progress may redraw one line in place. */
   interactive: boolean;
   cwd: string;
+  /** The environment the command runs in (PIER_HOME, PIER_PYTHON, …). */
+  env: NodeJS.ProcessEnv;
 }
 
-export interface ParsedArgs {
-  options: Record<string, string | boolean | string[] | undefined>;
+export interface ParsedArgs<O extends OptionSpecs = OptionSpecs> {
+  options: { [K in keyof O]: OptionValue<O[K]> };
   positionals: string[];
 }
 
-export interface CommandDefinition<Result = unknown> {
+export interface CommandDefinition<O extends OptionSpecs, Result> {
   path: string[];
   summary: string;
   description?: string;
   positionals?: PositionalSpec[];
-  options: Record<string, OptionSpec>;
+  options: O;
   examples?: string[];
-  handler(args: ParsedArgs, ctx: CommandContext): Promise<Result>;
+  handler(args: ParsedArgs<O>, ctx: CommandContext): Promise<Result>;
   render(result: Result, ctx: CommandContext): void;
   /** Exit code for a result that ran to the end (e.g. a failed gate); 0 when absent. */
   exitCode?(result: Result): number;
 }
 
-export function defineCommand<Result>(definition: CommandDefinition<Result>): CommandDefinition<Result> {
-  return definition;
+/** Any command, as the registry and the parser hold them. */
+export interface AnyCommand {
+  path: string[];
+  summary: string;
+  description?: string;
+  positionals?: PositionalSpec[];
+  options: OptionSpecs;
+  examples?: string[];
+  handler(args: ParsedArgs, ctx: CommandContext): Promise<unknown>;
+  render(result: unknown, ctx: CommandContext): void;
+  exitCode?(result: unknown): number;
 }
 
-/** Reads an option as an integer within bounds; a clear BadArgument otherwise. */
+export function defineCommand<const O extends OptionSpecs, Result>(
+  definition: CommandDefinition<O, Result>,
+): AnyCommand {
+  return definition as unknown as AnyCommand;
+}
+
+/** The pier home the command works in: PIER_HOME, else ./.pier. */
+export const pierHome = (ctx: CommandContext): string => resolvePierHome(ctx.env, ctx.cwd);
+
+/** An option's value as an integer within bounds; BadOptionValue otherwise. */
 export function intOption(
-  args: ParsedArgs,
+  value: string | undefined,
   name: string,
   bounds: { min: number; max?: number },
 ): number | undefined {
-  const raw = args.options[name];
-  if (raw === undefined) return undefined;
-  const text = String(raw);
-  const value = Number(text);
+  if (value === undefined) return undefined;
+  const number = Number(value);
   if (
-    !/^-?\d+$/.test(text) ||
-    !Number.isSafeInteger(value) ||
-    value < bounds.min ||
-    (bounds.max !== undefined && value > bounds.max)
+    !/^-?\d+$/.test(value) ||
+    !Number.isSafeInteger(number) ||
+    number < bounds.min ||
+    (bounds.max !== undefined && number > bounds.max)
   ) {
     const range = bounds.max === undefined ? `≥ ${bounds.min}` : `${bounds.min}–${bounds.max}`;
     throw userError(
       "BadOptionValue",
-      `--${name} must be a whole number ${range}, got '${text}'`,
+      `--${name} must be a whole number ${range}, got '${value}'`,
       `Pass e.g. --${name} ${bounds.min === 0 ? 10 : bounds.min}.`,
     );
   }
-  return value;
+  return number;
 }
 
-export function stringOption(args: ParsedArgs, name: string): string | undefined {
-  const raw = args.options[name];
-  return raw === undefined ? undefined : String(raw);
+/** An option's value when it is one of `choices`; BadOptionValue otherwise. */
+export function choiceOption<const C extends string>(
+  value: string | undefined,
+  name: string,
+  choices: readonly C[],
+): C | undefined {
+  if (value === undefined) return undefined;
+  if ((choices as readonly string[]).includes(value)) return value as C;
+  throw userError(
+    "BadOptionValue",
+    `--${name} must be ${choices.join(" or ")}, got '${value}'`,
+    `Pass e.g. --${name} ${choices[0]}.`,
+  );
 }
 
-export function requiredOption(args: ParsedArgs, name: string, example: string): string {
-  const value = stringOption(args, name);
+/** A value the command cannot run without; MissingArgument otherwise. */
+export function required<T>(value: T | undefined, name: string, example: string): T {
   if (value === undefined || value === "") {
-    throw userError("MissingArgument", `--${name} is required`, `Pass it, e.g. ${example}`);
+    throw userError("MissingArgument", `${name} is required`, `Pass it, e.g. ${example}`);
   }
   return value;
 }

@@ -1,11 +1,10 @@
 /** Small text helpers shared by the renderers. */
 
+import type { EnvironmentRecord } from "../env/index.js";
 import type { Finding, PierError } from "../shared/index.js";
 
 export const ms = (value: number): string =>
   value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 2 : 1)} ms`;
-
-export const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
 
 export const mark = (ok: boolean): string => (ok ? "✔" : "✘");
 
@@ -38,4 +37,11 @@ export function renderFindings(findings: readonly Finding[], out: (text: string)
 export function countBySeverity(findings: readonly Finding[]): string {
   const count = (s: Finding["severity"]) => findings.filter((f) => f.severity === s).length;
   return `${count("error")} error(s), ${count("warning")} warning(s), ${count("info")} note(s)`;
+}
+
+/** One built environment on one line: hash, state, Python, pins, when and how long. */
+export function renderEnvironment(e: EnvironmentRecord, out: (text: string) => void): void {
+  out(
+    `${e.hash}  ${e.state === "ready" ? "✔ ready" : `✘ failed (${e.error?.code})`}  Python ${e.pythonVersion} on ${e.basePython}  ${e.requirements.length} pins  built ${e.builtAt} in ${(e.durationMs / 1000).toFixed(1)} s`,
+  );
 }

@@ -1,33 +1,39 @@
-/** Every command pier has, in the order `pier --help` lists them. */
-import type { CommandDefinition } from "./command.js";
+/** Every command pier has, one file per verb under commands/, in the order `pier --help` lists them. */
+import type { AnyCommand } from "./command.js";
 import { dataSynth } from "./commands/data-synth.js";
-import { deploymentCreate, deploymentUpdate } from "./commands/deployment-create.js";
-import {
-  deploymentDelete,
-  deploymentGetLogs,
-  deploymentList,
-  deploymentShow,
-} from "./commands/deployment-show.js";
+import { deploymentCreate } from "./commands/deployment-create.js";
+import { deploymentDelete } from "./commands/deployment-delete.js";
+import { deploymentGetLogs } from "./commands/deployment-get-logs.js";
+import { deploymentList } from "./commands/deployment-list.js";
+import { deploymentShow } from "./commands/deployment-show.js";
+import { deploymentUpdate } from "./commands/deployment-update.js";
 import { doctor } from "./commands/doctor.js";
 import { endpointCreate } from "./commands/endpoint-create.js";
-import { endpointGetCredentials, endpointRegenerateKeys } from "./commands/endpoint-credentials.js";
+import { endpointDelete } from "./commands/endpoint-delete.js";
+import { endpointGetCredentials } from "./commands/endpoint-get-credentials.js";
 import { endpointInvoke } from "./commands/endpoint-invoke.js";
-import { endpointDelete, endpointList, endpointShow } from "./commands/endpoint-show.js";
+import { endpointList } from "./commands/endpoint-list.js";
+import { endpointRegenerateKeys } from "./commands/endpoint-regenerate-keys.js";
+import { endpointShow } from "./commands/endpoint-show.js";
 import { endpointUpdate } from "./commands/endpoint-update.js";
-import { envBuild, envList, envShow } from "./commands/env.js";
-import { modelAliasDelete, modelAliasSet } from "./commands/model-alias.js";
+import { envBuild } from "./commands/env-build.js";
+import { envList } from "./commands/env-list.js";
+import { envShow } from "./commands/env-show.js";
+import { modelAliasDelete } from "./commands/model-alias-delete.js";
+import { modelAliasSet } from "./commands/model-alias-set.js";
 import { modelDelete } from "./commands/model-delete.js";
 import { modelDownload } from "./commands/model-download.js";
 import { modelList } from "./commands/model-list.js";
 import { modelRegister } from "./commands/model-register.js";
 import { modelShow } from "./commands/model-show.js";
-import { modelTagDelete, modelTagSet } from "./commands/model-tag.js";
+import { modelTagDelete } from "./commands/model-tag-delete.js";
+import { modelTagSet } from "./commands/model-tag-set.js";
 import { modelValidate } from "./commands/model-validate.js";
 import { testLocal } from "./commands/test-local.js";
 import { train } from "./commands/train.js";
 import { up } from "./commands/up.js";
 
-export const COMMANDS = [
+export const COMMANDS: readonly AnyCommand[] = [
   up,
   dataSynth,
   train,
@@ -60,4 +66,4 @@ export const COMMANDS = [
   envList,
   envShow,
   doctor,
-] as unknown as readonly CommandDefinition<never>[];
+];

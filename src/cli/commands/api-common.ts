@@ -2,18 +2,19 @@
 
 import { ApiClient, type DeploymentReport } from "../../api/index.js";
 import type { Diagnosis } from "../../doctor/index.js";
-import type { EndpointView } from "../../engine/index.js";
-import { PierError, resolvePierHome } from "../../shared/index.js";
+import type { EndpointView, ProgressEvent } from "../../engine/index.js";
+import { PierError } from "../../shared/index.js";
 import type { CommandContext, ParsedArgs } from "../command.js";
-import { stringOption } from "../command.js";
+import { pierHome } from "../command.js";
+import { ms } from "../format.js";
 
 export function connect(ctx: CommandContext): ApiClient {
-  return ApiClient.connect(resolvePierHome(process.env, ctx.cwd));
+  return ApiClient.connect(pierHome(ctx));
 }
 
 /** A name given as the first positional or with --name/-n. */
-export function nameArgument(args: ParsedArgs, what: string, example: string): string {
-  const value = args.positionals[0] ?? stringOption(args, "name");
+export function nameArgument(args: ParsedArgs<typeof nameOption>, what: string, example: string): string {
+  const value = args.positionals[0] ?? args.options.name;
   if (!value)
     throw new PierError({
       code: "MissingArgument",
@@ -23,8 +24,8 @@ export function nameArgument(args: ParsedArgs, what: string, example: string): s
   return value;
 }
 
-export function endpointArgument(args: ParsedArgs, example: string): string {
-  const value = stringOption(args, "endpoint-name");
+export function endpointArgument(args: ParsedArgs<typeof endpointNameOption>, example: string): string {
+  const value = args.options["endpoint-name"];
   if (!value)
     throw new PierError({
       code: "MissingArgument",
@@ -33,8 +34,6 @@ export function endpointArgument(args: ParsedArgs, example: string): string {
     });
   return value;
 }
-
-export const enc = encodeURIComponent;
 
 export function renderEndpoint(e: EndpointView, ctx: CommandContext): void {
   ctx.out(`${e.name}  ${e.provisioning_state}  auth_mode ${e.auth_mode}`);
@@ -89,3 +88,14 @@ export const nameOption = {
     description: "name (or pass it as the first argument)",
   },
 };
+
+/** Prints each step of a long operation as it happens, with its mark and time. */
+export function progressLine(ctx: CommandContext) {
+  return (event: ProgressEvent) => {
+    const mark =
+      event.status === "error" ? "✘" : event.status === "warning" ? "⚠" : event.status === "ok" ? "✔" : "…";
+    ctx.err(
+      `${mark} ${event.step.padEnd(11)} ${event.message}${event.ms !== undefined ? ` (${ms(event.ms)})` : ""}\n`,
+    );
+  };
+}

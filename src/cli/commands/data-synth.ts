@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { BANKING_COLUMNS, synthesizeBankingRecords, writeCsv } from "../../pipeline/index.js";
-import { defineCommand, intOption, stringOption } from "../command.js";
+import { defineCommand, intOption } from "../command.js";
 import { ms } from "../format.js";
 
 export const dataSynth = defineCommand({
@@ -12,10 +12,10 @@ export const dataSynth = defineCommand({
     out: { type: "string", valueName: "FILE.csv", description: "where to write (default banking.csv)" },
   },
   examples: ["pier data synth --rows 5000 --seed 42 --out banking.csv"],
-  async handler(args) {
-    const rows = intOption(args, "rows", { min: 1, max: 10_000_000 }) ?? 5000;
-    const seed = intOption(args, "seed", { min: 0, max: 2 ** 32 - 1 }) ?? 42;
-    const out = resolve(stringOption(args, "out") ?? "banking.csv");
+  async handler(args, ctx) {
+    const rows = intOption(args.options.rows, "rows", { min: 1, max: 10_000_000 }) ?? 5000;
+    const seed = intOption(args.options.seed, "seed", { min: 0, max: 2 ** 32 - 1 }) ?? 42;
+    const out = resolve(ctx.cwd, args.options.out ?? "banking.csv");
     const start = performance.now();
     writeCsv(out, BANKING_COLUMNS, synthesizeBankingRecords({ rows, seed }));
     return { out, rows, seed, columns: BANKING_COLUMNS.length, elapsedMs: performance.now() - start };

@@ -7,15 +7,14 @@ import { dirname, resolve } from "node:path";
 import { type DeploymentSpec, loadDeploymentFile, parseDeploymentSpec } from "../../config/index.js";
 import { type Diagnosis, type DoctorReport, diagnosePreflight, doctorReport } from "../../doctor/index.js";
 import { preflightDeployment } from "../../engine/index.js";
-import { resolvePierHome } from "../../shared/index.js";
-import { type CommandContext, defineCommand, type ParsedArgs } from "../command.js";
-import { connect, enc, renderDiagnoses } from "./api-common.js";
+import { type CommandContext, defineCommand, type ParsedArgs, pierHome } from "../command.js";
+import { connect, renderDiagnoses } from "./api-common.js";
 import { withRegistry } from "./model-common.js";
 
 /** The deployment to check: the file's, with --model in place of its model, or a default one. */
 function preflightSpec(args: ParsedArgs, ctx: CommandContext): { spec: DeploymentSpec; dir: string } {
   const file = args.options["deployment-file"];
-  const model = args.options.model === undefined ? undefined : String(args.options.model);
+  const model = args.options.model;
   if (file !== undefined) {
     const path = resolve(ctx.cwd, String(file));
     const { spec } = loadDeploymentFile(path);
@@ -38,7 +37,7 @@ async function preflight(args: ParsedArgs, ctx: CommandContext): Promise<DoctorR
   const started = performance.now();
   const { spec, dir } = preflightSpec(args, ctx);
   const evidence = await preflightDeployment(spec, dir, {
-    home: resolvePierHome(process.env, ctx.cwd),
+    home: pierHome(ctx),
     withRegistry: (fn) => withRegistry(ctx, fn),
   });
   return doctorReport(
@@ -81,7 +80,7 @@ export const doctor = defineCommand({
     if (!endpoint) return connect(ctx).request<DoctorReport[]>("GET", "/doctor");
     return connect(ctx).request<DoctorReport[]>(
       "GET",
-      `/endpoints/${enc(endpoint)}/doctor${deployment ? `?deployment=${enc(deployment)}` : ""}`,
+      `/endpoints/${encodeURIComponent(endpoint)}/doctor${deployment ? `?deployment=${encodeURIComponent(deployment)}` : ""}`,
     );
   },
   render(reports, ctx) {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { loadEndpointFile, parseEndpointSpec } from "../../config/index.js";
 import type { EndpointView } from "../../engine/index.js";
-import { defineCommand, stringOption } from "../command.js";
+import { defineCommand } from "../command.js";
 import { connect, renderEndpoint } from "./api-common.js";
 
 export const endpointCreate = defineCommand({
@@ -23,14 +23,12 @@ export const endpointCreate = defineCommand({
   },
   examples: ["pier endpoint create -f endpoint.yml", "pier endpoint create -n fin-behavior --auth-mode key"],
   async handler(args, ctx) {
-    const file = stringOption(args, "file");
+    const file = args.options.file;
     const source = file ? resolve(ctx.cwd, file) : "command line";
     const spec = file
       ? loadEndpointFile(source).spec
-      : parseEndpointSpec(
-          { name: stringOption(args, "name"), auth_mode: stringOption(args, "auth-mode") ?? "key" },
-          source,
-        ).spec;
+      : parseEndpointSpec({ name: args.options.name, auth_mode: args.options["auth-mode"] ?? "key" }, source)
+          .spec;
     const warnings = file ? loadEndpointFile(source).warnings : [];
     for (const w of warnings) ctx.err(`⚠ ${w}\n`);
     return connect(ctx).request<EndpointView>("POST", "/endpoints", { spec, source });

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { EndpointView } from "../../engine/index.js";
 import { userError } from "../../shared/index.js";
-import { defineCommand, requiredOption, stringOption } from "../command.js";
-import { connect, enc, nameArgument, nameOption } from "./api-common.js";
+import { defineCommand, required } from "../command.js";
+import { connect, nameArgument, nameOption } from "./api-common.js";
 
 export const endpointInvoke = defineCommand({
   path: ["endpoint", "invoke"],
@@ -29,7 +29,10 @@ export const endpointInvoke = defineCommand({
       "endpoint",
       "pier endpoint invoke fin-behavior --request-file sample.json",
     );
-    const file = resolve(ctx.cwd, requiredOption(args, "request-file", "--request-file sample.json"));
+    const file = resolve(
+      ctx.cwd,
+      required(args.options["request-file"], "--request-file", "--request-file sample.json"),
+    );
     let body: string;
     try {
       body = readFileSync(file, "utf8");
@@ -41,12 +44,12 @@ export const endpointInvoke = defineCommand({
       );
     }
     const api = connect(ctx);
-    const endpoint = await api.request<EndpointView>("GET", `/endpoints/${enc(name)}`);
+    const endpoint = await api.request<EndpointView>("GET", `/endpoints/${encodeURIComponent(name)}`);
     const credentials = await api.request<Record<string, string>>(
       "POST",
-      `/endpoints/${enc(name)}/credentials`,
+      `/endpoints/${encodeURIComponent(name)}/credentials`,
     );
-    const deployment = stringOption(args, "deployment-name");
+    const deployment = args.options["deployment-name"];
     const response = await fetch(endpoint.scoring_uri, {
       method: "POST",
       headers: {

@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { loadEndpointFile } from "../../config/index.js";
 import type { EndpointView } from "../../engine/index.js";
-import { defineCommand, stringOption } from "../command.js";
-import { connect, enc, nameArgument, renderEndpoint } from "./api-common.js";
+import { defineCommand } from "../command.js";
+import { connect, nameArgument, renderEndpoint } from "./api-common.js";
 
 export const endpointUpdate = defineCommand({
   path: ["endpoint", "update"],
@@ -27,17 +27,17 @@ export const endpointUpdate = defineCommand({
     'pier endpoint update fin-behavior --mirror-traffic "green=10"',
   ],
   async handler(args, ctx) {
-    const file = stringOption(args, "file");
+    const file = args.options.file;
     const loaded = file ? loadEndpointFile(resolve(ctx.cwd, file)) : undefined;
     const name =
       loaded?.spec.name ??
       nameArgument(args, "endpoint", 'pier endpoint update fin-behavior --traffic "blue=100"');
     for (const w of loaded?.warnings ?? []) ctx.err(`⚠ ${w}\n`);
-    return connect(ctx).request<EndpointView>("PATCH", `/endpoints/${enc(name)}`, {
+    return connect(ctx).request<EndpointView>("PATCH", `/endpoints/${encodeURIComponent(name)}`, {
       ...(loaded ? { spec: loaded.spec, source: file } : {}),
-      ...(stringOption(args, "traffic") !== undefined ? { traffic: stringOption(args, "traffic") } : {}),
-      ...(stringOption(args, "mirror-traffic") !== undefined
-        ? { mirror_traffic: stringOption(args, "mirror-traffic") }
+      ...(args.options.traffic !== undefined ? { traffic: args.options.traffic } : {}),
+      ...(args.options["mirror-traffic"] !== undefined
+        ? { mirror_traffic: args.options["mirror-traffic"] }
         : {}),
     });
   },

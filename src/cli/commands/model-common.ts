@@ -1,11 +1,11 @@
 /** Helpers shared by the `pier model …` commands. */
 import { Registry } from "../../registry/index.js";
-import { PierError, resolvePierHome, userError } from "../../shared/index.js";
-import type { CommandContext, ParsedArgs } from "../command.js";
+import { PierError, userError } from "../../shared/index.js";
+import { type CommandContext, type ParsedArgs, pierHome } from "../command.js";
 
 /** Opens the registry under the pier home, runs `fn`, and always closes it. */
 export function withRegistry<T>(ctx: CommandContext, fn: (registry: Registry) => T): T {
-  const registry = Registry.open(resolvePierHome(process.env, ctx.cwd));
+  const registry = Registry.open(pierHome(ctx));
   try {
     return fn(registry);
   } finally {
@@ -14,11 +14,9 @@ export function withRegistry<T>(ctx: CommandContext, fn: (registry: Registry) =>
 }
 
 /** Parses repeated `--tag key=value` options. */
-export function keyValues(args: ParsedArgs, option: string): Record<string, string> {
-  const raw = args.options[option];
-  const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)];
+export function keyValues(items: readonly string[] | undefined, option: string): Record<string, string> {
   return Object.fromEntries(
-    items.map((item) => {
+    (items ?? []).map((item) => {
       const eq = item.indexOf("=");
       if (eq <= 0)
         throw userError(
@@ -31,7 +29,12 @@ export function keyValues(args: ParsedArgs, option: string): Record<string, stri
   );
 }
 
-export function positional(args: ParsedArgs, index: number, name: string, example: string): string {
+export function positional(
+  args: Pick<ParsedArgs, "positionals">,
+  index: number,
+  name: string,
+  example: string,
+): string {
   const value = args.positionals[index];
   if (value === undefined || value === "") {
     throw new PierError({
@@ -53,3 +56,8 @@ export function versionNumber(text: string): number {
   }
   return Number(text);
 }
+
+/** --version N: a model version instead of the model itself. */
+export const versionOption = {
+  version: { type: "string" as const, valueName: "N", description: "this version instead of the model" },
+};

@@ -1,4 +1,4 @@
-import { defineCommand, stringOption } from "../command.js";
+import { defineCommand } from "../command.js";
 import { positional, versionNumber, withRegistry } from "./model-common.js";
 
 export const modelDelete = defineCommand({
@@ -12,7 +12,7 @@ export const modelDelete = defineCommand({
   ],
   async handler(args, ctx) {
     const name = positional(args, 0, "NAME", "pier model delete NAME --version 2");
-    const version = stringOption(args, "version");
+    const version = args.options.version;
     return withRegistry(ctx, (registry) =>
       registry.delete(name, version === undefined ? undefined : versionNumber(version)),
     );

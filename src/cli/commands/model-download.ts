@@ -1,4 +1,4 @@
-import { defineCommand, requiredOption } from "../command.js";
+import { defineCommand, required } from "../command.js";
 import { positional, withRegistry } from "./model-common.js";
 
 export const modelDownload = defineCommand({
@@ -21,7 +21,7 @@ export const modelDownload = defineCommand({
   examples: ["pier model download models:/financial-behavior-model/1 --out ./downloaded"],
   async handler(args, ctx) {
     const uri = positional(args, 0, "URI", "pier model download models:/NAME/1 --out DIR");
-    const out = requiredOption(args, "out", "--out ./downloaded");
+    const out = required(args.options.out, "--out", "--out ./downloaded");
     return withRegistry(ctx, (registry) => {
       const version = registry.resolveUri(uri);
       const dir = registry.download(version, out);

@@ -1,4 +1,4 @@
-import { defineCommand, requiredOption, stringOption } from "../command.js";
+import { defineCommand, required } from "../command.js";
 import { countBySeverity, renderFindings } from "../format.js";
 import { keyValues, positional, withRegistry } from "./model-common.js";
 
@@ -26,13 +26,13 @@ export const modelRegister = defineCommand({
   examples: ["pier model register ./model --name financial-behavior-model --tag team=risk"],
   async handler(args, ctx) {
     const dir = positional(args, 0, "DIR", "pier model register ./model --name NAME");
-    const name = requiredOption(args, "name", "--name financial-behavior-model");
+    const name = required(args.options.name, "--name", "--name financial-behavior-model");
     return withRegistry(ctx, (registry) =>
       registry.register(dir, {
         name,
-        description: stringOption(args, "description") ?? "",
-        tags: keyValues(args, "tag"),
-        versionTags: keyValues(args, "version-tag"),
+        description: args.options.description ?? "",
+        tags: keyValues(args.options.tag, "tag"),
+        versionTags: keyValues(args.options["version-tag"], "version-tag"),
         force: args.options.force === true,
       }),
     );

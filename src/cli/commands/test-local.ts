@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { engineerInputs, INPUT_SOURCE_COLUMNS, loadCsvTable, recordAt } from "../../pipeline/index.js";
 import { runLocalTest } from "../../runtime/index.js";
-import { defineCommand, intOption, requiredOption } from "../command.js";
+import { defineCommand, intOption, required } from "../command.js";
 import { mark, ms } from "../format.js";
 
 export const testLocal = defineCommand({
@@ -17,10 +17,10 @@ export const testLocal = defineCommand({
     iterations: { type: "string", valueName: "N", description: "single-row calls to time (default 100)" },
   },
   examples: ["pier test-local --model model --data banking.csv --iterations 100"],
-  async handler(args) {
-    const modelDir = resolve(requiredOption(args, "model", "--model model"));
-    const data = resolve(requiredOption(args, "data", "--data banking.csv"));
-    const iterations = intOption(args, "iterations", { min: 1, max: 1_000_000 }) ?? 100;
+  async handler(args, ctx) {
+    const modelDir = resolve(ctx.cwd, required(args.options.model, "--model", "--model model"));
+    const data = resolve(ctx.cwd, required(args.options.data, "--data", "--data banking.csv"));
+    const iterations = intOption(args.options.iterations, "iterations", { min: 1, max: 1_000_000 }) ?? 100;
     const inputs = engineerInputs(loadCsvTable(data, INPUT_SOURCE_COLUMNS));
     const records = Array.from({ length: inputs.count }, (_, row) => recordAt(inputs, row));
     return runLocalTest({ modelDir, records, iterations });

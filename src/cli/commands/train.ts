@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { type TrainEvent, trainFinancialModel } from "../../pipeline/index.js";
-import { type CommandContext, defineCommand, intOption, requiredOption, stringOption } from "../command.js";
+import { type CommandContext, defineCommand, intOption, required } from "../command.js";
 import { ms, progressBar } from "../format.js";
 
 /** Default random-search iterations: enough to tune, few enough that 5000 rows train in seconds. */
@@ -52,14 +52,14 @@ export const train = defineCommand({
     "pier train --data banking.csv --out anomaly-model --target Anomaly --search 20",
   ],
   async handler(args, ctx) {
-    const data = resolve(requiredOption(args, "data", "--data banking.csv"));
-    const out = resolve(requiredOption(args, "out", "--out model"));
+    const data = resolve(ctx.cwd, required(args.options.data, "--data", "--data banking.csv"));
+    const out = resolve(ctx.cwd, required(args.options.out, "--out", "--out model"));
     return trainFinancialModel({
       dataPath: data,
       outDir: out,
-      target: stringOption(args, "target") ?? "HighAmount",
-      seed: intOption(args, "seed", { min: 0, max: 2 ** 32 - 1 }) ?? 42,
-      search: intOption(args, "search", { min: 0, max: 1000 }) ?? DEFAULT_SEARCH_ITERATIONS,
+      target: args.options.target ?? "HighAmount",
+      seed: intOption(args.options.seed, "seed", { min: 0, max: 2 ** 32 - 1 }) ?? 42,
+      search: intOption(args.options.search, "search", { min: 0, max: 1000 }) ?? DEFAULT_SEARCH_ITERATIONS,
       force: args.options.force === true,
       onEvent: progressPrinter(ctx),
     });

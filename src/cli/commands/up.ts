@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDefaultWorkload, startServer, UP_FILE, type UpInfo } from "../../api/index.js";
-import { Engine, type ProgressEvent } from "../../engine/index.js";
+import { Engine } from "../../engine/index.js";
 import { RequestStats } from "../../gateway/index.js";
 import { Registry } from "../../registry/index.js";
 import {
@@ -10,34 +10,27 @@ import {
   isLogLevel,
   LOG_LEVELS,
   type Logger,
-  resolvePierHome,
   userError,
 } from "../../shared/index.js";
-import { type CommandContext, defineCommand, intOption, type ParsedArgs, stringOption } from "../command.js";
-import { ms } from "../format.js";
+import { defineCommand, intOption, pierHome } from "../command.js";
+import { progressLine } from "./api-common.js";
 
 export const DEFAULT_PORT = 8700;
 
-export function progressLine(ctx: CommandContext) {
-  return (event: ProgressEvent) => {
-    const mark =
-      event.status === "error" ? "✘" : event.status === "warning" ? "⚠" : event.status === "ok" ? "✔" : "…";
-    ctx.err(
-      `${mark} ${event.step.padEnd(11)} ${event.message}${event.ms !== undefined ? ` (${ms(event.ms)})` : ""}\n`,
-    );
-  };
-}
-
 /** The logger of pier up, from --log-level (or PIER_LOG) and --log-format. */
-function upLogger(args: ParsedArgs): Logger {
-  const level = stringOption(args, "log-level") ?? process.env.PIER_LOG ?? "info";
+function upLogger(
+  levelOption: string | undefined,
+  formatOption: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Logger {
+  const level = levelOption ?? env.PIER_LOG ?? "info";
   if (!isLogLevel(level))
     throw userError(
       "BadOptionValue",
       `--log-level must be one of ${LOG_LEVELS.join(", ")}, got '${level}'`,
       "Pass e.g. --log-level debug.",
     );
-  const format = stringOption(args, "log-format") ?? "text";
+  const format = formatOption ?? "text";
   if (format !== "text" && format !== "json")
     throw userError(
       "BadOptionValue",
@@ -78,8 +71,8 @@ export const up = defineCommand({
   },
   examples: ["pier up", "pier up --port 9000 --no-default-model"],
   async handler(args, ctx) {
-    const home = ensurePierHome(resolvePierHome(process.env, ctx.cwd));
-    const port = intOption(args, "port", { min: 0, max: 65535 }) ?? DEFAULT_PORT;
+    const home = ensurePierHome(pierHome(ctx));
+    const port = intOption(args.options.port, "port", { min: 0, max: 65535 }) ?? DEFAULT_PORT;
     const upPath = join(home, UP_FILE);
     if (existsSync(upPath)) {
       const info = JSON.parse(readFileSync(upPath, "utf8")) as UpInfo;
@@ -95,7 +88,7 @@ export const up = defineCommand({
           "Use that one, or stop it with Ctrl-C first.",
         );
     }
-    const logger = upLogger(args);
+    const logger = upLogger(args.options["log-level"], args.options["log-format"], ctx.env);
     const progress = progressLine(ctx);
     const registry = Registry.open(home);
     const stats = new RequestStats();

@@ -1,22 +1,6 @@
 import { userError } from "../../shared/index.js";
-import { defineCommand, stringOption } from "../command.js";
-import { connect, enc, nameArgument, nameOption } from "./api-common.js";
-
-export const endpointGetCredentials = defineCommand({
-  path: ["endpoint", "get-credentials"],
-  summary: "Print an endpoint's keys (auth_mode key) or a fresh token (aml_token)",
-  positionals: [{ name: "NAME", description: "endpoint name" }],
-  options: nameOption,
-  async handler(args, ctx) {
-    return connect(ctx).request<Record<string, string | number>>(
-      "POST",
-      `/endpoints/${enc(nameArgument(args, "endpoint", "pier endpoint get-credentials fin-behavior"))}/credentials`,
-    );
-  },
-  render(credentials, ctx) {
-    for (const [k, v] of Object.entries(credentials)) ctx.out(`${k}: ${v}`);
-  },
-});
+import { defineCommand } from "../command.js";
+import { connect, nameArgument, nameOption } from "./api-common.js";
 
 export const endpointRegenerateKeys = defineCommand({
   path: ["endpoint", "regenerate-keys"],
@@ -32,7 +16,7 @@ export const endpointRegenerateKeys = defineCommand({
   },
   examples: ["pier endpoint regenerate-keys fin-behavior --key-type secondary"],
   async handler(args, ctx) {
-    const keyType = stringOption(args, "key-type");
+    const keyType = args.options["key-type"];
     if (keyType !== "primary" && keyType !== "secondary")
       throw userError(
         "BadOptionValue",
@@ -41,7 +25,7 @@ export const endpointRegenerateKeys = defineCommand({
       );
     return connect(ctx).request<Record<string, string | number>>(
       "POST",
-      `/endpoints/${enc(nameArgument(args, "endpoint", "pier endpoint regenerate-keys fin-behavior --key-type primary"))}/regenerate-keys`,
+      `/endpoints/${encodeURIComponent(nameArgument(args, "endpoint", "pier endpoint regenerate-keys fin-behavior --key-type primary"))}/regenerate-keys`,
       { keyType },
     );
   },

@@ -1,10 +1,6 @@
 import { userError } from "../../shared/index.js";
-import { defineCommand, stringOption } from "../command.js";
-import { positional, versionNumber, withRegistry } from "./model-common.js";
-
-const versionOption = {
-  version: { type: "string" as const, valueName: "N", description: "tag this version instead of the model" },
-};
+import { defineCommand } from "../command.js";
+import { positional, versionNumber, versionOption, withRegistry } from "./model-common.js";
 
 export const modelTagSet = defineCommand({
   path: ["model", "tag", "set"],
@@ -24,33 +20,12 @@ export const modelTagSet = defineCommand({
     const eq = pair.indexOf("=");
     if (eq <= 0)
       throw userError("BadOptionValue", `Expected KEY=VALUE, got '${pair}'`, "Pass e.g. team=risk.");
-    const version = stringOption(args, "version");
+    const version = args.options.version;
     const v = version === undefined ? undefined : versionNumber(version);
     withRegistry(ctx, (registry) => registry.setTag(name, pair.slice(0, eq), pair.slice(eq + 1), v));
     return { name, version: v ?? null, key: pair.slice(0, eq), value: pair.slice(eq + 1) };
   },
   render(r, ctx) {
     ctx.out(`✔ ${r.version === null ? r.name : `models:/${r.name}/${r.version}`}: ${r.key}=${r.value}`);
-  },
-});
-
-export const modelTagDelete = defineCommand({
-  path: ["model", "tag", "delete"],
-  summary: "Remove a tag from a registered model, or from one version with --version",
-  positionals: [
-    { name: "NAME", description: "registered model name", required: true },
-    { name: "KEY", description: "the tag key", required: true },
-  ],
-  options: versionOption,
-  async handler(args, ctx) {
-    const name = positional(args, 0, "NAME", "pier model tag delete NAME key");
-    const key = positional(args, 1, "KEY", "pier model tag delete NAME key");
-    const version = stringOption(args, "version");
-    const v = version === undefined ? undefined : versionNumber(version);
-    withRegistry(ctx, (registry) => registry.deleteTag(name, key, v));
-    return { name, version: v ?? null, key, deleted: true };
-  },
-  render(r, ctx) {
-    ctx.out(`✔ Removed tag ${r.key} from ${r.version === null ? r.name : `models:/${r.name}/${r.version}`}`);
   },
 });

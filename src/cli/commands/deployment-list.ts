@@ -1,0 +1,23 @@
+import type { DeploymentReport } from "../../api/index.js";
+import { defineCommand } from "../command.js";
+import { connect, endpointArgument, endpointNameOption } from "./api-common.js";
+
+export const deploymentList = defineCommand({
+  path: ["deployment", "list"],
+  summary: "List an endpoint's deployments",
+  options: endpointNameOption,
+  async handler(args, ctx) {
+    return connect(ctx).request<DeploymentReport[]>(
+      "GET",
+      `/endpoints/${encodeURIComponent(endpointArgument(args, "-e fin-behavior"))}/deployments`,
+    );
+  },
+  render(deployments, ctx) {
+    if (deployments.length === 0)
+      ctx.out("No deployments. Create one: pier deployment create -f deployment.yml --all-traffic");
+    for (const d of deployments)
+      ctx.out(
+        `${d.name}  ${d.provisioning_state}  ${d.model}  ${d.instances.filter((i) => i.state === "Ready").length}/${d.instance_count} Ready`,
+      );
+  },
+});
