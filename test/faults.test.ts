@@ -8,7 +8,7 @@ import { parse, stringify } from "yaml";
 import type { DeploymentReport } from "../src/api/index.js";
 import type { DoctorReport } from "../src/doctor/index.js";
 import type { FixAction } from "../src/shared/index.js";
-import { cli, type PierUp, post, REPO_ROOT, startPier, tempDir, writeWheel } from "./helpers.js";
+import { cli, type PierUp, post, REPO_ROOT, startPier, tempDir, waitFor, writeWheel } from "./helpers.js";
 
 const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
 const CORPUS = join(REPO_ROOT, "test/faults");
@@ -57,14 +57,22 @@ async function load(
 /** Asks the doctor until its first diagnosis is `expected` (evidence such as a late load takes a moment). */
 async function diagnose(pier: PierUp, name: string, expected: string, fixable: boolean) {
   const started = Date.now();
-  for (;;) {
-    const result = await pier.run(["doctor", "faults", name, "-o", "json"]);
-    const [report] = JSON.parse(result.stdout) as DoctorReport[];
-    const first = report!.diagnoses[0];
-    const complete = first?.code === expected && (!fixable || first.actions.length > 0);
-    if (complete || Date.now() - started > 20_000) return { report: report!, waitedMs: Date.now() - started };
-    await new Promise((r) => setTimeout(r, 250));
+  let report: DoctorReport | undefined;
+  try {
+    await waitFor(
+      async () => {
+        const result = await pier.run(["doctor", "faults", name, "-o", "json"]);
+        [report] = JSON.parse(result.stdout) as DoctorReport[];
+        const first = report!.diagnoses[0];
+        return first?.code === expected && (!fixable || first.actions.length > 0);
+      },
+      `the doctor to name ${expected}`,
+      20_000,
+    );
+  } catch {
+    // The caller asserts on what the doctor said last, which names what it found instead.
   }
+  return { report: report!, waitedMs: Date.now() - started };
 }
 
 /** Sets `a.b.c` in an object, creating what is missing (a string model becomes { path }). */

@@ -5,7 +5,12 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
+import { startServer } from "../src/api/index.js";
 import { runCli } from "../src/cli/main.js";
+import { Engine } from "../src/engine/index.js";
+import { RequestStats } from "../src/gateway/index.js";
+import { Registry } from "../src/registry/index.js";
+import { silentLogger } from "../src/shared/index.js";
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -175,6 +180,71 @@ export async function trainedWorkspace(
   const train = await cli(["train", "--data", csv, "--out", model, "--search", "0"]);
   if (train.code !== 0) throw new Error(train.stderr);
   return { dir, csv, model, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Polls `check` until it returns something other than undefined/false, and returns that; fails the
+ * test with `what` after `timeoutMs`. The way tests wait for a condition instead of sleeping.
+ */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The pier_requests_in_flight gauge of one deployment, read from /metrics. */
+export async function requestsInFlight(
+  pier: { url: string },
+  endpoint: string,
+  deployment: string,
+): Promise<number> {
+  const text = await (await fetch(`${pier.url}/metrics`)).text();
+  const line = new RegExp(
+    `pier_requests_in_flight\\{endpoint="${endpoint}",deployment="${deployment}"\\} (\\d+)`,
+  );
+  return Number(line.exec(text)?.[1] ?? 0);
+}
+
+export interface PierInProcess {
+  url: string;
+  home: string;
+  engine: Engine;
+  /** Runs the CLI in this process against this pier's home. */
+  run(args: string[], cwd?: string): Promise<CliResult>;
+  /** Stops the server and every instance, and removes the home. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The server of `pier up` in this process: real SQLite, real HTTP on 127.0.0.1 (an OS-chosen port),
+ * real instance processes; the CLI runs in-process against it. Call stop() when done (an after hook).
+ */
+export async function pierInProcess(): Promise<PierInProcess> {
+  const home = mkdtempSync(join(tmpdir(), "pier-inproc-"));
+  const registry = Registry.open(home);
+  const stats = new RequestStats();
+  const engine = new Engine(home, registry, { requests: stats.summary });
+  const server = await startServer(engine, { home, port: 0, stats, logger: silentLogger });
+  return {
+    url: server.url,
+    home,
+    engine,
+    run: (args, cwd) => cli(args, cwd, { PIER_HOME: home }),
+    stop: async () => {
+      await server.close();
+      await engine.shutdown(1000);
+      registry.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Resolves true once process `pid` no longer exists, false if it still does after `ms`. */

@@ -90,7 +90,7 @@ test("ONNX host over its invoke channel: requests sent together get the answers 
   // A request the host never answers (it is stopped) fails as a lost connection, not a hang.
   child.kill("SIGSTOP");
   const waiting = client.invoke(JSON.stringify({ records: [records[0]] }), 60_000);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setImmediate(resolve)); // the request leaves at the end of this turn
   child.kill("SIGKILL");
   assert.deepEqual(await waiting, { failure: "connection" } satisfies InvokeOutcome);
   assert.deepEqual(await client.invoke("{}", 1000), { failure: "connection" });

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { stringify } from "yaml";
 import type { DoctorReport } from "../src/doctor/index.js";
 import type { DeploymentView } from "../src/engine/index.js";
-import { FIXTURES, type PierUp, post, processGone, startPier, tempDir } from "./helpers.js";
+import { FIXTURES, type PierUp, post, processGone, startPier, tempDir, waitFor } from "./helpers.js";
 
 /** The interpreter the tests pin (Debian's, with python3-sklearn), so expectations come from the same one. */
 const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
@@ -248,23 +248,19 @@ test("WORKER_COUNT runs worker processes that share the instance's port and its 
   );
 
   process.kill(children()[0]!, "SIGKILL");
-  for (let i = 0; i < 100; i++) {
-    const now = JSON.parse(
+  const now = await waitFor(async () => {
+    const view = JSON.parse(
       (await pier.run(["deployment", "show", "-e", "python", "-n", "workers", "-o", "json"])).stdout,
     ) as DeploymentView;
-    if (now.instances[0]!.restarts >= 1 && now.instances[0]!.state === "Ready") {
-      assert.equal(now.instances[0]!.last_exit, "exit code 1");
-      // pier killed outright: the host and its workers see the channel close and exit.
-      const host = now.instances[0]!.pid;
-      const workers = readFileSync(`/proc/${host}/task/${host}/children`, "utf8").split(" ").filter(Boolean);
-      process.kill(pier.pid, "SIGKILL");
-      for (const p of [host, ...workers.map(Number)])
-        assert.ok(await processGone(p, 5000), `process ${p} outlived pier`);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail("the instance did not restart after a worker died");
+    return view.instances[0]!.restarts >= 1 && view.instances[0]!.state === "Ready" ? view : undefined;
+  }, "the instance to restart after a worker died");
+  assert.equal(now.instances[0]!.last_exit, "exit code 1");
+  // pier killed outright: the host and its workers see the channel close and exit.
+  const host = now.instances[0]!.pid;
+  const workers = readFileSync(`/proc/${host}/task/${host}/children`, "utf8").split(" ").filter(Boolean);
+  process.kill(pier.pid, "SIGKILL");
+  for (const p of [host, ...workers.map(Number)])
+    assert.ok(await processGone(p, 5000), `process ${p} outlived pier`);
 });
 
 test("pier doctor gives each fixture the diagnoses its README implies, after deploying and before (preflight)", async (t) => {

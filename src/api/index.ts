@@ -6,7 +6,7 @@ export {
   DEFAULT_MODEL_NAME,
   type DefaultWorkload,
 } from "./default-workload.js";
-export { type DeploymentReport, deploymentReport } from "./routes.js";
+export { apiRoutes, type DeploymentReport, matchRoute } from "./routes.js";
 export {
   API_TOKEN_FILE,
   type RunningServer,

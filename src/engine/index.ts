@@ -1,3 +1,4 @@
+export { Admission } from "./admission.js";
 export {
   generateKey,
   secretsEqual,
