@@ -14,9 +14,9 @@ import {
 } from "../pipeline/index.js";
 import type { Registry } from "../registry/index.js";
 
-export const DEFAULT_MODEL_NAME = "financial-behavior-model";
-export const DEFAULT_ENDPOINT = "fin-behavior";
-export const DEFAULT_DEPLOYMENT = "blue";
+const DEFAULT_MODEL_NAME = "financial-behavior-model";
+const DEFAULT_ENDPOINT = "fin-behavior";
+const DEFAULT_DEPLOYMENT = "blue";
 
 export interface DefaultWorkload {
   endpoint: string;

@@ -1,11 +1,9 @@
 export {
   findInstanceType,
   INSTANCE_TYPES,
-  type InstanceType,
   parseMemoryQuantity,
 } from "./instance-types.js";
 export {
-  checkSpec,
   type Loaded,
   loadDeploymentFile,
   loadEndpointFile,
@@ -14,9 +12,7 @@ export {
 } from "./load.js";
 export {
   type DeploymentSpec,
-  deploymentSchema,
   type EndpointSpec,
-  endpointSchema,
   modelPathOf,
   type ProbeSettings,
   resolveFromSpec,

@@ -80,7 +80,7 @@ export function environmentHash(
     .slice(0, 16);
 }
 
-export const environmentsDir = (home: string) => join(home, "envs");
+const environmentsDir = (home: string) => join(home, "envs");
 const recordPath = (dir: string) => join(dir, "env.json");
 
 function readRecord(dir: string): EnvironmentRecord | undefined {

@@ -30,9 +30,9 @@ import type { Requirement } from "./requirements.js";
 const BUILD_TOOLS = new Set(["pip", "setuptools", "wheel"]);
 
 /** The numpy 1 release to pin when numpy 2 meets a package built for numpy 1. */
-export const LAST_NUMPY_1 = "1.26.4";
+const LAST_NUMPY_1 = "1.26.4";
 
-export const majorMinor = (version: string): string => version.split(".").slice(0, 2).join(".");
+const majorMinor = (version: string): string => version.split(".").slice(0, 2).join(".");
 
 /** The Python version a spec such as "==3.8.*" or "3.11.12" names, without the operator. */
 const pythonOf = (req: Requirement): string =>

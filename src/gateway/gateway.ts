@@ -17,7 +17,7 @@ import type { GatewayMetrics } from "./metrics.js";
 import type { RequestStats } from "./request-stats.js";
 import { type Draw, drawMirrors, route } from "./traffic-draw.js";
 
-export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const DEPLOYMENT_HEADER = "azureml-model-deployment";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -16,7 +16,7 @@ export const NUMERIC_INPUTS = [
   "TransactionDayOfWeek",
 ] as const;
 export const CATEGORICAL_INPUTS = ["Transaction Type", "Gender"] as const;
-export const MODEL_INPUTS = [...NUMERIC_INPUTS, ...CATEGORICAL_INPUTS] as const;
+const MODEL_INPUTS = [...NUMERIC_INPUTS, ...CATEGORICAL_INPUTS] as const;
 export type ModelInputName = (typeof MODEL_INPUTS)[number];
 
 /** The CSV columns the eight inputs are derived from. */

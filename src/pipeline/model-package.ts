@@ -12,7 +12,7 @@ import { CATEGORICAL_INPUTS, type ModelInputName, NUMERIC_INPUTS } from "./featu
 import { LABEL_OUTPUT, PROBABILITIES_OUTPUT } from "./onnx/export.js";
 
 /** The serving environment a stock MLflow would rebuild; every version is pinned exactly. */
-export const SERVING_ENVIRONMENT = {
+const SERVING_ENVIRONMENT = {
   python: "3.11.9",
   pip: "24.0",
   packages: {
@@ -24,8 +24,8 @@ export const SERVING_ENVIRONMENT = {
   },
 } as const;
 
-export const MODEL_FILE = "model.onnx";
-export const INPUT_EXAMPLE_FILE = "input_example.json";
+const MODEL_FILE = "model.onnx";
+const INPUT_EXAMPLE_FILE = "input_example.json";
 
 export interface PackageContents {
   onnx: Uint8Array;

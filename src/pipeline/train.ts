@@ -26,7 +26,7 @@ import { exportForestPipeline } from "./onnx/export.js";
 import { DEFAULT_FOREST_PARAMS, randomSearch } from "./search.js";
 import { stratifiedTrainTestSplit } from "./split.js";
 
-export const LEAKAGE_AUC_THRESHOLD = 0.99;
+const LEAKAGE_AUC_THRESHOLD = 0.99;
 
 export interface TrainOptions {
   dataPath: string;

@@ -1,9 +1,6 @@
-export { type ArtifactEntry, ArtifactStore, sha256File } from "./artifact-store.js";
+export { ArtifactStore } from "./artifact-store.js";
 export {
   type ModelVersion,
-  REGISTRY_MIGRATIONS,
-  type RegisteredModel,
-  type RegisterOptions,
   Registry,
 } from "./registry.js";
-export { checkAliasName, checkModelName, type ModelRef, parseModelUri, type VersionSelector } from "./uri.js";
+export { type ModelRef, parseModelUri } from "./uri.js";

@@ -21,7 +21,7 @@ import {
 import { type ArtifactEntry, ArtifactStore } from "./artifact-store.js";
 import { checkAliasName, checkModelName, type ModelRef, parseModelUri } from "./uri.js";
 
-export const REGISTRY_MIGRATIONS = [
+const REGISTRY_MIGRATIONS = [
   {
     name: "registry-001",
     sql: `

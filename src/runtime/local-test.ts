@@ -6,7 +6,7 @@
 import { PierError } from "../shared/index.js";
 import { OnnxScorer, type PredictionRow } from "./onnx-scorer.js";
 
-export const LATENCY_GATES = { meanMs: 100, p95Ms: 200 } as const;
+const LATENCY_GATES = { meanMs: 100, p95Ms: 200 } as const;
 
 export interface LatencySummary {
   calls: number;

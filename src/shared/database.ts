@@ -12,7 +12,7 @@ export interface Migration {
   sql: string;
 }
 
-export const DATABASE_FILE = "pier.db";
+const DATABASE_FILE = "pier.db";
 
 export function openPierDatabase(home: string, migrations: readonly Migration[]): PierDatabase {
   // better-sqlite3's `timeout` is SQLite's busy timeout: set before anything that may wait for a lock,

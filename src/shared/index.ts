@@ -1,9 +1,7 @@
-export { CODES, type Code, type CodeClass, type CodeInfo, codeInfo, isCode } from "./codes.js";
-export { DATABASE_FILE, type Migration, openPierDatabase, type PierDatabase } from "./database.js";
+export { CODES, type Code, codeInfo, isCode } from "./codes.js";
+export { openPierDatabase, type PierDatabase } from "./database.js";
 export {
-  type ErrorData,
   PierError,
-  type PierErrorInit,
   type PierErrorJson,
   toPierError,
   userError,
@@ -11,11 +9,9 @@ export {
 export { failpoint } from "./failpoint.js";
 export {
   type Finding,
-  type FindingSubject,
   type FixAction,
   findingLine,
   hasErrors,
-  type Severity,
   sortFindings,
 } from "./findings.js";
 export { ensurePierHome, resolvePierHome } from "./home.js";
@@ -23,11 +19,7 @@ export {
   createLogger,
   isLogLevel,
   LOG_LEVELS,
-  type LogFields,
-  type LogFormat,
   type Logger,
-  type LogLevel,
-  parseLogLevel,
   silentLogger,
 } from "./logger.js";
 export { portHolder } from "./port-holder.js";

@@ -4,7 +4,7 @@ import { type CommandContext, defineCommand, intOption, required } from "../comm
 import { ms, progressBar } from "../format.js";
 
 /** Default random-search iterations: enough to tune, few enough that 5000 rows train in seconds. */
-export const DEFAULT_SEARCH_ITERATIONS = 10;
+const DEFAULT_SEARCH_ITERATIONS = 10;
 
 function progressPrinter(ctx: CommandContext): (event: TrainEvent) => void {
   let lastShownTenth = -1;

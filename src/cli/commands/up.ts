@@ -15,7 +15,7 @@ import {
 import { defineCommand, intOption, pierHome } from "../command.js";
 import { progressLine } from "./api-common.js";
 
-export const DEFAULT_PORT = 8700;
+const DEFAULT_PORT = 8700;
 
 /** The logger of pier up, from --log-level (or PIER_LOG) and --log-format. */
 function upLogger(

@@ -12,9 +12,9 @@ import type { CategoricalStep, Preprocessor } from "../features.js";
 import type { Forest } from "../forest.js";
 import { attr, encodeOnnxModel, type OnnxNode, type OnnxTensor } from "./model-proto.js";
 
-export const ONNX_OPSET = 17;
-export const ONNX_ML_OPSET = 3;
-export const ONNX_IR_VERSION = 8;
+const ONNX_OPSET = 17;
+const ONNX_ML_OPSET = 3;
+const ONNX_IR_VERSION = 8;
 export const LABEL_OUTPUT = "label";
 export const PROBABILITIES_OUTPUT = "probabilities";
 
