@@ -78,8 +78,8 @@ const splitBody = () => ({
   input_data: { columns: example.columns, index: example.data.map((_, i) => i), data: example.data },
 });
 
-test("deploy from YAML, score with a key, and see every step, log and header", async (t) => {
-  const pier = await startPier(t);
+test("deploy from YAML, score with a key, and see every step, log, header and pier up's own log", async (t) => {
+  const pier = await startPier(t, { args: ["--log-format", "json", "--log-level", "info"] });
   await endpoint(pier, "fin");
   const created = await deploy(pier, "fin", "blue", {}, ["--all-traffic"]);
   assert.equal(created.code, 0, created.stdout + created.stderr);
@@ -138,6 +138,22 @@ test("deploy from YAML, score with a key, and see every step, log and header", a
     yamlFile("req", {}).replace(/\.yml$/, ".yml"),
   ]);
   assert.notEqual(invoke.code, 0, "an empty YAML body is not a valid request");
+
+  // pier up logs what happens as JSON lines: the instance starting and the deployment succeeding.
+  const logged = pier
+    .output()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as { level: string; msg: string; event?: string });
+  assert.ok(
+    logged.some((l) => l.level === "info" && l.event === "Ready"),
+    "an instance Ready line",
+  );
+  assert.ok(
+    logged.some((l) => /^deployment fin\/blue Succeeded/.test(l.msg)),
+    "the deployment's outcome",
+  );
+  assert.ok(!logged.some((l) => l.level === "debug"), "nothing below the level asked for");
 });
 
 test("instances: kill -9 restarts with an event; a frozen instance fails its probes and is restarted; a dying instance is retried elsewhere", async (t) => {

@@ -91,10 +91,17 @@ export interface PierUp {
 /** Starts a real `pier up` (its own home, an OS-chosen port) and stops it when the test ends. */
 export async function startPier(
   t: TestContext,
-  options: { home?: string; defaultModel?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: { home?: string; defaultModel?: boolean; env?: NodeJS.ProcessEnv; args?: string[] } = {},
 ): Promise<PierUp> {
   const home = options.home ?? tempDir(t, "pier-up-");
-  const args = [PIER_BIN, "up", "--port", "0", ...(options.defaultModel ? [] : ["--no-default-model"])];
+  const args = [
+    PIER_BIN,
+    "up",
+    "--port",
+    "0",
+    ...(options.defaultModel ? [] : ["--no-default-model"]),
+    ...(options.args ?? []),
+  ];
   const child = spawn(process.execPath, args, {
     // Tests never reach a package index: an environment build fails at once unless a test gives wheels.
     env: { ...process.env, PIER_PIP_INDEX_URL: "http://127.0.0.1:1/simple", PIER_HOME: home, ...options.env },

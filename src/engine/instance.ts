@@ -49,6 +49,16 @@ export type InstanceState =
   | "Stopping"
   | "Stopped";
 
+/** One process start: its child, when it began, and how its startup ends (READY, exit or the deadline). */
+interface Launch {
+  child: ChildProcess;
+  spawnedAt: number;
+  settled: boolean;
+  settle(error?: PierError): void;
+  loadFailure?: HostLoadError;
+  memoryTimer: NodeJS.Timeout;
+}
+
 /** Where an instance's state may go next: anything else is a bug in pier, not a state to be in. */
 const TRANSITIONS: Record<InstanceState, readonly InstanceState[]> = {
   Pending: ["Initializing", "Stopping", "Stopped"],
@@ -223,11 +233,37 @@ export class Instance {
     await this.#launch();
   }
 
+  /** Starts the process and resolves when it says READY; rejects when it exits first or misses its deadline. */
   #launch(): Promise<void> {
     this.#enter("Starting");
     this.#oomKilled = false;
+    const child = this.#spawn();
+    return new Promise<void>((resolve, reject) => {
+      const launch: Launch = {
+        child,
+        spawnedAt: performance.now(),
+        settled: false,
+        settle: (error) => {
+          if (launch.settled) return;
+          launch.settled = true;
+          clearTimeout(deadline);
+          if (error) reject(error);
+          else resolve();
+        },
+        memoryTimer: setInterval(() => this.#checkMemory(child), MEMORY_POLL_MS),
+      };
+      launch.memoryTimer.unref();
+      const deadline = setTimeout(() => this.#missedDeadline(launch), this.startupDeadlineMs);
+      createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on("line", (text) =>
+        this.#onHostMessage(launch, text),
+      );
+      child.on("exit", (code, signal) => this.#onExit(launch, code, signal));
+    });
+  }
+
+  /** Spawns the host with its log and the invoke channel wired up. */
+  #spawn(): ChildProcess {
     const command = this.#config.command(this.#config.dir);
-    const spawnedAt = performance.now();
     this.#log ??= createWriteStream(join(this.#config.dir, INFERENCE_SERVER_LOG), { flags: "a" });
     const child = spawn(command.file, command.args, {
       env: command.env,
@@ -248,116 +284,98 @@ export class Instance {
         if (this.#recentLines.length > 200) this.#recentLines.shift();
       });
     }
-    const memoryTimer = setInterval(() => this.#checkMemory(child), MEMORY_POLL_MS);
-    memoryTimer.unref();
-
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const settle = (error?: PierError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        if (error) reject(error);
-        else resolve();
-      };
-      const deadline = setTimeout(() => {
-        // The deployment fails now, as Azure's would; the process, which gets no traffic, may go on
-        // loading for a while so that pier can tell how long the load really takes (LateReady).
-        const watchMs = Math.min(LATE_LOAD_WATCH_MAX_MS, Math.max(30_000, 4 * this.startupDeadlineMs));
-        this.#event(
-          { kind: "StartupTimeout", data: { deadlineMs: this.startupDeadlineMs, watchMs } },
-          `no READY within ${this.startupDeadlineMs / 1000} s; the process gets no traffic and may go on loading for up to ${watchMs / 1000} s more so that its load time can be measured`,
-        );
-        this.#stopping = true;
-        this.#enter("Failed");
-        this.#lateLoad = setTimeout(() => child.kill("SIGKILL"), watchMs);
-        settle(
-          new PierError({
-            code: "ResourceNotReady",
-            summary: `Instance ${this.id} did not report READY within ${this.startupDeadlineMs / 1000} s (readiness_probe initial_delay + failure_threshold × period)`,
-            details: this.recentLog.slice(-20),
-            fix: "Raise readiness_probe.initial_delay or failure_threshold if the model needs longer to load, or make the load faster.",
-          }),
-        );
-      }, this.startupDeadlineMs);
-      let loadFailure: HostLoadError | undefined;
-      createInterface({ input: child.stdio[3] as NodeJS.ReadableStream }).on("line", (text) => {
-        const message = parseHostMessage(text);
-        if (message?.type === "ready" && settled) {
-          const startMs = performance.now() - spawnedAt;
-          this.#event(
-            {
-              kind: "LateReady",
-              data: { startMs, loadMs: message.loadMs, deadlineMs: this.startupDeadlineMs },
-            },
-            `READY ${(startMs / 1000).toFixed(1)} s after start, past the ${this.startupDeadlineMs / 1000} s the probes allow (model load ${(message.loadMs / 1000).toFixed(1)} s); stopped`,
-          );
-          child.kill("SIGKILL");
-        } else if (message?.type === "ready") {
-          // A process being stopped, or already past its limit, is not Ready, however fast it said so.
-          if (this.#stopping || this.#checkMemory(child)) return;
-          this.port = message.port;
-          this.loadMs = message.loadMs;
-          const onLate = (ms: number) => this.lateAnswersMs.push(ms);
-          this.client = message.channel
-            ? new InvokeChannelClient(child.stdio[INVOKE_CHANNEL_FD] as Duplex, onLate)
-            : new HttpInvokeClient(message.port, this.#config.maxConcurrent, onLate);
-          this.#enter("Ready");
-          const startMs = performance.now() - spawnedAt;
-          this.#event(
-            { kind: "Ready", data: { port: message.port, loadMs: message.loadMs, startMs } },
-            `ready on port ${message.port}; model loaded in ${message.loadMs.toFixed(0)} ms, ${startMs.toFixed(0)} ms after start`,
-          );
-          this.#scheduleProbes();
-          settle();
-        } else if (message?.type === "load-failed") {
-          loadFailure = message.error;
-          this.#event(
-            { kind: "LoadFailed", data: { error: message.error } },
-            `${message.error.type}: ${message.error.message}`,
-          );
-        }
-      });
-      child.on("exit", (code, signal) => {
-        clearInterval(memoryTimer);
-        clearTimeout(this.#lateLoad);
-        this.#lateLoad = undefined;
-        const reason = this.#oomKilled ? "OOMKilled" : signal ? `signal ${signal}` : `exit code ${code}`;
-        this.lastExit = reason;
-        this.client?.close();
-        this.client = undefined;
-        this.#clearProbes();
-        this.#event(
-          {
-            kind: "ProcessExited",
-            data: {
-              pid: this.pid,
-              code,
-              signal,
-              oomKilled: this.#oomKilled,
-              peakRssBytes: this.peakRssBytes,
-            },
-          },
-          `pid ${this.pid} ended: ${reason}`,
-        );
-        if (!settled) {
-          this.#enter(this.#stopping ? "Stopped" : "Failed");
-          settle(this.#startupFailure(reason, loadFailure));
-          return;
-        }
-        if (this.#stopping) {
-          this.#enter("Stopped");
-          return;
-        }
-        this.#scheduleRestart();
-      });
-    });
+    return child;
   }
 
-  #startupFailure(
-    reason: string,
-    loadFailure: { type: string; message: string; traceback: string[] } | undefined,
-  ): PierError {
+  /**
+   * The deployment fails now, as Azure's would; the process, which gets no traffic, may go on loading
+   * for a while so that pier can tell how long the load really takes (LateReady).
+   */
+  #missedDeadline(launch: Launch): void {
+    const watchMs = Math.min(LATE_LOAD_WATCH_MAX_MS, Math.max(30_000, 4 * this.startupDeadlineMs));
+    this.#event(
+      { kind: "StartupTimeout", data: { deadlineMs: this.startupDeadlineMs, watchMs } },
+      `no READY within ${this.startupDeadlineMs / 1000} s; the process gets no traffic and may go on loading for up to ${watchMs / 1000} s more so that its load time can be measured`,
+    );
+    this.#stopping = true;
+    this.#enter("Failed");
+    this.#lateLoad = setTimeout(() => launch.child.kill("SIGKILL"), watchMs);
+    launch.settle(
+      new PierError({
+        code: "ResourceNotReady",
+        summary: `Instance ${this.id} did not report READY within ${this.startupDeadlineMs / 1000} s (readiness_probe initial_delay + failure_threshold × period)`,
+        details: this.recentLog.slice(-20),
+        fix: "Raise readiness_probe.initial_delay or failure_threshold if the model needs longer to load, or make the load faster.",
+      }),
+    );
+  }
+
+  /** A line on fd 3: READY (on time, or late and only measured) or the load failure. */
+  #onHostMessage(launch: Launch, text: string): void {
+    const message = parseHostMessage(text);
+    if (!message) return;
+    if (message.type === "load-failed") {
+      launch.loadFailure = message.error;
+      this.#event(
+        { kind: "LoadFailed", data: { error: message.error } },
+        `${message.error.type}: ${message.error.message}`,
+      );
+      return;
+    }
+    const startMs = performance.now() - launch.spawnedAt;
+    if (launch.settled) {
+      this.#event(
+        { kind: "LateReady", data: { startMs, loadMs: message.loadMs, deadlineMs: this.startupDeadlineMs } },
+        `READY ${(startMs / 1000).toFixed(1)} s after start, past the ${this.startupDeadlineMs / 1000} s the probes allow (model load ${(message.loadMs / 1000).toFixed(1)} s); stopped`,
+      );
+      launch.child.kill("SIGKILL");
+      return;
+    }
+    // A process being stopped, or already past its limit, is not Ready, however fast it said so.
+    if (this.#stopping || this.#checkMemory(launch.child)) return;
+    this.port = message.port;
+    this.loadMs = message.loadMs;
+    const onLate = (ms: number) => this.lateAnswersMs.push(ms);
+    this.client = message.channel
+      ? new InvokeChannelClient(launch.child.stdio[INVOKE_CHANNEL_FD] as Duplex, onLate)
+      : new HttpInvokeClient(message.port, this.#config.maxConcurrent, onLate);
+    this.#enter("Ready");
+    this.#event(
+      { kind: "Ready", data: { port: message.port, loadMs: message.loadMs, startMs } },
+      `ready on port ${message.port}; model loaded in ${message.loadMs.toFixed(0)} ms, ${startMs.toFixed(0)} ms after start`,
+    );
+    this.#scheduleProbes();
+    launch.settle();
+  }
+
+  /** The process ended: a failed start, a stop, or a crash to restart from. */
+  #onExit(launch: Launch, code: number | null, signal: NodeJS.Signals | null): void {
+    clearInterval(launch.memoryTimer);
+    clearTimeout(this.#lateLoad);
+    this.#lateLoad = undefined;
+    const reason = this.#oomKilled ? "OOMKilled" : signal ? `signal ${signal}` : `exit code ${code}`;
+    this.lastExit = reason;
+    this.client?.close();
+    this.client = undefined;
+    this.#clearProbes();
+    this.#event(
+      {
+        kind: "ProcessExited",
+        data: { pid: this.pid, code, signal, oomKilled: this.#oomKilled, peakRssBytes: this.peakRssBytes },
+      },
+      `pid ${this.pid} ended: ${reason}`,
+    );
+    if (!launch.settled) {
+      this.#enter(this.#stopping ? "Stopped" : "Failed");
+      launch.settle(this.#startupFailure(reason, launch.loadFailure));
+    } else if (this.#stopping) {
+      this.#enter("Stopped");
+    } else {
+      this.#scheduleRestart();
+    }
+  }
+
+  #startupFailure(reason: string, loadFailure: HostLoadError | undefined): PierError {
     if (this.#oomKilled) {
       return new PierError({
         code: "OutOfMemory",
