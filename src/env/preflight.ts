@@ -64,25 +64,12 @@ export async function preflightEnvironment(
     preflight: options.mode === "check",
     ...(options.artifactPath ? { artifactPath: options.artifactPath } : {}),
   };
-  if (target.conda !== undefined) {
-    const declared = target.conda ? checkCondaFile(target.conda) : [];
-    const { pins, needed } = scriptNeeds(target.conda?.text ?? null);
-    const { report, findings } = await checkedInterpreter(
-      options.preferredPython,
-      target.model,
-      pins,
-      needed,
-      context,
-    );
-    return {
-      interpreter: report,
-      description: describeInterpreter(report),
-      findings: [...declared, ...findings],
-    };
-  }
-  const loader = modelLoader(target.model);
-  if (loader.kind === "onnx") return { description: "onnx (onnxruntime-node)", findings: [] };
-  const { pins, needed } = mlflowNeeds(target.model);
+  // A scoring script's environment is its conda file, whatever the model folder holds.
+  const script = target.conda !== undefined;
+  const loader = script ? undefined : modelLoader(target.model);
+  if (loader?.kind === "onnx") return { description: "onnx (onnxruntime-node)", findings: [] };
+  const declared = target.conda ? checkCondaFile(target.conda) : [];
+  const { pins, needed } = script ? scriptNeeds(target.conda?.text ?? null) : mlflowNeeds(target.model);
   const { report, findings } = await checkedInterpreter(
     options.preferredPython,
     target.model,
@@ -90,9 +77,13 @@ export async function preflightEnvironment(
     needed,
     context,
   );
-  if (loader.kind === "sklearn")
+  if (loader?.kind === "sklearn")
     findings.push(...(await checkPickle(loader.modelFile, target.model, report, context)));
-  return { interpreter: report, description: describeInterpreter(report), findings };
+  return {
+    interpreter: report,
+    description: describeInterpreter(report),
+    findings: [...declared, ...findings],
+  };
 }
 
 /** A scoring script's conda file gets the same check as a model's env files; errors stop it. */
