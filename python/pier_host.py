@@ -11,7 +11,8 @@ in environment variables (it has already read MLmodel):
   PIER_SERIALIZATION    sklearn: pickle | cloudpickle
   PIER_LOADER_MODULE    pyfunc: the module whose _load_pyfunc(data_path) returns the model
   PIER_PYFUNC_DATA      pyfunc: the data path, relative to the model folder
-  PIER_CODE_PATH        pyfunc: the flavor's `code` folder, added to sys.path with the model folder
+  PIER_CODE_PATH        the python_function flavor's `code` folder (MLflow's code_paths), added to sys.path with the
+                        model folder before the model loads, for every flavor
   PIER_COLUMNS          JSON list of the signature's input column names, or empty
   PIER_SMOKE_ROWS       JSON {columns?, data} from the input example, or empty
 

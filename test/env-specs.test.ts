@@ -33,8 +33,41 @@ test("requirements.txt: pins, ranges, extras, markers, comments, includes and op
   assert.equal(byName.numpy!.marker, 'python_version >= "3.9"');
   assert.equal(byName["mlflow-skinny"]!.specifier, "");
   assert.match(byName.onnx!.problem!, /not a valid PEP 440 version specifier/);
-  assert.deepEqual(parsed.includes, ["other.txt"]);
-  assert.deepEqual(parsed.options, ["--index-url https://example.invalid/simple"]);
+  assert.deepEqual(parsed.includes, [{ path: "other.txt", line: 7 }]);
+  assert.deepEqual(parsed.options, [
+    { text: "--index-url https://example.invalid/simple", file: "requirements.txt", line: 8 },
+  ]);
+});
+
+test("requirements.txt lines installed from elsewhere are understood, each with its line: URLs, VCS, paths, editables, constraints", () => {
+  const parsed = parseRequirementsTxt(
+    [
+      "xgboost @ https://files.example/xgboost-1.7.2-py3-none-any.whl",
+      "git+https://github.com/org/featurelib.git@v2.1#egg=featurelib",
+      "https://files.example/emoji-2.8.0-py3-none-any.whl",
+      "-e ./vendor/helpers",
+      "-c constraints.txt",
+      "scipy==1.10.1 \\",
+      "  --hash=sha256:abc",
+      "git+https://github.com/org/nameless.git",
+    ].join("\n"),
+    "requirements.txt",
+  );
+  const [xgb, vcs, wheel, editable, hashed, nameless] = parsed.requirements;
+  assert.deepEqual([xgb!.name, xgb!.pinned, xgb!.direct?.kind], ["xgboost", "1.7.2", "url"]);
+  assert.deepEqual(
+    [vcs!.name, vcs!.pinned, vcs!.direct?.kind, vcs!.line],
+    ["featurelib", undefined, "vcs", 2],
+  );
+  assert.deepEqual([wheel!.name, wheel!.pinned], ["emoji", "2.8.0"]);
+  assert.deepEqual([editable!.direct?.kind, editable!.direct?.editable, editable!.line], ["path", true, 4]);
+  assert.deepEqual(parsed.constraints, [{ path: "constraints.txt", line: 5 }]);
+  assert.deepEqual(
+    [hashed!.name, hashed!.pinned, hashed!.line],
+    ["scipy", "1.10.1", 6],
+    "a continued line is one requirement",
+  );
+  assert.match(nameless!.problem!, /without a name/);
 });
 
 test("conda match specs become PEP 440 specifiers: '=3.8' is any 3.8.x, '=3.11.12' one release", () => {

@@ -27,8 +27,8 @@ function variant(t: Parameters<typeof tempDir>[0], edit: (dir: string) => void):
   return dir;
 }
 
-test("the package pier train writes validates clean", () => {
-  const { findings } = validateModelDir(trained);
+test("the package pier train writes validates clean", async () => {
+  const { findings } = await validateModelDir(trained);
   assert.deepEqual(codes(findings, "error"), []);
   assert.deepEqual(codes(findings, "warning"), []);
 });
@@ -69,52 +69,52 @@ test("the seed's broken package: missing model.pkl, Python 3.8 conflicts and ver
   assert.match(text.stdout, /fix: /);
 });
 
-test("each shared fixture gets the findings its README implies", () => {
-  const at = (name: string) => validateModelDir(join(FIXTURES, "mlflow", name)).findings;
+test("each shared fixture gets the findings its README implies", async () => {
+  const at = async (name: string) => (await validateModelDir(join(FIXTURES, "mlflow", name))).findings;
 
-  const credit = at("credit-defaults-gbc");
+  const credit = await at("credit-defaults-gbc");
   assert.deepEqual(codes(credit, "error"), []);
   assert.ok(credit.some((f) => f.code === "PackageUnpinned" && /^mlflow is not pinned/.test(f.message)));
   assert.ok(credit.some((f) => f.code === "SignatureMissing"));
   assert.ok(credit.some((f) => f.code === "PickleExecutesCode"));
 
-  const svc = at("svc-tensor-output");
+  const svc = await at("svc-tensor-output");
   assert.deepEqual(codes(svc, "error"), [], "its input example matches its signature");
   assert.ok(svc.some((f) => f.code === "PickleExecutesCode"));
 
-  const iris = at("iris-legacy-sklearn");
+  const iris = await at("iris-legacy-sklearn");
   assert.deepEqual(codes(iris, "error"), ["EnvFileMissing"]);
   assert.match(iris[0]!.message, /references conda\.yaml, but the model folder has no conda\.yaml/);
 
-  const lightgbm = at("lightgbm-iris");
+  const lightgbm = await at("lightgbm-iris");
   const drift = lightgbm.find((f) => f.code === "FlavorVersionMismatch")!;
   assert.match(drift.message, /lightgbm 3\.3\.2 .* lightgbm==4\.6\.0/);
   assert.ok(lightgbm.some((f) => f.code === "EnvFilesDisagree" && f.message.startsWith("lightgbm")));
   assert.ok(!lightgbm.some((f) => f.code === "PickleExecutesCode"), "a LightGBM text model is not a pickle");
 });
 
-test("structure: MLmodel missing, or one folder down (named), or saved as a folder", (t) => {
+test("structure: MLmodel missing, or one folder down (named), or saved as a folder", async (t) => {
   const empty = tempDir(t);
-  assert.deepEqual(codes(validateModelDir(empty).findings), ["MLmodelMissing"]);
+  assert.deepEqual(codes((await validateModelDir(empty)).findings), ["MLmodelMissing"]);
 
   const parent = tempDir(t);
   cpSync(trained, join(parent, "mlflow_model"), { recursive: true });
-  const nested = validateModelDir(parent).findings;
+  const nested = (await validateModelDir(parent)).findings;
   assert.deepEqual(codes(nested), ["MLmodelNested"]);
   assert.match(nested[0]!.message, /^Model source must be a directory containing an mlflow MLmodel/);
   assert.match(nested[0]!.fix, /mlflow_model/);
 
   const deep = tempDir(t);
   cpSync(trained, join(deep, "MLmodel"), { recursive: true });
-  assert.deepEqual(codes(validateModelDir(deep).findings), ["MLmodelIsFolder"]);
+  assert.deepEqual(codes((await validateModelDir(deep)).findings), ["MLmodelIsFolder"]);
 });
 
-test("structure: artifacts that are missing, empty or Git LFS pointers", (t) => {
+test("structure: artifacts that are missing, empty or Git LFS pointers", async (t) => {
   const missing = variant(t, (dir) => rmSync(join(dir, "model.onnx")));
-  assert.deepEqual(codes(validateModelDir(missing).findings, "error"), ["ArtifactMissing"]);
+  assert.deepEqual(codes((await validateModelDir(missing)).findings, "error"), ["ArtifactMissing"]);
 
   const empty = variant(t, (dir) => writeFileSync(join(dir, "model.onnx"), ""));
-  assert.deepEqual(codes(validateModelDir(empty).findings, "error"), ["ArtifactEmpty"]);
+  assert.deepEqual(codes((await validateModelDir(empty)).findings, "error"), ["ArtifactEmpty"]);
 
   const lfs = variant(t, (dir) =>
     writeFileSync(
@@ -122,7 +122,7 @@ test("structure: artifacts that are missing, empty or Git LFS pointers", (t) => 
       "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 88000\n",
     ),
   );
-  const lfsFindings = validateModelDir(lfs).findings;
+  const lfsFindings = (await validateModelDir(lfs)).findings;
   assert.deepEqual(codes(lfsFindings, "error"), ["ArtifactLfsPointer"]);
   assert.match(lfsFindings[0]!.fix, /git lfs pull/);
 
@@ -133,10 +133,10 @@ test("structure: artifacts that are missing, empty or Git LFS pointers", (t) => 
     );
     writeFileSync(join(dir, "MLmodel"), text);
   });
-  assert.ok(codes(validateModelDir(escaping).findings, "error").includes("ArtifactPathEscapes"));
+  assert.ok(codes((await validateModelDir(escaping)).findings, "error").includes("ArtifactPathEscapes"));
 });
 
-test("structure: malformed signature, input example that does not match it, env file referenced but absent", (t) => {
+test("structure: malformed signature, input example that does not match it, env file referenced but absent", async (t) => {
   const badSignature = variant(t, (dir) => {
     const text = readFileSync(join(dir, "MLmodel"), "utf8").replace(
       /inputs: '\[/,
@@ -144,7 +144,7 @@ test("structure: malformed signature, input example that does not match it, env 
     );
     writeFileSync(join(dir, "MLmodel"), text);
   });
-  const sig = validateModelDir(badSignature).findings.find((f) => f.code === "SignatureMalformed")!;
+  const sig = (await validateModelDir(badSignature)).findings.find((f) => f.code === "SignatureMalformed")!;
   assert.match(sig.message, /signature\.inputs entry 0 has type "decimal"/);
 
   const badExample = variant(t, (dir) => {
@@ -153,16 +153,18 @@ test("structure: malformed signature, input example that does not match it, env 
     example.columns[7] = "Sex";
     writeFileSync(join(dir, "input_example.json"), JSON.stringify(example));
   });
-  const mismatches = validateModelDir(badExample).findings.filter((f) => f.code === "InputExampleMismatch");
+  const mismatches = (await validateModelDir(badExample)).findings.filter(
+    (f) => f.code === "InputExampleMismatch",
+  );
   assert.equal(mismatches.length, 2);
   assert.match(mismatches[0]!.message, /lacks signature inputs \["Gender"\]/);
   assert.match(mismatches[1]!.message, /"forty" in column 'Age', which the signature types as double/);
 
   const noConda = variant(t, (dir) => rmSync(join(dir, "conda.yaml")));
-  assert.deepEqual(codes(validateModelDir(noConda).findings, "error"), ["EnvFileMissing"]);
+  assert.deepEqual(codes((await validateModelDir(noConda)).findings, "error"), ["EnvFileMissing"]);
 });
 
-test("environment: numpy 2 with packages built for numpy 1, unneeded frameworks, unknown packages, bad specifiers", (t) => {
+test("environment: numpy 2 with packages built for numpy 1, unneeded frameworks, unknown packages, bad specifiers", async (t) => {
   const pins = (dir: string, lines: string[]) => {
     writeFileSync(join(dir, "requirements.txt"), `${lines.join("\n")}\n`);
     writeFileSync(
@@ -173,7 +175,7 @@ test("environment: numpy 2 with packages built for numpy 1, unneeded frameworks,
   const abi = variant(t, (dir) =>
     pins(dir, ["mlflow==2.17.2", "onnx==1.17.0", "numpy==2.1.3", "pandas==2.1.4", "scikit-learn==1.3.2"]),
   );
-  const abiFindings = validateModelDir(abi).findings.filter((f) => f.code === "NumpyAbiConflict");
+  const abiFindings = (await validateModelDir(abi)).findings.filter((f) => f.code === "NumpyAbiConflict");
   const culprits = new Set(abiFindings.map((f) => f.message.match(/with (\S+ \S+),/)?.[1]));
   assert.deepEqual([...culprits].sort(), ["pandas 2.1.4", "scikit-learn 1.3.2"]);
   assert.match(abiFindings[0]!.fix, /numpy<2/);
@@ -187,7 +189,7 @@ test("environment: numpy 2 with packages built for numpy 1, unneeded frameworks,
       "left-pad-py==0.1.0",
     ]),
   );
-  const extraFindings = validateModelDir(extra).findings;
+  const extraFindings = (await validateModelDir(extra)).findings;
   const unneeded = extraFindings.find((f) => f.code === "PackageNotNeeded")!;
   assert.match(unneeded.message, /^xgboost is in /);
   const unknown = extraFindings.find((f) => f.code === "CompatibilityUnknown")!;
@@ -195,7 +197,7 @@ test("environment: numpy 2 with packages built for numpy 1, unneeded frameworks,
   assert.equal(unknown.severity, "info");
 
   const malformed = variant(t, (dir) => pins(dir, ["mlflow==2.17.2", "onnx=>1.17"]));
-  assert.ok(codes(validateModelDir(malformed).findings, "error").includes("RequirementMalformed"));
+  assert.ok(codes((await validateModelDir(malformed)).findings, "error").includes("RequirementMalformed"));
 });
 
 test("pier model validate on a path that is not a folder is a clear error", async (t) => {

@@ -72,7 +72,10 @@ test("MLflow sklearn models serve what scikit-learn itself gives, or fail at sta
   const svc = await deployFolder(pier, dir, "python", "svc", svcFolder);
   assert.equal(svc.view.provisioning_state, "Succeeded", svc.stdout + svc.stderr);
   assert.match(svc.stderr, /runtime python \(.*Python 3\.\d+/);
-  assert.match(svc.stderr, /⚠ environment +PythonVersionMismatch: The model was saved with Python 3\.7\.11/);
+  assert.match(
+    svc.stderr,
+    /⚠ environment +PythonVersionMismatch: conda\.yaml pins Python 3\.7; \S+ is Python 3\.\d+\.\d+ \(the model was saved with Python 3\.7\.11\)/,
+  );
   const example = JSON.parse(readFileSync(join(svcFolder, "input_example.json"), "utf8")) as {
     columns: string[];
     data: unknown[][];
@@ -134,7 +137,7 @@ test("fixtures that cannot run end Failed with their specific cause, never a han
     [
       "lightgbm-iris",
       "PackageMissing",
-      /^lightgbm is not installed in .*could not: No package index is reachable/s,
+      /^lightgbm==\S+ \(requirements\.txt\) is not installed in .*could not build an environment with the model's pins: No package index is reachable/s,
     ],
     ["seed-financial-behavior-broken", "ModelValidationFailed", /has 5 error\(s\)/],
   ];
@@ -314,7 +317,7 @@ test("pier doctor gives each fixture the diagnoses its README implies, after dep
   await deployFolder(pier, dir, "python", "lightgbm", fixture("lightgbm-iris"));
   const lightgbm = await doctor(["python", "lightgbm"]);
   assert.deepEqual(lightgbm.codes, ["PackageMissing"]);
-  assert.match(lightgbm.report.diagnoses[0]!.cause, /^lightgbm is not installed/);
+  assert.match(lightgbm.report.diagnoses[0]!.cause, /^lightgbm==\S+ \(requirements\.txt\) is not installed/);
   assert.ok(lightgbm.warnings.includes("FlavorVersionMismatch"));
 
   // seed-financial-behavior-broken: the seed's 502s, before anything starts.

@@ -225,9 +225,12 @@ test("environments: a missing package is built once ahead of the instances and r
     "json",
   ]);
   assert.equal(JSON.parse(first.stdout).provisioning_state, "Succeeded", first.stderr);
-  assert.match(first.stderr, /building environment for 2 pins on .*pier-probe-pkg==1\.0/);
+  assert.match(
+    first.stderr,
+    /building an environment for 2 pins on .*because .*PackageMissing.*: scikit-learn, pier-probe-pkg==1\.0/,
+  );
   assert.match(first.stderr, /Successfully installed pier-probe-pkg-1\.0/);
-  const hash = /environment ([0-9a-f]{16}) ready in/.exec(first.stderr)?.[1];
+  const hash = /built environment ([0-9a-f]{16}) in/.exec(first.stderr)?.[1];
   assert.ok(hash, first.stderr);
   const scored = await post(
     `${pier.url}/endpoints/scripts/score`,
@@ -246,8 +249,8 @@ test("environments: a missing package is built once ahead of the instances and r
     "json",
   ]);
   assert.equal(JSON.parse(second.stdout).provisioning_state, "Succeeded", second.stderr);
-  assert.doesNotMatch(second.stderr, /building environment/);
-  assert.match(second.stderr, new RegExp(`environment ${hash} \\(built .*\\) for these pins`));
+  assert.doesNotMatch(second.stderr, /building/);
+  assert.match(second.stderr, new RegExp(`reusing environment ${hash} \\(built .*\\) for these pins`));
   const envs = JSON.parse((await pier.run(["env", "list", "-o", "json"])).stdout);
   assert.deepEqual(
     envs.map((e: { hash: string; state: string }) => [e.hash, e.state]),
@@ -289,7 +292,7 @@ test("environments: a missing package is built once ahead of the instances and r
   assert.equal(failedView.error?.code, "PackageMissing");
   assert.match(
     failedView.error!.summary,
-    /^pier-probe-pkg is not installed in .*could not: No package index is reachable/,
+    /^pier-probe-pkg==1\.0 \(\S+\) is not installed in .*could not build an environment with the model's pins: No package index is reachable/,
   );
   assert.match(failedView.error!.fix!, /PIER_PIP_FIND_LINKS/);
   assert.ok(Date.now() - started < 20_000, "fails in seconds, not a hang");

@@ -9,7 +9,7 @@ function notRunning(home: string, why: string): PierError {
   return new PierError({
     code: "PierNotRunning",
     summary: `pier up is not running for ${home} (${why})`,
-    fix: "Start it in another terminal: npx pier up   (PIER_HOME picks the home folder)",
+    fix: "Start it in another terminal: pier up   (PIER_HOME picks the home folder)",
   });
 }
 

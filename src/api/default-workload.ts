@@ -1,8 +1,10 @@
 /**
- * pier's default workload on an empty home: synthesize banking data, train the financial-behavior
- * model, register it, create endpoint fin-behavior (key auth) and deploy blue with all traffic.
+ * pier's default workload: endpoint fin-behavior (key auth) with deployment blue serving the
+ * financial-behavior model. `pier up` creates what is missing of it (the endpoint only when it does
+ * not exist; the model is trained only when no version is registered) and prints how to call it on
+ * every start.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseDeploymentSpec, parseEndpointSpec } from "../config/index.js";
 import type { Engine, ProgressSink } from "../engine/index.js";
@@ -12,13 +14,19 @@ import {
   trainFinancialModel,
   writeCsv,
 } from "../pipeline/index.js";
-import type { Registry } from "../registry/index.js";
+import type { ModelVersion, Registry } from "../registry/index.js";
 
 const DEFAULT_MODEL_NAME = "financial-behavior-model";
 const DEFAULT_ENDPOINT = "fin-behavior";
 const DEFAULT_DEPLOYMENT = "blue";
+/**
+ * The default deployment's concurrency: its ONNX host scores the requests that arrive together in one
+ * run, so it takes many at once; 64 clients at a time get no 429 (2 × 64 admitted). YAML deployments
+ * keep Azure's default of 1.
+ */
+const DEFAULT_MAX_CONCURRENT = 64;
 
-export interface DefaultWorkload {
+export interface TryIt {
   endpoint: string;
   deployment: string;
   model: string;
@@ -27,12 +35,18 @@ export interface DefaultWorkload {
   exampleBody: unknown;
 }
 
-export async function createDefaultWorkload(
-  engine: Engine,
-  registry: Registry,
-  home: string,
-  progress: ProgressSink,
-): Promise<DefaultWorkload> {
+/** The latest registered version of the default model, or one trained and registered now. */
+async function defaultModel(registry: Registry, home: string, progress: ProgressSink): Promise<ModelVersion> {
+  const registered = registry.listModels().find((m) => m.name === DEFAULT_MODEL_NAME);
+  if (registered?.latestVersion) {
+    const version = registry.getVersion(DEFAULT_MODEL_NAME, registered.latestVersion);
+    progress({
+      step: "register",
+      message: `models:/${version.name}/${version.version} (already registered)`,
+      status: "ok",
+    });
+    return version;
+  }
   const work = join(home, "default-workload");
   mkdirSync(work, { recursive: true });
   const csv = join(work, "banking.csv");
@@ -54,7 +68,7 @@ export async function createDefaultWorkload(
     status: "ok",
   });
   started = performance.now();
-  const version = registry.register(modelDir, {
+  const version = await registry.register(modelDir, {
     name: DEFAULT_MODEL_NAME,
     description: "pier's default workload",
     tags: { source: "pier up" },
@@ -65,6 +79,18 @@ export async function createDefaultWorkload(
     ms: performance.now() - started,
     status: "ok",
   });
+  return version;
+}
+
+/** Creates the default endpoint and its deployment when the endpoint does not exist; says whether it did. */
+export async function ensureDefaultWorkload(
+  engine: Engine,
+  registry: Registry,
+  home: string,
+  progress: ProgressSink,
+): Promise<boolean> {
+  if (engine.endpoints.route(DEFAULT_ENDPOINT)) return false;
+  const version = await defaultModel(registry, home, progress);
   engine.endpoints.create(
     parseEndpointSpec(
       {
@@ -83,30 +109,38 @@ export async function createDefaultWorkload(
         model: `models:/${version.name}/${version.version}`,
         instance_type: "Standard_F2s_v2",
         instance_count: 1,
-        request_settings: { max_concurrent_requests_per_instance: 4 },
+        request_settings: { max_concurrent_requests_per_instance: DEFAULT_MAX_CONCURRENT },
       },
       "default deployment",
     ),
-    { specDir: work, allTraffic: true, mode: "create", progress },
+    { specDir: home, allTraffic: true, mode: "create", progress },
   );
   if (deployment.provisioning_state !== "Succeeded") {
     throw new Error(
       `the default deployment ended ${deployment.provisioning_state}: ${deployment.error?.summary}`,
     );
   }
-  const example = JSON.parse(readFileSync(join(modelDir, "input_example.json"), "utf8")) as {
-    columns: string[];
-    data: unknown[][];
-  };
-  const credentials = engine.endpoints.credentials(DEFAULT_ENDPOINT);
+  return true;
+}
+
+/** How to call the default endpoint now, when it exists with key auth and a deployment taking its traffic. */
+export function tryDefaultEndpoint(engine: Engine, registry: Registry): TryIt | undefined {
+  const route = engine.endpoints.route(DEFAULT_ENDPOINT);
+  const live = Object.entries(route?.traffic ?? {}).find(([, weight]) => weight > 0)?.[0];
+  const target = live ? engine.routing.target(DEFAULT_ENDPOINT, live) : undefined;
+  if (route?.authMode !== "key" || !target) return undefined;
+  const version = registry.getVersion(target.modelName, target.modelVersion);
+  const example = version.inputExample as { columns?: string[]; data?: unknown[][] } | null;
   return {
     endpoint: DEFAULT_ENDPOINT,
-    deployment: DEFAULT_DEPLOYMENT,
-    model: `models:/${version.name}/${version.version}`,
+    deployment: target.name,
+    model: `models:/${target.modelName}/${target.modelVersion}`,
     scoringUri: engine.endpoints.show(DEFAULT_ENDPOINT).scoring_uri,
-    key: String(credentials.primaryKey),
+    key: route.keys[0],
     exampleBody: {
-      input_data: { columns: example.columns, index: example.data.map((_, i) => i), data: example.data },
+      input_data: example?.data
+        ? { columns: example.columns, index: example.data.map((_, i) => i), data: example.data }
+        : [],
     },
   };
 }

@@ -1,5 +1,5 @@
 export { ApiClient } from "./client.js";
-export { createDefaultWorkload } from "./default-workload.js";
+export { ensureDefaultWorkload, tryDefaultEndpoint } from "./default-workload.js";
 export { apiRoutes, type DeploymentReport, matchRoute } from "./routes.js";
 export {
   startServer,

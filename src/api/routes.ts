@@ -208,6 +208,7 @@ export function apiRoutes(engine: Engine): Route[] {
           allTraffic: body.allTraffic === true,
           mode: body.mode === "update" ? "update" : "create",
           progress,
+          ...(typeof body.fidelity === "string" ? { fidelity: body.fidelity } : {}),
         });
         return deploymentReport(engine, view);
       },

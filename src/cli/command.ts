@@ -122,6 +122,18 @@ export function choiceOption<const C extends string>(
   );
 }
 
+/** --fidelity, for the commands that check or build an environment. */
+export const fidelityOption = {
+  fidelity: {
+    type: "string",
+    valueName: "cloud|default|local",
+    description:
+      "how close to the cloud's build the environment must be: cloud makes every difference (a version, the Python) an error; local runs even pins the cloud could not resolve (default: the YAML's PIER_FIDELITY, else default)",
+  },
+} as const;
+
+export const FIDELITIES = ["cloud", "default", "local"] as const;
+
 /** A value the command cannot run without; MissingArgument otherwise. */
 export function required<T>(value: T | undefined, name: string, example: string): T {
   if (value === undefined || value === "") {

@@ -11,7 +11,7 @@ import {
   type ProbeSettings,
   resolveFromSpec,
 } from "../config/index.js";
-import { fileInFolder, folderFacts, preflightEnvironment } from "../env/index.js";
+import { type Fidelity, fileInFolder, folderFacts, preflightEnvironment } from "../env/index.js";
 import { type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
 import type { ScriptCode } from "../runtime/index.js";
 import { type Logger, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
@@ -28,6 +28,7 @@ import {
 } from "./evidence.js";
 import type { Instance, InstanceEvent } from "./instance.js";
 import {
+  fidelityOf,
   memoryLimitBytes,
   type ProgressSink,
   resolveModel,
@@ -69,6 +70,8 @@ export interface ApplyOptions {
   allTraffic?: boolean;
   mode: "create" | "update";
   progress?: ProgressSink;
+  /** `--fidelity`: overrides the YAML's environment_variables.PIER_FIDELITY and pier's PIER_FIDELITY. */
+  fidelity?: string;
 }
 
 /** Azure's limit of deployments per endpoint. */
@@ -172,11 +175,12 @@ export class Deployments {
     const progress = options.progress ?? (() => {});
     for (const warning of loaded.warnings) progress({ step: "config", message: warning, status: "warning" });
     const existing = this.#checkApply(spec, options.mode);
+    const fidelity = fidelityOf(spec, options.fidelity);
     const started = performance.now();
     let inputs: { version: ModelVersion; code: ScriptCode | null };
     try {
       inputs = {
-        version: resolveModel(this.registry, spec, options.specDir, progress),
+        version: await resolveModel(this.registry, spec, options.specDir, fidelity, progress),
         code: spec.code_configuration ? snapshotCode(this.registry, spec, options.specDir, progress) : null,
       };
     } catch (error) {
@@ -191,7 +195,7 @@ export class Deployments {
     }
     const record = this.#recordAttempt(spec, inputs, existing);
     try {
-      const live = await startGeneration(record, inputs.version, this.#startContext(progress));
+      const live = await startGeneration(record, inputs.version, this.#startContext(fidelity, progress));
       await this.#swapIn(live);
       this.#succeed(record, started, progress);
       if (options.allTraffic) this.endpoints.update(spec.endpoint_name, { traffic: { [spec.name]: 100 } });
@@ -204,9 +208,10 @@ export class Deployments {
     return this.show(spec.endpoint_name, spec.name);
   }
 
-  #startContext(progress: ProgressSink): StartContext {
+  #startContext(fidelity: Fidelity, progress: ProgressSink): StartContext {
     return {
       home: this.home,
+      fidelity,
       registry: this.registry,
       progress,
       onEvent:
@@ -341,7 +346,7 @@ export class Deployments {
     if (ref.kind === "registry") return e;
     const folder = resolveFromSpec(ref.path, specDir);
     try {
-      const model = folderFacts(folder);
+      const model = await folderFacts(folder);
       await preflightEnvironment(
         { model },
         {
@@ -498,7 +503,7 @@ export class Deployments {
         const live = await startGeneration(
           record,
           version,
-          this.#startContext(() => {}),
+          this.#startContext(fidelityOf(record.spec, undefined), () => {}),
         );
         this.#live.set(key(record.endpoint, record.name), live);
         this.store.setDeploymentState(record.endpoint, record.name, "Succeeded");

@@ -9,20 +9,24 @@ import { basename, join, resolve } from "node:path";
 import { type DeploymentSpec, modelPathOf, resolveFromSpec } from "../config/index.js";
 import {
   type EnvironmentTarget,
+  type Fidelity,
   fileInFolder,
   folderFacts,
   type ModelFacts,
   preflightEnvironment,
+  readCondaFile,
   validateModelDir,
 } from "../env/index.js";
-import { listFolderFiles } from "../model/index.js";
+import { checkFolderFiles, listFolderFiles } from "../model/index.js";
 import { type ModelRef, parseModelUri, type Registry } from "../registry/index.js";
 import { type Finding, type PierErrorJson, toPierError, userError } from "../shared/index.js";
 import type { PreflightEvidence } from "./evidence.js";
-import { memoryLimitBytes } from "./provisioning.js";
+import { fidelityOf, memoryLimitBytes } from "./provisioning.js";
 
 export interface PreflightContext {
   home: string;
+  /** `--fidelity`, over the YAML's PIER_FIDELITY. */
+  fidelity?: string;
   /** Runs `fn` with the registry open (only a models:/ URI needs it). */
   withRegistry<T>(fn: (registry: Registry) => T): T;
 }
@@ -64,6 +68,7 @@ function customFolder(folder: string): ModelUnderCheck {
       "Fix model.path in the deployment file.",
     );
   const files = listFolderFiles(folder);
+  const artifacts = files.map((path) => ({ path, size: statSync(join(folder, path)).size }));
   return {
     facts: {
       name: basename(folder),
@@ -71,18 +76,18 @@ function customFolder(folder: string): ModelUnderCheck {
       flavors: {},
       mlmodel: { flavors: {} },
       envFiles: {},
-      artifacts: [],
+      artifacts,
     },
     file: fileInFolder(folder),
-    findings: [],
-    bytes: files.reduce((sum, f) => sum + statSync(join(folder, f)).size, 0),
+    findings: checkFolderFiles(folder, files, "model"),
+    bytes: artifacts.reduce((sum, a) => sum + a.size, 0),
     checked: `model folder ${folder}: ${files.length} files (a scoring script's model)`,
   };
 }
 
-function mlflowFolder(folder: string): ModelUnderCheck {
-  const validation = validateModelDir(folder);
-  const facts = validation.mlmodel ? folderFacts(folder, validation) : undefined;
+async function mlflowFolder(folder: string, fidelity: Fidelity): Promise<ModelUnderCheck> {
+  const validation = await validateModelDir(folder, fidelity);
+  const facts = validation.mlmodel ? await folderFacts(folder, validation) : undefined;
   return {
     ...(facts ? { facts } : {}),
     file: fileInFolder(folder),
@@ -107,12 +112,13 @@ export async function preflightDeployment(
     );
   const ref = parseModelUri(modelText);
   const script = spec.code_configuration;
+  const fidelity = fidelityOf(spec, context.fidelity);
   const model =
     ref.kind === "registry"
       ? registeredModel(ref, context)
       : script
         ? customFolder(resolveFromSpec(ref.path, specDir))
-        : mlflowFolder(resolveFromSpec(ref.path, specDir));
+        : await mlflowFolder(resolveFromSpec(ref.path, specDir), fidelity);
   const checked = [model.checked];
 
   let scriptText: PreflightEvidence["script"];
@@ -126,11 +132,10 @@ export async function preflightDeployment(
         "Fix code_configuration.code or scoring_script.",
       );
     scriptText = { name: script.scoring_script, text: readFileSync(scriptPath, "utf8") };
+    const codeDir = resolveFromSpec(script.code, specDir);
+    model.findings.push(...checkFolderFiles(codeDir, listFolderFiles(codeDir), "code"));
     const env = spec.environment;
-    conda =
-      typeof env === "object" && env.conda_file
-        ? { text: readFileSync(resolveFromSpec(env.conda_file, specDir), "utf8"), file: env.conda_file }
-        : null;
+    conda = typeof env === "object" && env.conda_file ? readCondaFile(specDir, env.conda_file) : null;
     checked.push(`scoring script ${scriptPath}${conda ? " and its conda file" : ""}`);
   }
 
@@ -140,10 +145,11 @@ export async function preflightDeployment(
   if (model.facts) {
     try {
       const result = await preflightEnvironment(
-        { model: model.facts, ...(conda !== undefined ? { conda } : {}) },
+        { model: model.facts, ref: modelText, ...(conda !== undefined ? { conda } : {}) },
         {
           home: context.home,
           mode: "check",
+          fidelity,
           preferredPython: spec.environment_variables?.PIER_PYTHON,
           artifactPath: model.file,
         },

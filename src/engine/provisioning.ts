@@ -3,7 +3,7 @@
  * snapshot a scoring script's code, prepare the host and its environment, start the instances and
  * wait until every one is Ready. Each step reports its timing through `progress`.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   type DeploymentSpec,
@@ -13,10 +13,11 @@ import {
   parseMemoryQuantity,
   resolveFromSpec,
 } from "../config/index.js";
-import { listFolderFiles } from "../model/index.js";
+import { type Fidelity, readCondaFile } from "../env/index.js";
+import { checkFolderFiles, listFolderFiles } from "../model/index.js";
 import { type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
 import { prepareHost, type ScriptCode } from "../runtime/index.js";
-import { type Finding, type PierError, toPierError, userError } from "../shared/index.js";
+import { type Finding, findingLine, PierError, toPierError, userError } from "../shared/index.js";
 import { Instance, type InstanceEvent } from "./instance.js";
 import { LiveDeployment } from "./routing.js";
 import type { DeploymentRecord } from "./store.js";
@@ -29,6 +30,32 @@ export interface ProgressEvent {
 }
 
 export type ProgressSink = (event: ProgressEvent) => void;
+
+const FIDELITIES: readonly Fidelity[] = ["cloud", "default", "local"];
+
+/** How close to the cloud's build a deployment's environment must be: the flag, else the YAML, else pier's setting. */
+export function fidelityOf(spec: DeploymentSpec, flag: string | undefined): Fidelity {
+  const value = flag ?? spec.environment_variables?.PIER_FIDELITY ?? process.env.PIER_FIDELITY ?? "default";
+  if (!(FIDELITIES as readonly string[]).includes(value))
+    throw userError(
+      "BadArgument",
+      `PIER_FIDELITY '${value}' is not one of ${FIDELITIES.join(", ")}`,
+      "Set environment_variables.PIER_FIDELITY (or --fidelity) to cloud, default or local.",
+    );
+  return value as Fidelity;
+}
+
+/** A YAML model.version as a version number. */
+function modelVersionNumber(value: string | number): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1)
+    throw userError(
+      "BadArgument",
+      `model.version '${value}' is not a version number`,
+      "Versions are whole numbers from 1, as `pier model list` shows; or remove model.version.",
+    );
+  return number;
+}
 
 /** The memory an instance may use: resources.limits.memory, else its instance type's memory. */
 export function memoryLimitBytes(spec: DeploymentSpec): number {
@@ -55,12 +82,13 @@ export function memoryLimitBytes(spec: DeploymentSpec): number {
 }
 
 /** The deployment's model: a registered version, or its folder registered now (as Azure registers a local path). */
-export function resolveModel(
+export async function resolveModel(
   registry: Registry,
   spec: DeploymentSpec,
   specDir: string,
+  fidelity: Fidelity,
   progress: ProgressSink,
-): ModelVersion {
+): Promise<ModelVersion> {
   const started = performance.now();
   const model = spec.model!;
   const ref = parseModelUri(modelPathOf(spec)!);
@@ -74,10 +102,13 @@ export function resolveModel(
       spec.code_configuration || (typeof model === "object" && model.type === "custom_model")
         ? "custom_model"
         : "mlflow_model";
-    version = registry.register(resolveFromSpec(ref.path, specDir), {
+    const wanted = typeof model === "object" ? model.version : undefined;
+    version = await registry.register(resolveFromSpec(ref.path, specDir), {
       name,
       type,
       description: `registered by deployment ${spec.endpoint_name}/${spec.name}`,
+      fidelity,
+      ...(wanted !== undefined ? { version: modelVersionNumber(wanted) } : {}),
     });
   }
   progress({
@@ -107,6 +138,15 @@ export function snapshotCode(
     );
   }
   const files = listFolderFiles(dir);
+  const problems = checkFolderFiles(dir, files, "code");
+  if (problems.length > 0)
+    throw new PierError({
+      code: "ModelValidationFailed",
+      summary: `The code folder ${dir} has ${problems.length} file(s) that cannot be what they claim: ${problems[0]!.message}`,
+      details: problems.map(findingLine),
+      fix: problems[0]!.fix,
+      data: { findings: problems },
+    });
   if (!files.includes(scoring_script)) {
     throw userError(
       "BadArgument",
@@ -126,7 +166,7 @@ export function snapshotCode(
         "Fix the path in the deployment YAML.",
       );
     }
-    conda = { text: readFileSync(condaPath, "utf8"), file: environment.conda_file };
+    conda = readCondaFile(specDir, environment.conda_file);
   }
   progress({
     step: "code",
@@ -139,6 +179,7 @@ export function snapshotCode(
 
 export interface StartContext {
   home: string;
+  fidelity: Fidelity;
   registry: Registry;
   progress: ProgressSink;
   /** Where each instance's events go. */
@@ -176,6 +217,7 @@ export async function startGeneration(
   try {
     prepared = await prepareHost(version, spec, record.code, {
       home: context.home,
+      fidelity: context.fidelity,
       progress: (message) => progress({ step: "environment", message, status: "ok" }),
       artifactPath: (path) => {
         const artifact = version.artifacts.find((a) => a.path === path);

@@ -63,7 +63,10 @@ export interface EnvironmentRequest {
 
 /** The pip line of a requirement, without where it was written. */
 export function pipLine(requirement: Requirement): string {
-  return `${requirement.name}${requirement.specifier}${requirement.marker ? ` ; ${requirement.marker}` : ""}`;
+  const marker = requirement.marker ? ` ; ${requirement.marker}` : "";
+  const direct = requirement.direct;
+  if (direct) return `${direct.editable ? "-e " : ""}${requirement.name} @ ${direct.location}${marker}`;
+  return `${requirement.name}${requirement.specifier}${marker}`;
 }
 
 const linesOf = (requirements: Requirement[]) => [...new Set(requirements.map(pipLine))].sort();

@@ -5,12 +5,11 @@
  * that disagree across files or with what the model was saved with, and pins that cannot resolve
  * together (a package that does not support the pinned Python, numpy 2 with packages built for 1).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { MLMODEL_FILE, type MlModel } from "../model/index.js";
 import type { Finding } from "../shared/index.js";
 import {
   type DeclaredEnvironment,
+  type FileSource,
   readCondaYaml,
   readPythonEnvYaml,
   readRequirementsTxt,
@@ -19,6 +18,7 @@ import {
   flavorPackages,
   flavorVersionKeys,
   frameworkPackages,
+  importNameOf,
   isKnownPackage,
   pythonSatisfies,
   requiresPython,
@@ -61,19 +61,21 @@ function envFileNames(mlmodel: MlModel): { conda?: string; virtualenv?: string }
 }
 
 /**
- * The environments an MLflow model folder declares (conda.yaml, python_env.yaml, requirements.txt),
- * with findings for files MLmodel names but the folder lacks, and for a model that declares none.
+ * The environments an MLflow model declares (conda.yaml, python_env.yaml, requirements.txt, and what
+ * they include), read through `source`, with findings for files MLmodel names but the model lacks,
+ * and for a model that declares none.
  */
 export function modelEnvironments(
-  dir: string,
   mlmodel: MlModel,
+  source: FileSource,
 ): { environments: DeclaredEnvironment[]; findings: Finding[] } {
   const findings: Finding[] = [];
   const names = envFileNames(mlmodel);
   const environments: DeclaredEnvironment[] = [];
+  const exists = (file: string) => source(file) !== undefined;
   const referenced = [names.conda, names.virtualenv].filter((f): f is string => typeof f === "string");
   for (const file of referenced) {
-    if (!existsSync(join(dir, file))) {
+    if (!exists(file)) {
       findings.push({
         code: "EnvFileMissing",
         severity: "error",
@@ -83,16 +85,15 @@ export function modelEnvironments(
       });
     }
   }
-  const condaFile = names.conda ?? (existsSync(join(dir, "conda.yaml")) ? "conda.yaml" : undefined);
-  if (condaFile && existsSync(join(dir, condaFile))) environments.push(readCondaYaml(dir, condaFile));
-  const venvFile =
-    names.virtualenv ?? (existsSync(join(dir, "python_env.yaml")) ? "python_env.yaml" : undefined);
-  if (venvFile && existsSync(join(dir, venvFile))) environments.push(readPythonEnvYaml(dir, venvFile));
+  const condaFile = names.conda ?? (exists("conda.yaml") ? "conda.yaml" : undefined);
+  if (condaFile && exists(condaFile)) environments.push(readCondaYaml(condaFile, source));
+  const venvFile = names.virtualenv ?? (exists("python_env.yaml") ? "python_env.yaml" : undefined);
+  if (venvFile && exists(venvFile)) environments.push(readPythonEnvYaml(venvFile, source));
   if (
-    existsSync(join(dir, "requirements.txt")) &&
+    exists("requirements.txt") &&
     !environments.some((e) => e.packages.some((p) => p.file === "requirements.txt"))
   ) {
-    environments.push(readRequirementsTxt(dir));
+    environments.push(readRequirementsTxt("requirements.txt", source));
   }
   if (mlmodel.flavors.python_function && referenced.length === 0 && environments.length === 0) {
     findings.push({
@@ -110,6 +111,8 @@ export function modelEnvironments(
 export interface EnvironmentSubject {
   /** The MLmodel: which flavors load, and the versions the model was saved with. */
   mlmodel?: MlModel;
+  /** Top-level modules the model's pickles import (read from their opcodes): packages it needs. */
+  imports?: ReadonlySet<string>;
 }
 
 /** Every finding about a set of declared environments (one model's files, or one conda file). */
@@ -121,7 +124,7 @@ export function checkDeclaredEnvironments(
     ...readingFindings(environments),
     ...pinFindings(environments, subject.mlmodel),
     ...resolutionFindings(environments),
-    ...(subject.mlmodel ? unneededFindings(environments, subject.mlmodel) : []),
+    ...(subject.mlmodel ? unneededFindings(environments, subject.mlmodel, subject.imports ?? new Set()) : []),
     ...unknownFindings(environments),
   ];
 }
@@ -132,11 +135,34 @@ function readingFindings(environments: readonly DeclaredEnvironment[]): Finding[
   for (const env of environments) {
     for (const problem of env.problems) {
       findings.push({
-        code: "EnvFileMalformed",
+        code: problem.code,
         severity: "error",
-        message: `${env.file} ${problem}`,
-        evidence: { file: env.file },
-        fix: `Fix ${env.file}; see MLflow's environment file format.`,
+        message: `${problem.file}${problem.line ? ` line ${problem.line}` : ""} ${problem.message}`,
+        evidence: { file: problem.file, ...(problem.line ? { line: problem.line } : {}) },
+        fix:
+          problem.code === "EnvFileMissing"
+            ? `Add the file to the model folder (log the model again so MLflow writes it), or remove the line that names it.`
+            : `Fix ${problem.file}${problem.line ? ` at line ${problem.line}` : ""}; see MLflow's environment file format.`,
+      });
+    }
+    for (const req of env.packages.filter((r) => r.direct && !r.problem)) {
+      const direct = req.direct!;
+      findings.push({
+        code: "RequirementDirectReference",
+        severity: "warning",
+        message: `${req.file} line ${req.line}: ${req.name} comes from ${direct.kind === "vcs" ? "version control" : direct.kind === "url" ? "a URL" : "a local path"} (${direct.location})${direct.editable ? ", editable" : ""}, not the package index: ${req.pinned ? `version ${req.pinned} from its file name` : "pier cannot know its version"}, and a build needs ${direct.kind === "path" ? "that path beside the model" : "network access to it"}`,
+        evidence: { file: req.file, line: req.line, value: req.raw.trim() },
+        fix: `Pin a released version instead (${req.name}==<version>) so every build gets the same package, or make sure ${direct.location} is reachable where the model is built.`,
+        subject: { package: req.name },
+      });
+    }
+    for (const option of env.options) {
+      findings.push({
+        code: "RequirementOptionIgnored",
+        severity: "warning",
+        message: `${option.file} line ${option.line}: '${option.text}' is a pip option; pier builds environments from its own package source (PIER_PIP_FIND_LINKS or PIER_PIP_INDEX_URL), not this one`,
+        evidence: { file: option.file, line: option.line, value: option.text },
+        fix: "Point PIER_PIP_INDEX_URL (or PIER_PIP_FIND_LINKS) at a source that has these packages when building locally; the option stays for Azure's build.",
       });
     }
     for (const req of [...env.packages, ...(env.python ? [env.python] : [])]) {
@@ -318,10 +344,16 @@ function resolutionFindings(environments: readonly DeclaredEnvironment[]): Findi
   return findings;
 }
 
-/** Framework packages that no flavor of the model loads. */
-function unneededFindings(environments: readonly DeclaredEnvironment[], mlmodel: MlModel): Finding[] {
+/** Framework packages that neither a flavor of the model loads nor its pickles import. */
+function unneededFindings(
+  environments: readonly DeclaredEnvironment[],
+  mlmodel: MlModel,
+  imports: ReadonlySet<string>,
+): Finding[] {
   const findings: Finding[] = [];
   const needed = new Set(Object.keys(mlmodel.flavors).flatMap(flavorPackages));
+  for (const env of environments)
+    for (const req of env.packages) if (imports.has(importNameOf(req.name))) needed.add(req.name);
   const frameworks = frameworkPackages();
   const reported = new Set<string>();
   for (const env of environments) {
@@ -331,9 +363,9 @@ function unneededFindings(environments: readonly DeclaredEnvironment[], mlmodel:
       findings.push({
         code: "PackageNotNeeded",
         severity: "warning",
-        message: `${req.name} is in ${env.file}, but no flavor of this model (${Object.keys(mlmodel.flavors).join(", ")}) loads it; it only adds install time and version conflicts`,
+        message: `${req.name} is in ${env.file}, but no flavor of this model (${Object.keys(mlmodel.flavors).join(", ")}) loads it${imports.size > 0 ? " and its pickle does not import it" : ""}; it only adds install time and version conflicts`,
         evidence: { file: env.file, line: req.line, value: req.raw },
-        fix: `Remove ${req.name} from the env files, unless the pickled model itself contains a ${req.name} object.`,
+        fix: `Remove ${req.name} from the env files${imports.size > 0 ? " (the model's pickles do not import it either)" : `, unless the pickled model itself contains a ${req.name} object`}.`,
         subject: { package: req.name },
       });
     }
@@ -363,3 +395,23 @@ function unknownFindings(environments: readonly DeclaredEnvironment[]): Finding[
     },
   ];
 }
+
+/** Codes of pins that cannot resolve together: an environment Azure's image build would fail on. */
+const UNRESOLVABLE = new Set(["PythonUnsupported", "NumpyAbiConflict"]);
+
+/**
+ * Findings as the fidelity asks: with `local`, pins the cloud could not resolve are warnings (the
+ * environment runs here anyway); otherwise they stay errors.
+ */
+export function applyFidelity(findings: Finding[], fidelity: "cloud" | "default" | "local"): Finding[] {
+  if (fidelity !== "local") return findings;
+  return findings.map((f) =>
+    UNRESOLVABLE.has(f.code) && f.severity === "error"
+      ? { ...f, severity: "warning", message: `${f.message} (run locally anyway: PIER_FIDELITY=local)` }
+      : f,
+  );
+}
+
+/** Whether the errors are pins that cannot resolve together, and nothing else. */
+export const onlyUnresolvable = (errors: readonly Finding[]) =>
+  errors.length > 0 && errors.every((f) => UNRESOLVABLE.has(f.code));

@@ -4,6 +4,7 @@ export {
   environmentDir,
   listEnvironments,
 } from "./build.js";
+export type { Fidelity } from "./interpreter.js";
 export {
   type Known,
   pythonSatisfies,
@@ -12,16 +13,15 @@ export {
 } from "./knowledge.js";
 export { validateModelDir } from "./package.js";
 export {
+  buildEnvironmentFor,
+  type CondaFile,
   ENV_FILES,
   type EnvironmentTarget,
   fileInFolder,
   folderFacts,
   type PreflightOptions,
   preflightEnvironment,
+  readCondaFile,
 } from "./preflight.js";
-export {
-  parseCondaSpec,
-  parsePipRequirement,
-  parseRequirementsTxt,
-} from "./requirements.js";
-export { buildEnvironmentFor, type ModelFacts } from "./selection.js";
+export { parseCondaSpec, parsePipRequirement, parseRequirementsTxt } from "./requirements.js";
+export type { ModelFacts } from "./selection.js";

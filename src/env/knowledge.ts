@@ -16,6 +16,7 @@ interface KnowledgeFile {
   packages: Record<string, PackageKnowledge>;
   flavor_packages: Record<string, string[]>;
   flavor_version_keys: Record<string, string>;
+  import_names: Record<string, string>;
 }
 
 const knowledge = JSON.parse(
@@ -66,4 +67,17 @@ export function pythonSatisfies(pythonVersion: string, specifier: string): boole
       ? [pythonVersion]
       : [`${parts[0]}.${parts[1] ?? 0}.0`, `${parts[0]}.${parts[1] ?? 0}.99`];
   return candidates.some((v) => satisfies(v, specifier));
+}
+
+/** The top-level module a distribution installs (scikit-learn → sklearn); by default its name with _ for -. */
+export function importNameOf(distribution: string): string {
+  const name = normalizePackageName(distribution);
+  return knowledge.import_names[name] ?? name.replaceAll("-", "_");
+}
+
+/** The distribution that installs a top-level module, when pier knows one (sklearn → scikit-learn). */
+export function distributionOf(module: string): string | undefined {
+  for (const [distribution, imported] of Object.entries(knowledge.import_names))
+    if (imported === module && !distribution.startsWith("_")) return distribution;
+  return undefined;
 }

@@ -20,6 +20,12 @@ export interface Requirement {
   line: number;
   /** Set when the line could not be understood. */
   problem?: string;
+  /**
+   * Installed from somewhere other than the package index: a URL (a wheel or an archive), a version
+   * control URL (git+https://…), or a local path; `editable` for `-e`. The version is not known unless
+   * a wheel's file name gives it.
+   */
+  direct?: { kind: "url" | "vcs" | "path"; location: string; editable?: boolean };
 }
 
 export function normalizePackageName(name: string): string {
@@ -33,18 +39,63 @@ function exactPin(specifier: string): string | undefined {
   return match?.[1];
 }
 
-/** Parses one PEP 508 requirement (without options such as -r). */
+const VCS = /^(git|hg|svn|bzr)\+/;
+
+/** The name a direct reference carries: #egg=name, or a wheel's or sdist's file name. */
+function directName(location: string): { name?: string; version?: string } {
+  const egg = /[#&]egg=([A-Za-z0-9._-]+)/.exec(location)?.[1];
+  if (egg) return { name: egg };
+  const file = location.split(/[?#]/)[0]!.split("/").pop() ?? "";
+  const wheel = /^([A-Za-z0-9_.]+)-([0-9][^-]*)-.*\.whl$/.exec(file);
+  if (wheel) return { name: wheel[1]!, version: wheel[2]! };
+  const sdist = /^([A-Za-z0-9_.-]+?)-([0-9][0-9A-Za-z.+!-]*)\.(tar\.gz|zip|tar\.bz2)$/.exec(file);
+  if (sdist) return { name: sdist[1]!, version: sdist[2]! };
+  return {};
+}
+
+/** A requirement installed from a URL, a VCS or a path rather than the index. */
+function directRequirement(
+  location: string,
+  raw: string,
+  file: string,
+  line: number,
+  editable: boolean,
+): Requirement {
+  const kind = VCS.test(location) ? "vcs" : /^[a-z]+:\/\//i.test(location) ? "url" : "path";
+  const { name, version } = directName(location);
+  return {
+    name: normalizePackageName(name ?? location),
+    raw,
+    specifier: version ? `==${version}` : "",
+    ...(version ? { pinned: version } : {}),
+    file,
+    line,
+    direct: { kind, location, ...(editable ? { editable: true } : {}) },
+    ...(name || kind === "path"
+      ? {}
+      : { problem: "a direct reference without a name (add #egg=NAME, or write NAME @ URL)" }),
+  };
+}
+
+/** Parses one requirement line (PEP 508, or a direct reference: a URL, git+…, a path, `name @ url`). */
 export function parsePipRequirement(text: string, file: string, line: number): Requirement {
   const [body = "", marker] = text.split(";", 2).map((s) => s.trim());
+  const at = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*@\s*(\S+)$/.exec(body);
+  if (at) {
+    const direct = directRequirement(at[3]!, text, file, line, false);
+    return { ...direct, name: normalizePackageName(at[1]!), ...(marker ? { marker } : {}) };
+  }
+  if (VCS.test(body) || body.includes("://") || /^(\.{0,2}\/|[A-Za-z0-9_.-]+\.(whl|tar\.gz|zip)$)/.test(body))
+    return directRequirement(body, text, file, line, false);
   const match = NAME_PATTERN.exec(body);
-  if (!match || body.includes("://") || body.startsWith("git+")) {
+  if (!match) {
     return {
       name: normalizePackageName(body || text),
       raw: text,
       specifier: "",
       file,
       line,
-      problem: "not a PEP 508 requirement (URL, path or unknown syntax)",
+      problem: "not a requirement pip understands",
     };
   }
   const specifier = match[3]!.replace(/\s+/g, "");
@@ -65,27 +116,50 @@ export function parsePipRequirement(text: string, file: string, line: number): R
   return requirement;
 }
 
-export interface RequirementsFile {
-  requirements: Requirement[];
-  /** `-r other.txt` includes. */
-  includes: string[];
-  /** Options pier does not act on (index URLs, -c constraints, …). */
-  options: string[];
+/** A pip option line that is neither a requirement nor an include (an index URL, --pre, …). */
+export interface PipOption {
+  text: string;
+  file: string;
+  line: number;
 }
 
-/** Parses requirements.txt text: comments, blank lines, `-r`, and other options are handled. */
+export interface RequirementsFile {
+  requirements: Requirement[];
+  /** `-r other.txt` includes, with where they were written. */
+  includes: { path: string; line: number }[];
+  /** `-c constraints.txt` files, with where they were written. */
+  constraints: { path: string; line: number }[];
+  /** Options pier does not act on (index URLs, --pre, …), with where they were written. */
+  options: PipOption[];
+}
+
+/** The value of a `-r x`, `--requirement=x`, `-c x` or `-e x` line. */
+const optionValue = (line: string) => line.replace(/^(-[a-z]|--[a-z-]+)(\s+|=)/, "").trim();
+
+/** Parses requirements.txt text: requirements, includes, constraints, editables and options, each with its line. */
 export function parseRequirementsTxt(text: string, file: string): RequirementsFile {
-  const result: RequirementsFile = { requirements: [], includes: [], options: [] };
-  text.split(/\r?\n/).forEach((rawLine, index) => {
-    const line = rawLine.replace(/(^|\s)#.*$/, "").trim();
+  const result: RequirementsFile = { requirements: [], includes: [], constraints: [], options: [] };
+  // A backslash at the end of a line continues it on the next.
+  const lines = text.split(/\r?\n/);
+  lines.forEach((rawLine, index) => {
+    if (index > 0 && /\\$/.test(lines[index - 1]!)) return;
+    let full = rawLine;
+    for (let k = index; /\\$/.test(lines[k] ?? "") && k + 1 < lines.length; k++)
+      full = `${full.replace(/\\$/, "")} ${lines[k + 1]}`;
+    // Per-requirement options (--hash, --config-settings, …) say how to install, not what.
+    const line = full
+      .replace(/(^|\s)#.*$/, "")
+      .replace(/\s+--(hash|config-settings|global-option|install-option)(=|\s+)\S+/g, "")
+      .trim();
     if (line === "") return;
-    if (line.startsWith("-r ") || line.startsWith("--requirement")) {
-      result.includes.push(line.replace(/^(-r|--requirement)[\s=]+/, ""));
-    } else if (line.startsWith("-")) {
-      result.options.push(line);
-    } else {
-      result.requirements.push(parsePipRequirement(line, file, index + 1));
-    }
+    const at = index + 1;
+    if (/^(-r|--requirement)(\s|=)/.test(line)) result.includes.push({ path: optionValue(line), line: at });
+    else if (/^(-c|--constraint)(\s|=)/.test(line))
+      result.constraints.push({ path: optionValue(line), line: at });
+    else if (/^(-e|--editable)(\s|=)/.test(line))
+      result.requirements.push(directRequirement(optionValue(line), full.trim(), file, at, true));
+    else if (line.startsWith("-")) result.options.push({ text: line, file, line: at });
+    else result.requirements.push(parsePipRequirement(line, file, at));
   });
   return result;
 }

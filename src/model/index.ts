@@ -13,6 +13,7 @@ export {
 } from "./mlmodel.js";
 export { namedInputColumns } from "./signature.js";
 export {
+  checkFolderFiles,
   requireModelFolder,
   type ValidationResult,
   validateModelStructure,

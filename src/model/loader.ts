@@ -9,7 +9,13 @@ import type { MlModel } from "./mlmodel.js";
 
 export type ModelLoader =
   | { kind: "onnx" }
-  | { kind: "sklearn"; modelFile: string; serialization: "pickle" | "cloudpickle" }
+  | {
+      kind: "sklearn";
+      modelFile: string;
+      serialization: "pickle" | "cloudpickle";
+      /** The pyfunc `code` folder (MLflow's code_paths), importable when the pickle loads ("" for none). */
+      code: string;
+    }
   | {
       kind: "pyfunc";
       loaderModule: string;
@@ -35,6 +41,7 @@ export function modelLoader(model: LoadableModel): ModelLoader {
   if (flavors.onnx) return { kind: "onnx" };
   const sklearn = flavors.sklearn;
   const pyfunc = flavors.python_function ?? {};
+  const code = typeof pyfunc.code === "string" ? pyfunc.code : "";
   if (sklearn || (pyfunc.loader_module === "mlflow.sklearn" && typeof pyfunc.model_path === "string")) {
     const serialization = String(sklearn?.serialization_format ?? "cloudpickle");
     if (serialization !== "pickle" && serialization !== "cloudpickle") {
@@ -48,6 +55,7 @@ export function modelLoader(model: LoadableModel): ModelLoader {
       kind: "sklearn",
       modelFile: String(sklearn?.pickled_model ?? pyfunc.model_path),
       serialization,
+      code,
     };
   }
   if (typeof pyfunc.loader_module === "string") {
@@ -58,7 +66,6 @@ export function modelLoader(model: LoadableModel): ModelLoader {
           ? pyfunc.model_path
           : "";
     const top = pyfunc.loader_module.split(".")[0]!;
-    const code = typeof pyfunc.code === "string" ? pyfunc.code : "";
     const shipped = model.artifacts.some((a) =>
       [`${top}.py`, `${top}/__init__.py`].some((p) => a.path === p || a.path === `${code}/${p}`),
     );

@@ -343,6 +343,25 @@ function safetyFindings(mlmodel: MlModel): Finding[] {
   ];
 }
 
+/** Model files an empty copy of is never right (an empty __init__.py is). */
+const MODEL_FILE =
+  /\.(pkl|pickle|joblib|sav|onnx|pt|pth|bin|h5|keras|lgb|txt|json|safetensors|npy|npz|parquet|csv)$/i;
+
+/**
+ * Files of any folder (a scoring script's model, a code folder) that cannot be what they claim: Git
+ * LFS pointers in place of the file, and empty model files. `folder` names it in evidence.
+ */
+export function checkFolderFiles(dir: string, files: readonly string[], folder: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const path of files) {
+    const problem = checkArtifact(dir, path, { file: `${folder}/${path}` });
+    if (!problem) continue;
+    if (problem.code === "ArtifactEmpty" && !MODEL_FILE.test(path)) continue;
+    findings.push({ ...problem, message: `${folder}: ${problem.message}` });
+  }
+  return findings;
+}
+
 /** Throws ModelSourceNotFound unless `dir` is an existing folder; returns its absolute path. */
 export function requireModelFolder(dir: string): string {
   const source = resolve(dir);

@@ -5,8 +5,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ENV_FILES, validateModelDir } from "../env/index.js";
-import { listFolderFiles, type MlModel, requireModelFolder } from "../model/index.js";
+import { ENV_FILES, type Fidelity, validateModelDir } from "../env/index.js";
+import { checkFolderFiles, listFolderFiles, type MlModel, requireModelFolder } from "../model/index.js";
 import {
   ensurePierHome,
   type Finding,
@@ -120,6 +120,13 @@ export interface RegisterOptions {
   force?: boolean;
   /** mlflow_model (default) is validated as an MLflow directory; a custom_model is any folder (for scoring scripts). */
   type?: "mlflow_model" | "custom_model";
+  /**
+   * The version this must be (a deployment YAML's model.version): the same files as an existing
+   * version reuse it, the next number registers it, anything else is refused.
+   */
+  version?: number;
+  /** How close to what the cloud would build the environment must be (see env's Fidelity). */
+  fidelity?: Fidelity;
 }
 
 interface VersionRow {
@@ -171,14 +178,15 @@ export class Registry {
     this.db.close();
   }
 
-  /** Validates, stores and records `dir` as the next version of `options.name`. */
-  register(dir: string, options: RegisterOptions): ModelVersion {
+  /** Validates, stores and records `dir` as the next version of `options.name` (or as options.version). */
+  async register(dir: string, options: RegisterOptions): Promise<ModelVersion> {
     checkModelName(options.name);
     const source = requireModelFolder(dir);
+    const files = listFolderFiles(source);
     const validation =
       options.type === "custom_model"
-        ? { dir: source, findings: [] as Finding[], mlmodel: undefined }
-        : validateModelDir(source);
+        ? { dir: source, findings: checkFolderFiles(source, files, "model"), mlmodel: undefined }
+        : await validateModelDir(source, options.fidelity);
     if (hasErrors(validation.findings) && !options.force) {
       throw new PierError({
         code: "ModelValidationFailed",
@@ -189,9 +197,12 @@ export class Registry {
       });
     }
     const mlmodel = validation.mlmodel ?? ({ flavors: {} } as MlModel);
-    const files = listFolderFiles(source);
     const artifacts: ArtifactEntry[] = files.map((path) => ({ path, ...this.store.put(join(source, path)) }));
     failpoint("register:after-blobs");
+    if (options.version !== undefined) {
+      const same = this.#sameVersion(options.name, options.version, artifacts);
+      if (same) return same;
+    }
 
     const now = Date.now();
     const version = this.db
@@ -209,6 +220,14 @@ export class Registry {
             .prepare("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM model_versions WHERE name = ?")
             .get(options.name) as { v: number }
         ).v;
+        if (options.version !== undefined && options.version !== next)
+          throw userError(
+            "ModelVersionConflict",
+            `${options.name} version ${options.version} cannot be registered: ${options.version < next ? `version ${options.version} exists with other files` : `the next version is ${next}`} (pier numbers versions 1, 2, … as MLflow does)`,
+            options.version < next
+              ? `Remove model.version to register the folder as version ${next}, or use models:/${options.name}/${options.version} to deploy the registered one.`
+              : `Remove model.version (the folder becomes version ${next}), or set model.version: ${next}.`,
+          );
         this.db
           .prepare(
             "INSERT INTO model_versions (name, version, source, description, created_at, size_bytes, mlmodel, findings, forced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -240,6 +259,22 @@ export class Registry {
       })
       .immediate();
     return this.getVersion(options.name, version);
+  }
+
+  /** The registered version `version` of `name` when it holds exactly these files. */
+  #sameVersion(name: string, version: number, artifacts: ArtifactEntry[]): ModelVersion | undefined {
+    let existing: ModelVersion;
+    try {
+      existing = this.getVersion(name, version);
+    } catch {
+      return undefined;
+    }
+    const key = (list: readonly ArtifactEntry[]) =>
+      list
+        .map((a) => `${a.path}:${a.sha256}`)
+        .sort()
+        .join("\n");
+    return key(existing.artifacts) === key(artifacts) ? existing : undefined;
   }
 
   private setModelTagRow(name: string, key: string, value: string): void {

@@ -6,7 +6,12 @@
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DeploymentSpec } from "../config/index.js";
-import { type ModelFacts, type PreflightOptions, preflightEnvironment } from "../env/index.js";
+import {
+  type CondaFile,
+  type ModelFacts,
+  type PreflightOptions,
+  preflightEnvironment,
+} from "../env/index.js";
 import { type ModelLoader, modelLoader, namedInputColumns } from "../model/index.js";
 import type { Finding } from "../shared/index.js";
 
@@ -39,7 +44,7 @@ export interface HostedModel extends ModelFacts {
 export interface ScriptCode {
   artifacts: LaidOutFile[];
   scoringScript: string;
-  conda: { text: string; file: string } | null;
+  conda: CondaFile | null;
 }
 
 export interface PreparedHost {
@@ -74,6 +79,7 @@ function loaderEnv(loader: Exclude<ModelLoader, { kind: "onnx" }>): Record<strin
       PIER_LOADER: "sklearn",
       PIER_MODEL_FILE: loader.modelFile,
       PIER_SERIALIZATION: loader.serialization,
+      PIER_CODE_PATH: loader.code,
     };
   return {
     PIER_LOADER: "pyfunc",

@@ -10,8 +10,7 @@ export const deploymentCreate = defineCommand({
     "all-traffic": { type: "boolean", description: "send 100% of the endpoint's traffic here once Ready" },
   },
   examples: ["pier deployment create -f blue-deployment.yml --all-traffic"],
-  handler: (args, ctx) =>
-    applyDeployment(args.options.file, "create", args.options["all-traffic"] === true, ctx),
+  handler: (args, ctx) => applyDeployment(args.options, "create", args.options["all-traffic"] === true, ctx),
   render: renderDeployment,
   exitCode: succeeded,
 });

@@ -7,7 +7,7 @@ export const deploymentUpdate = defineCommand({
   summary: "Update a deployment from YAML; the old instances serve until the new ones are Ready",
   options: deploymentFileOption,
   examples: ["pier deployment update -f blue-deployment.yml"],
-  handler: (args, ctx) => applyDeployment(args.options.file, "update", false, ctx),
+  handler: (args, ctx) => applyDeployment(args.options, "update", false, ctx),
   render: renderDeployment,
   exitCode: succeeded,
 });

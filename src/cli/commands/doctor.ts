@@ -7,16 +7,37 @@ import { dirname, resolve } from "node:path";
 import { type DeploymentSpec, loadDeploymentFile, parseDeploymentSpec } from "../../config/index.js";
 import { type Diagnosis, type DoctorReport, diagnosePreflight, doctorReport } from "../../doctor/index.js";
 import { preflightDeployment } from "../../engine/index.js";
-import { type CommandContext, defineCommand, type ParsedArgs, pierHome } from "../command.js";
+import {
+  type CommandContext,
+  choiceOption,
+  defineCommand,
+  FIDELITIES,
+  fidelityOption,
+  type ParsedArgs,
+  pierHome,
+} from "../command.js";
 import { connect, renderDiagnoses } from "./api-common.js";
 import { withRegistry } from "./model-common.js";
 
+const doctorOptions = {
+  model: { type: "string", valueName: "DIR|URI", description: "preflight: a model folder or models:/ URI" },
+  "deployment-file": {
+    type: "string",
+    valueName: "F",
+    description: "preflight: the deployment YAML to check with it",
+  },
+  ...fidelityOption,
+} as const;
+
 /** The deployment to check: the file's, with --model in place of its model, or a default one. */
-function preflightSpec(args: ParsedArgs, ctx: CommandContext): { spec: DeploymentSpec; dir: string } {
+function preflightSpec(
+  args: ParsedArgs<typeof doctorOptions>,
+  ctx: CommandContext,
+): { spec: DeploymentSpec; dir: string } {
   const file = args.options["deployment-file"];
   const model = args.options.model;
   if (file !== undefined) {
-    const path = resolve(ctx.cwd, String(file));
+    const path = resolve(ctx.cwd, file);
     const { spec } = loadDeploymentFile(path);
     return { spec: model ? { ...spec, model } : spec, dir: dirname(path) };
   }
@@ -33,11 +54,13 @@ function preflightSpec(args: ParsedArgs, ctx: CommandContext): { spec: Deploymen
   return { spec, dir: ctx.cwd };
 }
 
-async function preflight(args: ParsedArgs, ctx: CommandContext): Promise<DoctorReport> {
+async function preflight(args: ParsedArgs<typeof doctorOptions>, ctx: CommandContext): Promise<DoctorReport> {
   const started = performance.now();
   const { spec, dir } = preflightSpec(args, ctx);
+  const fidelity = choiceOption(args.options.fidelity, "fidelity", FIDELITIES);
   const evidence = await preflightDeployment(spec, dir, {
     home: pierHome(ctx),
+    ...(fidelity ? { fidelity } : {}),
     withRegistry: (fn) => withRegistry(ctx, fn),
   });
   return doctorReport(
@@ -59,14 +82,7 @@ export const doctor = defineCommand({
     { name: "ENDPOINT", description: "the endpoint to examine (default: all)" },
     { name: "DEPLOYMENT", description: "one of its deployments (default: all)" },
   ],
-  options: {
-    model: { type: "string", valueName: "DIR|URI", description: "preflight: a model folder or models:/ URI" },
-    "deployment-file": {
-      type: "string",
-      valueName: "F",
-      description: "preflight: the deployment YAML to check with it",
-    },
-  },
+  options: doctorOptions,
   examples: [
     "pier doctor",
     "pier doctor fin-behavior blue",

@@ -1,6 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { buildEnvironmentFor, folderFacts, type ModelFacts } from "../../env/index.js";
+import {
+  buildEnvironmentFor,
+  type EnvironmentTarget,
+  fileInFolder,
+  folderFacts,
+  readCondaFile,
+} from "../../env/index.js";
 import { parseModelUri } from "../../registry/index.js";
 import { userError } from "../../shared/index.js";
 import { defineCommand, pierHome } from "../command.js";
@@ -35,28 +41,58 @@ export const envBuild = defineCommand({
         "Give exactly one of --model and --conda-file",
         "e.g. pier env build --model ./model",
       );
-    let target: { model: ModelFacts } | { conda: string };
+    let target: EnvironmentTarget;
     if (conda !== undefined) {
-      const path = resolve(ctx.cwd, conda);
-      if (!existsSync(path))
+      if (!existsSync(resolve(ctx.cwd, conda)))
         throw userError(
           "FileNotFound",
-          `--conda-file ${path} does not exist`,
+          `--conda-file ${resolve(ctx.cwd, conda)} does not exist`,
           "Pass the conda file of the deployment's environment.",
         );
-      target = { conda: readFileSync(path, "utf8") };
+      // A scoring script's model is not read to build its environment: the conda file is all of it.
+      const none = {
+        name: "conda",
+        version: 0,
+        flavors: {},
+        mlmodel: { flavors: {} },
+        envFiles: {},
+        artifacts: [],
+      };
+      target = { model: none, conda: readCondaFile(ctx.cwd, conda) };
     } else {
       const ref = parseModelUri(model!);
-      target = {
-        model:
-          ref.kind === "registry"
-            ? withRegistry(ctx, (registry) => registry.resolve(ref))
-            : folderFacts(resolve(ctx.cwd, ref.path)),
-      };
+      if (ref.kind === "registry") {
+        const { version, blobs } = withRegistry(ctx, (registry) => {
+          const resolved = registry.resolve(ref);
+          return {
+            version: resolved,
+            blobs: new Map(resolved.artifacts.map((a) => [a.path, registry.store.blobPath(a.sha256)])),
+          };
+        });
+        return buildEnvironmentFor(
+          { model: version, ref: model! },
+          {
+            home,
+            preferredPython: args.options.python,
+            progress: (line) => ctx.err(`  ${line}\n`),
+            artifactPath: (p) => blobs.get(p),
+          },
+        );
+      }
+      const folder = resolve(ctx.cwd, ref.path);
+      return buildEnvironmentFor(
+        { model: await folderFacts(folder), ref: model! },
+        {
+          home,
+          preferredPython: args.options.python,
+          progress: (line) => ctx.err(`  ${line}\n`),
+          artifactPath: fileInFolder(folder),
+        },
+      );
     }
-    const python = args.options.python;
-    return buildEnvironmentFor(target, python, {
+    return buildEnvironmentFor(target, {
       home,
+      preferredPython: args.options.python,
       progress: (line) => ctx.err(`  ${line}\n`),
     });
   },

@@ -3,14 +3,19 @@ import { Registry } from "../../registry/index.js";
 import { PierError, userError } from "../../shared/index.js";
 import { type CommandContext, type ParsedArgs, pierHome } from "../command.js";
 
-/** Opens the registry under the pier home, runs `fn`, and always closes it. */
+/** Opens the registry under the pier home, runs `fn`, and closes it when `fn` is done (awaited, if it returns a promise). */
 export function withRegistry<T>(ctx: CommandContext, fn: (registry: Registry) => T): T {
   const registry = Registry.open(pierHome(ctx));
+  let result: T;
   try {
-    return fn(registry);
-  } finally {
+    result = fn(registry);
+  } catch (error) {
     registry.close();
+    throw error;
   }
+  if (result instanceof Promise) return result.finally(() => registry.close()) as T;
+  registry.close();
+  return result;
 }
 
 /** Parses repeated `--tag key=value` options. */

@@ -1,4 +1,5 @@
-import { defineCommand, required } from "../command.js";
+import { resolve } from "node:path";
+import { choiceOption, defineCommand, FIDELITIES, fidelityOption, required } from "../command.js";
 import { countBySeverity, renderFindings } from "../format.js";
 import { keyValues, positional, withRegistry } from "./model-common.js";
 
@@ -22,10 +23,12 @@ export const modelRegister = defineCommand({
     },
     description: { type: "string", valueName: "TEXT", description: "description of the new version" },
     force: { type: "boolean", description: "register even when validation finds errors" },
+    ...fidelityOption,
   },
   examples: ["pier model register ./model --name financial-behavior-model --tag team=risk"],
   async handler(args, ctx) {
-    const dir = positional(args, 0, "DIR", "pier model register ./model --name NAME");
+    const dir = resolve(ctx.cwd, positional(args, 0, "DIR", "pier model register ./model --name NAME"));
+    const fidelity = choiceOption(args.options.fidelity, "fidelity", FIDELITIES);
     const name = required(args.options.name, "--name", "--name financial-behavior-model");
     return withRegistry(ctx, (registry) =>
       registry.register(dir, {
@@ -34,6 +37,7 @@ export const modelRegister = defineCommand({
         tags: keyValues(args.options.tag, "tag"),
         versionTags: keyValues(args.options["version-tag"], "version-tag"),
         force: args.options.force === true,
+        ...(fidelity ? { fidelity } : {}),
       }),
     );
   },

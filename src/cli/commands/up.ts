@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createDefaultWorkload, startServer, UP_FILE, type UpInfo } from "../../api/index.js";
+import {
+  ensureDefaultWorkload,
+  startServer,
+  tryDefaultEndpoint,
+  UP_FILE,
+  type UpInfo,
+} from "../../api/index.js";
 import { Engine } from "../../engine/index.js";
 import { RequestStats } from "../../gateway/index.js";
 import { Registry } from "../../registry/index.js";
@@ -56,7 +62,7 @@ export const up = defineCommand({
     },
     "no-default-model": {
       type: "boolean",
-      description: "do not create the default workload on an empty home",
+      description: "do not create the default endpoint fin-behavior when it does not exist",
     },
     "log-level": {
       type: "string",
@@ -115,23 +121,25 @@ export const up = defineCommand({
       process.once("SIGTERM", onSignal);
     });
     try {
-      if (engine.store.deployments().length > 0) {
+      const deployments = engine.store.deployments().length;
+      if (deployments > 0) {
         ctx.err(
-          `Restoring ${engine.store.endpoints().length} endpoint(s) and ${engine.store.deployments().length} deployment(s)…\n`,
+          `Restoring ${engine.store.endpoints().length} endpoint(s) and ${deployments} deployment(s)…\n`,
         );
         await engine.restore(progress);
-      } else if (engine.store.endpoints().length === 0 && args.options["no-default-model"] !== true) {
-        ctx.err(
-          "Empty home: creating the default workload (synthetic data → train → register → endpoint → deployment)…\n",
-        );
-        const workload = await createDefaultWorkload(engine, registry, home, progress);
-        const body = JSON.stringify(workload.exampleBody);
-        ctx.out(`\n✔ ${workload.endpoint}/${workload.deployment} is Ready, serving ${workload.model}`);
-        ctx.out(`  Scoring URL: ${workload.scoringUri}`);
-        ctx.out(`  Key:         ${workload.key}`);
+      }
+      if (args.options["no-default-model"] !== true && !engine.endpoints.route("fin-behavior")) {
+        ctx.err("Creating the default workload (endpoint fin-behavior, deployment blue)…\n");
+        await ensureDefaultWorkload(engine, registry, home, progress);
+      }
+      const tryIt = tryDefaultEndpoint(engine, registry);
+      if (tryIt) {
+        ctx.out(`\n✔ ${tryIt.endpoint}/${tryIt.deployment} is Ready, serving ${tryIt.model}`);
+        ctx.out(`  Scoring URL: ${tryIt.scoringUri}`);
+        ctx.out(`  Key:         ${tryIt.key}`);
         ctx.out("  Try it:");
         ctx.out(
-          `  curl -s ${workload.scoringUri} -H ${shellQuote(`Authorization: Bearer ${workload.key}`)} -H 'Content-Type: application/json' -d ${shellQuote(body)}`,
+          `  curl -s ${tryIt.scoringUri} -H ${shellQuote(`Authorization: Bearer ${tryIt.key}`)} -H 'Content-Type: application/json' -d ${shellQuote(JSON.stringify(tryIt.exampleBody))}`,
         );
       }
       for (const endpoint of engine.endpoints.list()) {
