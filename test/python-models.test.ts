@@ -316,8 +316,10 @@ test("pier doctor gives each fixture the diagnoses its README implies, after dep
   // lightgbm-iris: the flavor's library is absent.
   await deployFolder(pier, dir, "python", "lightgbm", fixture("lightgbm-iris"));
   const lightgbm = await doctor(["python", "lightgbm"]);
-  assert.deepEqual(lightgbm.codes, ["PackageMissing"]);
+  // Its library, and mlflow, whose mlflow.lightgbm loader the python_function flavor names: each its own cause.
+  assert.deepEqual(lightgbm.codes, ["PackageMissing", "PackageMissing"]);
   assert.match(lightgbm.report.diagnoses[0]!.cause, /^lightgbm==\S+ \(requirements\.txt\) is not installed/);
+  assert.match(lightgbm.report.diagnoses[1]!.cause, /^mlflow\S* \(requirements\.txt\) is not installed/);
   assert.ok(lightgbm.warnings.includes("FlavorVersionMismatch"));
 
   // seed-financial-behavior-broken: the seed's 502s, before anything starts.

@@ -29,7 +29,7 @@ export function doctorReport(
 /** Warnings a deployment carries: its version's validation warnings and its environment check's. */
 export function deploymentWarnings(e: DeploymentEvidence): Finding[] {
   const fromEvents = eventsOf(e.events, "EnvironmentWarning").map((x) => x.data.finding);
-  return [...e.findings, ...registrationFindings(e.error), ...fromEvents];
+  return [...e.findings, ...registrationFindings(e.error), ...(e.error?.data?.warnings ?? []), ...fromEvents];
 }
 
 /** What the doctor looked at for a deployment, in words. */

@@ -12,6 +12,7 @@ import {
   type PreflightEvidence,
   type RecordedEvent,
 } from "../engine/index.js";
+import { distributionOf } from "../env/index.js";
 import type { Code, Finding, FixAction, PierErrorJson } from "../shared/index.js";
 import type { Diagnosis } from "./types.js";
 
@@ -42,6 +43,9 @@ const RANK: Partial<Record<Code, number>> = {
   EnvironmentBuilderMissing: 3,
   PackageMissing: 3,
   PickleVersionDrift: 4,
+  ModuleNotShipped: 4,
+  PythonVersionMismatch: 3,
+  InstalledVersionsDiffer: 3,
   UserScriptImportError: 4,
   UserScriptFunctionNotFound: 4,
   UserScriptInitFailed: 4,
@@ -97,19 +101,10 @@ const errorActions = (error: PierErrorJson): FixAction[] => error.data?.findings
 export const registrationFindings = (error: PierErrorJson | null): Finding[] =>
   error?.code === "ModelValidationFailed" ? (error.data?.findings ?? []) : [];
 
-/** Validation errors of the model package, from registration or a failed registration. */
-function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
-  const fromError = registrationFindings(evidence.error);
-  const seen = new Set<string>();
-  const findings = [...fromError, ...evidence.findings].filter((f) => {
-    const k = `${f.code}|${f.evidence.file}|${f.evidence.line ?? ""}`;
-    if (f.severity !== "error" || seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-  // Packages that do not support the pinned Python: one cause per file, however many packages.
+/** Packages that do not support the pinned Python: one cause per file, however many packages. */
+function unresolvableDiagnoses(findings: readonly Finding[]): Diagnosis[] {
   const unsupported = findings.filter((f) => f.code === "PythonUnsupported");
-  const unresolvable = [...new Set(unsupported.map((f) => f.evidence.file))].map((file): Diagnosis => {
+  return [...new Set(unsupported.map((f) => f.evidence.file))].map((file): Diagnosis => {
     const group = unsupported.filter((f) => f.evidence.file === file);
     const needs = group.map(
       (f) => `${f.subject?.package} ${f.subject?.version} needs ${f.subject?.requires}`,
@@ -127,6 +122,19 @@ function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
       actions,
     };
   });
+}
+
+/** Validation errors of the model package, from registration or a failed registration. */
+function packageFindings(evidence: DeploymentEvidence): Diagnosis[] {
+  const fromError = registrationFindings(evidence.error);
+  const seen = new Set<string>();
+  const findings = [...fromError, ...evidence.findings].filter((f) => {
+    const k = `${f.code}|${f.evidence.file}|${f.evidence.line ?? ""}`;
+    if (f.severity !== "error" || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  const unresolvable = unresolvableDiagnoses(findings);
   const others = findings
     .filter((f) => f.code !== "PythonUnsupported")
     .map((f): Diagnosis => {
@@ -179,28 +187,61 @@ function environmentError(
       },
     ];
   }
-  if (
-    [
-      "PackageMissing",
-      "PickleVersionDrift",
-      "NumpyAbiConflict",
-      "PythonNotFound",
-      "EnvironmentBuilderMissing",
-      "RuntimeNotAvailable",
-    ].includes(error.code)
-  ) {
+  if (!ENVIRONMENT_CODES.has(error.code)) return [];
+  const findings = error.data?.findings ?? [];
+  if (error.code === "EnvironmentUnresolvable" && findings.some((f) => f.code === "PythonUnsupported"))
     return [
-      {
-        code: error.code,
-        cause: error.summary,
-        evidence: error.details.slice(0, 8),
-        fix: error.fix ?? "",
-        actions: errorActions(error),
-      },
+      ...unresolvableDiagnoses(findings),
+      ...environmentFindingDiagnoses(findings.filter((f) => f.code !== "PythonUnsupported")),
     ];
-  }
-  return [];
+  // The environment check's error: the cause it leads with (its summary says what the build could not do),
+  // then each further finding behind it as its own diagnosis, with its own fix and actions.
+  const [first, ...rest] = findings;
+  return [
+    {
+      code: error.code,
+      cause: error.summary,
+      evidence: [
+        ...(first ? [findingLine(first)] : []),
+        ...error.details.filter((d) => !rest.some((f) => d.includes(f.message))).slice(0, 8),
+      ],
+      fix: error.fix ?? "",
+      actions: errorActions(error),
+    },
+    ...environmentFindingDiagnoses(rest),
+  ];
 }
+
+/** Findings of the environment check, each as its own diagnosis. */
+function environmentFindingDiagnoses(findings: readonly Finding[]): Diagnosis[] {
+  return findings.map(
+    (f): Diagnosis => ({
+      code: f.code,
+      cause: f.message,
+      evidence: [findingLine(f)],
+      fix: f.fix,
+      actions: f.actions ?? [],
+    }),
+  );
+}
+
+/** Codes the environment check ends a deployment with (a validation failure is read from its findings). */
+const ENVIRONMENT_CODES: ReadonlySet<Code> = new Set([
+  "EnvironmentUnresolvable",
+  "PackageMissing",
+  "PickleVersionDrift",
+  "NumpyAbiConflict",
+  "ModuleNotShipped",
+  "PythonVersionMismatch",
+  "InstalledVersionsDiffer",
+  "PythonNotFound",
+  "EnvironmentBuilderMissing",
+  "EnvFileMissing",
+  "EnvFileMalformed",
+  "RequirementMalformed",
+  "RuntimeNotAvailable",
+  "IndexUnreachable",
+]);
 
 const NUMPY_ABI =
   /numpy\.dtype size changed|compiled using NumPy 1\.x cannot be run in\s+NumPy 2|_ARRAY_API not found|numpy\.core\.multiarray failed to import/;
@@ -283,16 +324,27 @@ function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
       },
     ];
   }
-  if (missingModule)
+  if (missingModule) {
+    const top = missingModule.split(".")[0]!;
+    const distribution = distributionOf(top);
     return [
-      {
-        code: "PackageMissing",
-        cause: `Loading the model imports '${missingModule}', which the interpreter does not have: ${text}`,
-        evidence: base,
-        fix: `Add the package that provides '${missingModule}' to the model's requirements (pier builds the environment before the instances start).`,
-        actions: [],
-      },
+      distribution
+        ? {
+            code: "PackageMissing",
+            cause: `Loading the model imports '${missingModule}', from ${distribution}, which the interpreter does not have: ${text}`,
+            evidence: base,
+            fix: `Pin ${distribution}==<the version the model was trained with> in the model's requirements; pier builds that environment before the instances start (\`pier env build --model …\` does it ahead of time).`,
+            actions: [],
+          }
+        : {
+            code: "ModuleNotShipped",
+            cause: `Loading the model imports '${missingModule}', which neither the interpreter nor the model package has: the project's own code was left out of the package (${text})`,
+            evidence: base,
+            fix: `Log the model with code_paths=["${missingModule.replaceAll(".", "/")}.py"] (MLflow copies it under code/ and records MLmodel's \`code\` key; pier puts it on sys.path for every flavor). If ${top} is a package from PyPI, pin it in the model's requirements instead.`,
+            actions: [],
+          },
     ];
+  }
   return [
     {
       code: "ModelLoadFailed",

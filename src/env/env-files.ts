@@ -94,8 +94,8 @@ function addRequirementsFile(
       file: from?.file ?? file,
       ...(from ? { line: from.line } : {}),
       message: from
-        ? `line ${from.line} ${asConstraints ? "constrains with" : "includes"} ${file}, which does not exist`
-        : `${file} does not exist`,
+        ? `${asConstraints ? "constrains with" : "includes"} ${file}, which does not exist`
+        : "does not exist",
     });
     return;
   }

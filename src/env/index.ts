@@ -6,6 +6,7 @@ export {
 } from "./build.js";
 export type { Fidelity } from "./interpreter.js";
 export {
+  distributionOf,
   type Known,
   pythonSatisfies,
   requiresPython,

@@ -41,6 +41,8 @@ export interface EnvironmentNeeds {
   /** Where a pin belongs in a fix, and the command that builds the environment. */
   pinFile: string;
   buildCommand: string;
+  /** Further modules to see whether each interpreter can import (a pickle's imports). */
+  probeModules?: string[];
 }
 
 const PROBE = `
@@ -185,7 +187,7 @@ export async function chooseInterpreter(
 ): Promise<InterpreterChoice> {
   const candidates = interpreterCandidates(named, pythonOf(needs.python));
   const distributions = distributionsToProbe(needs);
-  const modules = needs.needed.map(importNameOf);
+  const modules = [...new Set([...needs.needed.map(importNameOf), ...(needs.probeModules ?? [])])];
   const tried = await Promise.all(
     candidates.map(async (candidate) => {
       const report = await probeInterpreter(candidate, distributions, modules);
@@ -199,8 +201,9 @@ export async function chooseInterpreter(
   const distinct = runs.filter(
     (t, i) => runs.findIndex((u) => u.report.executable === t.report.executable) === i,
   );
+  const loadable = needs.needed.map(importNameOf);
   const explicit = distinct.find(
-    (t) => named.includes(t.candidate) && modules.every((m) => t.report.importable[m]),
+    (t) => named.includes(t.candidate) && loadable.every((m) => t.report.importable[m]),
   );
   let best = explicit;
   if (!best) {

@@ -20,6 +20,7 @@ import {
 } from "./interpreter.js";
 import { validateModelDir } from "./package.js";
 import { PICKLE_FILE, pickleFindings, pickleMarkerFindings, scanPickle } from "./pickle-scan.js";
+import type { Requirement } from "./requirements.js";
 import {
   buildEnvironmentWith,
   describeInterpreter,
@@ -95,13 +96,19 @@ function modelSource(model: ModelFacts, artifactPath: PreflightOptions["artifact
   };
 }
 
-/** Where pins belong in a fix: the file a build reads them from. */
-function pinsFrom(environments: DeclaredEnvironment[]): DeclaredEnvironment | undefined {
-  return (
-    environments.find((e) => e.file === "requirements.txt") ??
-    environments.find((e) => e.file.endsWith("conda.yaml")) ??
-    environments[0]
+/**
+ * The pins a build installs, and the file they are written in: requirements.txt (MLflow's virtualenv
+ * environment, directly or through python_env.yaml), else conda.yaml's pip list.
+ */
+function pinsFrom(
+  environments: DeclaredEnvironment[],
+): { packages: Requirement[]; file: string } | undefined {
+  const requirements = environments.find(
+    (e) => e.file === "requirements.txt" || e.packages.some((p) => p.file === "requirements.txt"),
   );
+  if (requirements) return { packages: requirements.packages, file: "requirements.txt" };
+  const other = environments.find((e) => e.file.endsWith("conda.yaml")) ?? environments[0];
+  return other ? { packages: other.packages, file: other.file } : undefined;
 }
 
 /** What an MLflow model needs: its pins, the libraries its flavors load, its Python. */
@@ -155,12 +162,34 @@ function checkCondaFile(
   const errors = findings.filter((f) => f.severity === "error");
   if (onlyUnresolvable(errors))
     throw environmentError(
-      errors,
+      findings,
       [`environment.conda_file ${conda.file}: Azure's image build could not resolve these pins either`],
       "EnvironmentUnresolvable",
     );
-  if (errors.length > 0) throw environmentError(errors, [`environment.conda_file ${conda.file}`]);
+  if (errors.length > 0) throw environmentError(findings, [`environment.conda_file ${conda.file}`]);
   return { environment, findings };
+}
+
+/** The top-level modules a model's pickles import, read from their opcodes by the first Python that runs. */
+async function pickleModules(
+  pickles: readonly string[],
+  artifactPath: PreflightOptions["artifactPath"],
+  ships: (module: string) => boolean,
+): Promise<Set<string>> {
+  const modules = new Set<string>();
+  for (const relativePath of pickles) {
+    const file = artifactPath?.(relativePath);
+    if (!file) continue;
+    for (const python of [process.env.PIER_PYTHON, "python3", "/usr/bin/python3"].filter((p): p is string =>
+      Boolean(p),
+    )) {
+      const scan = await scanPickle(python, file, false);
+      if (!scan) continue;
+      for (const i of scan.imports) if (!ships(i.module)) modules.add(i.module.split(".")[0]!);
+      break;
+    }
+  }
+  return modules;
 }
 
 /** Whether a module ships in the model (or its `code` folder): a .py file or a package folder there. */
@@ -208,11 +237,19 @@ export async function preflightEnvironment(
             .slice(0, 20)
         : [];
   const ships = shipsWith(model);
+  // What the pickles import, read statically (fast, no imports): every interpreter is probed for those modules.
+  const imported = await pickleModules(pickles, options.artifactPath, ships);
+  needs.probeModules = [...imported];
   const check = async (report: InterpreterReport): Promise<Finding[]> => {
     const findings = compareEnvironment(report, needs, script ? undefined : model.mlmodel, fidelity);
-    // A pickle made by the scikit-learn installed here imports what it has: skip the scan (it costs an
-    // interpreter start and a scikit-learn import) unless the versions differ or are unknown.
-    if (savedWith !== undefined && String(savedWith) === report.packages["scikit-learn"]) return findings;
+    // A pickle made by the scikit-learn installed here, whose every module imports here, loads: skip the
+    // full scan (it costs an interpreter start and a scikit-learn import) unless something differs.
+    if (
+      savedWith !== undefined &&
+      String(savedWith) === report.packages["scikit-learn"] &&
+      [...imported].every((m) => report.importable[m])
+    )
+      return findings;
     for (const relativePath of pickles) {
       const file = options.artifactPath?.(relativePath);
       if (!file) continue;

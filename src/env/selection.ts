@@ -61,14 +61,19 @@ const BUILDABLE: ReadonlySet<Code> = new Set([
 const installable = (pins: readonly Requirement[], needed: readonly string[]) =>
   pins.filter((p) => pinCounts(p, needed));
 
-/** The first error finding as a PierError, with the rest and what was tried as evidence. */
-export function environmentError(errors: Finding[], evidence: string[], code?: Code): PierError {
+/**
+ * The first error finding as a PierError, with the rest and what was tried as evidence; the check's
+ * other findings (warnings, notes) travel with it, so that a failed check still says everything.
+ */
+export function environmentError(findings: Finding[], evidence: string[], code?: Code): PierError {
+  const errors = findings.filter((f) => f.severity === "error");
+  const others = findings.filter((f) => f.severity !== "error");
   return new PierError({
     code: code ?? errors[0]!.code,
     summary: errors[0]!.message,
     details: [...errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...evidence],
     fix: errors[0]!.fix,
-    data: { findings: errors },
+    data: { findings: errors, ...(others.length > 0 ? { warnings: others } : {}) },
   });
 }
 
@@ -76,14 +81,16 @@ export function environmentError(errors: Finding[], evidence: string[], code?: C
  * Errors an environment could not be built for (no package source): they stay the cause, and why the
  * build could not help is the evidence.
  */
-function unbuildable(errors: Finding[], build: PierError, triedLine: string): PierError {
+function unbuildable(findings: Finding[], build: PierError, triedLine: string): PierError {
+  const errors = findings.filter((f) => f.severity === "error");
+  const others = findings.filter((f) => f.severity !== "error");
   const first = errors[0]!;
   return new PierError({
     code: first.code,
     summary: `${first.message}; pier could not build an environment with the model's pins: ${build.summary}`,
     details: [...errors.slice(1).map((f) => `${f.code}: ${f.message}`), ...build.details, triedLine],
     fix: `${first.fix} To let pier build it: ${build.fix}`,
-    data: { findings: errors },
+    data: { findings: errors, ...(others.length > 0 ? { warnings: others } : {}) },
   });
 }
 
@@ -105,7 +112,7 @@ export async function selectEnvironment(
   context: EnvironmentContext,
 ): Promise<EnvironmentChoice> {
   const chosen = await chooseInterpreter(context.named, needs);
-  const triedLine = `interpreters tried: ${chosen.tried.map((t) => `${t.candidate}${t.report ? ` (Python ${t.report.python})` : " (did not run)"}`).join(", ")}`;
+  const triedLine = `interpreters tried: ${chosen.tried.map((t) => `${t.candidate}${t.report ? ` (Python ${t.report.python})` : " (did not run)"}`).join(", ")}; chosen: ${chosen.report?.executable} (${chosen.reason})`;
   const base = chosen.report;
   if (!base)
     throw new PierError({
@@ -120,7 +127,7 @@ export async function selectEnvironment(
     requirements: installable(needs.pins, needs.needed),
   };
   const distributions = distributionsToProbe(needs);
-  const modules = needs.needed.map(importNameOf);
+  const modules = [...new Set([...needs.needed.map(importNameOf), ...(needs.probeModules ?? [])])];
   const checked = async (report: InterpreterReport) => {
     const findings = await check(report);
     return { report, findings, errors: findings.filter((f) => f.severity === "error") };
@@ -143,8 +150,7 @@ export async function selectEnvironment(
     return onBase;
   }
   const buildable = onBase.errors.every((f) => BUILDABLE.has(f.code)) && request.requirements.length > 0;
-  if (!buildable)
-    throw environmentError(onBase.errors, [`chosen: ${base.executable} (${chosen.reason})`, triedLine]);
+  if (!buildable) throw environmentError(onBase.findings, [triedLine]);
 
   const why = `${base.executable} cannot load the model (${onBase.errors.map((f) => f.code).join(", ")}: ${onBase.errors[0]!.message})`;
   if (context.preflight) {
@@ -152,7 +158,7 @@ export async function selectEnvironment(
     try {
       source = await checkPackageSource();
     } catch (error) {
-      throw unbuildable(onBase.errors, toPierError(error), triedLine);
+      throw unbuildable(onBase.findings, toPierError(error), triedLine);
     }
     // What the build would fix is a note, not the cause; whether the build succeeds is known when it runs.
     return {
@@ -185,7 +191,7 @@ export async function selectEnvironment(
     const e = toPierError(error);
     context.progress(`could not build the environment: ${e.code}: ${e.summary}`);
     if (e.code !== "IndexUnreachable") throw e;
-    throw unbuildable(onBase.errors, e, triedLine);
+    throw unbuildable(onBase.findings, e, triedLine);
   }
   context.progress(
     `built environment ${environment.hash} in ${(environment.durationMs / 1000).toFixed(1)} s (log: ${join(context.home, "envs", environment.hash, "build.log")})`,
@@ -198,7 +204,8 @@ export async function selectEnvironment(
       fix: `Remove ${join(context.home, "envs", environment.hash)} and deploy again.`,
     });
   const result = await checked(report);
-  if (result.errors.length > 0) throw environmentError(result.errors, [`in environment ${environment.hash}`]);
+  if (result.errors.length > 0)
+    throw environmentError(result.findings, [`in environment ${environment.hash}`]);
   return result;
 }
 

@@ -9,6 +9,8 @@ import type { Finding } from "./findings.js";
 export interface ErrorData {
   /** Validation findings behind the error (a model package that failed its checks). */
   findings?: Finding[];
+  /** What the same check found besides (warnings, notes), so that a failed check still says everything. */
+  warnings?: Finding[];
   /** The environment check of the same model, when a failed validation could run it too. */
   environment?: PierErrorJson;
   /** A pin the package source cannot meet, and the versions it has. */

@@ -68,7 +68,11 @@ async function preflight(args: ParsedArgs<typeof doctorOptions>, ctx: CommandCon
     diagnosePreflight(evidence),
     evidence.checked,
     started,
-    [...evidence.findings, ...evidence.environmentFindings],
+    [
+      ...evidence.findings,
+      ...evidence.environmentFindings,
+      ...(evidence.environmentError?.data?.warnings ?? []),
+    ],
   );
 }
 
