@@ -120,6 +120,60 @@ async function throughput(
   return done / seconds;
 }
 
+/** How many answers of each status `concurrency` clients get in `seconds`. */
+async function statusCounts(
+  origin: string,
+  target: Target,
+  concurrency: number,
+  seconds: number,
+): Promise<Record<number, number>> {
+  const pool = new Pool(origin, { connections: concurrency, pipelining: 1 });
+  const end = performance.now() + seconds * 1000;
+  const counts: Record<number, number> = {};
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const status = await postOnce(pool, target);
+        counts[status] = (counts[status] ?? 0) + 1;
+      }
+    }),
+  );
+  await pool.close();
+  return counts;
+}
+
+/**
+ * `pier up`'s own default deployment (a fresh home: synthetic data, training, the endpoint), under 64
+ * clients at once, next to the same model deployed with Azure's default admission (1 per instance).
+ */
+async function defaultWorkloadBench(azureDefault: Target, benchUrl: string): Promise<string[]> {
+  const home = join(work, "default-home");
+  const { match } = await start(
+    [PIER, "up", "--port", "0"],
+    { PIER_HOME: home },
+    /pier is up at (http:\/\/127\.0\.0\.1:\d+)/,
+  );
+  const url = match[1]!;
+  const token = readFileSync(join(home, "api-token"), "utf8").trim();
+  const key = JSON.parse(await api(url, token, "POST", "/endpoints/fin-behavior/credentials")).primaryKey;
+  const body = azureDefault.body;
+  const ours = await statusCounts(
+    url,
+    { path: "/endpoints/fin-behavior/score", body, headers: { authorization: `Bearer ${key}` } },
+    64,
+    3,
+  );
+  const azure = await statusCounts(benchUrl, azureDefault, 64, 3);
+  const describe = (counts: Record<number, number>) => {
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    return `${total} requests, ${counts[200] ?? 0} answered, ${counts[429] ?? 0} × 429 (${(((counts[429] ?? 0) / total) * 100).toFixed(1)}%)`;
+  };
+  return [
+    `  pier up's default deployment (max_concurrent_requests_per_instance 64): ${describe(ours)}`,
+    `  the same model with Azure's default admission (1 per instance): ${describe(azure)}`,
+  ];
+}
+
 async function main(): Promise<void> {
   const csv = join(work, "banking.csv");
   writeCsv(csv, BANKING_COLUMNS, synthesizeBankingRecords({ rows: 5000, seed: 42 }));
@@ -220,6 +274,24 @@ async function main(): Promise<void> {
     );
   }
 
+  // Admission: pier up's default deployment and Azure's default, each under 64 clients at once.
+  await api(url, token, "POST", "/deployments", {
+    spec: {
+      name: "azdefault",
+      endpoint_name: "bench",
+      model: modelDir,
+      instance_type: "Standard_F2s_v2",
+      instance_count: 1,
+    },
+  });
+  const admissionRows = await defaultWorkloadBench(
+    {
+      ...viaGatewayTarget,
+      headers: { ...viaGatewayTarget.headers, "azureml-model-deployment": "azdefault" },
+    },
+    url,
+  );
+
   // A Python model (MLflow sklearn flavor) through the same gateway, next to the ONNX figures.
   const python = process.env.PIER_PYTHON ?? "/usr/bin/python3";
   const sklearnDir = join(work, "sklearn-model");
@@ -293,6 +365,8 @@ async function main(): Promise<void> {
   );
   console.log("throughput vs a minimal Node server scoring in-process (target ratio ≥ 0.7 at 64):");
   for (const row of rows) console.log(row);
+  console.log("64 clients at once for 3 s (target: no 429 from pier up's own deployment):");
+  for (const row of admissionRows) console.log(row);
   console.log("Python model (MLflow sklearn LogisticRegression) in pier's Python host:");
   console.log(
     `  deploy → Ready: median ${median(pyDeploys).toFixed(0)} ms over ${pyDeploys.length} (ONNX: ${median(deploys).toFixed(0)} ms; ratio ${(median(pyDeploys) / median(deploys)).toFixed(2)})`,

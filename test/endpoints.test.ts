@@ -233,11 +233,11 @@ test("instances: kill -9 restarts with an event; a frozen instance fails its pro
   assert.ok(!codes.includes("ReadinessProbeFailed"), "the restarted instance is Ready again");
 });
 
-test("pier up restores endpoints and deployments after a restart, keeps keys, and neither Ctrl-C nor kill -9 leaves an instance process", async (t) => {
+test("pier up restores what it ran, prints how to call it on every start, recreates only a missing default endpoint, and leaves no instance behind", async (t) => {
+  const curlOf = (output: string) => /curl -s (\S+) -H 'Authorization: Bearer ([^']+)'/.exec(output);
   const first = await startPier(t, { defaultModel: true });
   assert.match(first.output(), /fin-behavior\/blue is Ready/);
-  const curl = /curl -s (\S+) -H 'Authorization: Bearer ([^']+)'/.exec(first.output())!;
-  const [, url1, key] = curl;
+  const [, url1, key] = curlOf(first.output())!;
   assert.equal(
     (await post(url1!, splitBody(), { authorization: `Bearer ${key}` })).status,
     200,
@@ -251,22 +251,29 @@ test("pier up restores endpoints and deployments after a restart, keeps keys, an
 
   const second = await startPier(t, { home: first.home });
   assert.match(second.output(), /fin-behavior\/blue: Succeeded/);
-  const url2 = `${second.url}/endpoints/fin-behavior/score`;
-  assert.equal(
-    (await post(url2, splitBody(), { authorization: `Bearer ${key}` })).status,
-    200,
-    "same key after restart",
-  );
+  const restored = curlOf(second.output());
+  assert.ok(restored, `the key and curl again after a restore:\n${second.output()}`);
+  assert.equal(restored[2], key, "same key after restart");
+  assert.equal((await post(restored[1]!, splitBody(), { authorization: `Bearer ${key}` })).status, 200);
   const inUse = await cli(["up", "--port", new URL(second.url).port, "--no-default-model"]);
   assert.equal(inUse.code, 1);
   assert.match(inUse.stderr, /AlreadyRunning|PortInUse/);
+  assert.equal((await second.run(["endpoint", "delete", "fin-behavior"])).code, 0);
+  assert.equal(await second.stop(), 0);
+
+  // The default endpoint is missing, the model is registered: the endpoint comes back, nothing is retrained.
+  const third = await startPier(t, { home: first.home, defaultModel: true });
+  assert.match(third.output(), /models:\/financial-behavior-model\/1 \(already registered\)/);
+  assert.doesNotMatch(third.output(), /✔ train/);
+  const [, url3, key3] = curlOf(third.output())!;
+  assert.equal((await post(url3!, splitBody(), { authorization: `Bearer ${key3}` })).status, 200);
 
   // pier killed outright: its instances notice their channel closing and exit instead of lingering.
-  const pid2 = JSON.parse(
-    (await second.run(["deployment", "show", "-e", "fin-behavior", "-n", "blue", "-o", "json"])).stdout,
+  const pid3 = JSON.parse(
+    (await third.run(["deployment", "show", "-e", "fin-behavior", "-n", "blue", "-o", "json"])).stdout,
   ).instances[0].pid;
-  process.kill(second.pid, "SIGKILL");
-  assert.ok(await processGone(pid2, 5000), "no orphaned instance after kill -9 of pier up");
+  process.kill(third.pid, "SIGKILL");
+  assert.ok(await processGone(pid3, 5000), "no orphaned instance after kill -9 of pier up");
 });
 
 test("deployment update swaps instances without dropping the endpoint; repeated crashes show CrashLoop; deleting an endpoint removes its deployments", async (t) => {

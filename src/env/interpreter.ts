@@ -185,15 +185,27 @@ export async function chooseInterpreter(
   named: (string | undefined)[],
   needs: EnvironmentNeeds,
 ): Promise<InterpreterChoice> {
-  const candidates = interpreterCandidates(named, pythonOf(needs.python));
   const distributions = distributionsToProbe(needs);
   const modules = [...new Set([...needs.needed.map(importNameOf), ...(needs.probeModules ?? [])])];
-  const tried = await Promise.all(
-    candidates.map(async (candidate) => {
-      const report = await probeInterpreter(candidate, distributions, modules);
-      return { candidate, ...(report ? { report } : {}) };
-    }),
-  );
+  const loadable = needs.needed.map(importNameOf);
+  const probe = (candidates: string[]) =>
+    Promise.all(
+      candidates.map(async (candidate) => {
+        const report = await probeInterpreter(candidate, distributions, modules);
+        return { candidate, ...(report ? { report } : {}) };
+      }),
+    );
+  // An interpreter the user named that loads the model is the choice: the others need not be probed.
+  const namedOnes = [...new Set(named.filter((n): n is string => Boolean(n)))];
+  const first = await probe(namedOnes);
+  const tried = first.some((t) => t.report && loadable.every((m) => t.report!.importable[m]))
+    ? first
+    : [
+        ...first,
+        ...(await probe(
+          interpreterCandidates([], pythonOf(needs.python)).filter((c) => !namedOnes.includes(c)),
+        )),
+      ];
   const runs = tried.filter(
     (t): t is { candidate: string; report: InterpreterReport } => t.report !== undefined,
   );
@@ -201,7 +213,6 @@ export async function chooseInterpreter(
   const distinct = runs.filter(
     (t, i) => runs.findIndex((u) => u.report.executable === t.report.executable) === i,
   );
-  const loadable = needs.needed.map(importNameOf);
   const explicit = distinct.find(
     (t) => named.includes(t.candidate) && loadable.every((m) => t.report.importable[m]),
   );

@@ -11,7 +11,7 @@ import { sortFindings } from "../shared/index.js";
 import { applyFidelity, checkDeclaredEnvironments, modelEnvironments } from "./check.js";
 import type { FileSource } from "./env-files.js";
 import type { Fidelity } from "./interpreter.js";
-import { importedModules, scanPickle } from "./pickle-scan.js";
+import { importedModules, opcodeReaders, scanPickle } from "./pickle-scan.js";
 
 /** Reads a folder's files by relative path; a path that leaves the folder is not the model's. */
 export function folderSource(dir: string): FileSource {
@@ -21,10 +21,6 @@ export function folderSource(dir: string): FileSource {
     return existsSync(full) ? readFileSync(full, "utf8") : undefined;
   };
 }
-
-/** The first Python that runs, for reading pickle opcodes (any Python 3 can). */
-const SCANNERS = () =>
-  [process.env.PIER_PYTHON, "python3", "/usr/bin/python3"].filter((p): p is string => Boolean(p));
 
 /** The top-level modules the model's pickle imports, when it has one and a Python can read it. */
 async function pickleImports(dir: string, result: ValidationResult): Promise<Set<string> | undefined> {
@@ -37,7 +33,7 @@ async function pickleImports(dir: string, result: ValidationResult): Promise<Set
     return undefined;
   }
   if (!file || !existsSync(join(dir, file))) return undefined;
-  for (const python of SCANNERS()) {
+  for (const python of opcodeReaders()) {
     const scan = await scanPickle(python, join(dir, file), false);
     if (scan) return importedModules(scan);
   }

@@ -55,6 +55,13 @@ export async function scanPickle(
   }
 }
 
+/**
+ * Interpreters to read a pickle's opcodes with (any Python 3 can; nothing is imported): a named one,
+ * then the system's, which start fastest (a version manager's shim on PATH may not).
+ */
+export const opcodeReaders = (): string[] =>
+  [process.env.PIER_PYTHON, "/usr/bin/python3", "python3"].filter((p): p is string => Boolean(p));
+
 /** The top-level modules a pickle imports. */
 export const importedModules = (scan: PickleScan): Set<string> =>
   new Set(scan.imports.map((i) => i.module.split(".")[0]!));

@@ -19,7 +19,13 @@ import {
   REPLACED_BY_PIER,
 } from "./interpreter.js";
 import { validateModelDir } from "./package.js";
-import { PICKLE_FILE, pickleFindings, pickleMarkerFindings, scanPickle } from "./pickle-scan.js";
+import {
+  opcodeReaders,
+  PICKLE_FILE,
+  pickleFindings,
+  pickleMarkerFindings,
+  scanPickle,
+} from "./pickle-scan.js";
 import type { Requirement } from "./requirements.js";
 import {
   buildEnvironmentWith,
@@ -180,9 +186,7 @@ async function pickleModules(
   for (const relativePath of pickles) {
     const file = artifactPath?.(relativePath);
     if (!file) continue;
-    for (const python of [process.env.PIER_PYTHON, "python3", "/usr/bin/python3"].filter((p): p is string =>
-      Boolean(p),
-    )) {
+    for (const python of opcodeReaders()) {
       const scan = await scanPickle(python, file, false);
       if (!scan) continue;
       for (const i of scan.imports) if (!ships(i.module)) modules.add(i.module.split(".")[0]!);
