@@ -114,3 +114,32 @@ test("unknown commands and flags are usage errors with a fix, never a stack trac
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--search N/);
 });
+
+test("help answers at every level, and near misses get a suggestion that works as printed", async () => {
+  const group = await cli(["deployment", "--help"]);
+  assert.equal(group.code, 0);
+  for (const verb of ["create", "update", "show", "list", "delete", "get-logs"])
+    assert.match(group.stdout, new RegExp(`deployment ${verb} `));
+  const nested = await cli(["model", "tag", "--help"]);
+  assert.deepEqual(
+    [nested.code, /model tag set/.test(nested.stdout), /model tag delete/.test(nested.stdout)],
+    [0, true, true],
+  );
+  const bare = await cli(["model"]);
+  assert.equal(bare.code, 2, "a noun without a verb is an incomplete command line");
+  assert.match(bare.stderr, /model register/);
+  const typo = await cli(["deplyment", "create", "-f", "x.yml"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Did you mean `pier deployment create`\?/);
+  const swapped = await cli(["model", "shwo", "models:/x/1"]);
+  assert.match(swapped.stderr, /Did you mean `pier model show`\?/);
+  const option = await cli(["train", "--seeds", "3"]);
+  assert.equal(option.code, 2);
+  assert.match(
+    option.stderr,
+    /✘ UnknownOption: Unknown option '--seeds'\nHow to fix:\n {2}Did you mean --seed\?/,
+  );
+  const value = await cli(["up", "--log-level", "loud"]);
+  assert.equal(value.code, 2, "a bad option value is a usage error too");
+  assert.match(value.stderr, /✘ BadOptionValue: --log-level must be one of/);
+});

@@ -189,7 +189,9 @@ function environmentError(
   }
   if (!ENVIRONMENT_CODES.has(error.code)) return [];
   const findings = error.data?.findings ?? [];
-  if (error.code === "EnvironmentUnresolvable" && findings.some((f) => f.code === "PythonUnsupported"))
+  // Pins that cannot resolve: a Python most packages do not support (one cause per file), numpy 2 with
+  // packages built for 1 (each its own), named by the findings themselves.
+  if (error.code === "EnvironmentUnresolvable" && findings.length > 0)
     return [
       ...unresolvableDiagnoses(findings),
       ...environmentFindingDiagnoses(findings.filter((f) => f.code !== "PythonUnsupported")),

@@ -4,6 +4,7 @@ export {
   environmentDir,
   listEnvironments,
 } from "./build.js";
+export { onlyUnresolvable } from "./check.js";
 export type { Fidelity } from "./interpreter.js";
 export {
   distributionOf,

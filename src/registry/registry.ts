@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ENV_FILES, type Fidelity, validateModelDir } from "../env/index.js";
+import { ENV_FILES, type Fidelity, onlyUnresolvable, validateModelDir } from "../env/index.js";
 import { checkFolderFiles, listFolderFiles, type MlModel, requireModelFolder } from "../model/index.js";
 import {
   ensurePierHome,
@@ -188,6 +188,16 @@ export class Registry {
         ? { dir: source, findings: checkFolderFiles(source, files, "model"), mlmodel: undefined }
         : await validateModelDir(source, options.fidelity);
     if (hasErrors(validation.findings) && !options.force) {
+      const errors = validation.findings.filter((f) => f.severity === "error");
+      // Pins that cannot resolve together, and nothing else: what Azure's image build would fail on.
+      if (onlyUnresolvable(errors))
+        throw new PierError({
+          code: "EnvironmentUnresolvable",
+          summary: `${source} declares an environment that cannot be resolved: ${errors[0]!.message}`,
+          details: validation.findings.filter((f) => f.severity !== "info").map(findingLine),
+          fix: `${errors[0]!.fix} (Or run it here anyway: --fidelity local, or PIER_FIDELITY=local.)`,
+          data: { findings: errors, warnings: validation.findings.filter((f) => f.severity !== "error") },
+        });
       throw new PierError({
         code: "ModelValidationFailed",
         summary: `${source} has ${validation.findings.filter((f) => f.severity === "error").length} error(s) that would fail a deployment`,

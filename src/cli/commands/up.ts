@@ -77,8 +77,10 @@ export const up = defineCommand({
   },
   examples: ["pier up", "pier up --port 9000 --no-default-model"],
   async handler(args, ctx) {
-    const home = ensurePierHome(pierHome(ctx));
+    // The command line is checked before anything is created.
+    const logger = upLogger(args.options["log-level"], args.options["log-format"], ctx.env);
     const port = intOption(args.options.port, "port", { min: 0, max: 65535 }) ?? DEFAULT_PORT;
+    const home = ensurePierHome(pierHome(ctx));
     const upPath = join(home, UP_FILE);
     if (existsSync(upPath)) {
       const info = JSON.parse(readFileSync(upPath, "utf8")) as UpInfo;
@@ -94,7 +96,6 @@ export const up = defineCommand({
           "Use that one, or stop it with Ctrl-C first.",
         );
     }
-    const logger = upLogger(args.options["log-level"], args.options["log-format"], ctx.env);
     const progress = progressLine(ctx);
     const registry = Registry.open(home);
     const stats = new RequestStats();
