@@ -102,23 +102,19 @@ function addRequirementsFile(
   const parsed = parseRequirementsTxt(text, file);
   (asConstraints ? env.constraints : env.packages).push(...parsed.requirements);
   env.options.push(...parsed.options);
-  for (const include of parsed.includes)
+  // What a -r file holds counts as this file does; what a -c file holds only ever constrains.
+  const followed = [
+    ...parsed.includes.map((include) => ({ ...include, constraints: asConstraints })),
+    ...parsed.constraints.map((constraint) => ({ ...constraint, constraints: true })),
+  ];
+  for (const next of followed)
     addRequirementsFile(
       env,
-      beside(file, include.path),
+      beside(file, next.path),
       source,
-      { file, line: include.line },
+      { file, line: next.line },
       seen,
-      asConstraints,
-    );
-  for (const constraint of parsed.constraints)
-    addRequirementsFile(
-      env,
-      beside(file, constraint.path),
-      source,
-      { file, line: constraint.line },
-      seen,
-      true,
+      next.constraints,
     );
 }
 

@@ -94,6 +94,29 @@ function unbuildable(findings: Finding[], build: PierError, triedLine: string): 
   });
 }
 
+/** The interpreter a deployment would choose, and the environment build its pins would ask of it. */
+async function planEnvironment(needs: EnvironmentNeeds, context: EnvironmentContext) {
+  const chosen = await chooseInterpreter(context.named, needs);
+  const base = chosen.report;
+  if (!base)
+    throw new PierError({
+      code: "PythonNotFound",
+      summary: `No Python interpreter could run (tried ${chosen.tried.map((t) => t.candidate).join(", ")})`,
+      fix: "Install Python 3 (apt-get install python3), or set PIER_PYTHON to an interpreter's path.",
+    });
+  return {
+    chosen,
+    base,
+    request: {
+      home: context.home,
+      basePython: base.executable,
+      pythonVersion: base.python,
+      requirements: installable(needs.pins, needs.needed),
+    },
+    triedLine: `interpreters tried: ${chosen.tried.map((t) => `${t.candidate}${t.report ? ` (Python ${t.report.python})` : " (did not run)"}`).join(", ")}; chosen: ${base.executable} (${chosen.reason})`,
+  };
+}
+
 export interface EnvironmentChoice {
   report: InterpreterReport;
   findings: Finding[];
@@ -111,21 +134,7 @@ export async function selectEnvironment(
   check: EnvironmentCheck,
   context: EnvironmentContext,
 ): Promise<EnvironmentChoice> {
-  const chosen = await chooseInterpreter(context.named, needs);
-  const triedLine = `interpreters tried: ${chosen.tried.map((t) => `${t.candidate}${t.report ? ` (Python ${t.report.python})` : " (did not run)"}`).join(", ")}; chosen: ${chosen.report?.executable} (${chosen.reason})`;
-  const base = chosen.report;
-  if (!base)
-    throw new PierError({
-      code: "PythonNotFound",
-      summary: `No Python interpreter could run (tried ${chosen.tried.map((t) => t.candidate).join(", ")})`,
-      fix: "Install Python 3 (apt-get install python3), or set PIER_PYTHON to an interpreter's path.",
-    });
-  const request = {
-    home: context.home,
-    basePython: base.executable,
-    pythonVersion: base.python,
-    requirements: installable(needs.pins, needs.needed),
-  };
+  const { chosen, base, request, triedLine } = await planEnvironment(needs, context);
   const distributions = distributionsToProbe(needs);
   const modules = [...new Set([...needs.needed.map(importNameOf), ...(needs.probeModules ?? [])])];
   const checked = async (report: InterpreterReport) => {
@@ -214,19 +223,7 @@ export async function buildEnvironmentWith(
   needs: EnvironmentNeeds,
   context: EnvironmentContext,
 ): Promise<EnvironmentRecord> {
-  const chosen = await chooseInterpreter(context.named, needs);
-  if (!chosen.report)
-    throw new PierError({
-      code: "PythonNotFound",
-      summary: `No Python interpreter could run (tried ${chosen.tried.map((t) => t.candidate).join(", ")})`,
-      fix: "Install Python 3 (apt-get install python3), or set PIER_PYTHON to an interpreter's path.",
-    });
-  const request = {
-    home: context.home,
-    basePython: chosen.report.executable,
-    pythonVersion: chosen.report.python,
-    requirements: installable(needs.pins, needs.needed),
-  };
+  const { request } = await planEnvironment(needs, context);
   if (request.requirements.length === 0)
     throw new PierError({
       code: "NothingToBuild",
