@@ -14,7 +14,14 @@ in environment variables (it has already read MLmodel):
   PIER_CODE_PATH        the python_function flavor's `code` folder (MLflow's code_paths), added to sys.path with the
                         model folder before the model loads, for every flavor
   PIER_COLUMNS          JSON list of the signature's input column names, or empty
-  PIER_SMOKE_ROWS       JSON {columns?, data} from the input example, or empty
+  PIER_TENSORS          JSON {"named": bool, "dtypes": {name: numpy dtype}} for a tensor signature, or empty
+  PIER_PREDICT_FN       the method to call (MLflow's python_function predict_fn), default "predict"
+  PIER_SMOKE_REQUEST    the input example as a request (as the gateway sends one), or empty
+
+Requests are {records} (a DataFrame in signature order), {rows} (a 2-D array) or {tensors: {name:
+{shape, data}}} (an ndarray, or a dict of them, cast to the signature's dtypes), with optional params
+(passed to a model whose predict takes them) and predict_method (pier's opt-in
+x-pier-predict-method header: predict, predict_proba, predict_log_proba or decision_function).
 
 Before READY the host predicts once (on the input example, else on one row of zeros for an estimator
 that knows its n_features_in_), so a model that loads but cannot predict, such as a pickle from another
@@ -150,16 +157,38 @@ def to_jsonable(value):
         return value.tolist()
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     return value
 
 
+class InputError(ValueError):
+    """A request the model cannot take: answered 400, not as the model's failure."""
+
+
+PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
+
+
 class Scorer:
-    def __init__(self, model, columns):
+    def __init__(self, model, columns, tensors=None, predict_fn="predict"):
         self.model = model
         self.columns = columns
+        self.tensors = tensors or {}
+        self.predict_fn = predict_fn or "predict"
 
     def frame(self, body):
-        """Records become a DataFrame in signature order; positional rows stay a 2-D array."""
+        """Records become a DataFrame in signature order; positional rows a 2-D array; tensors ndarrays."""
+        if "tensors" in body:
+            import numpy
+
+            dtypes = self.tensors.get("dtypes", {})
+            arrays = {
+                name: numpy.asarray(t["data"], dtype=dtypes.get(name)).reshape(t["shape"])
+                for name, t in body["tensors"].items()
+            }
+            if len(arrays) == 1 and not self.tensors.get("named", True):
+                return next(iter(arrays.values()))
+            return arrays
         if "rows" in body:
             try:
                 import numpy
@@ -175,30 +204,37 @@ class Scorer:
 
     def predict(self, body):
         data = self.frame(body)
-        params = body.get("params") or {}
-        method = params.get("predict_method", "predict")
-        if method not in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
-            raise ValueError(f"predict_method must be predict or predict_proba, got {method!r}")
+        method = body.get("predict_method") or self.predict_fn
+        if body.get("predict_method") and method not in PREDICT_METHODS:
+            raise InputError(f"x-pier-predict-method must be one of {', '.join(PREDICT_METHODS)}, got {method!r}")
         if not hasattr(self.model, method):
-            raise ValueError(f"this model has no {method}()")
-        return to_jsonable(getattr(self.model, method)(data))
+            raise InputError(f"this model has no {method}()")
+        function = getattr(self.model, method)
+        params = body.get("params")
+        if params is not None:
+            import inspect
+
+            try:
+                takes_params = "params" in inspect.signature(function).parameters
+            except (TypeError, ValueError):
+                takes_params = False
+            if takes_params:
+                return to_jsonable(function(data, params=params))
+        return to_jsonable(function(data))
 
 
 def smoke_test(scorer):
     if isinstance(scorer, ScriptScorer):
         return "skipped (a scoring script's init() is its startup check)"
-    example = json.loads(os.environ.get("PIER_SMOKE_ROWS") or "null")
-    if example:
-        if example.get("columns"):
-            body = {"records": [dict(zip(example["columns"], row)) for row in example["data"]]}
-        else:
-            body = {"rows": example["data"]}
-    else:
+    body = json.loads(os.environ.get("PIER_SMOKE_REQUEST") or "null")
+    if not body:
         width = getattr(scorer.model, "n_features_in_", None)
         if not isinstance(width, int) or hasattr(scorer.model, "feature_names_in_"):
             return "skipped (no input example)"
         body = {"rows": [[0.0] * width]}
     scorer.predict(body)
+    if "tensors" in body:
+        return "passed on the input example"
     return f"passed on {len(body.get('records') or body.get('rows'))} row(s)"
 
 
@@ -222,9 +258,12 @@ def answer(scorer, raw):
         return 400, {"error": {"code": "InvalidJson", "message": str(error), "kind": "input"}}
     try:
         return 200, scorer.predict(body)
+    except InputError as error:
+        return 400, {"error": {"code": "BadRequest", "message": str(error), "kind": "input"}}
     except Exception as error:  # the model's failure is reported, never swallowed
-        log("E", f"predict failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
-        return 500, {"error": {"code": type(error).__name__, "message": str(error), "kind": "model"}}
+        trace = traceback.format_exc()
+        log("E", f"predict failed: {type(error).__name__}: {error}\n{trace}")
+        return 500, {"error": {"code": type(error).__name__, "message": str(error), "kind": "model", "trace": trace}}
 
 
 def serve(scorer, concurrency):
@@ -344,7 +383,12 @@ def main():
         MESSAGES.close()
         os._exit(LOAD_FAILED_EXIT_CODE)
     columns = json.loads(os.environ.get("PIER_COLUMNS") or "null")
-    scorer = ScriptScorer(model) if os.environ.get("PIER_LOADER") == "score" else Scorer(model, columns)
+    tensors = json.loads(os.environ.get("PIER_TENSORS") or "null")
+    scorer = (
+        ScriptScorer(model)
+        if os.environ.get("PIER_LOADER") == "score"
+        else Scorer(model, columns, tensors, os.environ.get("PIER_PREDICT_FN") or "predict")
+    )
     try:
         smoke = smoke_test(scorer)
     except BaseException as error:

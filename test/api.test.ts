@@ -176,7 +176,13 @@ test("a model that cannot load ends Failed with the cause, its evidence and the 
   assert.equal((await pier.run(["endpoint", "create", "-n", "fails"])).code, 0);
   const broken = join(work, "broken-model");
   cpSync(join(work, "model"), broken, { recursive: true });
-  writeFileSync(join(broken, "model.onnx"), Buffer.from("this is not an onnx protobuf at all"));
+  // A well-formed graph that ONNX Runtime cannot load: an operator no runtime implements (the same
+  // length as the one it replaces, so the protobuf stays valid and registration's reading passes).
+  const graph = readFileSync(join(broken, "model.onnx"));
+  const op = graph.indexOf("TreeEnsembleClassifier");
+  assert.ok(op > 0);
+  graph.write("TreeEnsembleClassifiez", op);
+  writeFileSync(join(broken, "model.onnx"), graph);
   const file = yamlFile("fails-blue", {
     name: "blue",
     endpoint_name: "fails",

@@ -108,7 +108,7 @@ test("every request format reaches the model and gets the same predictions; sche
     predictions: expected,
   });
   const v2 = await post(
-    `${pier.url}/endpoints/formats/v2/models/formats/infer`,
+    `${pier.url}/endpoints/formats/v2/models/formats-blue/infer`,
     {
       inputs: example.columns.map((c, i) => ({
         name: c,
@@ -134,22 +134,33 @@ test("every request format reaches the model and gets the same predictions; sche
   assert.equal(missing.body.error.code, "MissingInputs");
   assert.match(
     missing.body.error.message,
-    /^Model is missing inputs \["Gender"\]\. Note that there were extra inputs: \["Colour"\]/,
+    /^Model is missing inputs \['Gender'\]\. Note that there were extra inputs: \['Colour'\]/,
   );
+  // Values are cast by the signature as MLflow casts them: "41" is 41 in a double column, "forty" is refused.
+  const cast = await post(score, { input_data: [{ ...records[0], Age: String(records[0]!.Age) }] }, auth);
+  assert.deepEqual(cast.body, [expected[0]]);
   const wrongType = await post(score, { input_data: [{ ...records[0], Age: "forty" }] }, auth);
-  assert.deepEqual([wrongType.status, wrongType.body.error.code], [400, "IncompatibleInputTypes"]);
+  assert.deepEqual([wrongType.status, wrongType.body.error.code], [400, "InputConversionFailed"]);
+  const numberForString = await post(score, { input_data: [{ ...records[0], Gender: 1 }] }, auth);
+  assert.deepEqual(
+    [numberForString.status, numberForString.body.error.code],
+    [400, "IncompatibleInputTypes"],
+  );
   assert.equal((await post(score, { input_data: [] }, auth)).body.error.code, "EmptyInput");
   assert.equal(
     (await post(score, { input_data: [{ ...records[0], Extra: 1 }] }, auth)).status,
     200,
     "extra columns are dropped",
   );
-  const metadata = await fetch(`${pier.url}/endpoints/formats/v2/models/formats`, { headers: auth });
+  const metadata = await fetch(`${pier.url}/endpoints/formats/v2/models/formats-blue`, { headers: auth });
   assert.equal(metadata.status, 200);
   assert.deepEqual(
     ((await metadata.json()) as { inputs: { name: string }[] }).inputs.map((c) => c.name),
     example.columns,
   );
+  const unknown = await fetch(`${pier.url}/endpoints/formats/v2/models/nope`, { headers: auth });
+  assert.equal(unknown.status, 404);
+  assert.match(((await unknown.json()) as { error: string }).error, /not served by endpoint 'formats'/);
   assert.equal((await fetch(`${pier.url}/endpoints/formats/v2/health/ready`)).status, 200);
   assert.equal((await fetch(score, { headers: auth })).status, 405, "GET on a scoring route");
 });

@@ -25,7 +25,7 @@ import {
   parseRequest,
   route,
 } from "../src/gateway/index.js";
-import type { ColumnSpec } from "../src/model/index.js";
+import type { ColumnSpec, ModelInterface } from "../src/model/index.js";
 import { createRandom, PierError } from "../src/shared/index.js";
 import { tempDir } from "./helpers.js";
 
@@ -112,9 +112,8 @@ function routingTable(live: string[]): Routing {
     ({
       endpoint: "fin",
       name,
-      modelName: "m",
-      modelVersion: 1,
-      columns: null,
+      modelName: name === "green" ? "m2" : "m",
+      modelVersion: name === "green" ? 2 : 1,
     }) as unknown as DeploymentTarget;
   return {
     endpoint: () => undefined,
@@ -161,6 +160,22 @@ test("route: the header pins a deployment even at 0%; unknown ones are 404, ones
   assert.deepEqual(
     codeOf(() => route(routingTable([]), fin, undefined)),
     [503, "DeploymentNotReady"],
+  );
+  // A v2 path names a model: only deployments of that model (and version) are drawn.
+  const split = { ...fin, traffic: { blue: 50, green: 50 } };
+  const serves = (model: string, version?: number) => (t: DeploymentTarget) =>
+    t.modelName === model && (version === undefined || t.modelVersion === version);
+  for (const point of [0, 0.3, 0.7, 0.99]) {
+    assert.equal(route(routing, split, undefined, () => point, serves("m2")).target.name, "green");
+    assert.equal(route(routing, split, undefined, () => point, serves("m", 1)).target.name, "blue");
+  }
+  assert.deepEqual(
+    codeOf(() => route(routing, split, undefined, Math.random, serves("m", 7))),
+    [404, "ModelNotServed"],
+  );
+  assert.deepEqual(
+    codeOf(() => route(routing, split, "blue", Math.random, serves("m2"))),
+    [404, "ModelNotServed"],
   );
 });
 
@@ -211,9 +226,12 @@ const records = [
 ];
 const body = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value));
 
+const columnModel: ModelInterface = { inputs: { kind: "columns", columns }, outputs: null };
+const anyModel: ModelInterface = { inputs: { kind: "any" }, outputs: null };
+
 test("request formats: Azure /score, MLflow /invocations, CSV and v2 all become the same records", () => {
   const parsed = (protocol: "score" | "invocations" | "v2", value: unknown, type?: string) =>
-    parseRequest(protocol, type, body(value), columns);
+    parseRequest(protocol, type, body(value), columnModel, null).request;
   const rows = [
     [30, "Female"],
     [41, "Male"],
@@ -228,15 +246,22 @@ test("request formats: Azure /score, MLflow /invocations, CSV and v2 all become 
     rows,
     { data: rows },
   ])
-    assert.deepEqual(parsed("score", value), { records }, JSON.stringify(value).slice(0, 60));
+    assert.deepEqual(
+      parsed("score", value),
+      { records, view: "records" },
+      JSON.stringify(value).slice(0, 60),
+    );
   for (const value of [
     { dataframe_split: { columns: ["Age", "Gender"], data: rows } },
     { dataframe_records: records },
     { instances: records },
     { inputs: byColumn },
   ])
-    assert.deepEqual(parsed("invocations", value), { records }, Object.keys(value)[0]);
-  assert.deepEqual(parsed("invocations", "Age,Gender\n30,Female\n41,Male\n", "text/csv"), { records });
+    assert.deepEqual(parsed("invocations", value), { records, view: "records" }, Object.keys(value)[0]);
+  assert.deepEqual(parsed("invocations", "Age,Gender\n30,Female\n41,Male\n", "text/csv"), {
+    records,
+    view: "records",
+  });
   assert.deepEqual(
     parsed("v2", {
       inputs: [
@@ -244,15 +269,11 @@ test("request formats: Azure /score, MLflow /invocations, CSV and v2 all become 
         { name: "Gender", shape: [2, 1], datatype: "BYTES", data: [["Female"], ["Male"]] },
       ],
     }),
-    { records },
+    { records, view: "v2" },
   );
   assert.deepEqual(
-    parsed("invocations", { dataframe_records: records, params: { predict_method: "predict_proba" } }),
-    { records, params: { predict_method: "predict_proba" } },
-  );
-  assert.deepEqual(
-    parseRequest("score", undefined, body({ input_data: rows }), null),
-    { rows },
+    parseRequest("score", undefined, body({ input_data: rows }), anyModel, null).request,
+    { rows, view: "records" },
     "positional rows stay rows for a model without a column signature",
   );
 });
@@ -260,7 +281,7 @@ test("request formats: Azure /score, MLflow /invocations, CSV and v2 all become 
 test("requests that do not fit get a 4xx with a stable code, never a 5xx", () => {
   const refused = (protocol: "score" | "invocations" | "v2", value: unknown, type?: string) => {
     try {
-      parseRequest(protocol, type, body(value), columns);
+      parseRequest(protocol, type, body(value), columnModel, null);
     } catch (error) {
       // Formats throw HttpErrors, the shared enforcer PierErrors: both carry a code from the one table.
       if (error instanceof HttpError) return [error.status, error.code];
@@ -283,22 +304,27 @@ test("requests that do not fit get a 4xx with a stable code, never a 5xx", () =>
   assert.deepEqual(refused("score", { input_data: [1, { Age: 1 }] }), [400, "BadRequest"]);
 });
 
-test("responses: /score passes predictions through, /invocations wraps them, v2 makes one tensor per output", () => {
+test("responses: /score passes the instance's answer through, /invocations wraps it, v2 makes one tensor per output of a model's own values", () => {
   const predictions = JSON.stringify([
     { label: 1, probabilities: [0.2, 0.8] },
     { label: 0, probabilities: [0.9, 0.1] },
   ]);
-  assert.equal(formatResponse("score", predictions, "m"), predictions);
-  assert.deepEqual(JSON.parse(formatResponse("invocations", predictions, "m")), {
+  const v2 = { modelName: "m", modelVersion: "3" };
+  assert.equal(formatResponse("score", predictions, "values", v2), predictions);
+  assert.deepEqual(JSON.parse(formatResponse("invocations", predictions, "values", v2)), {
     predictions: JSON.parse(predictions),
   });
-  assert.deepEqual(JSON.parse(formatResponse("v2", predictions, "m")), {
+  assert.deepEqual(JSON.parse(formatResponse("v2", predictions, "values", { ...v2, id: "r1" })), {
     model_name: "m",
+    model_version: "3",
+    id: "r1",
     outputs: [
       { name: "label", shape: [2], datatype: "INT64", data: [1, 0] },
       { name: "probabilities", shape: [2, 2], datatype: "FP64", data: [0.2, 0.8, 0.9, 0.1] },
     ],
   });
+  const tensors = JSON.stringify([{ name: "y", datatype: "FP32", shape: [1, 1], data: [0.5] }]);
+  assert.deepEqual(JSON.parse(formatResponse("v2", tensors, "view", v2)).outputs, JSON.parse(tensors));
 });
 
 test("an instance's answer: input it refused is a 400 with its code, anything else a 424 naming the model's status", () => {
@@ -326,13 +352,34 @@ test("an instance's answer: input it refused is a 400 with its code, anything el
 test("paths: score, invocations, v2 infer, health and metadata belong to the gateway; nothing else does", () => {
   assert.deepEqual(matchGatewayPath("/endpoints/fin/score"), { endpoint: "fin", kind: "score" });
   assert.deepEqual(matchGatewayPath("/endpoints/fin/invocations"), { endpoint: "fin", kind: "invocations" });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m/infer"), { endpoint: "fin", kind: "v2" });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/health/ready"), { endpoint: "fin", kind: "health" });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m"), {
+  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m/infer"), {
     endpoint: "fin",
-    kind: "metadata",
+    kind: "v2",
     model: "m",
   });
+  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/health/ready"), {
+    endpoint: "fin",
+    kind: "v2-health",
+  });
+  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m"), {
+    endpoint: "fin",
+    kind: "v2-metadata",
+    model: "m",
+  });
+  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m/versions/2/infer"), {
+    endpoint: "fin",
+    kind: "v2",
+    model: "m",
+    version: "2",
+  });
+  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m/ready"), {
+    endpoint: "fin",
+    kind: "v2-ready",
+    model: "m",
+  });
+  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2"), { endpoint: "fin", kind: "v2-server" });
+  assert.deepEqual(matchGatewayPath("/endpoints/fin/ping"), { endpoint: "fin", kind: "ping" });
+  assert.deepEqual(matchGatewayPath("/endpoints/fin/version"), { endpoint: "fin", kind: "version" });
   assert.equal(matchGatewayPath("/endpoints/fin/score/../../api"), undefined);
   assert.equal(matchGatewayPath("/api/v1/endpoints"), undefined);
 });

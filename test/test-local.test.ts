@@ -62,7 +62,7 @@ test("the edge cases of the seed's tests each get a clear error or a defined ans
   );
   assert.match(
     cases["wrong column set"].detail,
-    /^MissingInputs: Model is missing inputs \["Age"\]\. Note that there were extra inputs: \["feature_0"\]/,
+    /^MissingInputs: Model is missing inputs \['Age'\]\. Note that there were extra inputs: \['feature_0'\]/,
   );
   assert.match(cases["empty input"].detail, /^EmptyInput/);
   assert.match(cases["NaN in 'Age'"].detail, /^answered \{"label":[01],"probabilities":\[/);

@@ -1,6 +1,6 @@
 /** A doctor report: the diagnoses, or what was checked when there are none. */
 import { type DeploymentEvidence, eventsOf } from "../engine/index.js";
-import type { Finding } from "../shared/index.js";
+import { type Finding, isCode } from "../shared/index.js";
 import { registrationFindings } from "./rules.js";
 import type { Diagnosis, DoctorReport } from "./types.js";
 
@@ -29,7 +29,35 @@ export function doctorReport(
 /** Warnings a deployment carries: its version's validation warnings and its environment check's. */
 export function deploymentWarnings(e: DeploymentEvidence): Finding[] {
   const fromEvents = eventsOf(e.events, "EnvironmentWarning").map((x) => x.data.finding);
-  return [...e.findings, ...registrationFindings(e.error), ...(e.error?.data?.warnings ?? []), ...fromEvents];
+  return [
+    ...e.findings,
+    ...registrationFindings(e.error),
+    ...(e.error?.data?.warnings ?? []),
+    ...fromEvents,
+    ...refusedRequests(e),
+  ];
+}
+
+/**
+ * Requests refused with 400 because they did not fit the model: the clients' mistake, not the
+ * model's (a model that fails on input it was fed correctly is a 424, ModelError). A warning per
+ * code, with the latest refusal, so that nobody goes fixing a model that is fine.
+ */
+function refusedRequests(e: DeploymentEvidence): Finding[] {
+  const total = Object.values(e.outcomes).reduce((a, b) => a + b, 0);
+  return Object.entries(e.refused).flatMap(([code, { count, message }]) =>
+    isCode(code)
+      ? [
+          {
+            code,
+            severity: "warning" as const,
+            message: `${count} of ${total} request(s) did not fit what the model takes and were refused (400); the clients must change, not the model. Latest: ${message}`,
+            evidence: { file: "requests" },
+            fix: `Send requests in a form the model takes: \`pier doctor --model models:/NAME/VERSION\` lists its inputs and a request body for each route.`,
+          },
+        ]
+      : [],
+  );
 }
 
 /** What the doctor looked at for a deployment, in words. */

@@ -29,12 +29,19 @@ export interface RequestSummary {
   latenciesMs: number[];
   /** The most requests (or client connections sending them) at once. */
   peakConcurrentRequests: number;
+  /** Requests refused as not fitting the model (400), by code, with the latest message. */
+  refused: Record<string, { count: number; message: string }>;
 }
 
 /** Who keeps request outcomes (the gateway), as the engine reads them. */
 export type RequestSummaries = (target: DeploymentTarget) => RequestSummary | undefined;
 
-export const NO_REQUESTS: RequestSummary = { outcomes: {}, latenciesMs: [], peakConcurrentRequests: 0 };
+export const NO_REQUESTS: RequestSummary = {
+  outcomes: {},
+  latenciesMs: [],
+  peakConcurrentRequests: 0,
+  refused: {},
+};
 
 export interface InstanceEvidence {
   id: string;

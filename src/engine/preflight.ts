@@ -17,7 +17,7 @@ import {
   readCondaFile,
   validateModelDir,
 } from "../env/index.js";
-import { checkFolderFiles, listFolderFiles } from "../model/index.js";
+import { checkFolderFiles, interfaceLines, listFolderFiles, modelInterface } from "../model/index.js";
 import { type ModelRef, parseModelUri, type Registry } from "../registry/index.js";
 import { type Finding, type PierErrorJson, toPierError, userError } from "../shared/index.js";
 import type { PreflightEvidence } from "./evidence.js";
@@ -160,6 +160,15 @@ export async function preflightDeployment(
       environmentError = toPierError(error).toJSON();
       checked.push(`environment: ${environmentError.code}`);
     }
+  }
+  if (model.facts && !script) {
+    const readFile = (path: string) => {
+      const file = model.file(path);
+      return file ? readFileSync(file) : undefined;
+    };
+    const { flavors, mlmodel } = model.facts;
+    const { interface: iface } = modelInterface({ flavors, signature: mlmodel.signature, readFile });
+    checked.push(...interfaceLines(iface, model.facts.name));
   }
   const memory = memoryLimitBytes(spec);
   checked.push(

@@ -14,7 +14,7 @@ import {
   resolveFromSpec,
 } from "../config/index.js";
 import { type Fidelity, readCondaFile } from "../env/index.js";
-import { checkFolderFiles, listFolderFiles } from "../model/index.js";
+import { checkFolderFiles, interfaceLines, listFolderFiles } from "../model/index.js";
 import { type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
 import { prepareHost, type ScriptCode } from "../runtime/index.js";
 import { type Finding, findingLine, PierError, toPierError, userError } from "../shared/index.js";
@@ -245,7 +245,15 @@ export async function startGeneration(
     message: `package and environment checked before any instance starts: no errors${warnings.length ? `, ${warnings.length} warning(s) (${[...new Set(warnings.map((w) => w.code))].join(", ")}); \`pier doctor\` explains them` : ""}`,
     status: warnings.length ? "warning" : "ok",
   });
-  const live = new LiveDeployment<Instance>(record, version, prepared.rawRequests);
+  if (!prepared.rawRequests) {
+    const [inputs, outputs] = interfaceLines(prepared.interface, version.name);
+    progress({
+      step: "preflight",
+      message: `the model takes ${inputs!.slice("inputs: ".length)}; it answers ${outputs!.slice("outputs: ".length)}`,
+      status: "ok",
+    });
+  }
+  const live = new LiveDeployment<Instance>(record, version, prepared);
   const generation = Date.now().toString(36);
   const onEvent = context.onEvent(record, () => live);
   live.instances = Array.from(

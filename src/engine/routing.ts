@@ -3,8 +3,7 @@
  * deployments that can take requests now, each with its admission queue and instances. Nothing else
  * of the engine (its store, its tokens, its provisioning) is reachable from the data plane.
  */
-import type { ColumnSpec } from "../model/index.js";
-import { namedInputColumns } from "../model/index.js";
+import type { ModelInterface } from "../model/index.js";
 import type { ModelVersion } from "../registry/index.js";
 import type { InstanceClient } from "../runtime/index.js";
 import { Admission } from "./admission.js";
@@ -37,10 +36,16 @@ export interface DeploymentTarget {
   readonly name: string;
   readonly modelName: string;
   readonly modelVersion: number;
-  /** The signature's named input columns, to check requests against; null without one. */
-  readonly columns: readonly ColumnSpec[] | null;
+  /** What requests must carry (columns, tensors, or anything) and what answers hold. */
+  readonly interface: ModelInterface;
+  /** The names in the signature's params schema; null when it has none (params are then dropped). */
+  readonly paramNames: readonly string[] | null;
+  /** The MLflow version the model was saved with, when MLmodel says. */
+  readonly mlflowVersion: string | null;
   /** A scoring script reads the raw body itself; pier neither parses nor checks it. */
   readonly rawRequests: boolean;
+  /** "view": the instance shapes output tensors per protocol; "values": it answers with the model's own values. */
+  readonly answers: "view" | "values";
   readonly requestTimeoutMs: number;
   readonly admission: Admission<RoutedInstance>;
   readonly instances: readonly RoutedInstance[];
@@ -61,19 +66,30 @@ export interface Routing {
 export class LiveDeployment<I extends RoutedInstance = RoutedInstance> implements DeploymentTarget {
   instances: I[] = [];
   readonly admission: Admission<RoutedInstance>;
-  readonly columns: ColumnSpec[] | null;
+  readonly rawRequests: boolean;
+  readonly interface: ModelInterface;
+  readonly answers: "view" | "values";
+  readonly paramNames: readonly string[] | null;
 
   constructor(
     readonly record: DeploymentRecord,
     readonly version: ModelVersion,
-    readonly rawRequests: boolean,
+    host: { rawRequests: boolean; interface: ModelInterface; answers: "view" | "values" },
   ) {
+    this.rawRequests = host.rawRequests;
+    this.interface = host.interface;
+    this.answers = host.answers;
+    this.paramNames = paramNamesOf(version.signature?.params);
     this.admission = new Admission<RoutedInstance>(
       () => this.instances,
       record.spec.request_settings.max_concurrent_requests_per_instance,
       record.spec.instance_count,
     );
-    this.columns = namedInputColumns(version.signature);
+  }
+
+  get mlflowVersion(): string | null {
+    const v = this.version.mlmodel?.mlflow_version;
+    return typeof v === "string" ? v : null;
   }
 
   get endpoint(): string {
@@ -94,5 +110,16 @@ export class LiveDeployment<I extends RoutedInstance = RoutedInstance> implement
 
   get requestTimeoutMs(): number {
     return this.record.spec.request_settings.request_timeout_ms;
+  }
+}
+
+/** The names of a params schema (MLmodel signature.params, a JSON list of {name, dtype, default, shape}). */
+function paramNamesOf(text: string | null | undefined): string[] | null {
+  if (typeof text !== "string") return null;
+  try {
+    const list = JSON.parse(text) as { name?: unknown }[];
+    return Array.isArray(list) ? list.flatMap((p) => (typeof p?.name === "string" ? [p.name] : [])) : null;
+  } catch {
+    return null;
   }
 }

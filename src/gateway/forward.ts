@@ -25,10 +25,17 @@ export function instanceError(status: number, body: string): HttpError {
       isCode(error.code) && codeInfo(error.code).http === 400 ? error.code : "BadRequest",
       error.message,
     );
-  return new HttpError("ModelError", `The model failed: ${error?.message ?? `status ${status}`}`, {
-    "ms-azureml-model-error-statuscode": String(status),
-    "ms-azureml-model-error-reason": (error?.code ?? "ModelError").slice(0, 100),
-  });
+  return new HttpError(
+    "ModelError",
+    `The model failed: ${error?.message ?? `status ${status}`}`,
+    {
+      "ms-azureml-model-error-statuscode": String(status),
+      "ms-azureml-model-error-reason": (error?.code ?? "ModelError")
+        .slice(0, 100)
+        .replace(/[^\x20-\x7e]/g, "?"),
+    },
+    error?.trace ? { trace: error.trace } : {},
+  );
 }
 
 /** Sends one request body (a JSON batch, or a scoring script's raw body) to the deployment; resolves to the predictions' JSON. */

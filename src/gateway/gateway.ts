@@ -1,16 +1,21 @@
 /**
  * The data plane, as named steps: match the route → authenticate (authenticate.ts) → route to a
- * deployment (traffic-draw.ts) → parse the request and check it against the model (formats.ts,
- * model/enforce.ts) → mirror → admit and forward (forward.ts) → respond, then count the outcome.
- * It sees the engine only through the Routing interface.
+ * deployment (traffic-draw.ts) → parse the request into what the model takes (formats.ts) → mirror →
+ * admit and forward (forward.ts) → respond in the route's protocol (errors.ts for failures), then
+ * count the outcome. It sees the engine only through the Routing interface.
+ *
+ * Routes under /endpoints/NAME/: score (Azure), invocations with ping, health and version beside it
+ * (MLflow's scoring server), and v2 (the Open Inference Protocol: server metadata and health, model
+ * metadata, ready and infer, each also under versions/V).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeploymentTarget, Routing } from "../engine/index.js";
-import { enforceColumns } from "../model/index.js";
-import { PierError } from "../shared/index.js";
+import { type ModelInterface, v2Datatype } from "../model/index.js";
+import { PIER_VERSION, stringifyJson } from "../shared/index.js";
 import { authenticate } from "./authenticate.js";
-import { type Batch, batchSize, formatResponse, type Protocol, parseRequest } from "./formats.js";
+import { asHttpError, renderError } from "./errors.js";
+import { type Batch, formatResponse, type Protocol, parseRequest } from "./formats.js";
 import { forward } from "./forward.js";
 import { HttpError } from "./http-error.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -21,29 +26,55 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const DEPLOYMENT_HEADER = "azureml-model-deployment";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A path the gateway owns: /endpoints/NAME/(score | invocations | v2/…). */
+type Kind = Protocol | "ping" | "version" | "v2-server" | "v2-health" | "v2-metadata" | "v2-ready";
+
+/** A path the gateway owns. */
 export interface GatewayPath {
   endpoint: string;
-  kind: Protocol | "health" | "metadata";
-  /** The model name a v2 metadata request asks about. */
+  kind: Kind;
+  /** v2: the model (and version) the path names. */
   model?: string;
+  version?: string;
 }
 
 const PATH =
-  /^\/endpoints\/([^/]+)\/(score|invocations|v2\/models\/([^/]+)\/infer|v2\/health\/(ready|live)|v2\/models\/([^/]+))$/;
+  /^\/endpoints\/([^/]+)\/(score|invocations|ping|health|version|v2|v2\/health\/(?:ready|live)|v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/infer|\/ready)?)$/;
 
 /** What a path asks for; undefined for paths that are not the gateway's. */
 export function matchGatewayPath(pathname: string): GatewayPath | undefined {
   const match = PATH.exec(pathname);
   if (!match) return undefined;
   const endpoint = decodeURIComponent(match[1]!);
-  if (match[4]) return { endpoint, kind: "health" };
-  if (match[5]) return { endpoint, kind: "metadata", model: match[5] };
-  return {
-    endpoint,
-    kind: match[2] === "score" ? "score" : match[2] === "invocations" ? "invocations" : "v2",
+  const route = match[2]!;
+  if (match[3] !== undefined) {
+    const kind = match[5] === "/infer" ? "v2" : match[5] === "/ready" ? "v2-ready" : "v2-metadata";
+    return {
+      endpoint,
+      kind,
+      model: decodeURIComponent(match[3]),
+      ...(match[4] !== undefined ? { version: decodeURIComponent(match[4]) } : {}),
+    };
+  }
+  const kinds: Record<string, Kind> = {
+    score: "score",
+    invocations: "invocations",
+    ping: "ping",
+    health: "ping",
+    version: "version",
+    v2: "v2-server",
   };
+  return { endpoint, kind: kinds[route] ?? "v2-health" };
 }
+
+/** The protocol whose error bodies a path's failures take. */
+const protocolOf = (kind: Kind): Protocol | "other" =>
+  kind === "score" || kind === "invocations"
+    ? kind
+    : kind === "ping" || kind === "version"
+      ? "invocations"
+      : kind.startsWith("v2")
+        ? "v2"
+        : "other";
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -84,17 +115,45 @@ function requestHeaders(req: IncomingMessage): Record<string, string> {
   };
 }
 
-/** Named records checked against the target's signature; rows and unsigned models pass as they are. */
-function conform(target: DeploymentTarget, batch: Batch): Batch {
-  if (!("records" in batch) || !target.columns) return batch;
-  return { ...batch, records: enforceColumns(batch.records, target.columns) };
-}
+const COLUMN_DATATYPES: Record<string, string> = {
+  double: "FP64",
+  float: "FP32",
+  long: "INT64",
+  integer: "INT32",
+  boolean: "BOOL",
+};
 
-/** Anything thrown while handling a request, as the answer the client gets. */
-function asHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof PierError && error.class === "user") return new HttpError(error.code, error.summary);
-  return new HttpError("InternalError", (error as Error).message);
+/** A model's metadata as the Open Inference Protocol gives it: name, versions, platform, inputs and outputs with datatype and shape. */
+function v2Metadata(name: string, target: DeploymentTarget): unknown {
+  const iface: ModelInterface = target.interface;
+  const inputs =
+    iface.inputs.kind === "tensors"
+      ? iface.inputs.tensors.map((t) => ({
+          name: t.name,
+          datatype: v2Datatype(t.dtype),
+          shape: t.shape ?? [-1],
+        }))
+      : iface.inputs.kind === "columns"
+        ? iface.inputs.columns.map((c) => ({
+            name: String(c.name),
+            datatype: COLUMN_DATATYPES[c.type] ?? "BYTES",
+            shape: [-1],
+          }))
+        : [];
+  const outputs = (iface.outputs ?? []).flatMap((o) =>
+    o.kind === "tensor"
+      ? [{ name: o.name, datatype: v2Datatype(o.dtype), shape: o.shape ?? [-1] }]
+      : o.kind === "zipmap"
+        ? [{ name: o.name, datatype: "FP32", shape: [-1, o.labels.length] }]
+        : [],
+  );
+  return {
+    name,
+    versions: [String(target.modelVersion)],
+    platform: target.answers === "view" ? "onnxruntime_onnx" : "mlflow",
+    inputs,
+    outputs,
+  };
 }
 
 export interface GatewayOptions {
@@ -113,14 +172,37 @@ export interface Gateway {
 export function createGateway({ routing, metrics, stats, draw = Math.random }: GatewayOptions): Gateway {
   const current = (target: DeploymentTarget) => routing.target(target.endpoint, target.name);
 
+  const parse = (protocol: Protocol, req: IncomingMessage, body: Buffer, target: DeploymentTarget): Batch => {
+    const batch = parseRequest(
+      protocol,
+      req.headers["content-type"],
+      body,
+      target.interface,
+      target.paramNames,
+    );
+    const method = req.headers["x-pier-predict-method"];
+    if (typeof method === "string" && method) batch.request.predict_method = method;
+    return batch;
+  };
+
   /** Sends copies to the mirror deployments; their answers are counted, never returned. */
-  function mirror(endpoint: string, mirrorTraffic: Record<string, number>, batch: Batch, raw: string): void {
+  function mirror(
+    endpoint: string,
+    mirrorTraffic: Record<string, number>,
+    protocol: Protocol,
+    req: IncomingMessage,
+    raw: Buffer,
+  ): void {
     for (const name of drawMirrors(mirrorTraffic, draw)) {
       const target = routing.target(endpoint, name);
       if (!target) continue;
       let body: string;
       try {
-        body = target.rawRequests ? raw : JSON.stringify(conform(target, batch));
+        if (target.rawRequests) body = raw.toString("utf8");
+        else {
+          const batch = parse(protocol, req, raw, target);
+          body = stringifyJson(batch.request, batch.nonFinite);
+        }
       } catch (error) {
         metrics.mirrored.inc({ endpoint, deployment: name, status: String(asHttpError(error).status) });
         continue;
@@ -133,7 +215,7 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
     }
   }
 
-  /** Scores a request on its deployment; returns the response body. */
+  /** Scores a request on its deployment; returns the response body and any headers it adds. */
   async function score(
     req: IncomingMessage,
     body: Buffer,
@@ -141,15 +223,33 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
     target: DeploymentTarget,
     pinned: boolean,
     mirrorTraffic: Record<string, number>,
-  ): Promise<string> {
+  ): Promise<{ body: string; headers: Record<string, string> }> {
     // A scoring script's run() gets the body as it came, as Azure's inference server passes it.
-    if (target.rawRequests) return forward(target, body.toString("utf8"), current);
-    const batch = parseRequest(path.kind, req.headers["content-type"], body, target.columns);
-    if (batchSize(batch) === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
-    if (!pinned) mirror(path.endpoint, mirrorTraffic, batch, body.toString("utf8"));
-    const predictions = await forward(target, JSON.stringify(conform(target, batch)), current);
-    return formatResponse(path.kind, predictions, target.modelName);
+    if (target.rawRequests)
+      return { body: await forward(target, body.toString("utf8"), current), headers: {} };
+    const batch = parse(path.kind, req, body, target);
+    if (batch.rows === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
+    if (!pinned) mirror(path.endpoint, mirrorTraffic, path.kind, req, body);
+    const predictions = await forward(target, stringifyJson(batch.request, batch.nonFinite), current);
+    return {
+      body: formatResponse(path.kind, predictions, target.answers === "view" ? "view" : "values", {
+        modelName: path.model ?? target.modelName,
+        modelVersion: path.version ?? String(target.modelVersion),
+        ...(batch.id !== undefined ? { id: batch.id } : {}),
+        ...(batch.request.outputs ? { outputs: batch.request.outputs } : {}),
+      }),
+      // MLflow logs a warning for params a model declares no schema for; pier says so in a header.
+      headers: batch.ignoredParams ? { "x-pier-params-ignored": batch.ignoredParams.join(",") } : {},
+    };
   }
+
+  /** A v2 path's model must be served by the endpoint: only deployments of that model (and version) are drawn. */
+  const servesModel = (path: GatewayPath) =>
+    path.model === undefined
+      ? undefined
+      : (target: DeploymentTarget) =>
+          target.modelName === path.model &&
+          (path.version === undefined || String(target.modelVersion) === path.version);
 
   return {
     async handle(req, res, pathname) {
@@ -160,51 +260,84 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
       let deployment = "none";
       let counted: ReturnType<RequestStats["of"]> | undefined;
       let status = 200;
+      let outcome = 200;
+      let refusal: { code: string; message: string } | undefined;
       let scoring = false;
       try {
         const endpoint = routing.endpoint(path.endpoint);
         if (!endpoint) throw new HttpError("EndpointNotFound", `Endpoint '${path.endpoint}' does not exist`);
-        if (path.kind === "health") {
-          send(res, 200, "", headers);
+        if (
+          path.kind === "ping" ||
+          path.kind === "v2-health" ||
+          path.kind === "v2-server" ||
+          path.kind === "version"
+        ) {
+          if (req.method !== "GET" && req.method !== "HEAD")
+            throw new HttpError("MethodNotAllowed", `Use GET for ${pathname}`);
+          if (path.kind === "v2-server")
+            send(res, 200, JSON.stringify({ name: "pier", version: PIER_VERSION, extensions: [] }), headers);
+          else if (path.kind === "version") {
+            // MLflow's /version gives the MLflow version serving; pier gives the one the model was saved with.
+            const versions = routing
+              .targets()
+              .filter((t) => t.endpoint === endpoint.name)
+              .map((t) => t.mlflowVersion);
+            send(res, 200, versions.find((v) => v) ?? `pier ${PIER_VERSION}`, {
+              ...headers,
+              "content-type": "text/plain",
+            });
+          } else send(res, 200, path.kind === "ping" ? "\n" : "", headers);
           return true;
         }
-        if (req.method !== "POST" && !(path.kind === "metadata" && req.method === "GET"))
-          throw new HttpError("MethodNotAllowed", `Use POST for ${pathname}`);
+        const reads = path.kind === "v2-metadata" || path.kind === "v2-ready";
+        if (reads ? req.method !== "GET" : req.method !== "POST")
+          throw new HttpError("MethodNotAllowed", `Use ${reads ? "GET" : "POST"} for ${pathname}`);
         authenticate(req.headers.authorization, endpoint, routing.verifyToken);
         const body = await readBody(req);
         const pin = req.headers[DEPLOYMENT_HEADER];
-        const { target, pinned } = route(routing, endpoint, typeof pin === "string" ? pin : undefined, draw);
+        const { target, pinned } = route(
+          routing,
+          endpoint,
+          typeof pin === "string" ? pin : undefined,
+          draw,
+          servesModel(path),
+        );
         deployment = target.name;
         counted = stats.of(target);
         counted.enter(req.socket);
         headers[DEPLOYMENT_HEADER] = target.name;
-        if (path.kind === "metadata") {
-          send(
-            res,
-            200,
-            JSON.stringify({
-              name: path.model,
-              versions: [String(target.modelVersion)],
-              platform: "pier-onnx",
-              inputs: target.columns ?? [],
-            }),
-            headers,
-          );
+        if (path.kind === "v2-metadata") {
+          send(res, 200, JSON.stringify(v2Metadata(path.model!, target)), headers);
+          return true;
+        }
+        if (path.kind === "v2-ready") {
+          send(res, 200, "", headers);
           return true;
         }
         scoring = true;
-        const protocol = path as GatewayPath & { kind: Protocol };
-        send(res, 200, await score(req, body, protocol, target, pinned, endpoint.mirrorTraffic), headers);
+        const answer = await score(
+          req,
+          body,
+          path as GatewayPath & { kind: Protocol },
+          target,
+          pinned,
+          endpoint.mirrorTraffic,
+        );
+        send(res, 200, answer.body, { ...headers, ...answer.headers });
       } catch (error) {
         const e = asHttpError(error);
-        status = e.status;
+        const rendered = renderError(protocolOf(path.kind), e);
+        status = rendered.status;
+        // The doctor reads what happened, not how a protocol words it: a model's failure is a 424.
+        outcome = e.code === "ModelError" ? 424 : status;
+        refusal = { code: e.code, message: e.message };
         scoring = true;
-        send(res, e.status, JSON.stringify(e.body), { ...headers, ...e.headers });
+        send(res, status, rendered.body, { ...headers, ...rendered.headers });
       } finally {
         const ms = performance.now() - started;
         if (scoring) metrics.countRequest(path.endpoint, deployment, status);
         metrics.observeLatency(path.endpoint, deployment, ms / 1000);
-        counted?.leave(status, ms);
+        counted?.leave(outcome, ms, refusal);
       }
       return true;
     },

@@ -1,4 +1,8 @@
-/** One HTTP error type that knows its response: a code from the table (which gives the status), a message, extra headers. */
+/**
+ * One HTTP error type that knows its response: a code from the table (which gives the status), a
+ * message, extra headers, and what pier knows beyond the message (a fix; a model's stack trace).
+ * Each protocol renders it in its own body (gateway/errors.ts).
+ */
 import { type Code, codeInfo } from "../shared/index.js";
 
 export class HttpError extends Error {
@@ -8,13 +12,10 @@ export class HttpError extends Error {
     readonly code: Code,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly extra: { fix?: string; trace?: string } = {},
   ) {
     super(message);
     this.status = codeInfo(code).http;
-  }
-
-  get body(): { error: { code: string; message: string } } {
-    return { error: { code: this.code, message: this.message } };
   }
 }
 

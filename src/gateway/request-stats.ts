@@ -13,6 +13,8 @@ const CLIENT_WINDOW_MS = 1000;
 
 class DeploymentRequests {
   readonly outcomes = new Map<number, number>();
+  /** Requests refused as not fitting the model (400), by code, with the latest message. */
+  readonly refused = new Map<string, { count: number; message: string }>();
   readonly latenciesMs = new RecentSamples(LATENCY_SAMPLES);
   /** Requests inside the gateway now, and the most at once. */
   active = 0;
@@ -35,9 +37,14 @@ class DeploymentRequests {
     }
   }
 
-  leave(status: number, ms: number): void {
+  leave(status: number, ms: number, refusal?: { code: string; message: string }): void {
     this.active--;
     this.outcomes.set(status, (this.outcomes.get(status) ?? 0) + 1);
+    if (status === 400 && refusal)
+      this.refused.set(refusal.code, {
+        count: (this.refused.get(refusal.code)?.count ?? 0) + 1,
+        message: refusal.message.slice(0, 300),
+      });
     if (status === 200) this.latenciesMs.push(ms);
   }
 }
@@ -63,6 +70,7 @@ export class RequestStats {
       outcomes: Object.fromEntries([...stats.outcomes].map(([k, v]) => [String(k), v])),
       latenciesMs: stats.latenciesMs.values(),
       peakConcurrentRequests: Math.max(stats.peakActive, stats.peakClients),
+      refused: Object.fromEntries(stats.refused),
     };
   };
 }

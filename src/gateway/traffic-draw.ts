@@ -33,15 +33,34 @@ const notReady = (name: string) =>
     `Deployment '${name}' has no running instances (see \`pier deployment show\`)`,
   );
 
-/** The deployment for this request: the pinned one, or one drawn by traffic weight. */
+/**
+ * The deployment for this request: the pinned one, or one drawn by traffic weight. `serves`, when
+ * given (a v2 path naming a model), limits the draw to deployments of that model; none is a 404.
+ */
 export function route(
   routing: Routing,
   endpoint: EndpointRoute,
   pinned: string | undefined,
   draw: Draw = Math.random,
+  serves?: (target: DeploymentTarget) => boolean,
 ): { target: DeploymentTarget; pinned: boolean } {
+  const notServed = () =>
+    new HttpError(
+      "ModelNotServed",
+      `Model is not served by endpoint '${endpoint.name}'; its models: ${
+        [
+          ...new Set(
+            routing
+              .targets()
+              .filter((t) => t.endpoint === endpoint.name)
+              .map((t) => `${t.modelName} (version ${t.modelVersion})`),
+          ),
+        ].join(", ") || "none running"
+      }`,
+    );
   if (pinned) {
     const target = routing.target(endpoint.name, pinned);
+    if (target && serves && !serves(target)) throw notServed();
     if (target) return { target, pinned: true };
     if (!routing.deploymentExists(endpoint.name, pinned))
       throw new HttpError(
@@ -50,7 +69,17 @@ export function route(
       );
     throw notReady(pinned);
   }
-  const chosen = drawByWeight(endpoint.traffic, draw);
+  let traffic = endpoint.traffic;
+  if (serves) {
+    traffic = Object.fromEntries(
+      Object.entries(traffic).filter(([name]) => {
+        const target = routing.target(endpoint.name, name);
+        return target !== undefined && serves(target);
+      }),
+    );
+    if (Object.values(traffic).every((w) => w <= 0)) throw notServed();
+  }
+  const chosen = drawByWeight(traffic, draw);
   if (!chosen)
     throw new HttpError(
       "NoValidDeployment",

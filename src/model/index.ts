@@ -1,9 +1,18 @@
-export { enforceColumns, incompatibleInput, requireColumns, rowsToRecords } from "./enforce.js";
+export {
+  castColumns,
+  enforceColumns,
+  rowsToRecords,
+} from "./enforce.js";
 export { listFolderFiles } from "./folder.js";
+export {
+  interfaceLines,
+  type ModelInterface,
+  type ModelOutput,
+  modelInterface,
+} from "./interface.js";
 export { type LoadableModel, type ModelLoader, modelLoader } from "./loader.js";
 export {
   type ColumnSpec,
-  type ColumnType,
   encodeSignature,
   MLMODEL_FILE,
   type MlModel,
@@ -11,7 +20,28 @@ export {
   readMlModel,
   writeMlModel,
 } from "./mlmodel.js";
-export { namedInputColumns } from "./signature.js";
+export { exposeTensors } from "./onnx/graph.js";
+export { ProtoWriter } from "./onnx/protobuf.js";
+export {
+  checkTensors,
+  exampleRequest,
+  type ModelRequest,
+  requestRows,
+  type TensorInputs,
+  tensorsFromRecords,
+  tensorsFromRows,
+  tensorsFromValue,
+} from "./requests.js";
+export {
+  type Dtype,
+  dtypeOfV2,
+  elementCount,
+  fromNested,
+  type TensorData,
+  toNested,
+  V2_DATATYPES,
+  v2Datatype,
+} from "./tensors.js";
 export {
   checkFolderFiles,
   requireModelFolder,

@@ -1,5 +1,5 @@
 /** Checks an MLflow signature's structure (mlflow/types/schema.py rules) and parses it. */
-import type { ColumnSpec, MlModel, SchemaEntry } from "./mlmodel.js";
+import type { SchemaEntry } from "./mlmodel.js";
 
 const COLUMN_TYPES = new Set([
   "boolean",
@@ -46,20 +46,6 @@ export function parseSchema(text: unknown): { entries: SchemaEntry[] } | { probl
   if (named > 0 && named < value.length) return { problem: "names some entries but not all" };
   if (tensors > 1 && named === 0) return { problem: "has more than one unnamed tensor" };
   return { entries: value as SchemaEntry[] };
-}
-
-/**
- * The signature's input columns when every input is a named column (what requests can be checked
- * against by name); null for tensor signatures, unnamed columns or no signature.
- */
-export function namedInputColumns(signature: MlModel["signature"] | null | undefined): ColumnSpec[] | null {
-  if (!signature?.inputs) return null;
-  const parsed = parseSchema(signature.inputs);
-  if (!("entries" in parsed)) return null;
-  const entries = parsed.entries;
-  return entries.every((e) => e.type !== "tensor" && e.name !== undefined && e.name !== null)
-    ? (entries as ColumnSpec[])
-    : null;
 }
 
 /** Whether a JSON value can go into a column of MLflow type `type` (safe conversions only). */

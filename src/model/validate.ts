@@ -8,6 +8,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { join, relative, resolve } from "node:path";
 import { parse } from "yaml";
 import { type Finding, sortFindings, userError } from "../shared/index.js";
+import { modelInterface, onnxGraph } from "./interface.js";
 import { type ColumnSpec, MLMODEL_FILE, type MlModel, type SchemaEntry } from "./mlmodel.js";
 import { parseSchema, valueFitsColumn } from "./signature.js";
 
@@ -203,21 +204,40 @@ function structureFindings(dir: string, mlmodel: MlModel): Finding[] {
   return findings;
 }
 
+/** What is wrong with a params schema (a JSON list of {name, dtype, default, shape}); undefined when nothing is. */
+function paramsProblem(text: string | null | undefined): string | undefined {
+  if (text === null || text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return `is not valid JSON (${(error as Error).message})`;
+  }
+  if (!Array.isArray(value)) return "must be a JSON list";
+  const bad = value.findIndex(
+    (p) => !p || typeof p !== "object" || typeof p.name !== "string" || typeof p.dtype !== "string",
+  );
+  return bad < 0 ? undefined : `entry ${bad} needs a name and a dtype`;
+}
+
 function signatureFindings(dir: string, mlmodel: MlModel): Finding[] {
   const findings: Finding[] = [];
   const signature = mlmodel.signature;
   let inputs: SchemaEntry[] | undefined;
   if (!signature || (signature.inputs === undefined && signature.outputs === undefined)) {
+    const onnx = Boolean(mlmodel.flavors.onnx);
     findings.push({
       code: "SignatureMissing",
-      severity: "warning",
-      message:
-        "MLmodel has no signature, so requests cannot be checked against the model's inputs before it runs",
+      // pier checks requests to an ONNX model against its graph's inputs; MLflow's and Azure's servers would not.
+      severity: onnx ? "info" : "warning",
+      message: onnx
+        ? "MLmodel has no signature: pier checks requests against the ONNX graph's inputs, but MLflow's and Azure's servers check nothing before the model runs"
+        : "MLmodel has no signature, so requests cannot be checked against the model's inputs before it runs",
       evidence: { file: MLMODEL_FILE, key: "signature" },
       fix: "Log the model with signature=infer_signature(X, model.predict(X)).",
     });
   } else {
-    for (const part of ["inputs", "outputs", "params"] as const) {
+    for (const part of ["inputs", "outputs"] as const) {
       const text = signature[part];
       if (text === null || text === undefined) continue;
       const parsed = parseSchema(text);
@@ -233,6 +253,19 @@ function signatureFindings(dir: string, mlmodel: MlModel): Finding[] {
         inputs = parsed.entries;
       }
     }
+    const params = paramsProblem(signature.params);
+    if (params)
+      findings.push({
+        code: "SignatureMalformed",
+        severity: "error",
+        message: `signature.params ${params}`,
+        evidence: {
+          file: MLMODEL_FILE,
+          key: "signature.params",
+          value: String(signature.params).slice(0, 120),
+        },
+        fix: "Regenerate the signature with mlflow.models.infer_signature(X, y, params={...}); params is a JSON list of {name, dtype, default, shape}.",
+      });
   }
 
   const example = mlmodel.saved_input_example_info;
@@ -375,6 +408,30 @@ export function requireModelFolder(dir: string): string {
   return source;
 }
 
+/** Where an ONNX graph and the signature that describes it disagree (an unreadable graph is OnnxLoadFailed). */
+function interfaceFindings(dir: string, mlmodel: MlModel): Finding[] {
+  const data = mlmodel.flavors.onnx?.data;
+  if (typeof data !== "string" || checkArtifact(dir, data, { file: MLMODEL_FILE })) return [];
+  const readFile = (path: string) => {
+    const full = resolve(dir, path);
+    return relative(resolve(dir), full).startsWith("..") || !existsSync(full)
+      ? undefined
+      : readFileSync(full);
+  };
+  const graph = onnxGraph({ flavors: mlmodel.flavors, readFile });
+  if ("problem" in graph)
+    return [
+      {
+        code: "OnnxLoadFailed",
+        severity: "error",
+        message: graph.problem,
+        evidence: { file: data },
+        fix: "Export the model again (torch.onnx.export, tf2onnx, skl2onnx) and check it with onnx.checker.check_model.",
+      },
+    ];
+  return modelInterface({ flavors: mlmodel.flavors, signature: mlmodel.signature, readFile }).findings;
+}
+
 /** Validates the structure of `dir` as an MLflow model directory; never throws for problems in the model. */
 export function validateModelStructure(dir: string): ValidationResult {
   const located = locateMlModel(dir);
@@ -387,6 +444,7 @@ export function validateModelStructure(dir: string): ValidationResult {
     findings: sortFindings([
       ...structureFindings(dir, mlmodel),
       ...signatureFindings(dir, mlmodel),
+      ...interfaceFindings(dir, mlmodel),
       ...safetyFindings(mlmodel),
     ]),
   };

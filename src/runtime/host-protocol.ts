@@ -6,6 +6,8 @@
  * (invoke-channel.ts) when `ready` says it serves one, or as POST /invoke on the port otherwise.
  */
 
+import type { ModelRequest } from "../model/index.js";
+
 export const HOST_MESSAGE_FD = 3;
 
 /** Exit code of a host whose model failed to load (Azure's inference server uses 3 too). */
@@ -23,17 +25,31 @@ export type HostMessage =
   | { type: "ready"; port: number; loadMs: number; runtime: string; channel?: boolean }
   | { type: "load-failed"; error: HostLoadError };
 
-/** Body of POST /invoke: column records checked against the signature, or positional rows for a model without one. */
-export type InvokeRequest = ({ records: Record<string, unknown>[] } | { rows: unknown[][] }) & {
+/**
+ * How an answer made of output tensors is shaped, by the protocol the request came in:
+ * - records: one object per row ({output: value}), as MLflow answers a DataFrame;
+ * - tensors: {output: nested list} for every output, as MLflow answers a dict or an ndarray;
+ * - score: Azure's /score: the nested list itself for one output, {output: nested list} for several;
+ * - v2: the Open Inference Protocol's list of {name, datatype, shape, data}.
+ * Hosts whose models return other values (the Python host) answer with them as they are.
+ */
+export type AnswerView = "records" | "tensors" | "score" | "v2";
+
+/**
+ * Body of POST /invoke: a request as the model takes it (model/requests.ts), with MLflow params,
+ * the answer's view, the outputs to return (all when absent) and, for scikit-learn models, the
+ * method to call (pier's opt-in x-pier-predict-method header).
+ */
+export type InvokeRequest = ModelRequest & {
   params?: Record<string, unknown>;
+  view?: AnswerView;
+  outputs?: string[];
+  predict_method?: string;
 };
 
-/** Body of a 200 from POST /invoke: one prediction row per record. */
-export type InvokeResponse = unknown[];
-
-/** Error body of the host; `kind: "input"` maps to 400, anything else to a model error (424). */
+/** Error body of the host; `kind: "input"` maps to 400, anything else to a model error, with its stack trace. */
 export interface HostErrorBody {
-  error: { code: string; message: string; kind: "input" | "model" };
+  error: { code: string; message: string; kind: "input" | "model"; trace?: string };
 }
 
 export function parseHostMessage(line: string): HostMessage | undefined {

@@ -3,6 +3,7 @@
  * MLflow sklearn and python_function models and scoring scripts in pier's Python host, in the
  * environment env/ prepared (chosen, and built when the pins need it) before any process starts.
  */
+import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DeploymentSpec } from "../config/index.js";
@@ -12,8 +13,15 @@ import {
   type PreflightOptions,
   preflightEnvironment,
 } from "../env/index.js";
-import { type ModelLoader, modelLoader, namedInputColumns } from "../model/index.js";
-import type { Finding } from "../shared/index.js";
+import {
+  exampleRequest,
+  type MlModel,
+  type ModelInterface,
+  type ModelLoader,
+  modelInterface,
+  modelLoader,
+} from "../model/index.js";
+import { type Finding, stringifyJson } from "../shared/index.js";
 
 const ONNX_HOST = fileURLToPath(new URL("./onnx-host.js", import.meta.url));
 const PYTHON_HOST = fileURLToPath(new URL("../../../python/pier_host.py", import.meta.url));
@@ -35,7 +43,7 @@ export interface LaidOutFile {
 /** A model version as the host needs it. */
 export interface HostedModel extends ModelFacts {
   source: string;
-  signature?: { inputs?: string | null } | null;
+  signature?: MlModel["signature"] | null;
   inputExample: unknown;
   artifacts: LaidOutFile[];
 }
@@ -53,8 +61,15 @@ export interface PreparedHost {
   findings: Finding[];
   /** Folders the storage initializer lays out in the instance dir. */
   layout: { path: string; artifacts: LaidOutFile[] }[];
-  /** A scoring script gets the raw request body; MLflow models get checked records. */
+  /** A scoring script gets the raw request body; MLflow models get checked records or tensors. */
   rawRequests: boolean;
+  /** What requests must carry and answers hold. */
+  interface: ModelInterface;
+  /**
+   * How the host answers: "view" (the ONNX host shapes output tensors as the request's protocol
+   * wants) or "values" (the Python host answers with what the model returned).
+   */
+  answers: "view" | "values";
   command: (instanceDir: string) => InstanceCommand;
 }
 
@@ -62,14 +77,11 @@ function baseEnv(modelDir: string): Record<string, string> {
   return { PATH: process.env.PATH ?? "", PIER_MODEL_DIR: modelDir, AZUREML_MODEL_DIR: modelDir };
 }
 
-/** Rows of the input example (split orientation) for the host's startup smoke test, as JSON; "" without one. */
-function smokeRows(model: HostedModel): string {
-  const example = model.inputExample as { columns?: unknown[]; data?: unknown[][] } | null;
-  if (!example || !Array.isArray(example.data) || example.data.length === 0) return "";
-  const rows = example.data.slice(0, 5);
-  return JSON.stringify(
-    Array.isArray(example.columns) ? { columns: example.columns.map(String), data: rows } : { data: rows },
-  );
+/** The input example as a request, for the host's startup prediction (JSON); "" without one. */
+function smokeRequest(model: HostedModel, iface: ModelInterface): string {
+  if (model.inputExample === null || model.inputExample === undefined) return "";
+  const request = exampleRequest(model.inputExample, iface.inputs);
+  return request ? stringifyJson(request, true) : "";
 }
 
 /** The Python host's settings for how to load the model. */
@@ -107,6 +119,14 @@ export async function prepareHost(
   if (code) return prepareScoringScript(model, spec, code, preflight);
   const loader = modelLoader(model);
   const modelLayout = [{ path: "model", artifacts: model.artifacts }];
+  const iface = modelInterface({
+    flavors: model.flavors,
+    signature: model.signature,
+    readFile: (path) => {
+      const blob = options.artifactPath?.(path);
+      return blob ? readFileSync(blob) : undefined;
+    },
+  }).interface;
   if (loader.kind === "onnx") {
     return {
       name: "onnx",
@@ -114,24 +134,33 @@ export async function prepareHost(
       findings: [],
       layout: modelLayout,
       rawRequests: false,
+      interface: iface,
+      answers: "view",
       command: (instanceDir) => ({
         file: process.execPath,
         args: [ONNX_HOST],
         // One intra-op thread: single-row requests gain nothing from more, and concurrency comes from
         // max_concurrent_requests_per_instance and instance_count.
-        env: { ...baseEnv(join(instanceDir, "model")), PIER_INTRA_OP_THREADS: "1", ...extra },
+        env: {
+          ...baseEnv(join(instanceDir, "model")),
+          PIER_INTRA_OP_THREADS: "1",
+          PIER_SMOKE_REQUEST: smokeRequest(model, iface),
+          ...extra,
+        },
       }),
     };
   }
   const environment = await preflightEnvironment({ model }, preflight);
   const python = environment.interpreter!.executable;
-  const named = namedInputColumns(model.signature)?.map((c) => String(c.name)) ?? null;
+  const named = iface.inputs.kind === "columns" ? iface.inputs.columns.map((c) => String(c.name)) : null;
   return {
     name: "python",
     description: environment.description,
     findings: environment.findings,
     layout: modelLayout,
     rawRequests: false,
+    interface: iface,
+    answers: "values",
     command: (instanceDir) => ({
       file: python,
       args: [PYTHON_HOST],
@@ -139,7 +168,20 @@ export async function prepareHost(
         ...baseEnv(join(instanceDir, "model")),
         ...loaderEnv(loader),
         PIER_COLUMNS: named ? JSON.stringify(named) : "",
-        PIER_SMOKE_ROWS: smokeRows(model),
+        PIER_TENSORS:
+          iface.inputs.kind === "tensors"
+            ? JSON.stringify({
+                named: iface.inputs.named,
+                dtypes: Object.fromEntries(
+                  iface.inputs.tensors.map((t) => [t.name, t.dtype === "string" ? "object" : t.dtype]),
+                ),
+              })
+            : "",
+        PIER_PREDICT_FN:
+          typeof model.flavors.python_function?.predict_fn === "string"
+            ? model.flavors.python_function.predict_fn
+            : "",
+        PIER_SMOKE_REQUEST: smokeRequest(model, iface),
         ...pythonEnv(spec),
         ...extra,
       },
@@ -171,6 +213,8 @@ async function prepareScoringScript(
       { path: "code", artifacts: code.artifacts },
     ],
     rawRequests: true,
+    interface: { inputs: { kind: "any" }, outputs: null },
+    answers: "values",
     command: (instanceDir) => ({
       file: python,
       args: [PYTHON_HOST],

@@ -1,6 +1,8 @@
 export {
+  type AnswerView,
   type HostErrorBody,
   type HostLoadError,
+  type InvokeRequest,
   parseHostMessage,
 } from "./host-protocol.js";
 export {

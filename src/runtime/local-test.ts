@@ -66,9 +66,10 @@ function positiveShare(row: PredictionRow | undefined): number | undefined {
 }
 
 async function runEdgeCases(scorer: OnnxScorer, sample: Record<string, unknown>): Promise<EdgeCaseResult[]> {
-  const names = scorer.feeds.map((f) => f.name);
-  const numeric = scorer.feeds.find((f) => f.type !== "string")?.name;
-  const text = scorer.feeds.find((f) => f.type === "string")?.name;
+  const inputs = scorer.inputs.tensors;
+  const names = inputs.map((f) => f.name);
+  const numeric = inputs.find((f) => f.dtype !== "string")?.name;
+  const text = inputs.find((f) => f.dtype === "string")?.name;
   const withValue = (column: string | undefined, value: unknown) =>
     column ? [{ ...sample, [column]: value }] : [sample];
   const withoutFirst = Object.fromEntries(Object.entries(sample).filter(([k]) => k !== names[0]));

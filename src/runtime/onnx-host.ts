@@ -6,7 +6,7 @@
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:http";
 import { Socket } from "node:net";
-import { PierError } from "../shared/index.js";
+import { PierError, parseJson, userError } from "../shared/index.js";
 import {
   HOST_MESSAGE_FD,
   type HostErrorBody,
@@ -16,6 +16,38 @@ import {
 } from "./host-protocol.js";
 import { encodeFrame, FrameDecoder, INVOKE_CHANNEL_FD } from "./invoke-channel.js";
 import { OnnxScorer } from "./onnx-scorer.js";
+
+/**
+ * Before it says READY, the host scores one request: the input example (PIER_SMOKE_REQUEST, a
+ * request as the gateway would send it) or, lacking one, zeros of each input's declared shape with
+ * every variable dimension 1. A model that cannot run fails its start with ONNX Runtime's message.
+ */
+async function smokeTest(scorer: OnnxScorer): Promise<string> {
+  const example = process.env.PIER_SMOKE_REQUEST;
+  const request: InvokeRequest = example
+    ? (parseJson(example).value as InvokeRequest)
+    : {
+        tensors: Object.fromEntries(
+          scorer.inputs.tensors.map((t) => {
+            const shape = (t.shape ?? [1]).map((d) => (d < 0 ? 1 : d));
+            const zero = t.dtype === "string" ? "" : t.dtype === "bool" ? false : 0;
+            return [t.name, { shape, data: Array(shape.reduce((a, b) => a * b, 1)).fill(zero) }];
+          }),
+        ),
+      };
+  const [result] = await scorer.scoreMany([request]);
+  if (!result!.ok) {
+    const error = result!.error as Error;
+    throw new PierError({
+      code: "ModelLoadFailed",
+      summary: `the model loaded but its startup prediction on ${example ? "the input example" : "zeros of its declared input shapes"} failed: ${error instanceof PierError ? error.summary : error.message}`,
+      fix: example
+        ? "Check that the input example fits the model's inputs, or fix the model."
+        : "Check that the model runs in ONNX Runtime (python -c \"import onnxruntime as rt; rt.InferenceSession('model.onnx')\") and that its opsets are supported.",
+    });
+  }
+  return `passed on ${example ? "the input example" : "zeros of its declared shapes"}`;
+}
 
 const messages = createWriteStream("", { fd: HOST_MESSAGE_FD });
 const send = (message: HostMessage) => messages.write(`${JSON.stringify(message)}\n`);
@@ -41,62 +73,61 @@ async function main(): Promise<void> {
   const threads = Number(process.env.PIER_INTRA_OP_THREADS ?? "1");
   const started = performance.now();
   const scorer = await OnnxScorer.load(modelDir, { intraOpThreads: threads });
+  const smoke = await smokeTest(scorer);
   const loadMs = performance.now() - started;
   log(
-    `model loaded from ${modelDir} in ${loadMs.toFixed(1)} ms (inputs: ${scorer.feeds.map((f) => f.name).join(", ")})`,
+    `model loaded from ${modelDir} in ${loadMs.toFixed(1)} ms (inputs: ${scorer.inputs.tensors.map((t) => `${t.name} ${t.dtype} [${t.shape?.join(", ")}]`).join("; ")}); startup prediction ${smoke}`,
   );
 
-  /** One request's answer: predictions, a 400 for bad input, or a 500 for a model failure. */
+  /** One request's answer: a 400 for input the model cannot take, a 500 with its trace for a model failure. */
   const answer = (error: unknown): { status: number; body: HostErrorBody } => {
     const input = error instanceof PierError && error.class === "user";
     if (!input)
       process.stderr.write(
-        `${new Date().toISOString()} E [${process.pid}] onnx-host - ${(error as Error).stack}\n`,
+        `${new Date().toISOString()} E [${process.pid}] onnx-host - Error: ${(error as Error).stack}\n`,
       );
     return {
       status: input ? 400 : 500,
       body: {
         error: {
           code: input ? (error as PierError).code : "ModelError",
-          message: (error as Error).message,
+          message: input ? (error as PierError).summary : (error as Error).message,
           kind: input ? "input" : "model",
+          ...(input ? {} : { trace: (error as Error).stack ?? String(error) }),
         },
       },
     };
   };
-  // Positional rows (a model logged without a signature) follow the ONNX inputs' order.
-  const recordsOf = (request: InvokeRequest): Record<string, unknown>[] =>
-    "records" in request
-      ? request.records
-      : request.rows.map((row) => Object.fromEntries(scorer.feeds.map((feed, i) => [feed.name, row[i]])));
 
   /**
-   * Scores requests that arrived together in one ONNX Runtime run (rows are independent, so the
-   * answers are the same as one run each); if the batch fails, each request is scored alone so
-   * that every one gets its own answer and error message.
+   * Scores requests that arrived together (OnnxScorer.scoreMany shares one ONNX Runtime run among
+   * them when it can); every request gets its own answer or error.
    */
-  async function scoreTogether(payloads: readonly string[]): Promise<{ status: number; body: unknown }[]> {
+  async function scoreTogether(payloads: readonly string[]): Promise<{ status: number; body: string }[]> {
     if (chaos.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, chaos.delayMs));
-    const one = async (payload: string) => {
+    const requests: (InvokeRequest | undefined)[] = payloads.map((payload) => {
       try {
-        if (chaos.modelError) throw new Error("injected model failure (PIER_CHAOS_MODEL_ERROR)");
-        return { status: 200, body: await scorer.score(recordsOf(JSON.parse(payload) as InvokeRequest)) };
-      } catch (error) {
-        return answer(error);
+        return parseJson(payload).value as InvokeRequest;
+      } catch {
+        return undefined;
       }
-    };
-    if (payloads.length === 1 || chaos.modelError) return Promise.all(payloads.map(one));
-    try {
-      const batches = payloads.map((payload) => recordsOf(JSON.parse(payload) as InvokeRequest));
-      const rows = await scorer.score(batches.flat());
-      let offset = 0;
-      return batches.map((records) => {
-        offset += records.length;
-        return { status: 200, body: rows.slice(offset - records.length, offset) };
-      });
-    } catch {
-      return Promise.all(payloads.map(one));
-    }
+    });
+    const valid = requests.filter((r): r is InvokeRequest => r !== undefined);
+    const scored = chaos.modelError
+      ? valid.map(() => ({
+          ok: false as const,
+          error: new Error("injected model failure (PIER_CHAOS_MODEL_ERROR)"),
+        }))
+      : await scorer.scoreMany(valid);
+    let k = 0;
+    return requests.map((request) => {
+      const result = request
+        ? scored[k++]!
+        : { ok: false as const, error: userError("InvalidJson", "The request is not JSON", "Send JSON.") };
+      if (result.ok) return { status: 200, body: JSON.stringify(result.value) };
+      const failure = answer(result.error);
+      return { status: failure.status, body: JSON.stringify(failure.body) };
+    });
   }
 
   const channel = new Socket({ fd: INVOKE_CHANNEL_FD, readable: true, writable: true });
@@ -109,10 +140,12 @@ async function main(): Promise<void> {
     inFlight += frames.length;
     void scoreTogether(frames.map((f) => f.payload.toString("utf8")))
       // Whatever goes wrong, every request gets an answer: none is left to time out.
-      .catch((error: unknown) => frames.map(() => answer(error)))
+      .catch((error: unknown) =>
+        frames.map(() => ({ status: 500, body: JSON.stringify(answer(error).body) })),
+      )
       .then((answers) => {
         // The answers to one chunk's requests leave together, in one write.
-        const replies = answers.map((a, i) => encodeFrame(frames[i]!.id, a.status, JSON.stringify(a.body)));
+        const replies = answers.map((a, i) => encodeFrame(frames[i]!.id, a.status, a.body));
         channel.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
         inFlight -= frames.length;
         if (inFlight === 0) onDrained?.();
@@ -135,7 +168,7 @@ async function main(): Promise<void> {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", async () => {
       const [reply] = await scoreTogether([Buffer.concat(chunks).toString("utf8")]);
-      const text = JSON.stringify(reply!.body);
+      const text = reply!.body;
       res
         .writeHead(reply!.status, {
           "content-type": "application/json",

@@ -79,6 +79,13 @@ export const CODES = {
   MissingInputs: user(),
   IncompatibleInputTypes: user(),
   BadShape: user(),
+  InputShapeMismatch: user(),
+  InputTypeMismatch: user(),
+  InputConversionFailed: user(),
+  UnknownInput: user(),
+  UnknownOutput: user(),
+  InvalidDatatype: user(),
+  ModelNotServed: user(404),
   EmptyInput: user(),
   SchemaRequired: user(),
   PayloadTooLarge: user(413),
@@ -124,6 +131,8 @@ export const CODES = {
   OnnxFlavorMissing: model(),
   OnnxLoadFailed: model(),
   OnnxInputUnsupported: model(),
+  OnnxOutputUnsupported: model(),
+  SignatureGraphMismatch: model(),
   RuntimeNotAvailable: model(),
 
   // The environment a model needs.

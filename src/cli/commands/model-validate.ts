@@ -1,6 +1,7 @@
-import { resolve } from "node:path";
-import { validateModelDir } from "../../env/index.js";
-import { requireModelFolder } from "../../model/index.js";
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { fileInFolder, validateModelDir } from "../../env/index.js";
+import { interfaceLines, modelInterface, requireModelFolder } from "../../model/index.js";
 import { hasErrors } from "../../shared/index.js";
 import { choiceOption, defineCommand, FIDELITIES, fidelityOption } from "../command.js";
 import { countBySeverity, renderFindings } from "../format.js";
@@ -20,14 +21,25 @@ export const modelValidate = defineCommand({
     const dir = requireModelFolder(
       resolve(ctx.cwd, positional(args, 0, "DIR", "pier model validate ./model")),
     );
-    const { findings } = await validateModelDir(
+    const { findings, mlmodel } = await validateModelDir(
       dir,
       choiceOption(args.options.fidelity, "fidelity", FIDELITIES),
     );
-    return { dir, valid: !hasErrors(findings), findings };
+    const readFile = (path: string) => {
+      const file = fileInFolder(dir)(path);
+      return file ? readFileSync(file) : undefined;
+    };
+    const iface = mlmodel
+      ? interfaceLines(
+          modelInterface({ flavors: mlmodel.flavors, signature: mlmodel.signature, readFile }).interface,
+          basename(dir),
+        )
+      : [];
+    return { dir, valid: !hasErrors(findings), findings, interface: iface };
   },
   render(result, ctx) {
     renderFindings(result.findings, ctx.out);
+    for (const line of result.interface) ctx.out(`  ${line}`);
     ctx.out(
       result.valid
         ? `✔ ${result.dir} can be registered (${countBySeverity(result.findings)})`

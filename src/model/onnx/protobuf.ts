@@ -1,7 +1,7 @@
 /**
- * A minimal protocol-buffers encoder: just the wire types the ONNX messages we write need
- * (varint, 64-bit, length-delimited, 32-bit). Writing ONNX needs no decoder, and a schema-less
- * writer keeps pier free of a protobuf runtime and generated code.
+ * Minimal protocol buffers: a schema-less writer (the wire types the ONNX messages pier writes need:
+ * varint, length-delimited, 32-bit) and a reader that walks a message's fields without copying, so
+ * that reading a model's inputs and outputs skips its weights. No protobuf runtime, no generated code.
  */
 
 const WIRE_VARINT = 0;
@@ -78,6 +78,12 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Bytes that already are encoded fields, copied as they are. */
+  raw(bytes: Uint8Array): this {
+    this.#rawBytes(bytes);
+    return this;
+  }
+
   string(field: number, value: string): this {
     return this.bytes(field, textEncoder.encode(value));
   }
@@ -118,4 +124,78 @@ export class ProtoWriter {
     }
     return out;
   }
+}
+
+const WIRE_FIXED64 = 1;
+
+/** One field of a message as it lies in the buffer. */
+export interface ProtoField {
+  field: number;
+  wire: number;
+  /** A varint's value (int64 fields keep their sign); 0 for other wire types. */
+  varint: bigint;
+  /** A length-delimited field's payload (a view, not a copy); empty for other wire types. */
+  bytes: Uint8Array;
+  /** The whole field, tag included: [start, end) in the message. */
+  start: number;
+  end: number;
+}
+
+const textDecoder = new TextDecoder();
+
+/** Thrown for bytes that are not a well-formed protobuf message. */
+export class ProtoDecodeError extends Error {}
+
+function readVarint(buf: Uint8Array, pos: number): [bigint, number] {
+  let result = 0n;
+  let shift = 0n;
+  for (let i = pos; i < buf.length && i < pos + 10; i++) {
+    const byte = buf[i]!;
+    result |= BigInt(byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) return [BigInt.asIntN(64, result), i + 1];
+    shift += 7n;
+  }
+  throw new ProtoDecodeError(`truncated varint at byte ${pos}`);
+}
+
+/** The fields of one message, in order. Throws ProtoDecodeError for malformed bytes. */
+export function* readFields(buf: Uint8Array): Generator<ProtoField> {
+  let pos = 0;
+  while (pos < buf.length) {
+    const start = pos;
+    const [tag, afterTag] = readVarint(buf, pos);
+    const field = Number(tag >> 3n);
+    const wire = Number(tag & 7n);
+    if (field <= 0) throw new ProtoDecodeError(`field number ${field} at byte ${start}`);
+    let varint = 0n;
+    let bytes: Uint8Array = EMPTY;
+    if (wire === WIRE_VARINT) [varint, pos] = readVarint(buf, afterTag);
+    else if (wire === WIRE_FIXED64) pos = afterTag + 8;
+    else if (wire === WIRE_FIXED32) pos = afterTag + 4;
+    else if (wire === WIRE_LENGTH_DELIMITED) {
+      const [length, afterLength] = readVarint(buf, afterTag);
+      pos = afterLength + Number(length);
+      if (length < 0n || pos > buf.length)
+        throw new ProtoDecodeError(`field ${field} at byte ${start} runs past the end`);
+      bytes = buf.subarray(afterLength, pos);
+    } else throw new ProtoDecodeError(`wire type ${wire} at byte ${start}`);
+    if (pos > buf.length) throw new ProtoDecodeError(`field ${field} at byte ${start} runs past the end`);
+    yield { field, wire, varint, bytes, start, end: pos };
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+export const decodeString = (bytes: Uint8Array): string => textDecoder.decode(bytes);
+
+/** A repeated integer field's values, whether packed (one length-delimited field) or not. */
+export function intValues(field: ProtoField): bigint[] {
+  if (field.wire === WIRE_VARINT) return [field.varint];
+  const values: bigint[] = [];
+  for (let pos = 0; pos < field.bytes.length; ) {
+    const [value, next] = readVarint(field.bytes, pos);
+    values.push(value);
+    pos = next;
+  }
+  return values;
 }
