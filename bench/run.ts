@@ -274,6 +274,10 @@ async function main(): Promise<void> {
     );
   }
 
+  // A tensor model ([N, 10] float32, as torch.onnx.export writes it) through pier's /invocations next
+  // to a minimal server that runs one session.run per request.
+  const tensorRows = await tensorModelBench(url, token, key, deployment);
+
   // Admission: pier up's default deployment and Azure's default, each under 64 clients at once.
   await api(url, token, "POST", "/deployments", {
     spec: {
@@ -365,6 +369,10 @@ async function main(): Promise<void> {
   );
   console.log("throughput vs a minimal Node server scoring in-process (target ratio ≥ 0.7 at 64):");
   for (const row of rows) console.log(row);
+  console.log(
+    'tensor model [N, 10] float32, {"inputs": [[…]]} on /invocations vs a minimal server, one session.run per request (target ≥ 1.5 at 64):',
+  );
+  for (const row of tensorRows) console.log(row);
   console.log("64 clients at once for 3 s (target: no 429 from pier up's own deployment):");
   for (const row of admissionRows) console.log(row);
   console.log("Python model (MLflow sklearn LogisticRegression) in pier's Python host:");
@@ -393,6 +401,56 @@ async function main(): Promise<void> {
   console.log(
     `  1 thread ${concurrency.single!.toFixed(0)}/s; ${concurrency.workers} threads ${concurrency.threads!.toFixed(0)}/s (ratio ${(concurrency.threads! / concurrency.single!).toFixed(2)}); ${concurrency.workers} processes ${concurrency.processes!.toFixed(0)}/s (ratio ${(concurrency.processes! / concurrency.single!).toFixed(2)})`,
   );
+}
+
+/**
+ * Throughput of tensor models ([N, 10] float32, as PyTorch exports them) at concurrency 1, 8 and 64:
+ * pier (gateway, checks, invoke channel; the ONNX host runs requests that arrive together as one batch)
+ * against a minimal in-process server that runs one session.run per request. Two models: a single
+ * Linear layer, whose run costs less than an HTTP request (so the baseline is a bare HTTP server), and
+ * a 10 → 1024 → 1024 → 1 MLP, whose run is the cost batching amortises.
+ */
+async function tensorModelBench(
+  url: string,
+  token: string,
+  key: string,
+  deployment: (name: string) => { spec: Record<string, unknown> },
+): Promise<string[]> {
+  const python = process.env.PIER_PYTHON ?? "/usr/bin/python3";
+  const models = join(work, "onnx");
+  execFileSync(python, [join(ROOT, "test/tools/make_onnx.py"), models, "--bench"]);
+  const body = JSON.stringify({ inputs: [[0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7, -0.8, 0.9, -1.0]] });
+  const rows: string[] = [];
+  for (const [model, words] of [
+    ["linear10", "Linear(10, 1)"],
+    ["mlp10", "MLP 10 → 1024 → 1024 → 1"],
+  ] as const) {
+    const modelDir = join(models, model);
+    const spec = deployment(model);
+    await api(url, token, "POST", "/deployments", { ...spec, spec: { ...spec.spec, model: modelDir } });
+    const { match, child } = await start(
+      [join(ROOT, "dist/bench/minimal-tensor-server.js"), join(modelDir, "model.onnx")],
+      {},
+      /^(\d+)$/,
+    );
+    const limitOrigin = `http://127.0.0.1:${match[1]}`;
+    const target: Target = {
+      path: "/endpoints/bench/invocations",
+      body,
+      headers: { authorization: `Bearer ${key}`, "azureml-model-deployment": model },
+    };
+    rows.push(`  ${words}:`);
+    for (const concurrency of [1, 8, 64]) {
+      const limit = await throughput(limitOrigin, { path: "/", body, headers: {} }, concurrency, 3);
+      const pier = await throughput(url, target, concurrency, 3);
+      rows.push(
+        `    concurrency ${String(concurrency).padStart(2)}: pier ${pier.toFixed(0).padStart(6)} req/s, one run per request ${limit.toFixed(0).padStart(6)} req/s, ratio ${(pier / limit).toFixed(2)}`,
+      );
+    }
+    child.kill();
+    await api(url, token, "DELETE", `/endpoints/bench/deployments/${model}`);
+  }
+  return rows;
 }
 
 /**

@@ -47,7 +47,7 @@ async function direct(folder: string, feeds: Record<string, ort.Tensor>): Promis
         name,
         nest(
           Array.from(t.data as ArrayLike<number | bigint | string>, (v) =>
-            typeof v === "bigint" ? Number(v) : v,
+            typeof v === "bigint" ? Number(v) : t.type === "float16" ? halfValue(v as number) : v,
           ),
           [...t.dims],
         ),
@@ -92,6 +92,7 @@ const TENSOR_MODELS = [
   "keras25",
   "two-dtypes",
   "int-string",
+  "small-types",
   "fixed-batch",
   "two-outputs",
   "image",
@@ -123,10 +124,33 @@ const CASES: Record<string, Case> = {
   "int-string": {
     inputs: { category: ["string", [2, 1], ["gold", "tin"]], count: ["int64", [2, 1], [7, 9]] },
   },
+  "small-types": {
+    inputs: {
+      half: ["float16", [2, 2], [0.5, -1.25, 2048, 0.099976]],
+      flag: ["bool", [2, 1], [1, 0]],
+      pixel: ["uint8", [2, 3], [0, 128, 255, 7, 8, 9]],
+    },
+  },
   "fixed-batch": { inputs: { x: ["float32", [1, 4], numbers(4, 4)] } },
   "two-outputs": { inputs: { x: ["float32", [2, 3], numbers(6, 5)] } },
   image: { inputs: { pixel_values: ["float32", [2, 3, 8, 8], numbers(384, 6)] } },
 };
+
+/** IEEE half precision bits of the numbers the small-types case sends (all exact in float16). */
+function halfBits(value: number): number {
+  const sign = value < 0 ? 0x8000 : 0;
+  const abs = Math.abs(value);
+  const exponent = Math.floor(Math.log2(abs));
+  return sign | ((exponent + 15) << 10) | Math.round((abs / 2 ** exponent - 1) * 1024);
+}
+
+/** The number half precision bits stand for (normal numbers and zero: what these cases produce). */
+function halfValue(bits: number): number {
+  const exponent = (bits >> 10) & 0x1f;
+  const value =
+    exponent === 0 ? (bits & 0x3ff) * 2 ** -24 : 2 ** (exponent - 15) * (1 + (bits & 0x3ff) / 1024);
+  return bits & 0x8000 ? -value : value;
+}
 
 function ortFeeds(c: Case): Record<string, ort.Tensor> {
   return Object.fromEntries(
@@ -140,7 +164,11 @@ function ortFeeds(c: Case): Record<string, ort.Tensor> {
           )
         : type === "string"
           ? new ort.Tensor("string", data as string[], shape)
-          : new ort.Tensor("float32", Float32Array.from(data as number[]), shape),
+          : type === "float16"
+            ? new ort.Tensor("float16", Uint16Array.from(data as number[], halfBits), shape)
+            : type === "bool" || type === "uint8"
+              ? new ort.Tensor(type, Uint8Array.from(data as number[]), shape)
+              : new ort.Tensor("float32", Float32Array.from(data as number[]), shape),
     ]),
   );
 }
@@ -169,8 +197,15 @@ test("tensor models answer /score, /invocations and v2 as ONNX Runtime itself an
       inputs: names.map((n) => ({
         name: n,
         shape: c.inputs[n]![1],
-        datatype: { float32: "FP32", int64: "INT64", string: "BYTES" }[c.inputs[n]![0] as string],
-        data: c.inputs[n]![2],
+        datatype: {
+          float32: "FP32",
+          int64: "INT64",
+          string: "BYTES",
+          float16: "FP16",
+          bool: "BOOL",
+          uint8: "UINT8",
+        }[c.inputs[n]![0] as string],
+        data: c.inputs[n]![0] === "bool" ? c.inputs[n]![2].map(Boolean) : c.inputs[n]![2],
       })),
     });
     assert.equal(v2.status, 200, `${folder} v2: ${JSON.stringify(v2.body)}`);

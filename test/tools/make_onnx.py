@@ -1,6 +1,6 @@
 """Writes MLflow `onnx` model folders the way other tools make them, for pier's tests.
 
-Usage: python3 make_onnx.py OUT_DIR
+Usage: python3 make_onnx.py OUT_DIR [--bench]   (--bench: only the benchmark's MLP)
 
 Each graph follows a real exporter's conventions (Debian's python3-onnx builds them; no pier code is
 involved): PyTorch's torch.onnx.export (input "input", a named dynamic axis "batch_size", Linear as
@@ -129,6 +129,26 @@ def linear10():
           example={"inputs": rng.normal(size=(2, 10)).round(3).tolist()}, external=True)
 
 
+def mlp10():
+    # torch.onnx.export(nn.Sequential(nn.Linear(10, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(),
+    #                   nn.Linear(1024, 1)), …): a tabular MLP as PyTorch writes it, for the benchmark.
+    sizes = [10, 1024, 1024, 1]
+    nodes, inits, last = [], [], "input"
+    for i, (m, n) in enumerate(zip(sizes, sizes[1:])):
+        w = nh.from_array((rng.normal(size=(n, m)) / np.sqrt(m)).astype(np.float32), f"{2 * i}.weight")
+        b = nh.from_array(np.zeros(n, dtype=np.float32), f"{2 * i}.bias")
+        inits += [w, b]
+        out = "output" if i == len(sizes) - 2 else f"/{2 * i}/Gemm_output_0"
+        nodes.append(h.make_node("Gemm", [last, w.name, b.name], [out], name=f"/{2 * i}/Gemm", transB=1))
+        if out != "output":
+            nodes.append(h.make_node("Relu", [out], [f"/{2 * i + 1}/Relu_output_0"], name=f"/{2 * i + 1}/Relu"))
+            last = f"/{2 * i + 1}/Relu_output_0"
+    g = h.make_graph(nodes, "main_graph", [tensor_value("input", T.FLOAT, ["batch_size", 10])],
+                     [tensor_value("output", T.FLOAT, ["batch_size", 1])], inits)
+    write("mlp10", g, inputs=[signature_entry("float32", [-1, 10])], outputs=[signature_entry("float32", [-1, 1])],
+          external=True)
+
+
 def keras25():
     # tf2onnx from a Keras Sequential([Dense(3, input_shape=(25,)), Dense(2, activation="softmax")])
     w1 = nh.from_array(rng.normal(size=(25, 3)).astype(np.float32), "sequential/dense/MatMul/ReadVariableOp:0")
@@ -182,6 +202,24 @@ def int_string():
     write("int-string", g, producer=("skl2onnx", "1.16.0"), ml=True, ml_opset=2,
           inputs=[signature_entry("object", [-1, 1], "category"), signature_entry("int64", [-1, 1], "count")],
           outputs=[signature_entry("int64", [-1, 1], "score")])
+
+
+def small_types():
+    # float16, bool and uint8 inputs (a half-precision export, a flag, raw pixel bytes), cast and joined.
+    g = h.make_graph(
+        [
+            h.make_node("Cast", ["half"], ["half_f"], to=T.FLOAT),
+            h.make_node("Cast", ["flag"], ["flag_f"], to=T.FLOAT),
+            h.make_node("Cast", ["pixel"], ["pixel_f"], to=T.FLOAT),
+            h.make_node("Concat", ["half_f", "flag_f", "pixel_f"], ["joined"], axis=1),
+            h.make_node("Cast", ["joined"], ["as_half"], to=T.FLOAT16),
+        ],
+        "small_types",
+        [tensor_value("half", T.FLOAT16, ["N", 2]), tensor_value("flag", T.BOOL, ["N", 1]),
+         tensor_value("pixel", T.UINT8, ["N", 3])],
+        [tensor_value("joined", T.FLOAT, ["N", 6]), tensor_value("as_half", T.FLOAT16, ["N", 6])],
+    )
+    write("small-types", g)
 
 
 def fixed_batch():
@@ -287,10 +325,15 @@ def signature_disagrees():
     write("signature-disagrees", g, inputs=[signature_entry("int32", [-1, 9], "features")])
 
 
+if "--bench" in sys.argv:
+    linear10()
+    mlp10()
+    sys.exit(0)
 linear10()
 keras25()
 two_dtypes()
 int_string()
+small_types()
 fixed_batch()
 two_outputs()
 zipmap("zipmap-int", [0, 1, 2])
