@@ -170,7 +170,7 @@ export function checkTensors(
         "InputShapeMismatch",
         `Input '${decl.name}' takes ${decl.dtype} of shape ${formatShape(decl.shape)} (-1: any size); the request sent shape ${formatShape(tensor.shape)}${problem ? `: ${problem}` : ` with ${tensor.data.length} values`}.`,
         decl.shape && decl.shape.length === 2 && decl.shape[1]! > 0
-          ? `Send rows of ${decl.shape[1]} values each, e.g. {"inputs": [[${Array(Math.min(decl.shape[1]!, 4)).fill(0).join(", ")}${decl.shape[1]! > 4 ? ", ..." : ""}]]}.`
+          ? `Send rows of ${decl.shape[1]} values each, e.g. [[${Array(Math.min(decl.shape[1]!, 4)).fill(0).join(", ")}${decl.shape[1]! > 4 ? ", ..." : ""}]].`
           : `Send a tensor of shape ${formatShape(decl.shape)}.`,
       );
     }
