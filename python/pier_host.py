@@ -5,8 +5,8 @@ in environment variables (it has already read MLmodel):
 
   PIER_MODEL_DIR        the model folder (also AZUREML_MODEL_DIR)
   PIER_LOADER           "sklearn" (a pickled estimator), "pyfunc" (a python_function loader_module) or
-                        "score" (an Azure scoring script: AZUREML_ENTRY_SCRIPT in PIER_CODE_DIR, whose
-                        init() runs once and run(raw_body) per request, as Azure's inference server does)
+                        "score" (an Azure scoring script: AZUREML_ENTRY_SCRIPT under AML_APP_ROOT, run
+                        as Azure's inference server runs it: pier_script.py)
   PIER_MODEL_FILE       sklearn: the pickle, relative to the model folder
   PIER_SERIALIZATION    sklearn: pickle | cloudpickle
   PIER_LOADER_MODULE    pyfunc: the module whose _load_pyfunc(data_path) returns the model
@@ -34,6 +34,8 @@ channel on fd 4. It never turns an error into a 200.
 
 import json
 import os
+
+from pier_script import ScriptScorer, load_scoring_script
 import struct
 import sys
 import threading
@@ -86,68 +88,6 @@ def load_model():
         data = os.path.join(model_dir, os.environ.get("PIER_PYFUNC_DATA", ""))
         return module._load_pyfunc(data)
     raise ValueError(f"unknown loader {loader!r}")
-
-
-class UserScriptError(Exception):
-    """A scoring-script failure under Azure's name (its class name is the code pier reports)."""
-
-
-class UserScriptImportError(UserScriptError):
-    pass
-
-
-class UserScriptFunctionNotFound(UserScriptError):
-    pass
-
-
-class UserScriptInitFailed(UserScriptError):
-    pass
-
-
-def model_dir_tree(root, limit=200):
-    lines = []
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            lines.append(os.path.relpath(os.path.join(folder, name), root))
-            if len(lines) >= limit:
-                return lines
-    return lines
-
-
-def load_scoring_script():
-    import importlib.util
-
-    code_dir = os.environ["PIER_CODE_DIR"]
-    script = os.path.join(code_dir, os.environ["AZUREML_ENTRY_SCRIPT"])
-    sys.path.insert(0, os.path.dirname(script))
-    sys.path.insert(0, code_dir)
-    try:
-        spec = importlib.util.spec_from_file_location("entry_script", script)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    except BaseException as error:
-        raise UserScriptImportError(f"importing {os.environ['AZUREML_ENTRY_SCRIPT']} failed: {type(error).__name__}: {error}") from error
-    missing = [name for name in ("init", "run") if not callable(getattr(module, name, None))]
-    if missing:
-        raise UserScriptFunctionNotFound(f"{os.environ['AZUREML_ENTRY_SCRIPT']} does not define {' and '.join(f'{m}()' for m in missing)}")
-    try:
-        module.init()
-    except BaseException as error:
-        log("E", "User's init function failed")
-        log("E", "AZUREML_MODEL_DIR holds:\n  " + "\n  ".join(model_dir_tree(os.environ["AZUREML_MODEL_DIR"])))
-        raise UserScriptInitFailed(f"init() raised {type(error).__name__}: {error}") from error
-    log("I", "Users's init has completed successfully")
-    return module
-
-
-class ScriptScorer:
-    """Calls run(raw_body); the return value is JSON-encoded, so a returned str is encoded twice, as on Azure."""
-
-    def __init__(self, module):
-        self.module = module
-
-    def invoke(self, raw):
-        return self.module.run(raw)
 
 
 def to_jsonable(value):
@@ -223,6 +163,17 @@ class Scorer:
         return to_jsonable(function(data))
 
 
+def swagger_of(scorer):
+    """A scoring script's schemas and swagger files, for the READY message (the gateway serves swagger.json)."""
+    if not isinstance(scorer, ScriptScorer):
+        return {}
+    try:
+        return {"swagger": scorer.swagger()}
+    except Exception as error:  # the swagger must never stop a script that runs
+        log("W", f"no swagger: {type(error).__name__}: {error}")
+        return {}
+
+
 def smoke_test(scorer):
     if isinstance(scorer, ScriptScorer):
         return "skipped (a scoring script's init() is its startup check)"
@@ -240,18 +191,14 @@ def smoke_test(scorer):
 
 def answer(scorer, raw):
     """One request's answer as (status, JSON-able body): predictions, a 400 for bad input, or the
-    model's own failure as a 500. Never swallows an error into a 200."""
+    model's own failure as a 500. Never swallows an error into a 200. A scoring script answers an HTTP
+    response of its own (pier_script.py), which pier's gateway passes on."""
     if isinstance(scorer, ScriptScorer):
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return 400, {"error": {"code": "BadRequest", "message": "The body must be UTF-8 text", "kind": "input"}}
-        try:
-            return 200, to_jsonable(scorer.invoke(text))
-        except Exception as error:
-            log("E", f"run() failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
-            message = f"An unexpected error occurred in scoring script: {type(error).__name__}: {error}. Check the logs for more info."
-            return 500, {"error": {"code": "UserScriptRunFailed", "message": message, "kind": "model"}}
+            request = json.loads(raw)
+        except ValueError as error:
+            return 400, {"error": {"code": "BadRequest", "message": f"not a request envelope: {error}", "kind": "input"}}
+        return 200, scorer.invoke(request)
     try:
         body = json.loads(raw)
     except ValueError as error:
@@ -375,7 +322,7 @@ def load_error(error, message, tb):
 def main():
     started = time.perf_counter()
     try:
-        model = load_scoring_script() if os.environ.get("PIER_LOADER") == "score" else load_model()
+        model = load_scoring_script(log) if os.environ.get("PIER_LOADER") == "score" else load_model()
     except BaseException as error:  # includes SystemExit from user code
         tb = traceback.format_exc()
         log("E", f"model load failed: {type(error).__name__}: {error}\n{tb}")
@@ -385,8 +332,8 @@ def main():
     columns = json.loads(os.environ.get("PIER_COLUMNS") or "null")
     tensors = json.loads(os.environ.get("PIER_TENSORS") or "null")
     scorer = (
-        ScriptScorer(model)
-        if os.environ.get("PIER_LOADER") == "score"
+        model
+        if isinstance(model, ScriptScorer)
         else Scorer(model, columns, tensors, os.environ.get("PIER_PREDICT_FN") or "predict")
     )
     try:
@@ -414,12 +361,12 @@ def main():
     if workers == 1:
         # Requests come over the invoke channel; HTTP serves the probes (and /invoke, by hand).
         pool = serve_channel(scorer, max(1, concurrency), lambda: os._exit(0))
-        send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python", "channel": True})
+        send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python", "channel": True, **swagger_of(scorer)})
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         server.serve_forever()
         pool.shutdown(wait=True)  # a graceful stop answers what was already sent
         return
-    supervise_workers(server, workers, lambda: send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python"}))
+    supervise_workers(server, workers, lambda: send({"type": "ready", "port": port, "loadMs": load_ms, "runtime": "python", **swagger_of(scorer)}))
 
 
 def exit_with_pier(on_gone):

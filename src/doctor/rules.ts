@@ -49,6 +49,7 @@ const RANK: Partial<Record<Code, number>> = {
   UserScriptImportError: 4,
   UserScriptFunctionNotFound: 4,
   UserScriptInitFailed: 4,
+  UserScriptRunInvalid: 4,
   ModelLoadFailed: 4,
   OutOfMemory: 5,
   ResourceNotReady: 6,
@@ -248,6 +249,13 @@ const ENVIRONMENT_CODES: ReadonlySet<Code> = new Set([
 const NUMPY_ABI =
   /numpy\.dtype size changed|compiled using NumPy 1\.x cannot be run in\s+NumPy 2|_ARRAY_API not found|numpy\.core\.multiarray failed to import/;
 
+/** The pip package that provides a module (cv2 → opencv-python, azureml.core → azureml-core). */
+function pipNameOf(module: string): string {
+  const [top, second] = module.split(".");
+  if (top === "azureml" && second) return `azureml-${second.replaceAll("_", "-")}`;
+  return distributionOf(top!) ?? top!.replaceAll("_", "-");
+}
+
 /** The model or the scoring script failed while loading: which kind of failure, from the host's report. */
 function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
   const last = eventsOf(evidence.events, "LoadFailed").pop();
@@ -273,7 +281,7 @@ function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
         cause: `${script} fails to import: ${reported.message}`,
         evidence: base,
         fix: missingModule
-          ? `Add the package that provides '${missingModule}' to the environment's conda file (pier builds it before the instances start), or fix the import in ${script}.`
+          ? `Add ${pipNameOf(missingModule)} (the package that provides '${missingModule}') to the pip list of the environment's conda file, pinned to the version ${script} was written for (${pipNameOf(missingModule)}==VERSION); pier builds it before the instances start. Or fix the import in ${script}.`
           : `Fix the import error at the frame shown in ${script}.`,
         actions: [],
       },
@@ -285,6 +293,16 @@ function loadFailure(evidence: DeploymentEvidence): Diagnosis[] {
         cause: reported.message,
         evidence: base,
         fix: `Define both init() and run(raw_data) at the top level of ${script}, as Azure's inference server calls them.`,
+        actions: [],
+      },
+    ];
+  if (reported.type === "UserScriptRunInvalid")
+    return [
+      {
+        code: "UserScriptRunInvalid",
+        cause: `${script}: ${reported.message} Azure's inference server refuses to load such a script.`,
+        evidence: base,
+        fix: `Declare run() with one named parameter for the input (run(data), or run(data, request_headers) for the headers; with @input_schema, one parameter per decorated input), without *args, **kwargs or positional-only parameters, and not both @rawhttp and @input_schema.`,
         actions: [],
       },
     ];
@@ -558,11 +576,23 @@ function requests(evidence: DeploymentEvidence): Diagnosis[] {
     });
   }
   if (count(424) > 0) {
+    const lines = logEvidence(
+      evidence,
+      /run\(\) failed|run\(\) returned|Traceback|Error:|onnx-host - Error/,
+      6,
+    );
+    const unencodable = lines
+      .map((l) => /run\(\) returned an? (\S+) that JSON cannot encode.*: (.+)$/.exec(l))
+      .find(Boolean);
     out.push({
       code: "ModelError",
-      cause: `${count(424)} of ${total} requests failed inside the model (424)`,
-      evidence: logEvidence(evidence, /run\(\) failed|Traceback|Error:|onnx-host - Error/, 6),
-      fix: "The log lines above show the model's exception; fix the input or the model code.",
+      cause: unencodable
+        ? `${count(424)} of ${total} requests failed: run() returned a ${unencodable[1]}, which Azure's inference server cannot JSON-encode (it answers 500, and the endpoint 424)`
+        : `${count(424)} of ${total} requests failed inside the model (424)`,
+      evidence: lines,
+      fix: unencodable
+        ? `In run(), ${unencodable[2]} before returning: the server encodes what run() returns with json.dumps.`
+        : "The log lines above show the model's exception; fix the input or the model code.",
       actions: [],
     });
   }

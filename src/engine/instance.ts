@@ -32,6 +32,7 @@ import {
   InvokeChannelClient,
   type LaidOutFile,
   parseHostMessage,
+  type ScriptSwagger,
 } from "../runtime/index.js";
 import { isCode, PierError, RecentSamples } from "../shared/index.js";
 import type { EngineEvent, ProbeKind } from "./events.js";
@@ -142,6 +143,8 @@ export class Instance {
   readonly lateAnswersMs = new RecentSamples(200);
   /** The way to send requests, while the process is up. */
   client: InstanceClient | undefined;
+  /** A scoring script's schemas and swagger files, from its READY message. */
+  swagger: ScriptSwagger | undefined;
   /** Why the last process ended: "exit code 1", "signal SIGKILL", "OOMKilled". */
   lastExit: string | undefined;
 
@@ -335,6 +338,7 @@ export class Instance {
     if (this.#stopping || this.#checkMemory(launch.child)) return;
     this.port = message.port;
     this.loadMs = message.loadMs;
+    this.swagger = message.swagger;
     const onLate = (ms: number) => this.lateAnswersMs.push(ms);
     this.client = message.channel
       ? new InvokeChannelClient(launch.child.stdio[INVOKE_CHANNEL_FD] as Duplex, onLate)

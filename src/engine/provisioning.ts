@@ -4,7 +4,7 @@
  * wait until every one is Ready. Each step reports its timing through `progress`.
  */
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
   type DeploymentSpec,
   findInstanceType,
@@ -174,7 +174,7 @@ export function snapshotCode(
     ms: performance.now() - started,
     status: "ok",
   });
-  return { artifacts, scoringScript: scoring_script, conda };
+  return { artifacts, scoringScript: scoring_script, folder: basename(dir), conda };
 }
 
 export interface StartContext {

@@ -5,7 +5,7 @@
  */
 import type { ModelInterface } from "../model/index.js";
 import type { ModelVersion } from "../registry/index.js";
-import type { InstanceClient } from "../runtime/index.js";
+import type { InstanceClient, ScriptSwagger } from "../runtime/index.js";
 import { Admission } from "./admission.js";
 import type { TokenVerdict } from "./credentials.js";
 import type { DeploymentRecord } from "./store.js";
@@ -28,6 +28,8 @@ export interface RoutedInstance {
   readonly routable: boolean;
   inFlight: number;
   readonly client: InstanceClient | undefined;
+  /** A scoring script's schemas and swagger files (undefined for MLflow models). */
+  readonly swagger?: ScriptSwagger | undefined;
 }
 
 /** A deployment that takes requests now. */

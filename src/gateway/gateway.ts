@@ -20,13 +20,23 @@ import { forward } from "./forward.js";
 import { HttpError } from "./http-error.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { RequestStats } from "./request-stats.js";
+import { scriptAnswer, scriptRequest } from "./script.js";
+import { swaggerDocument } from "./swagger.js";
 import { type Draw, drawMirrors, route } from "./traffic-draw.js";
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const DEPLOYMENT_HEADER = "azureml-model-deployment";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type Kind = Protocol | "ping" | "version" | "v2-server" | "v2-health" | "v2-metadata" | "v2-ready";
+type Kind =
+  | Protocol
+  | "swagger"
+  | "ping"
+  | "version"
+  | "v2-server"
+  | "v2-health"
+  | "v2-metadata"
+  | "v2-ready";
 
 /** A path the gateway owns. */
 export interface GatewayPath {
@@ -38,7 +48,7 @@ export interface GatewayPath {
 }
 
 const PATH =
-  /^\/endpoints\/([^/]+)\/(score|invocations|ping|health|version|v2|v2\/health\/(?:ready|live)|v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/infer|\/ready)?)$/;
+  /^\/endpoints\/([^/]+)\/(score|swagger\.json|invocations|ping|health|version|v2|v2\/health\/(?:ready|live)|v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/infer|\/ready)?)$/;
 
 /** What a path asks for; undefined for paths that are not the gateway's. */
 export function matchGatewayPath(pathname: string): GatewayPath | undefined {
@@ -57,6 +67,7 @@ export function matchGatewayPath(pathname: string): GatewayPath | undefined {
   }
   const kinds: Record<string, Kind> = {
     score: "score",
+    "swagger.json": "swagger",
     invocations: "invocations",
     ping: "ping",
     health: "ping",
@@ -70,11 +81,13 @@ export function matchGatewayPath(pathname: string): GatewayPath | undefined {
 const protocolOf = (kind: Kind): Protocol | "other" =>
   kind === "score" || kind === "invocations"
     ? kind
-    : kind === "ping" || kind === "version"
-      ? "invocations"
-      : kind.startsWith("v2")
-        ? "v2"
-        : "other";
+    : kind === "swagger"
+      ? "score"
+      : kind === "ping" || kind === "version"
+        ? "invocations"
+        : kind.startsWith("v2")
+          ? "v2"
+          : "other";
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -101,6 +114,17 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
     ...headers,
   });
   res.end(body);
+}
+
+/**
+ * x-ms-request-id, as Azure's inference server sets it on /score answers (routes.py, _init_headers):
+ * the client's x-ms-request-id (deprecated), else its x-ms-client-request-id, else x-request-id.
+ */
+function scriptIds(req: IncomingMessage, headers: Record<string, string>): Record<string, string> {
+  const legacy = String(req.headers["x-ms-request-id"] ?? "")
+    .replace(/[^A-Za-z0-9_-]/g, "")
+    .slice(0, 100);
+  return { "x-ms-request-id": legacy || headers["x-ms-client-request-id"] || headers["x-request-id"]! };
 }
 
 /** The headers every answer carries: a request id (the client's, if it is a GUID) and the client's own id. */
@@ -185,20 +209,24 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
     return batch;
   };
 
-  /** Sends copies to the mirror deployments; their answers are counted, never returned. */
+  /**
+   * Sends copies to the mirror deployments; their answers are counted, never returned. A scoring
+   * script gets the request as scripts take it (`scripted`); an MLflow model, the body parsed for it.
+   */
   function mirror(
     endpoint: string,
     mirrorTraffic: Record<string, number>,
-    protocol: Protocol,
+    scripted: () => string,
     req: IncomingMessage,
     raw: Buffer,
+    protocol: Protocol = "score",
   ): void {
     for (const name of drawMirrors(mirrorTraffic, draw)) {
       const target = routing.target(endpoint, name);
       if (!target) continue;
       let body: string;
       try {
-        if (target.rawRequests) body = raw.toString("utf8");
+        if (target.rawRequests) body = scripted();
         else {
           const batch = parse(protocol, req, raw, target);
           body = stringifyJson(batch.request, batch.nonFinite);
@@ -224,12 +252,12 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
     pinned: boolean,
     mirrorTraffic: Record<string, number>,
   ): Promise<{ body: string; headers: Record<string, string> }> {
-    // A scoring script's run() gets the body as it came, as Azure's inference server passes it.
-    if (target.rawRequests)
-      return { body: await forward(target, body.toString("utf8"), current), headers: {} };
     const batch = parse(path.kind, req, body, target);
     if (batch.rows === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
-    if (!pinned) mirror(path.endpoint, mirrorTraffic, path.kind, req, body);
+    if (!pinned) {
+      const ids = { "x-request-id": randomUUID() };
+      mirror(path.endpoint, mirrorTraffic, () => scriptRequest(req, body, ids), req, body, path.kind);
+    }
     const predictions = await forward(target, stringifyJson(batch.request, batch.nonFinite), current);
     return {
       body: formatResponse(path.kind, predictions, target.answers === "view" ? "view" : "values", {
@@ -257,6 +285,8 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
       if (!path) return false;
       const started = performance.now();
       const headers = requestHeaders(req);
+      // /score answers carry the id Azure's inference server sets, for MLflow models as for scripts.
+      if (path.kind === "score") Object.assign(headers, scriptIds(req, headers));
       let deployment = "none";
       let counted: ReturnType<RequestStats["of"]> | undefined;
       let status = 200;
@@ -289,8 +319,9 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
           } else send(res, 200, path.kind === "ping" ? "\n" : "", headers);
           return true;
         }
-        const reads = path.kind === "v2-metadata" || path.kind === "v2-ready";
-        if (reads ? req.method !== "GET" : req.method !== "POST")
+        const reads = path.kind === "v2-metadata" || path.kind === "v2-ready" || path.kind === "swagger";
+        // /score takes any method here: a scoring script's server answers GET and OPTIONS itself.
+        if (path.kind !== "score" && (reads ? req.method !== "GET" : req.method !== "POST"))
           throw new HttpError("MethodNotAllowed", `Use ${reads ? "GET" : "POST"} for ${pathname}`);
         authenticate(req.headers.authorization, endpoint, routing.verifyToken);
         const body = await readBody(req);
@@ -314,7 +345,36 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
           send(res, 200, "", headers);
           return true;
         }
+        if (path.kind === "swagger") {
+          const query = new URL(req.url ?? "/", "http://pier").searchParams.get("version");
+          const document = swaggerDocument(
+            target,
+            query,
+            `${endpoint.name}/${target.name}`,
+            `/endpoints/${endpoint.name}`,
+          );
+          send(res, document.status, JSON.stringify(document.body), headers);
+          return true;
+        }
         scoring = true;
+        if (target.rawRequests) {
+          // A scoring script answers as Azure's inference server does; a 5xx is the endpoint's 424.
+          const request = scriptRequest(req, body, headers);
+          if (!pinned) mirror(path.endpoint, endpoint.mirrorTraffic, () => request, req, body);
+          const answer = scriptAnswer(await forward(target, request, current));
+          status = answer.status;
+          outcome = answer.status;
+          if (answer.status === 400)
+            refusal = { code: "BadRequest", message: answer.body.toString("utf8").slice(0, 300) };
+          res.writeHead(answer.status, {
+            ...answer.headers,
+            ...headers,
+            "content-length": answer.body.length,
+          });
+          res.end(answer.body);
+          return true;
+        }
+        if (req.method !== "POST") throw new HttpError("MethodNotAllowed", `Use POST for ${pathname}`);
         const answer = await score(
           req,
           body,

@@ -9,6 +9,7 @@ export {
   type ModelInterface,
   type ModelOutput,
   modelInterface,
+  scoreExample,
 } from "./interface.js";
 export { type LoadableModel, type ModelLoader, modelLoader } from "./loader.js";
 export {

@@ -238,6 +238,30 @@ function compact(value: unknown): string {
  * The request bodies a model accepts, one example per protocol route, for people to copy (the
  * preflight, `pier doctor --model`, `pier model validate`).
  */
+/** A value of zero (or "", false) for each column of a column model: one row. */
+const zeroRow = (columns: readonly ColumnSpec[]) =>
+  columns.map((c) => (c.type === "string" ? "" : c.type === "boolean" ? false : 0));
+
+/** A body Azure's /score takes for this model (one row of zeros); undefined for a model that declares nothing. */
+export function scoreExample(iface: ModelInterface): unknown {
+  const inputs = iface.inputs;
+  if (inputs.kind === "any") return undefined;
+  if (inputs.kind === "columns")
+    return {
+      input_data: {
+        columns: inputs.columns.map((c) => String(c.name)),
+        index: [0],
+        data: [zeroRow(inputs.columns)],
+      },
+    };
+  return {
+    input_data:
+      inputs.tensors.length === 1
+        ? zeros(inputs.tensors[0]!)
+        : Object.fromEntries(inputs.tensors.map((t) => [t.name, zeros(t)])),
+  };
+}
+
 function requestExamples(iface: ModelInterface, modelName: string): { route: string; body: string }[] {
   const inputs = iface.inputs;
   if (inputs.kind === "any")
@@ -248,9 +272,9 @@ function requestExamples(iface: ModelInterface, modelName: string): { route: str
   if (inputs.kind === "columns") {
     const sample = (type: string) => (type === "string" ? "" : type === "boolean" ? false : 0);
     const names = inputs.columns.map((c) => String(c.name));
-    const row = inputs.columns.map((c) => sample(c.type));
+    const row = zeroRow(inputs.columns);
     return [
-      { route: "/score", body: compact({ input_data: { columns: names, index: [0], data: [row] } }) },
+      { route: "/score", body: compact(scoreExample(iface)) },
       { route: "/invocations", body: compact({ dataframe_split: { columns: names, data: [row] } }) },
       {
         route: "/invocations",
@@ -280,7 +304,7 @@ function requestExamples(iface: ModelInterface, modelName: string): { route: str
   const one = inputs.tensors.length === 1 ? inputs.tensors[0]! : undefined;
   const named = Object.fromEntries(inputs.tensors.map((t) => [t.name, zeros(t)]));
   const examples = [
-    { route: "/score", body: compact({ input_data: one ? zeros(one) : named }) },
+    { route: "/score", body: compact(scoreExample(iface)) },
     { route: "/invocations", body: compact({ inputs: one ? zeros(one) : named }) },
   ];
   if (one && (one.shape?.length ?? 0) === 2) {

@@ -21,9 +21,43 @@ export interface HostLoadError {
   module?: string;
 }
 
+/**
+ * What a scoring script's host knows for swagger.json: the schemas of an @input_schema/@output_schema
+ * run() (or empty objects), the swagger versions they can be written in, and swagger files found in
+ * the script's folder, by version ("2", "3", "3.1").
+ */
+export interface ScriptSwagger {
+  input: unknown;
+  output: unknown;
+  versions: string[];
+  files: Record<string, unknown>;
+}
+
 export type HostMessage =
-  | { type: "ready"; port: number; loadMs: number; runtime: string; channel?: boolean }
+  | {
+      type: "ready";
+      port: number;
+      loadMs: number;
+      runtime: string;
+      channel?: boolean;
+      swagger?: ScriptSwagger;
+    }
   | { type: "load-failed"; error: HostLoadError };
+
+/** A request to a scoring script, as the gateway sends it: the HTTP request, its body in base64. */
+export interface ScriptRequest {
+  method: string;
+  query: string;
+  headers: [string, string][];
+  body: string;
+}
+
+/** A scoring script's answer, as Azure's inference server would send it: status, headers, body in base64. */
+export interface ScriptResponse {
+  status: number;
+  headers: [string, string][];
+  body: string;
+}
 
 /**
  * How an answer made of output tensors is shaped, by the protocol the request came in:

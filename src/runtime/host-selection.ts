@@ -52,6 +52,8 @@ export interface HostedModel extends ModelFacts {
 export interface ScriptCode {
   artifacts: LaidOutFile[];
   scoringScript: string;
+  /** The code folder's name: on Azure it keeps it under AML_APP_ROOT (absent in records made before). */
+  folder?: string;
   conda: CondaFile | null;
 }
 
@@ -203,14 +205,16 @@ async function prepareScoringScript(
   const extra = spec.environment_variables ?? {};
   const environment = await preflightEnvironment({ model, conda: code.conda }, preflight);
   const python = environment.interpreter!.executable;
-  const modelRoot = join("azureml-models", model.name, String(model.version));
+  // As on Azure: AML_APP_ROOT holds the code folder (by its name) and azureml-models/<name>/<version>.
+  const modelRoot = join("app", "azureml-models", model.name, String(model.version));
+  const folder = code.folder ?? "code";
   return {
     name: "score",
     description: `scoring script ${code.scoringScript} in ${environment.description}`,
     findings: environment.findings,
     layout: [
       { path: join(modelRoot, basename(model.source)), artifacts: model.artifacts },
-      { path: "code", artifacts: code.artifacts },
+      { path: join("app", folder), artifacts: code.artifacts },
     ],
     rawRequests: true,
     interface: { inputs: { kind: "any" }, outputs: null },
@@ -221,8 +225,8 @@ async function prepareScoringScript(
       env: {
         ...baseEnv(join(instanceDir, modelRoot)),
         PIER_LOADER: "score",
-        AZUREML_ENTRY_SCRIPT: code.scoringScript,
-        PIER_CODE_DIR: join(instanceDir, "code"),
+        AML_APP_ROOT: join(instanceDir, "app"),
+        AZUREML_ENTRY_SCRIPT: `${folder}/${code.scoringScript}`,
         ...pythonEnv(spec),
         ...extra,
       },

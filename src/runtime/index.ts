@@ -4,6 +4,9 @@ export {
   type HostLoadError,
   type InvokeRequest,
   parseHostMessage,
+  type ScriptRequest,
+  type ScriptResponse,
+  type ScriptSwagger,
 } from "./host-protocol.js";
 export {
   type InstanceCommand,

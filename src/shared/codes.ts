@@ -153,6 +153,7 @@ export const CODES = {
   UserScriptImportError: model(),
   UserScriptFunctionNotFound: model(),
   UserScriptInitFailed: model(),
+  UserScriptRunInvalid: model(),
   ModelLoadFailed: model(),
   OutOfMemory: model(),
   ResourceNotReady: model(),

@@ -1,0 +1,1 @@
+"""pier's stand-in for the inference-schema package (see ../README.md)."""
