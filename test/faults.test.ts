@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type TestContext, test } from "node:test";
-import { parse, stringify } from "yaml";
 import type { DeploymentReport } from "../src/api/index.js";
 import type { DoctorReport } from "../src/doctor/index.js";
-import type { FixAction } from "../src/shared/index.js";
+import type { FixRecord } from "../src/fix/index.js";
 import { cli, type PierUp, post, REPO_ROOT, startPier, tempDir, waitFor, writeWheel } from "./helpers.js";
 
 const PYTHON = process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3";
@@ -75,54 +74,6 @@ async function diagnose(pier: PierUp, name: string, expected: string, fixable: b
   return { report: report!, waitedMs: Date.now() - started };
 }
 
-/** Sets `a.b.c` in an object, creating what is missing (a string model becomes { path }). */
-function setKey(doc: Record<string, unknown>, key: string, value: unknown): void {
-  const parts = key.split(".");
-  let node = doc;
-  for (const part of parts.slice(0, -1)) {
-    if (typeof node[part] !== "object" || node[part] === null) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1]!] = value;
-}
-
-/** Puts `requirement` (pip syntax) in place of the same package's line in a requirements or conda file. */
-function pin(path: string, requirement: string): void {
-  const name = requirement.split(/[=<>!~ ]/)[0]!;
-  const same = (entry: string) => entry.trim().split(/[=<>!~ ]/)[0] === name;
-  if (path.endsWith(".txt")) {
-    const lines = readFileSync(path, "utf8").split("\n").filter(Boolean);
-    writeFileSync(path, `${[...lines.filter((l) => !same(l)), requirement].join("\n")}\n`);
-    return;
-  }
-  const doc = parse(readFileSync(path, "utf8")) as { dependencies: (string | { pip: string[] })[] };
-  doc.dependencies = doc.dependencies.map((d) =>
-    typeof d === "string"
-      ? same(d)
-        ? requirement.replace("==", "=")
-        : d
-      : { pip: d.pip.map((p) => (same(p) ? requirement : p)) },
-  );
-  writeFileSync(path, stringify(doc));
-}
-
-/** Applies the doctor's actions to the case's copy; returns false when one cannot be applied by a tool. */
-function applyFix(dir: string, actions: FixAction[]): boolean {
-  const file = join(dir, "deployment.yml");
-  const doc = parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-  const model = doc.model as { path: string };
-  for (const action of actions) {
-    if (action.kind === "yaml") setKey(doc, action.key, action.value);
-    else if (action.kind === "pin") {
-      const here = [join(dir, action.file), join(resolve(dir, model.path), action.file)].find(existsSync);
-      if (!here) return false;
-      pin(here, action.requirement);
-    } else return false;
-  }
-  writeFileSync(file, stringify(doc));
-  return actions.length > 0;
-}
-
 async function portCase(t: TestContext, c: FaultCase) {
   const holder = createServer();
   await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
@@ -162,6 +113,8 @@ test("fault corpus: every case gets its own right code, and the fix it suggests 
     waitedMs: number;
     doctorMs: number;
     fixed?: boolean;
+    /** From the failed create to a serving deployment, as pier doctor --fix measured it. */
+    fixMs?: number | undefined;
   }[] = [];
   for (const c of cases) {
     await t.test(`${c.name}: ${c.cause} → ${c.expect}`, async (st) => {
@@ -210,24 +163,41 @@ test("fault corpus: every case gets its own right code, and the fix it suggests 
       assert.ok(first!.fix.length > 0, "the diagnosis says how to fix it");
       if (!c.fixable) return;
 
-      assert.ok(applyFix(dir, first!.actions), `the fix can be applied: ${JSON.stringify(first!.actions)}`);
-      const updated = await pier.run([
-        "deployment",
-        "update",
-        "-f",
-        join(dir, "deployment.yml"),
+      // pier applies the fix itself: the diff of the case's own files, the update, the proof.
+      const request = join(dir, "request.json");
+      writeFileSync(request, JSON.stringify({ data: [[1, 2, 3, 4]] }));
+      const fixed = await pier.run([
+        "doctor",
+        "faults",
+        c.name,
+        "--fix",
+        "--yes",
+        "--request-file",
+        request,
         "-o",
         "json",
       ]);
-      assert.equal(
-        (JSON.parse(updated.stdout) as DeploymentReport).provisioning_state,
-        "Succeeded",
-        `after ${JSON.stringify(first!.actions)}:\n${updated.stderr}\n${updated.stdout}`,
-      );
+      const record = JSON.parse(fixed.stdout) as FixRecord;
+      assert.equal(fixed.code, 0, `pier doctor --fix:\n${fixed.stderr}\n${fixed.stdout}`);
+      const last = record.rounds.at(-1)!;
+      assert.equal(last.outcome, "served", JSON.stringify(record.rounds, null, 2));
+      for (const round of record.rounds)
+        for (const line of round.diff.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++"))) {
+          const shown = line.slice(1);
+          assert.ok(
+            round.files.some((f) => readFileSync(f, "utf8").split("\n").includes(shown)),
+            `the file holds what the diff showed: ${shown}`,
+          );
+        }
+      const yaml = readFileSync(join(dir, "deployment.yml"), "utf8");
+      for (const comment of readFileSync(join(CORPUS, c.name, "deployment.yml"), "utf8").match(/#.*$/gm) ??
+        [])
+        assert.ok(yaml.includes(comment), `the comment survives: ${comment}`);
       if (c.load) {
         const statuses = await load(pier, key, c.name, c.load);
         assert.deepEqual(statuses, { 200: c.load.requests }, "the same traffic is served once fixed");
       }
+      results.at(-1)!.fixMs = record.msToServing ?? undefined;
       results.at(-1)!.fixed = true;
     });
   }
@@ -256,6 +226,6 @@ test("fault corpus: every case gets its own right code, and the fix it suggests 
   );
   for (const r of results)
     t.diagnostic(
-      `  ${r.name}: ${r.got}${r.got === r.expected ? "" : ` (expected ${r.expected})`}, ${r.waitedMs} ms${r.fixed ? ", fixed" : ""}`,
+      `  ${r.name}: ${r.got}${r.got === r.expected ? "" : ` (expected ${r.expected})`}, ${r.waitedMs} ms${r.fixMs !== undefined ? `, fixed by pier doctor --fix: serving ${(r.fixMs / 1000).toFixed(1)} s after the failure` : r.fixed ? ", fixed" : ""}`,
     );
 });

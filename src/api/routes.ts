@@ -4,6 +4,7 @@
  * diagnoses when they are not well. Errors are PierErrors; the server turns them into responses
  * with the status the code table gives.
  */
+import { isAbsolute } from "node:path";
 import { parseDeploymentSpec, parseEndpointSpec } from "../config/index.js";
 import {
   type Diagnosis,
@@ -209,6 +210,10 @@ export function apiRoutes(engine: Engine): Route[] {
           mode: body.mode === "update" ? "update" : "create",
           progress,
           ...(typeof body.fidelity === "string" ? { fidelity: body.fidelity } : {}),
+          // A YAML file's absolute path: what `pier doctor --fix` edits later.
+          ...(typeof body.source === "string" && isAbsolute(body.source) && /\.ya?ml$/i.test(body.source)
+            ? { sourceFile: body.source }
+            : {}),
         });
         return deploymentReport(engine, view);
       },

@@ -41,6 +41,8 @@ export interface CommandContext {
   cwd: string;
   /** The environment the command runs in (PIER_HOME, PIER_PYTHON, …). */
   env: NodeJS.ProcessEnv;
+  /** Asks the person at the terminal (absent when nobody can answer). */
+  ask?: (question: string) => Promise<string>;
 }
 
 export interface ParsedArgs<O extends OptionSpecs = OptionSpecs> {

@@ -5,6 +5,7 @@
  * file exits the process. Exit codes come from the code table: 0 ok, 1 a failure the command ran
  * into, 2 a wrong command line, 70 a bug in pier.
  */
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { PIER_VERSION, PierError, toPierError, userError } from "../shared/index.js";
 import type { AnyCommand, CommandContext, OutputFormat, ParsedArgs } from "./command.js";
@@ -17,6 +18,8 @@ export interface CliIo {
   interactive: boolean;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Asks the person at the terminal; absent when stdin is not one. */
+  ask?: (question: string) => Promise<string>;
 }
 
 /** The command whose path is the longest prefix of `words`. */
@@ -250,6 +253,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       interactive: io.interactive,
       cwd: io.cwd,
       env: io.env,
+      ...(io.ask ? { ask: io.ask } : {}),
     };
     const result = await command.handler(args, ctx);
     if (ctx.output === "json") io.out(JSON.stringify(result, null, 2));
@@ -261,6 +265,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     else io.err(`${formatError(error)}\n`);
     return error.exitCode;
   }
+}
+
+/** One question at the terminal; resolves to the answer. */
+function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  return new Promise((resolveAnswer) =>
+    rl.question(question, (answer) => {
+      rl.close();
+      resolveAnswer(answer);
+    }),
+  );
 }
 
 /** Entry point for bin/pier.js. */
@@ -276,6 +291,7 @@ export async function main(): Promise<void> {
     interactive: process.stderr.isTTY === true,
     cwd: process.cwd(),
     env: process.env,
+    ...(process.stdin.isTTY ? { ask } : {}),
   });
   process.exitCode = code;
 }

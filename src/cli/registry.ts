@@ -8,6 +8,7 @@ import { deploymentList } from "./commands/deployment-list.js";
 import { deploymentShow } from "./commands/deployment-show.js";
 import { deploymentUpdate } from "./commands/deployment-update.js";
 import { doctor } from "./commands/doctor.js";
+import { doctorHistory } from "./commands/doctor-history.js";
 import { endpointCreate } from "./commands/endpoint-create.js";
 import { endpointDelete } from "./commands/endpoint-delete.js";
 import { endpointGetCredentials } from "./commands/endpoint-get-credentials.js";
@@ -66,4 +67,5 @@ export const COMMANDS: readonly AnyCommand[] = [
   envList,
   envShow,
   doctor,
+  doctorHistory,
 ];

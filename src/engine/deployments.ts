@@ -63,6 +63,8 @@ export interface DeploymentView {
   readiness_probe: ProbeSettings;
   instances: InstanceView[];
   error: PierErrorJson | null;
+  /** The YAML file it was applied from, when it came from one. */
+  source_file: string | null;
 }
 
 export interface ApplyOptions {
@@ -72,6 +74,8 @@ export interface ApplyOptions {
   progress?: ProgressSink;
   /** `--fidelity`: overrides the YAML's environment_variables.PIER_FIDELITY and pier's PIER_FIDELITY. */
   fidelity?: string;
+  /** The YAML file the spec came from, when it came from one. */
+  sourceFile?: string;
 }
 
 /** Azure's limit of deployments per endpoint. */
@@ -189,11 +193,11 @@ export class Deployments {
       // an update that cannot resolve its model changes nothing.
       if (options.mode === "update" || e.class === "system") throw e;
       const failed = await this.#withEnvironmentEvidence(e, spec, options.specDir);
-      this.#recordUnregistered(spec, failed);
+      this.#recordUnregistered(spec, failed, options.sourceFile ?? null);
       this.#reportFailure(spec, failed.toJSON(), progress, started);
       return this.show(spec.endpoint_name, spec.name);
     }
-    const record = this.#recordAttempt(spec, inputs, existing);
+    const record = this.#recordAttempt(spec, inputs, existing, options.sourceFile ?? null);
     try {
       const live = await startGeneration(record, inputs.version, this.#startContext(fidelity, progress));
       await this.#swapIn(live);
@@ -239,6 +243,7 @@ export class Deployments {
     spec: DeploymentSpec,
     inputs: { version: ModelVersion; code: ScriptCode | null },
     existing: DeploymentRecord | undefined,
+    sourceFile: string | null,
   ): DeploymentRecord {
     const state = existing ? "Updating" : "Creating";
     const model = `models:/${inputs.version.name}/${inputs.version.version}`;
@@ -251,6 +256,7 @@ export class Deployments {
       provisioningState: state,
       error: null,
       code: inputs.code,
+      sourceFile,
       createdAt: existing?.createdAt ?? Date.now(),
       updatedAt: Date.now(),
     };
@@ -264,7 +270,7 @@ export class Deployments {
   }
 
   /** A new deployment whose model could not be registered: Failed, with no version. */
-  #recordUnregistered(spec: DeploymentSpec, error: PierError): void {
+  #recordUnregistered(spec: DeploymentSpec, error: PierError, sourceFile: string | null): void {
     const model = spec.model!;
     const ref = parseModelUri(modelPathOf(spec)!);
     this.store.upsertDeployment({
@@ -281,6 +287,7 @@ export class Deployments {
       provisioningState: "Failed",
       error: error.toJSON(),
       code: null,
+      sourceFile,
     });
     this.store.addEvent(
       { endpoint: spec.endpoint_name, deployment: spec.name },
@@ -427,6 +434,7 @@ export class Deployments {
         ...(i.lastExit ? { last_exit: i.lastExit } : {}),
       })),
       error: record.error,
+      source_file: record.sourceFile,
     };
   }
 

@@ -48,6 +48,10 @@ export const ENGINE_MIGRATIONS = [
     name: "engine-002-scoring-code",
     sql: "ALTER TABLE deployments ADD COLUMN code TEXT;",
   },
+  {
+    name: "engine-003-source-file",
+    sql: "ALTER TABLE deployments ADD COLUMN source_file TEXT;",
+  },
 ];
 
 export type ProvisioningState = "Creating" | "Updating" | "Deleting" | "Succeeded" | "Failed";
@@ -74,6 +78,8 @@ export interface DeploymentRecord {
   error: PierErrorJson | null;
   /** A scoring script deployment's code folder, snapshotted into the artifact store, and its conda file. */
   code: ScriptCode | null;
+  /** The YAML file it was applied from, when it came from one (what `pier doctor --fix` edits). */
+  sourceFile: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -99,6 +105,7 @@ interface DeploymentRow {
   provisioning_state: ProvisioningState;
   error: string | null;
   code: string | null;
+  source_file: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -124,6 +131,7 @@ const toDeployment = (r: DeploymentRow): DeploymentRecord => ({
   provisioningState: r.provisioning_state,
   error: r.error ? JSON.parse(r.error) : null,
   code: r.code ? scriptCode(JSON.parse(r.code)) : null,
+  sourceFile: r.source_file,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -227,11 +235,12 @@ export class EngineStore {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO deployments (endpoint, name, spec, model_name, model_version, provisioning_state, error, code, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO deployments (endpoint, name, spec, model_name, model_version, provisioning_state, error, code, source_file, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(endpoint, name) DO UPDATE SET spec = excluded.spec, model_name = excluded.model_name,
            model_version = excluded.model_version, provisioning_state = excluded.provisioning_state,
-           error = excluded.error, code = excluded.code, updated_at = excluded.updated_at`,
+           error = excluded.error, code = excluded.code, source_file = excluded.source_file,
+           updated_at = excluded.updated_at`,
       )
       .run(
         d.endpoint,
@@ -242,6 +251,7 @@ export class EngineStore {
         d.provisioningState,
         d.error ? JSON.stringify(d.error) : null,
         d.code ? JSON.stringify(d.code) : null,
+        d.sourceFile,
         now,
         now,
       );

@@ -366,6 +366,9 @@ function unneededFindings(
         message: `${req.name} is in ${env.file}, but no flavor of this model (${Object.keys(mlmodel.flavors).join(", ")}) loads it${imports.size > 0 ? " and its pickle does not import it" : ""}; it only adds install time and version conflicts`,
         evidence: { file: env.file, line: req.line, value: req.raw },
         fix: `Remove ${req.name} from the env files${imports.size > 0 ? " (the model's pickles do not import it either)" : `, unless the pickled model itself contains a ${req.name} object`}.`,
+        ...(imports.size > 0
+          ? { actions: [{ kind: "unpin" as const, file: env.file, package: req.name }] }
+          : {}),
         subject: { package: req.name },
       });
     }

@@ -11,6 +11,8 @@ export type Severity = "error" | "warning" | "info";
 export type FixAction =
   | { kind: "yaml"; key: string; value: string | number }
   | { kind: "pin"; file: string; requirement: string }
+  /** Drop a package from an env file (and its siblings that list it). */
+  | { kind: "unpin"; file: string; package: string }
   | { kind: "command"; command: string };
 
 /** The package and versions a finding is about. */
