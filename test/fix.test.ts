@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { Diagnosis } from "../src/doctor/index.js";
 import { planFix, runFix } from "../src/fix/index.js";
-import { tempDir } from "./helpers.js";
+import { cli, tempDir } from "./helpers.js";
 
 const DEPLOYMENT = `# blue: the candidate
 name: blue
@@ -212,4 +212,17 @@ test("rounds: a fix that helps is kept and proved, one that does not is undone, 
     ["manual"],
   );
   assert.match(lines.join("\n"), /pier cannot change this in a file; by hand: do it/);
+});
+
+test("--fix asks before it writes: without a terminal to answer, it needs --yes (or --dry-run), and says so", async (t) => {
+  const home = tempDir(t);
+  const refused = await cli(["doctor", "fin", "blue", "--fix"], process.cwd(), { PIER_HOME: home });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /BadOptionValue: pier doctor --fix asks before it writes a file/);
+  assert.match(refused.stderr, /Pass --yes to write without asking, or --dry-run/);
+  const stray = await cli(["doctor", "fin", "blue", "--yes"], process.cwd(), { PIER_HOME: home });
+  assert.equal(stray.code, 2, "--yes without --fix is a mistake worth naming");
+  const history = await cli(["doctor", "history"], process.cwd(), { PIER_HOME: home });
+  assert.equal(history.code, 0);
+  assert.match(history.stdout, /No fixes applied yet/);
 });

@@ -25,13 +25,7 @@ export interface FixOptions {
 /** Asks before writing, unless --yes; a terminal that cannot answer needs --yes. */
 function confirmer(ctx: CommandContext, options: FixOptions): FixSession["confirm"] {
   return async () => {
-    if (options.yes) return true;
-    if (!ctx.ask)
-      throw userError(
-        "BadOptionValue",
-        "pier doctor --fix asks before it writes a file, and this terminal cannot answer",
-        "Pass --yes to write without asking (or --dry-run to see the plan only).",
-      );
+    if (options.yes || !ctx.ask) return options.yes;
     return /^y(es)?$/i.test((await ctx.ask("Write these changes and apply them? [y/N] ")).trim());
   };
 }

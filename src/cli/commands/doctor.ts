@@ -109,6 +109,12 @@ function readRequestFile(path: string): string {
 
 /** --fix: the deployment named (or the preflight's files), fixed round by round. */
 async function fix(args: ParsedArgs<typeof doctorOptions>, ctx: CommandContext): Promise<FixRecord> {
+  if (!args.options.yes && !args.options["dry-run"] && !ctx.ask)
+    throw userError(
+      "BadOptionValue",
+      "pier doctor --fix asks before it writes a file, and this terminal cannot answer",
+      "Pass --yes to write without asking, or --dry-run to see the plan only.",
+    );
   const requestFile = args.options["request-file"];
   const options = {
     yes: args.options.yes === true,
@@ -144,6 +150,12 @@ async function fix(args: ParsedArgs<typeof doctorOptions>, ctx: CommandContext):
 function renderFix(record: FixRecord, ctx: CommandContext): void {
   if (record.rounds.length === 0) return;
   const served = record.rounds.find((r) => r.outcome === "served");
+  if (record.rounds.every((r) => r.outcome === "planned")) {
+    ctx.out(
+      `Dry run: nothing written. To apply it: pier doctor ${record.endpoint ? record.target.replace("/", " ") : `--deployment-file ${record.deploymentFile}`} --fix`,
+    );
+    return;
+  }
   ctx.out(
     served
       ? `✔ ${record.target}: serving after ${record.rounds.length} round(s)${record.msToServing !== null ? `, ${(record.msToServing / 1000).toFixed(1)} s from the failure` : ""}`
