@@ -20,7 +20,7 @@ import {
   type ProgressEvent,
   parseTrafficArgument,
 } from "../engine/index.js";
-import { PierError, userError } from "../shared/index.js";
+import { decodePathSegment, PierError, userError } from "../shared/index.js";
 
 /** A deployment as the API answers it: for one that is not well, with the doctor's diagnoses. */
 export type DeploymentReport = DeploymentView & { diagnoses?: Diagnosis[] };
@@ -235,7 +235,7 @@ export function matchRoute(
     const params: Record<string, string> = {};
     const matches = pattern.every((segment, i) => {
       if (segment.startsWith(":")) {
-        params[segment.slice(1)] = decodeURIComponent(parts[i]!);
+        params[segment.slice(1)] = decodePathSegment(parts[i]!);
         return true;
       }
       return segment === parts[i];

@@ -9,7 +9,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from "node:path";
 import { type Engine, secretsEqual } from "../engine/index.js";
 import { createGateway, createMetrics, type RequestStats } from "../gateway/index.js";
-import { type Logger, PierError, portHolder, toPierError, userError } from "../shared/index.js";
+import {
+  type Logger,
+  PierError,
+  parseJson,
+  portHolder,
+  readBody,
+  toPierError,
+  userError,
+} from "../shared/index.js";
 import { type ApiRequest, apiRoutes, matchRoute } from "./routes.js";
 
 export const UP_FILE = "up.json";
@@ -22,13 +30,15 @@ export interface UpInfo {
   startedAt: string;
 }
 
+/** Management requests are small (a deployment spec): 5 MiB is far more than any needs. */
+const MAX_API_BODY_BYTES = 5 * 2 ** 20;
+
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return {};
+  const body = await readBody(req, MAX_API_BODY_BYTES);
+  if (body.length === 0) return {};
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    value = parseJson(body.toString("utf8")).value;
   } catch {
     throw userError("BadRequest", "The request body is not valid JSON", "Send a JSON object.");
   }
@@ -90,7 +100,7 @@ export interface ServerOptions {
 export async function startServer(engine: Engine, options: ServerOptions): Promise<RunningServer> {
   const { home, port, stats, logger } = options;
   const metrics = createMetrics(engine.routing);
-  const gateway = createGateway({ routing: engine.routing, metrics, stats });
+  const gateway = createGateway({ routing: engine.routing, metrics, stats, logger });
   const handleApi = createApi(engine);
   const tokenPath = join(home, API_TOKEN_FILE);
   if (!existsSync(tokenPath))
@@ -115,7 +125,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
           throw userError(
             "Unauthorized",
             "Missing or wrong management API token",
-            `Use the token in ${tokenPath}.`,
+            "Use the token in the api-token file of pier's home (PIER_HOME).",
           );
         logger.debug("api request", { method: req.method, path: url.pathname });
         await handleApi(req, res, url);
@@ -129,12 +139,45 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     } catch (error) {
       const e = toPierError(error);
       if (e.class === "system")
-        logger.error(`${req.method} ${req.url}: ${e.code}: ${e.summary}`, { code: e.code });
-      if (!res.headersSent) sendJson(res, e.httpStatus, { error: e.toJSON() });
+        logger.error(`${req.method} ${req.url}: ${e.code}: ${e.summary}`, {
+          code: e.code,
+          ...(e.code === "InternalError" ? { stack: (error as Error).stack ?? "" } : {}),
+        });
+      // pier's own failure never shows its code or the machine's paths to a client; the log has them.
+      const body =
+        e.code === "InternalError"
+          ? {
+              code: e.code,
+              class: e.class,
+              summary: "pier failed while handling this request",
+              details: [],
+              fix: "This is a bug in pier: pier up's log has the error; please report it.",
+            }
+          : e.toJSON();
+      if (!res.headersSent) sendJson(res, e.httpStatus, { error: body });
       else res.end();
     }
   });
   server.keepAliveTimeout = 65_000;
+  // What Node's HTTP parser refuses (headers too large, a malformed request line) still gets a JSON answer.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+    const body = JSON.stringify({
+      error: {
+        code: tooLarge ? "HeadersTooLarge" : "BadRequest",
+        class: "user",
+        summary: tooLarge ? "The request's headers are larger than 16 KiB" : "The request is not valid HTTP",
+        details: [],
+        fix: tooLarge
+          ? "Send smaller headers (a token, not a file, in Authorization)."
+          : "Send an HTTP/1.1 request.",
+      },
+    });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") {

@@ -56,10 +56,16 @@ export class TokenSigner {
     if (!payload || !signature) return "malformed";
     const expected = createHmac("sha256", this.#secret).update(payload).digest("base64url");
     if (!secretsEqual(signature, expected)) return "malformed";
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
-      ep: string;
-      exp: number;
-    };
+    let claims: { ep?: unknown; exp?: unknown };
+    try {
+      claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+        ep?: unknown;
+        exp?: unknown;
+      };
+    } catch {
+      return "malformed";
+    }
+    if (!claims || typeof claims.exp !== "number") return "malformed";
     if (claims.ep !== endpoint) return "wrong-endpoint";
     return claims.exp * 1000 <= now ? "expired" : "ok";
   }

@@ -13,12 +13,21 @@ import { PierError } from "../shared/index.js";
 import type { Protocol } from "./formats.js";
 import { HttpError } from "./http-error.js";
 
-/** Anything thrown while handling a request, as the HttpError the client gets. */
-export function asHttpError(error: unknown): HttpError {
+/**
+ * Anything thrown while handling a request, as the HttpError the client gets. pier's own failure
+ * says only that (its message, code and paths go to the log, through `log`).
+ */
+export function asHttpError(error: unknown, log?: (error: unknown) => void): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof PierError && error.class === "user")
     return new HttpError(error.code, error.summary, {}, error.fix ? { fix: error.fix } : {});
-  return new HttpError("InternalError", (error as Error).message);
+  if (error instanceof PierError && error.class === "system" && error.code !== "InternalError")
+    return new HttpError(error.code, error.summary);
+  log?.(error);
+  return new HttpError(
+    "InternalError",
+    "pier failed while handling this request; pier up's log has the error",
+  );
 }
 
 /** MLflow's error code for each status pier answers with. */

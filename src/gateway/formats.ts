@@ -417,7 +417,7 @@ function contentTypeOf(protocol: Protocol, header: string | undefined): "json" |
       `This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '${header ?? ""}'.`,
     );
   }
-  if (type !== "application/json" && type !== "")
+  if (type !== "application/json" && header !== undefined)
     throw unsupportedMediaType(
       `This predictor only supports the following content types: application/json. Got '${header}'.`,
     );

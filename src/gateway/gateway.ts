@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeploymentTarget, Routing } from "../engine/index.js";
 import { type ModelInterface, v2Datatype } from "../model/index.js";
-import { PIER_VERSION, stringifyJson } from "../shared/index.js";
+import { decodePathSegment, type Logger, PIER_VERSION, readBody, stringifyJson } from "../shared/index.js";
 import { authenticate } from "./authenticate.js";
 import { asHttpError, renderError } from "./errors.js";
 import { type Batch, formatResponse, type Protocol, parseRequest } from "./formats.js";
@@ -54,15 +54,15 @@ const PATH =
 export function matchGatewayPath(pathname: string): GatewayPath | undefined {
   const match = PATH.exec(pathname);
   if (!match) return undefined;
-  const endpoint = decodeURIComponent(match[1]!);
+  const endpoint = decodePathSegment(match[1]!);
   const route = match[2]!;
   if (match[3] !== undefined) {
     const kind = match[5] === "/infer" ? "v2" : match[5] === "/ready" ? "v2-ready" : "v2-metadata";
     return {
       endpoint,
       kind,
-      model: decodeURIComponent(match[3]),
-      ...(match[4] !== undefined ? { version: decodeURIComponent(match[4]) } : {}),
+      model: decodePathSegment(match[3]),
+      ...(match[4] !== undefined ? { version: decodePathSegment(match[4]) } : {}),
     };
   }
   const kinds: Record<string, Kind> = {
@@ -88,24 +88,6 @@ const protocolOf = (kind: Kind): Protocol | "other" =>
         : kind.startsWith("v2")
           ? "v2"
           : "other";
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError("PayloadTooLarge", `The request body exceeds ${MAX_BODY_BYTES / 2 ** 20} MiB`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
   res.writeHead(status, {
@@ -182,6 +164,8 @@ function v2Metadata(name: string, target: DeploymentTarget): unknown {
 
 export interface GatewayOptions {
   routing: Routing;
+  /** Where pier's own failures are logged (clients only learn that one happened). */
+  logger?: Logger;
   metrics: GatewayMetrics;
   stats: RequestStats;
   /** The traffic draw; tests pass a seeded one. */
@@ -193,7 +177,15 @@ export interface Gateway {
   handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean>;
 }
 
-export function createGateway({ routing, metrics, stats, draw = Math.random }: GatewayOptions): Gateway {
+export function createGateway({
+  routing,
+  metrics,
+  stats,
+  logger,
+  draw = Math.random,
+}: GatewayOptions): Gateway {
+  const logBug = (error: unknown) =>
+    logger?.error(`gateway: ${(error as Error).message}`, { stack: (error as Error).stack ?? "" });
   const current = (target: DeploymentTarget) => routing.target(target.endpoint, target.name);
 
   const parse = (protocol: Protocol, req: IncomingMessage, body: Buffer, target: DeploymentTarget): Batch => {
@@ -324,7 +316,7 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
         if (path.kind !== "score" && (reads ? req.method !== "GET" : req.method !== "POST"))
           throw new HttpError("MethodNotAllowed", `Use ${reads ? "GET" : "POST"} for ${pathname}`);
         authenticate(req.headers.authorization, endpoint, routing.verifyToken);
-        const body = await readBody(req);
+        const body = await readBody(req, MAX_BODY_BYTES);
         const pin = req.headers[DEPLOYMENT_HEADER];
         const { target, pinned } = route(
           routing,
@@ -385,7 +377,7 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
         );
         send(res, 200, answer.body, { ...headers, ...answer.headers });
       } catch (error) {
-        const e = asHttpError(error);
+        const e = asHttpError(error, logBug);
         const rendered = renderError(protocolOf(path.kind), e);
         status = rendered.status;
         // The doctor reads what happened, not how a protocol words it: a model's failure is a 424.
@@ -395,8 +387,10 @@ export function createGateway({ routing, metrics, stats, draw = Math.random }: G
         send(res, status, rendered.body, { ...headers, ...rendered.headers });
       } finally {
         const ms = performance.now() - started;
-        if (scoring) metrics.countRequest(path.endpoint, deployment, status);
-        metrics.observeLatency(path.endpoint, deployment, ms / 1000);
+        // Labels only for endpoints that exist: made-up names share one, so /metrics stays bounded.
+        const label = routing.endpoint(path.endpoint) ? path.endpoint : "(unknown)";
+        if (scoring) metrics.countRequest(label, deployment, status);
+        metrics.observeLatency(label, deployment, ms / 1000);
         counted?.leave(outcome, ms, refusal);
       }
       return true;

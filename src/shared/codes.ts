@@ -89,6 +89,7 @@ export const CODES = {
   EmptyInput: user(),
   SchemaRequired: user(),
   PayloadTooLarge: user(413),
+  HeadersTooLarge: user(431),
   UnsupportedMediaType: user(415),
   NoValidDeployment: user(404),
   TooManyRequests: user(429),

@@ -15,6 +15,7 @@ export {
   sortFindings,
 } from "./findings.js";
 export { ensurePierHome, resolvePierHome } from "./home.js";
+export { decodePathSegment, readBody } from "./http-body.js";
 export { parseJson, stringifyJson } from "./json.js";
 export {
   createLogger,

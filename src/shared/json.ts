@@ -43,12 +43,41 @@ function markNonFinite(text: string): string {
   return out + text.slice(last);
 }
 
-/** Parses JSON that may hold NaN, Infinity and -Infinity; says whether it did. Throws SyntaxError like JSON.parse. */
+/** How deep JSON may nest: deeper is refused before parsing (JSON.parse recurses, and would overflow the stack). */
+const MAX_JSON_DEPTH = 512;
+
+/** Whether `text` nests arrays and objects deeper than `max`, outside strings. */
+function nestsDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+
+/** A number too large for a double (1e400, 400 digits) reads as Infinity, as Python reads it, not as missing. */
+const OVERFLOWS = /[eE]\+?\d{3,}|\d{309,}/;
+
+/**
+ * Parses JSON that may hold NaN, Infinity and -Infinity; says whether it did (or holds a number that
+ * overflows to Infinity). Throws SyntaxError like JSON.parse, also for nesting deeper than MAX_JSON_DEPTH.
+ */
 export function parseJson(text: string): { value: unknown; nonFinite: boolean } {
+  if (nestsDeeper(text, MAX_JSON_DEPTH))
+    throw new SyntaxError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   if (!text.includes("NaN") && !text.includes("Infinity"))
-    return { value: JSON.parse(text), nonFinite: false };
+    return { value: JSON.parse(text), nonFinite: OVERFLOWS.test(text) };
   const marked = markNonFinite(text);
-  if (marked === text) return { value: JSON.parse(text), nonFinite: false };
+  if (marked === text) return { value: JSON.parse(text), nonFinite: OVERFLOWS.test(text) };
   const value: unknown = JSON.parse(marked, (_key, v: unknown) =>
     typeof v === "string" && v in REVIVED ? REVIVED[v] : v,
   );
