@@ -1,8 +1,8 @@
 /**
  * Endpoint credentials: two keys per endpoint (compared in constant time), and aml_token tokens,
- * HMAC-signed with a per-home secret kept in a 0600 file, that expire.
+ * HMAC-signed with a per-home secret kept in a 0600 file, that expire; keys sealed at rest (KeyBox).
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -26,13 +26,57 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** A 32-byte secret in a 0600 file of the home, made on first use. */
+function homeSecret(home: string, file: string): Buffer {
+  const path = join(home, file);
+  if (!existsSync(path)) {
+    try {
+      writeFileSync(path, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
+    } catch (error) {
+      // Another process made it first: read theirs.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  return Buffer.from(readFileSync(path, "utf8").trim(), "hex");
+}
+
+const SEALED = "sealed1:";
+
+/**
+ * Endpoint keys as pier.db keeps them: AES-256-GCM with a key in a 0600 file beside it, so that a copy
+ * of the database alone does not reveal them. A value without the prefix is a key stored before
+ * (plain), read as it is and sealed at the next write.
+ */
+export class KeyBox {
+  readonly #key: Buffer;
+
+  constructor(home: string) {
+    this.#key = homeSecret(home, "key-encryption.key");
+  }
+
+  seal(plain: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.#key, iv);
+    const data = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
+    return `${SEALED}${Buffer.concat([iv, cipher.getAuthTag(), data]).toString("base64")}`;
+  }
+
+  open(stored: string): string {
+    if (!stored.startsWith(SEALED)) return stored;
+    const raw = Buffer.from(stored.slice(SEALED.length), "base64");
+    const decipher = createDecipheriv("aes-256-gcm", this.#key, raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
+  }
+
+  isSealed = (stored: string): boolean => stored.startsWith(SEALED);
+}
+
 export class TokenSigner {
   readonly #secret: Buffer;
 
   constructor(home: string) {
-    const path = join(home, "token-signing.key");
-    if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
-    this.#secret = Buffer.from(readFileSync(path, "utf8").trim(), "hex");
+    this.#secret = homeSecret(home, "token-signing.key");
   }
 
   issue(

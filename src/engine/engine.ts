@@ -7,7 +7,7 @@
 import type { DeploymentSpec, Loaded } from "../config/index.js";
 import type { Registry } from "../registry/index.js";
 import { type Logger, openPierDatabase, silentLogger } from "../shared/index.js";
-import { TokenSigner } from "./credentials.js";
+import { KeyBox, TokenSigner } from "./credentials.js";
 import { type ApplyOptions, Deployments, type DeploymentView } from "./deployments.js";
 import { Endpoints } from "./endpoints.js";
 import type { RecordedEvent } from "./events.js";
@@ -36,7 +36,7 @@ export class Engine {
     readonly registry: Registry,
     options: EngineOptions = {},
   ) {
-    this.store = new EngineStore(openPierDatabase(home, ENGINE_MIGRATIONS));
+    this.store = new EngineStore(openPierDatabase(home, ENGINE_MIGRATIONS), new KeyBox(home));
     this.#tokens = new TokenSigner(home);
     this.endpoints = new Endpoints(this.store, this.#tokens);
     this.deployments = new Deployments(

@@ -2,6 +2,7 @@
 import type { DeploymentSpec, EndpointSpec } from "../config/index.js";
 import type { ScriptCode } from "../runtime/index.js";
 import type { PierDatabase, PierErrorJson } from "../shared/index.js";
+import type { KeyBox } from "./credentials.js";
 import { type EngineEvent, isEventKind, type RecordedEvent } from "./events.js";
 
 export const ENGINE_MIGRATIONS = [
@@ -110,11 +111,11 @@ interface DeploymentRow {
   updated_at: number;
 }
 
-const toEndpoint = (r: EndpointRow): EndpointRecord => ({
+const toEndpoint = (r: EndpointRow, keys: KeyBox): EndpointRecord => ({
   name: r.name,
   spec: JSON.parse(r.spec),
-  primaryKey: r.primary_key,
-  secondaryKey: r.secondary_key,
+  primaryKey: keys.open(r.primary_key),
+  secondaryKey: keys.open(r.secondary_key),
   traffic: JSON.parse(r.traffic),
   mirrorTraffic: JSON.parse(r.mirror_traffic),
   provisioningState: r.provisioning_state,
@@ -151,17 +152,39 @@ export interface EventScope {
 }
 
 export class EngineStore {
-  constructor(readonly db: PierDatabase) {}
+  /**
+   * `keys` seals endpoint keys at rest; keys stored plain by an older pier are sealed now. Management
+   * writes are checkpointed into pier.db at once, so a lost -wal file loses no endpoint or deployment.
+   */
+  constructor(
+    readonly db: PierDatabase,
+    private readonly keys: KeyBox,
+  ) {
+    const rows = this.db
+      .prepare("SELECT name, primary_key, secondary_key FROM endpoints")
+      .all() as EndpointRow[];
+    const seal = this.db.prepare("UPDATE endpoints SET primary_key = ?, secondary_key = ? WHERE name = ?");
+    for (const row of rows)
+      if (!keys.isSealed(row.primary_key) || !keys.isSealed(row.secondary_key))
+        seal.run(keys.seal(keys.open(row.primary_key)), keys.seal(keys.open(row.secondary_key)), row.name);
+    this.#checkpoint();
+  }
+
+  #checkpoint(): void {
+    this.db.pragma("wal_checkpoint(FULL)");
+  }
 
   endpoint(name: string): EndpointRecord | undefined {
     const row = this.db.prepare("SELECT * FROM endpoints WHERE name = ?").get(name) as
       | EndpointRow
       | undefined;
-    return row ? toEndpoint(row) : undefined;
+    return row ? toEndpoint(row, this.keys) : undefined;
   }
 
   endpoints(): EndpointRecord[] {
-    return (this.db.prepare("SELECT * FROM endpoints ORDER BY name").all() as EndpointRow[]).map(toEndpoint);
+    return (this.db.prepare("SELECT * FROM endpoints ORDER BY name").all() as EndpointRow[]).map((r) =>
+      toEndpoint(r, this.keys),
+    );
   }
 
   insertEndpoint(e: Omit<EndpointRecord, "createdAt" | "updatedAt">): void {
@@ -173,14 +196,15 @@ export class EngineStore {
       .run(
         e.name,
         JSON.stringify(e.spec),
-        e.primaryKey,
-        e.secondaryKey,
+        this.keys.seal(e.primaryKey),
+        this.keys.seal(e.secondaryKey),
         JSON.stringify(e.traffic),
         JSON.stringify(e.mirrorTraffic),
         e.provisioningState,
         now,
         now,
       );
+    this.#checkpoint();
   }
 
   updateEndpoint(
@@ -201,18 +225,20 @@ export class EngineStore {
       )
       .run(
         JSON.stringify(next.spec),
-        next.primaryKey,
-        next.secondaryKey,
+        this.keys.seal(next.primaryKey),
+        this.keys.seal(next.secondaryKey),
         JSON.stringify(next.traffic),
         JSON.stringify(next.mirrorTraffic),
         next.provisioningState,
         Date.now(),
         name,
       );
+    this.#checkpoint();
   }
 
   deleteEndpoint(name: string): void {
     this.db.prepare("DELETE FROM endpoints WHERE name = ?").run(name);
+    this.#checkpoint();
   }
 
   deployment(endpoint: string, name: string): DeploymentRecord | undefined {
@@ -255,6 +281,7 @@ export class EngineStore {
         now,
         now,
       );
+    this.#checkpoint();
   }
 
   setDeploymentState(
@@ -268,10 +295,12 @@ export class EngineStore {
         "UPDATE deployments SET provisioning_state = ?, error = ?, updated_at = ? WHERE endpoint = ? AND name = ?",
       )
       .run(state, error ? JSON.stringify(error) : null, Date.now(), endpoint, name);
+    this.#checkpoint();
   }
 
   deleteDeployment(endpoint: string, name: string): void {
     this.db.prepare("DELETE FROM deployments WHERE endpoint = ? AND name = ?").run(endpoint, name);
+    this.#checkpoint();
   }
 
   addEvent(scope: EventScope, event: EngineEvent, message: string): void {

@@ -2,6 +2,7 @@
  * pier.db: one SQLite database (WAL) under the home folder. Each subsystem brings its own named
  * migrations; each runs once, inside a transaction, in the order given.
  */
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 
@@ -15,9 +16,13 @@ export interface Migration {
 const DATABASE_FILE = "pier.db";
 
 export function openPierDatabase(home: string, migrations: readonly Migration[]): PierDatabase {
+  // The database holds endpoint state: owner-only, and SQLite gives its -wal and -shm files the same mode.
+  const path = join(home, DATABASE_FILE);
+  if (!existsSync(path)) writeFileSync(path, "", { mode: 0o600, flag: "a" });
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
   // better-sqlite3's `timeout` is SQLite's busy timeout: set before anything that may wait for a lock,
   // such as switching a new database to WAL while another process opens it too.
-  const db = new Database(join(home, DATABASE_FILE), { timeout: 15_000 });
+  const db = new Database(path, { timeout: 15_000 });
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");

@@ -14,7 +14,7 @@ export {
   hasErrors,
   sortFindings,
 } from "./findings.js";
-export { ensurePierHome, resolvePierHome } from "./home.js";
+export { ensurePierHome, resolvePierHome, securePierHome } from "./home.js";
 export { decodePathSegment, readBody } from "./http-body.js";
 export { parseJson, stringifyJson } from "./json.js";
 export {

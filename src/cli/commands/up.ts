@@ -16,6 +16,7 @@ import {
   isLogLevel,
   LOG_LEVELS,
   type Logger,
+  securePierHome,
   userError,
 } from "../../shared/index.js";
 import { defineCommand, intOption, pierHome } from "../command.js";
@@ -50,6 +51,21 @@ function shellQuote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
+/** Whether process `pid` is alive and runs pier (its command line names pier.js or pier). */
+function isPier(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+    return /\bpier(\.js)?\b/.test(command) && /\bup\b/.test(command);
+  } catch {
+    return true; // no /proc to read: trust the pid
+  }
+}
+
 export const up = defineCommand({
   path: ["up"],
   summary:
@@ -80,15 +96,14 @@ export const up = defineCommand({
     // The command line is checked before anything is created.
     const logger = upLogger(args.options["log-level"], args.options["log-format"], ctx.env);
     const port = intOption(args.options.port, "port", { min: 0, max: 65535 }) ?? DEFAULT_PORT;
+    const loose = existsSync(pierHome(ctx)) ? securePierHome(pierHome(ctx)) : undefined;
     const home = ensurePierHome(pierHome(ctx));
+    if (loose) logger.warn(loose);
     const upPath = join(home, UP_FILE);
     if (existsSync(upPath)) {
       const info = JSON.parse(readFileSync(upPath, "utf8")) as UpInfo;
-      let running = false;
-      try {
-        process.kill(info.pid, 0);
-        running = info.pid !== process.pid;
-      } catch {}
+      // Alive, and pier: a pid the system gave to another program since is not a running pier.
+      const running = info.pid !== process.pid && isPier(info.pid);
       if (running)
         throw userError(
           "AlreadyRunning",
