@@ -229,9 +229,13 @@ async function main(): Promise<void> {
     JSON.parse(await api(url, token, "POST", "/endpoints/bench/credentials")) as { primaryKey: string }
   ).primaryKey;
   const view = JSON.parse(await api(url, token, "GET", "/endpoints/bench/deployments/blue")) as {
-    instances: { port: number }[];
+    instances: { port: number; pid: number }[];
   };
   const instancePort = view.instances[0]!.port;
+  // The instance's port takes only pier's secret: read from its environment, as only its owner can.
+  const instanceToken = /(?:^|\0)PIER_INSTANCE_TOKEN=([^\0]*)/.exec(
+    readFileSync(`/proc/${view.instances[0]!.pid}/environ`, "utf8"),
+  )?.[1];
 
   const gatewayBody = JSON.stringify({ input_data: [record] });
   const viaGatewayTarget: Target = {
@@ -239,7 +243,11 @@ async function main(): Promise<void> {
     body: gatewayBody,
     headers: { authorization: `Bearer ${key}` },
   };
-  const directTarget: Target = { path: "/invoke", body: JSON.stringify({ records: [record] }), headers: {} };
+  const directTarget: Target = {
+    path: "/invoke",
+    body: JSON.stringify({ records: [record] }),
+    headers: { "x-pier-instance-token": instanceToken ?? "" },
+  };
   const gatewayPool = new Pool(url, { connections: 1 });
   const directPool = new Pool(`http://127.0.0.1:${instancePort}`, { connections: 1 });
   await latencies(gatewayPool, viaGatewayTarget, 300);

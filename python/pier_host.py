@@ -32,6 +32,7 @@ then serves GET / (health) and POST /invoke on 127.0.0.1, and, with one worker, 
 channel on fd 4. It never turns an error into a 200.
 """
 
+import hmac
 import json
 import os
 
@@ -225,6 +226,18 @@ def serve(scorer, concurrency):
         def log_message(self, *args):
             pass
 
+        def allowed(self):
+            """Only pier calls this port: the process's secret (PIER_INSTANCE_TOKEN) must come with every request."""
+            token = os.environ.get("PIER_INSTANCE_TOKEN", "")
+            if token and not hmac.compare_digest(self.headers.get("x-pier-instance-token", ""), token):
+                self.close_connection = True
+                self.send_response(403)
+                self.send_header("content-length", "0")
+                self.send_header("connection", "close")
+                self.end_headers()
+                return False
+            return True
+
         def reply(self, status, payload):
             text = json.dumps(payload).encode("utf-8")
             self.send_response(status)
@@ -234,6 +247,8 @@ def serve(scorer, concurrency):
             self.wfile.write(text)
 
         def do_GET(self):
+            if not self.allowed():
+                return
             if self.path in ("/", "/health"):
                 body = b"Healthy"
                 self.send_response(200)
@@ -245,6 +260,8 @@ def serve(scorer, concurrency):
                 self.reply(404, {"error": {"code": "NotFound", "message": self.path, "kind": "model"}})
 
         def do_POST(self):
+            if not self.allowed():
+                return
             if self.path != "/invoke":
                 self.reply(404, {"error": {"code": "NotFound", "message": self.path, "kind": "model"}})
                 return

@@ -4,10 +4,12 @@
  * keys, and a crash followed by a deleted -wal file loses no endpoint and brings back no old key.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startPier, tempDir } from "./helpers.js";
+import { stringify } from "yaml";
+import { startPier, tempDir, trainedWorkspace } from "./helpers.js";
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -52,4 +54,62 @@ test("secrets at rest: an owner-only home and database, keys sealed, and a lost 
     primaryKey: string;
   };
   assert.equal(credentials.primaryKey, regenerated.primaryKey, "the regenerated key, not an older one");
+});
+
+test("another local user who finds an instance's port cannot score around the gateway, nor read its secret", async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip("needs root to act as another user (runuser -u nobody)");
+    return;
+  }
+  const work = await trainedWorkspace("pier-other-user-", 300);
+  t.after(work.cleanup);
+  const pier = await startPier(t);
+  assert.equal((await pier.run(["endpoint", "create", "-n", "fin"])).code, 0);
+  const file = join(work.dir, "blue.yml");
+  writeFileSync(
+    file,
+    stringify({
+      name: "blue",
+      endpoint_name: "fin",
+      model: work.model,
+      instance_type: "Standard_DS3_v2",
+      instance_count: 1,
+    }),
+  );
+  assert.equal(
+    (await pier.run(["deployment", "create", "-f", file])).code,
+    0,
+    "Ready: pier's own probes pass",
+  );
+  const view = JSON.parse(
+    (await pier.run(["deployment", "show", "-e", "fin", "-n", "blue", "-o", "json"])).stdout,
+  ) as {
+    instances: { port: number; pid: number }[];
+  };
+  const { port, pid } = view.instances[0]!;
+  const asNobody = (code: string) =>
+    spawnSync("runuser", ["-u", "nobody", "--", "/usr/bin/python3", "-c", code], { encoding: "utf8" });
+  const scored = asNobody(
+    `import urllib.request, urllib.error
+req = urllib.request.Request("http://127.0.0.1:${port}/invoke", data=b'{"records": [{}]}', method="POST")
+try:
+    print(urllib.request.urlopen(req).status)
+except urllib.error.HTTPError as e:
+    print(e.code)`,
+  );
+  assert.equal(scored.stdout.trim(), "403", scored.stderr);
+  const probed = asNobody(
+    `import urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen("http://127.0.0.1:${port}/").status)
+except urllib.error.HTTPError as e:
+    print(e.code)`,
+  );
+  assert.equal(probed.stdout.trim(), "403", "not even the health probe");
+  const environ = asNobody(`open("/proc/${pid}/environ").read()`);
+  assert.notEqual(
+    environ.status,
+    0,
+    "the secret in the instance's environment is not readable by another user",
+  );
 });

@@ -9,6 +9,7 @@
  * process's exit and a deadline derived from the probe settings; the log is kept either way.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   appendFileSync,
   createWriteStream,
@@ -26,6 +27,7 @@ import type { ArtifactStore } from "../registry/index.js";
 import {
   type HostLoadError,
   HttpInvokeClient,
+  INSTANCE_TOKEN_HEADER,
   INVOKE_CHANNEL_FD,
   type InstanceClient,
   type InstanceCommand,
@@ -149,6 +151,8 @@ export class Instance {
   lastExit: string | undefined;
 
   readonly #config: InstanceConfig;
+  /** The current process's secret for its HTTP port. */
+  #token = "";
   #child: ChildProcess | undefined;
   #log: WriteStream | undefined;
   #recentLines: string[] = [];
@@ -268,8 +272,10 @@ export class Instance {
   #spawn(): ChildProcess {
     const command = this.#config.command(this.#config.dir);
     this.#log ??= createWriteStream(join(this.#config.dir, INFERENCE_SERVER_LOG), { flags: "a" });
+    // Only pier may call the instance's HTTP port (probes, /invoke): a secret per process, in its environment.
+    this.#token = randomBytes(24).toString("hex");
     const child = spawn(command.file, command.args, {
-      env: command.env,
+      env: { ...command.env, PIER_INSTANCE_TOKEN: this.#token },
       cwd: this.#config.dir,
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
     });
@@ -342,7 +348,7 @@ export class Instance {
     const onLate = (ms: number) => this.lateAnswersMs.push(ms);
     this.client = message.channel
       ? new InvokeChannelClient(launch.child.stdio[INVOKE_CHANNEL_FD] as Duplex, onLate)
-      : new HttpInvokeClient(message.port, this.#config.maxConcurrent, onLate);
+      : new HttpInvokeClient(message.port, this.#config.maxConcurrent, this.#token, onLate);
     this.#enter("Ready");
     this.#event(
       { kind: "Ready", data: { port: message.port, loadMs: message.loadMs, startMs } },
@@ -452,6 +458,7 @@ export class Instance {
     try {
       const response = await fetch(`http://127.0.0.1:${this.port}/`, {
         signal: AbortSignal.timeout(timeoutSeconds * 1000),
+        headers: { [INSTANCE_TOKEN_HEADER]: this.#token },
       });
       await response.arrayBuffer();
       return response.status === 200;

@@ -10,6 +10,13 @@ import type { ModelRequest } from "../model/index.js";
 
 export const HOST_MESSAGE_FD = 3;
 
+/**
+ * The header every HTTP request to an instance carries (probes, /invoke): the secret pier put in the
+ * process's environment as PIER_INSTANCE_TOKEN. Without it the host answers 403, so another local user
+ * who finds the port cannot score around the gateway.
+ */
+export const INSTANCE_TOKEN_HEADER = "x-pier-instance-token";
+
 /** Exit code of a host whose model failed to load (Azure's inference server uses 3 too). */
 export const LOAD_FAILED_EXIT_CODE = 3;
 

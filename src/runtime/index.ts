@@ -2,6 +2,7 @@ export {
   type AnswerView,
   type HostErrorBody,
   type HostLoadError,
+  INSTANCE_TOKEN_HEADER,
   type InvokeRequest,
   parseHostMessage,
   type ScriptRequest,

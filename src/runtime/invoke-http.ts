@@ -3,6 +3,7 @@
  * the Python host, whose worker processes share one listening socket.
  */
 import { Pool } from "undici";
+import { INSTANCE_TOKEN_HEADER } from "./host-protocol.js";
 import type { InstanceClient, InvokeOutcome } from "./invoke-channel.js";
 
 export class HttpInvokeClient implements InstanceClient {
@@ -12,6 +13,7 @@ export class HttpInvokeClient implements InstanceClient {
   constructor(
     port: number,
     connections: number,
+    private readonly token: string,
     private readonly onLate: (ms: number) => void = () => {},
   ) {
     this.#pool = new Pool(`http://127.0.0.1:${port}`, {
@@ -31,7 +33,7 @@ export class HttpInvokeClient implements InstanceClient {
       .request({
         path: "/invoke",
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", [INSTANCE_TOKEN_HEADER]: this.token },
         body,
         signal: abort.signal,
       })

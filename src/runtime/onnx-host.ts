@@ -3,6 +3,7 @@
  * model directory named by PIER_MODEL_DIR with onnxruntime-node, listens on 127.0.0.1 (port 0), and
  * reports READY (or the load failure) on fd 3. Scoring failures are answered, never swallowed.
  */
+import { timingSafeEqual } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:http";
 import { Socket } from "node:net";
@@ -10,6 +11,7 @@ import { PierError, parseJson, userError } from "../shared/index.js";
 import {
   HOST_MESSAGE_FD,
   type HostErrorBody,
+  INSTANCE_TOKEN_HEADER,
   type HostMessage,
   type InvokeRequest,
   LOAD_FAILED_EXIT_CODE,
@@ -155,7 +157,14 @@ async function main(): Promise<void> {
   channel.on("end", () => process.exit(0));
   channel.on("error", () => process.exit(0));
 
+  const token = Buffer.from(process.env.PIER_INSTANCE_TOKEN ?? "");
   const server = createServer((req, res) => {
+    // Only pier calls this port: without the process's secret, nothing (not even the health probe).
+    const given = Buffer.from(String(req.headers[INSTANCE_TOKEN_HEADER] ?? ""));
+    if (token.length > 0 && (given.length !== token.length || !timingSafeEqual(given, token))) {
+      res.writeHead(403).end();
+      return;
+    }
     if (req.method === "GET" && (req.url === "/" || req.url === "/health")) {
       res.writeHead(200, { "content-type": "text/plain" }).end("Healthy");
       return;
