@@ -11,8 +11,8 @@ import { PierError, parseJson, userError } from "../shared/index.js";
 import {
   HOST_MESSAGE_FD,
   type HostErrorBody,
-  INSTANCE_TOKEN_HEADER,
   type HostMessage,
+  INSTANCE_TOKEN_HEADER,
   type InvokeRequest,
   LOAD_FAILED_EXIT_CODE,
 } from "./host-protocol.js";
