@@ -121,6 +121,7 @@ function routingTable(live: string[]): Routing {
     deploymentExists: (_endpoint, name) => ["blue", "green", "stopped"].includes(name),
     verifyToken: () => "malformed",
     targets: () => live.map(target),
+    restoring: () => undefined,
   };
 }
 

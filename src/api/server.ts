@@ -85,7 +85,11 @@ export interface RunningServer {
   server: Server;
   port: number;
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stops taking connections, lets the requests in flight finish (up to `graceMs`), then closes what
+   * is left. Resolves to how many requests were still running when it began.
+   */
+  close(graceMs?: number): Promise<number>;
 }
 
 export interface ServerOptions {
@@ -107,7 +111,14 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     writeFileSync(tokenPath, randomBytes(32).toString("base64url"), { mode: 0o600 });
   const token = readFileSync(tokenPath, "utf8").trim();
 
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   const server = createServer(async (req, res) => {
+    inFlight++;
+    res.on("close", () => {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    });
     try {
       const rawUrl = req.url ?? "/";
       const query = rawUrl.indexOf("?");
@@ -208,11 +219,19 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     server,
     port: actualPort,
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        rmSync(join(home, UP_FILE), { force: true });
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async (graceMs = 0) => {
+      rmSync(join(home, UP_FILE), { force: true });
+      const running = inFlight;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0 && graceMs > 0)
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, graceMs).unref();
+        });
+      server.closeAllConnections();
+      await closed;
+      return running;
+    },
   };
 }

@@ -78,6 +78,24 @@ export interface ApplyOptions {
   sourceFile?: string;
 }
 
+/**
+ * Whether a Failed deployment may start now: it has a registered version and failed for a cause
+ * outside its own files (a corrupt blob repaired since, a package installed, memory freed, an index
+ * back), not for what its files or YAML say (a validation error, a script that raises).
+ */
+function mayHaveGone(record: DeploymentRecord): boolean {
+  const code = record.error?.code;
+  return (
+    record.modelVersion > 0 &&
+    code !== undefined &&
+    !code.startsWith("UserScript") &&
+    !["ModelValidationFailed", "EnvironmentUnresolvable", "SignatureGraphMismatch", "BadArgument"].includes(
+      code,
+    ) &&
+    record.error?.class !== "user"
+  );
+}
+
 /** Azure's limit of deployments per endpoint. */
 const MAX_DEPLOYMENTS = 20;
 
@@ -499,13 +517,16 @@ export class Deployments {
   /** Brings back every deployment recorded as Succeeded, Creating or Updating. */
   async restore(progress: ProgressSink = () => {}): Promise<void> {
     for (const record of this.store.deployments()) {
-      if (record.provisioningState === "Failed") continue;
+      if (record.provisioningState === "Failed" && !mayHaveGone(record)) continue;
       const name = `${record.endpoint}/${record.name}`;
       try {
         const version = this.registry.getVersion(record.modelName, record.modelVersion);
         progress({
           step: "restore",
-          message: `${name}: starting models:/${version.name}/${version.version}`,
+          message:
+            record.provisioningState === "Failed"
+              ? `${name}: trying again: it Failed with ${record.error?.code}, which something outside its files (a repaired blob, an installed package, a free machine) may have fixed`
+              : `${name}: starting models:/${version.name}/${version.version}`,
         });
         this.store.setDeploymentState(record.endpoint, record.name, "Updating");
         const live = await startGeneration(

@@ -30,6 +30,8 @@ export class Engine {
   readonly #tokens: TokenSigner;
   /** Serializes control-plane changes per endpoint. */
   readonly #locks = new Map<string, Promise<unknown>>();
+  /** The restore under way, if any: scoring requests wait for it (bounded) instead of getting 503. */
+  #restoring: Promise<void> | undefined;
 
   constructor(
     readonly home: string,
@@ -67,6 +69,7 @@ export class Engine {
     deploymentExists: (endpoint, deployment) => this.deployments.exists(endpoint, deployment),
     verifyToken: (token, endpoint) => this.#tokens.verify(token, endpoint),
     targets: () => this.deployments.lives(),
+    restoring: () => this.#restoring,
   };
 
   /** Where scoring URIs point, once the server listens. */
@@ -100,8 +103,13 @@ export class Engine {
     return this.store.events(endpoint, deployment);
   }
 
+  /** Restarts what was running; scoring requests that come meanwhile wait for it (see routing.restoring). */
   restore(progress?: ProgressSink): Promise<void> {
-    return this.deployments.restore(progress);
+    const restoring = this.deployments.restore(progress).finally(() => {
+      if (this.#restoring === restoring) this.#restoring = undefined;
+    });
+    this.#restoring = restoring;
+    return restoring;
   }
 
   /** Stops every instance (gracefully, then forcefully after the grace period) and closes the database. */

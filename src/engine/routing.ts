@@ -62,6 +62,8 @@ export interface Routing {
   verifyToken(token: string, endpoint: string): TokenVerdict;
   /** Every deployment that has running instances. */
   targets(): DeploymentTarget[];
+  /** While pier restores what it ran before, the restore; undefined otherwise. */
+  restoring(): Promise<void> | undefined;
 }
 
 /** A deployment's running generation: its record, model version, instances and admission queue. */

@@ -26,6 +26,8 @@ import { type Draw, drawMirrors, route } from "./traffic-draw.js";
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const DEPLOYMENT_HEADER = "azureml-model-deployment";
+/** How long a request that comes while pier restores its deployments waits for them. */
+const RESTORE_WAIT_MS = 30_000;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Kind =
@@ -317,6 +319,10 @@ export function createGateway({
           throw new HttpError("MethodNotAllowed", `Use ${reads ? "GET" : "POST"} for ${pathname}`);
         authenticate(req.headers.authorization, endpoint, routing.verifyToken);
         const body = await readBody(req, MAX_BODY_BYTES);
+        // Just after a restart the deployments are still starting: wait for them rather than answer 503.
+        const restoring = routing.restoring();
+        if (restoring)
+          await Promise.race([restoring, new Promise((r) => setTimeout(r, RESTORE_WAIT_MS).unref())]);
         const pin = req.headers[DEPLOYMENT_HEADER];
         const { target, pinned } = route(
           routing,

@@ -66,6 +66,9 @@ function isPier(pid: number): boolean {
   }
 }
 
+/** How long a stop waits for the requests in flight (Azure's request_timeout_ms is at most 180 s; most are 5). */
+const GRACE_MS = 30_000;
+
 export const up = defineCommand({
   path: ["up"],
   summary:
@@ -124,8 +127,10 @@ export const up = defineCommand({
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
-        ctx.err("\nStopping instances (SIGTERM, then SIGKILL after 5 s)…\n");
-        await server.close();
+        ctx.err("\nStopping: no new requests; those in flight finish first (up to 30 s)…\n");
+        const running = await server.close(GRACE_MS);
+        if (running > 0) ctx.err(`${running} request(s) were in flight when the stop began\n`);
+        ctx.err("Stopping instances (SIGTERM, then SIGKILL after 5 s)…\n");
         await engine.shutdown(5000);
         registry.close();
       })();
