@@ -115,6 +115,60 @@ test("the registry keeps its own copy: the source folder can change or vanish, d
   assert.match(again.stderr, /✘ OutputExists/);
 });
 
+test("a damaged store repairs itself: verify names the versions a bad blob breaks; registering from the source replaces the copy", async (t) => {
+  const pierHome = home(t);
+  const source = join(tempDir(t), "model");
+  cpSync(trained, source, { recursive: true });
+  assert.equal((await cli(["model", "register", source, "--name", "m"])).code, 0);
+  assert.equal((await cli(["model", "register", source, "--name", "copy"])).code, 0);
+  const clean = await cli(["model", "verify"]);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.match(clean.stdout, /✔ \d+ file\(s\), [\d.]+ [KM]iB: every one matches its sha256/);
+
+  const blobOf = (file: string) => {
+    const hash = sha256(join(trained, file));
+    return join(pierHome, "artifacts/sha256", hash.slice(0, 2), hash);
+  };
+  // Bit rot in the model (the blob is read-only, as the store leaves it) and a lost MLmodel.
+  rmSync(blobOf("model.onnx"));
+  writeFileSync(
+    blobOf("model.onnx"),
+    Buffer.concat([readFileSync(join(trained, "model.onnx")).subarray(1), Buffer.from([0])]),
+  );
+  rmSync(blobOf("MLmodel"));
+  const damaged = await json(["model", "verify"]);
+  assert.equal(damaged.code, 1);
+  assert.deepEqual(damaged.body.brokenVersions.sort(), ["models:/copy/1", "models:/m/1"]);
+  assert.deepEqual(
+    damaged.body.damaged
+      .map((d: { state: string; uses: { path: string }[] }) => `${d.state} ${d.uses[0]!.path}`)
+      .sort(),
+    ["corrupt model.onnx", "missing MLmodel"],
+  );
+  const text = await cli(["model", "verify", "m"]);
+  assert.match(text.stdout, new RegExp(`breaks models:/m/1 \\(model\\.onnx\\), registered from ${source}`));
+  assert.match(text.stdout, new RegExp(`pier model register ${source} --name m`));
+  const missing = await cli(["model", "download", "models:/copy/1", "--out", join(tempDir(t), "x")]);
+  assert.match(
+    missing.stderr,
+    /✘ ArtifactCorrupted: (MLmodel is missing from the artifact store|model\.onnx does not match)/,
+  );
+  assert.match(missing.stderr, /pier model verify/);
+
+  // Registering from the source (a new version) replaces both copies; the older versions are whole again.
+  const again = await cli(["model", "register", source, "--name", "m"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(
+    again.stdout,
+    /⚠ The store's copy of (MLmodel, model\.onnx|model\.onnx, MLmodel) was damaged or missing; replaced/,
+  );
+  assert.equal((await cli(["model", "verify"])).code, 0);
+  const out = join(tempDir(t), "copy");
+  assert.equal((await cli(["model", "download", "models:/copy/1", "--out", out])).code, 0);
+  assert.equal(sha256(join(out, "model.onnx")), sha256(join(trained, "model.onnx")));
+  assert.match((await cli(["model", "verify", "nope"])).stderr, /✘ ModelNotFound/);
+});
+
 test("URIs resolve as MLflow resolves them", () => {
   assert.deepEqual(parseModelUri("models:/fin/3"), {
     kind: "registry",

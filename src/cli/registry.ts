@@ -30,6 +30,7 @@ import { modelShow } from "./commands/model-show.js";
 import { modelTagDelete } from "./commands/model-tag-delete.js";
 import { modelTagSet } from "./commands/model-tag-set.js";
 import { modelValidate } from "./commands/model-validate.js";
+import { modelVerify } from "./commands/model-verify.js";
 import { testLocal } from "./commands/test-local.js";
 import { train } from "./commands/train.js";
 import { up } from "./commands/up.js";
@@ -40,6 +41,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   train,
   testLocal,
   modelValidate,
+  modelVerify,
   modelRegister,
   modelList,
   modelShow,

@@ -27,6 +27,12 @@ export interface ArtifactEntry {
   size: number;
 }
 
+/** A blob as `check` finds it. */
+export type BlobState = "ok" | "missing" | "corrupt";
+
+const REPAIR_FIX =
+  "`pier model verify` names every version the damaged file breaks and where each was registered from; registering one of them again from its source (pier model register SOURCE --name NAME) replaces the damaged copy, and Failed deployments start again at the next pier up (or `pier deployment update`).";
+
 export function sha256File(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
@@ -62,8 +68,19 @@ export class ArtifactStore {
     return existsSync(this.blobPath(sha256));
   }
 
-  /** Copies a file into the store; returns its hash and size. */
-  put(file: string): { sha256: string; size: number } {
+  /** Whether a blob is there and still has the content its name says (re-hashed). */
+  check(sha256: string): BlobState {
+    const path = this.blobPath(sha256);
+    if (!existsSync(path)) return "missing";
+    return sha256File(path) === sha256 ? "ok" : "corrupt";
+  }
+
+  /**
+   * Copies a file into the store; returns its hash and size. A blob of that name already there is
+   * re-hashed, and a damaged one replaced: registering from the source repairs the store. `before`
+   * says what was there.
+   */
+  put(file: string): { sha256: string; size: number; before: BlobState } {
     const tmp = join(this.root, "tmp", randomUUID());
     copyFileSync(file, tmp);
     const fd = openSync(tmp, "r");
@@ -72,14 +89,15 @@ export class ArtifactStore {
     const sha256 = sha256File(tmp);
     const size = statSync(tmp).size;
     const target = this.blobPath(sha256);
-    if (existsSync(target)) {
+    const state = this.check(sha256);
+    if (state === "ok") {
       rmSync(tmp);
     } else {
       mkdirSync(dirname(target), { recursive: true });
       chmodSync(tmp, 0o444);
       renameSync(tmp, target);
     }
-    return { sha256, size };
+    return { sha256, size, before: state };
   }
 
   /** Writes the files of a manifest into `dir`, checking every hash on the way out. */
@@ -89,14 +107,20 @@ export class ArtifactStore {
       if (relative(resolve(dir), target).startsWith(".."))
         throw new Error(`artifact path escapes: ${entry.path}`);
       mkdirSync(dirname(target), { recursive: true });
+      if (!this.has(entry.sha256))
+        throw userError(
+          "ArtifactCorrupted",
+          `${entry.path} is missing from the artifact store (sha256 ${entry.sha256})`,
+          REPAIR_FIX,
+        );
       copyFileSync(this.blobPath(entry.sha256), target);
       chmodSync(target, 0o644);
       const actual = sha256File(target);
       if (actual !== entry.sha256) {
         throw userError(
           "ArtifactCorrupted",
-          `${entry.path} does not match its recorded sha256 (expected ${entry.sha256}, got ${actual})`,
-          "The artifact store was modified; register the model again from its source.",
+          `${entry.path} does not match its recorded sha256 (expected ${entry.sha256}, got ${actual}): the artifact store was modified`,
+          REPAIR_FIX,
         );
       }
     }

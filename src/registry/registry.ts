@@ -100,6 +100,22 @@ export interface ModelVersion {
   mlmodel: MlModel;
 }
 
+/** A registered version's use of a blob: which file of which version, registered from where. */
+export interface BrokenUse {
+  name: string;
+  version: number;
+  path: string;
+  source: string;
+}
+
+export interface StoreVerification {
+  checkedFiles: number;
+  checkedBytes: number;
+  damaged: { sha256: string; state: "missing" | "corrupt"; uses: BrokenUse[] }[];
+  /** models:/NAME/VERSION of every version with a damaged file. */
+  brokenVersions: string[];
+}
+
 export interface RegisteredModel {
   name: string;
   description: string;
@@ -179,7 +195,7 @@ export class Registry {
   }
 
   /** Validates, stores and records `dir` as the next version of `options.name` (or as options.version). */
-  async register(dir: string, options: RegisterOptions): Promise<ModelVersion> {
+  async register(dir: string, options: RegisterOptions): Promise<ModelVersion & { repaired: string[] }> {
     checkModelName(options.name);
     const source = requireModelFolder(dir);
     const files = listFolderFiles(source);
@@ -207,11 +223,20 @@ export class Registry {
       });
     }
     const mlmodel = validation.mlmodel ?? ({ flavors: {} } as MlModel);
-    const artifacts: ArtifactEntry[] = files.map((path) => ({ path, ...this.store.put(join(source, path)) }));
+    const repaired: string[] = [];
+    const artifacts: ArtifactEntry[] = files.map((path) => {
+      const { sha256, size, before } = this.store.put(join(source, path));
+      // A blob missing while versions name it was lost, not new.
+      const lost =
+        before === "missing" &&
+        this.db.prepare("SELECT 1 FROM version_artifacts WHERE sha256 = ?").get(sha256);
+      if (before === "corrupt" || lost) repaired.push(path);
+      return { path, sha256, size };
+    });
     failpoint("register:after-blobs");
     if (options.version !== undefined) {
       const same = this.#sameVersion(options.name, options.version, artifacts);
-      if (same) return same;
+      if (same) return { ...same, repaired };
     }
 
     const now = Date.now();
@@ -268,7 +293,42 @@ export class Registry {
         return next;
       })
       .immediate();
-    return this.getVersion(options.name, version);
+    return { ...this.getVersion(options.name, version), repaired };
+  }
+
+  /**
+   * Re-hashes every blob the registry references (or those of model `name`), and names, for each one
+   * missing or damaged, the versions it breaks and the folders they were registered from.
+   */
+  verify(name?: string): StoreVerification {
+    if (name !== undefined) this.requireModel(name);
+    const rows = this.db
+      .prepare(
+        `SELECT a.sha256, a.size, a.name, a.version, a.path, v.source FROM version_artifacts a JOIN model_versions v ON v.name = a.name AND v.version = a.version ${name === undefined ? "" : "WHERE a.name = ?"} ORDER BY a.name, a.version, a.path`,
+      )
+      .all(...(name === undefined ? [] : [name])) as {
+      sha256: string;
+      size: number;
+      name: string;
+      version: number;
+      path: string;
+      source: string;
+    }[];
+    const blobs = new Map<string, { size: number; uses: BrokenUse[] }>();
+    for (const r of rows) {
+      const blob = blobs.get(r.sha256) ?? { size: r.size, uses: [] };
+      blob.uses.push({ name: r.name, version: r.version, path: r.path, source: r.source });
+      blobs.set(r.sha256, blob);
+    }
+    const damaged: StoreVerification["damaged"] = [];
+    let bytes = 0;
+    for (const [sha256, blob] of blobs) {
+      const state = this.store.check(sha256);
+      bytes += blob.size;
+      if (state !== "ok") damaged.push({ sha256, state, uses: blob.uses });
+    }
+    const versions = new Set(damaged.flatMap((d) => d.uses.map((u) => `models:/${u.name}/${u.version}`)));
+    return { checkedFiles: blobs.size, checkedBytes: bytes, damaged, brokenVersions: [...versions] };
   }
 
   /** The registered version `version` of `name` when it holds exactly these files. */

@@ -46,6 +46,10 @@ export const modelRegister = defineCommand({
       version.findings.filter((f) => f.severity !== "info" || f.code === "PickleExecutesCode"),
       ctx.out,
     );
+    if (version.repaired.length > 0)
+      ctx.out(
+        `⚠ The store's copy of ${version.repaired.join(", ")} was damaged or missing; replaced with this folder's (versions that share it are whole again)`,
+      );
     ctx.out(
       `✔ Registered models:/${version.name}/${version.version} (${version.artifacts.length} files, ${version.sizeBytes} bytes; ${countBySeverity(version.findings)})${version.forced ? " despite validation errors (--force)" : ""}`,
     );
