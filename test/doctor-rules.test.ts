@@ -103,3 +103,35 @@ test("probes: a liveness restart and an instance left Unready each get their own
   assert.match(found[1]!.cause, /^1 instance\(s\) stopped passing the readiness probe/);
   assert.deepEqual(found[1]!.actions, [{ kind: "yaml", key: "readiness_probe.timeout", value: 6 }]);
 });
+
+test("an instance that stopped answering is named with its process's state; one that answered again is not counted as out", () => {
+  const ejected = (process: string, instance: string) =>
+    recorded({ kind: "Ejected", data: { silentMs: 812, process } }, instance);
+  const [stopped] = diagnoseDeployment(
+    evidence(
+      { instance_type: "Standard_DS2_v2", instance_count: 2 },
+      {
+        state: "Succeeded",
+        events: [
+          ejected("stopped", "blue-a"),
+          ejected("sleeping", "blue-b"),
+          recorded({ kind: "Recovered", data: { ejectedMs: 400 } }, "blue-b"),
+        ],
+      },
+    ),
+  );
+  assert.equal(stopped!.code, "InstanceUnresponsive");
+  assert.match(
+    stopped!.cause,
+    /^1 instance\(s\) stopped answering and are out of rotation now \(2 time\(s\) in all; process stopped, sleeping\)/,
+  );
+  assert.match(stopped!.fix, /kill -CONT/);
+  assert.equal(stopped!.evidence.length, 2);
+  const [stuck] = diagnoseDeployment(
+    evidence(
+      { instance_type: "Standard_DS2_v2" },
+      { state: "Succeeded", events: [ejected("running", "blue-a")] },
+    ),
+  );
+  assert.match(stuck!.fix, /answered nothing and used no CPU/);
+});

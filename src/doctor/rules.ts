@@ -57,6 +57,7 @@ const RANK: Partial<Record<Code, number>> = {
   ContainerCrashed: 7,
   LivenessProbeFailed: 8,
   ReadinessProbeFailed: 8,
+  InstanceUnresponsive: 8,
   RequestTimeout: 9,
   TooManyRequests: 9,
   ModelError: 10,
@@ -519,6 +520,34 @@ function probes(evidence: DeploymentEvidence): Diagnosis[] {
   return out;
 }
 
+/** Instances the gateway took out of rotation because they stopped answering while the others answered. */
+function stalls(evidence: DeploymentEvidence): Diagnosis[] {
+  const ejected = eventsOf(evidence.events, "Ejected");
+  if (ejected.length === 0) return [];
+  // An instance is still out until it answers again, restarts or ends.
+  const out = new Map<string, RecordedEvent & { kind: "Ejected" }>();
+  for (const e of evidence.events) {
+    if (!e.instance) continue;
+    if (e.kind === "Ejected") out.set(e.instance, e as RecordedEvent & { kind: "Ejected" });
+    else if (e.kind === "Recovered" || e.kind === "Ready" || e.kind === "ProcessExited")
+      out.delete(e.instance);
+  }
+  const processes = new Set(ejected.map((e) => e.data.process));
+  const stopped = processes.has("stopped") || processes.has("stopped by a tracer");
+  const probe = evidence.spec.liveness_probe;
+  return [
+    {
+      code: "InstanceUnresponsive",
+      cause: `${out.size > 0 ? `${out.size} instance(s) stopped answering and are out of rotation now` : "An instance stopped answering for a while"} (${ejected.length} time(s) in all; process ${[...processes].join(", ")}): their requests went to the other instances`,
+      evidence: ejected.slice(-3).map(eventLine),
+      fix: stopped
+        ? "The process was stopped (SIGSTOP: a debugger, `kill -STOP`, a frozen cgroup): resume it with `kill -CONT <pid>`, or let the liveness probe restart it."
+        : `The process is alive but answered nothing and used no CPU: it waits for something that does not come (a lock, a remote call, a queue); its log and a stack dump (py-spy dump --pid <pid>) show where. The liveness probe restarts it after ${probe.failure_threshold} failures of ${probe.period} s.`,
+      actions: [],
+    },
+  ];
+}
+
 function requests(evidence: DeploymentEvidence): Diagnosis[] {
   const out: Diagnosis[] = [];
   const count = (status: number) => evidence.outcomes[String(status)] ?? 0;
@@ -605,7 +634,7 @@ export function diagnoseDeployment(evidence: DeploymentEvidence): Diagnosis[] {
   const load = loadFailure(evidence);
   found.push(...load, ...outOfMemory(evidence), ...slowLoad(evidence));
   const codes = new Set(found.map((d) => d.code));
-  found.push(...crashes(evidence, codes), ...probes(evidence), ...requests(evidence));
+  found.push(...crashes(evidence, codes), ...probes(evidence), ...stalls(evidence), ...requests(evidence));
   if (found.length === 0 && evidence.state === "Failed" && evidence.error) {
     found.push({
       code: evidence.error.code,

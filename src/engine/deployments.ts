@@ -48,6 +48,8 @@ export interface InstanceView {
   restarts: number;
   peak_rss_mib: number;
   last_exit?: string;
+  /** How long it has answered nothing and been out of rotation (while others answer). */
+  out_of_rotation_ms?: number;
 }
 
 export interface DeploymentView {
@@ -450,6 +452,7 @@ export class Deployments {
         restarts: i.restarts,
         peak_rss_mib: Math.round(i.peakRssBytes / 2 ** 20),
         ...(i.lastExit ? { last_exit: i.lastExit } : {}),
+        ...(i.silentForMs !== undefined ? { out_of_rotation_ms: Math.round(i.silentForMs) } : {}),
       })),
       error: record.error,
       source_file: record.sourceFile,
@@ -458,7 +461,10 @@ export class Deployments {
 
   /** Whether the doctor has something to say: the deployment Failed, or one of its instances is not well. */
   unwell(view: DeploymentView): boolean {
-    return view.provisioning_state === "Failed" || view.instances.some((i) => UNWELL.has(i.state));
+    return (
+      view.provisioning_state === "Failed" ||
+      view.instances.some((i) => UNWELL.has(i.state) || i.out_of_rotation_ms !== undefined)
+    );
   }
 
   list(endpoint: string): DeploymentView[] {

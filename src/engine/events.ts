@@ -42,7 +42,10 @@ export type EngineEvent =
   | { kind: "LateReady"; data: { startMs: number; loadMs: number; deadlineMs: number } }
   | { kind: "ProbeFailed"; data: { probe: ProbeKind; failures: number; threshold: number } }
   | { kind: "Unready"; data: { failures: number } }
-  | { kind: "LivenessFailed"; data: { failures: number } };
+  | { kind: "LivenessFailed"; data: { failures: number } }
+  /** An instance that stopped answering while others answered, taken out of rotation. */
+  | { kind: "Ejected"; data: { silentMs: number; process: string } }
+  | { kind: "Recovered"; data: { ejectedMs: number } };
 
 export type EventKind = EngineEvent["kind"];
 
@@ -77,6 +80,8 @@ const KINDS: ReadonlySet<string> = new Set<EventKind>([
   "CrashLoop",
   "StartupTimeout",
   "LateReady",
+  "Ejected",
+  "Recovered",
   "ProbeFailed",
   "Unready",
   "LivenessFailed",

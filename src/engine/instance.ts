@@ -10,15 +10,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  appendFileSync,
-  createWriteStream,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  type WriteStream,
-} from "node:fs";
+import { appendFileSync, createWriteStream, mkdirSync, rmSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
@@ -39,6 +31,7 @@ import {
 import { isCode, PierError, RecentSamples } from "../shared/index.js";
 import type { EngineEvent, ProbeKind } from "./events.js";
 import { INFERENCE_SERVER_LOG, STORAGE_INITIALIZER_LOG } from "./evidence.js";
+import { processState, treeCpuTicks, treeResidentBytes } from "./proc.js";
 
 export type InstanceState =
   | "Pending"
@@ -105,32 +98,9 @@ const STOP_GRACE_MS = 5000;
 const LATE_LOAD_WATCH_MAX_MS = 120_000;
 const CRASH_WINDOW_MS = 60_000;
 const CRASH_LOOP_AFTER = 3;
-
-/** Reads a process's resident set size from /proc (bytes), or 0 when it is gone. */
-function residentBytes(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Direct children of a process, from the children file of each of its tasks in /proc. */
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
-      readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean).map(Number),
-    );
-  } catch {
-    return [];
-  }
-}
-
-/** Resident memory of a process and all its descendants: an instance's workers count against its limit. */
-function treeResidentBytes(pid: number): number {
-  return residentBytes(pid) + childrenOf(pid).reduce((sum, child) => sum + treeResidentBytes(child), 0);
-}
+/** How long a silent instance's CPU use is sampled, and how much use (clock ticks) means busy, not stuck. */
+const STALL_SAMPLE_MS = 100;
+const STALL_BUSY_TICKS = 1;
 
 export class Instance {
   readonly id: string;
@@ -153,6 +123,10 @@ export class Instance {
   readonly #config: InstanceConfig;
   /** The current process's secret for its HTTP port. */
   #token = "";
+  /** When the gateway took it out of rotation for not answering; undefined while it answers. */
+  #ejectedAt: number | undefined;
+  /** A CPU sample under way, to tell a stuck instance from a busy one. */
+  #stallCheck: NodeJS.Timeout | undefined;
   #child: ChildProcess | undefined;
   #log: WriteStream | undefined;
   #recentLines: string[] = [];
@@ -180,7 +154,50 @@ export class Instance {
   }
 
   get routable(): boolean {
-    return this.state === "Ready" && this.client !== undefined;
+    return this.state === "Ready" && this.client !== undefined && this.#ejectedAt === undefined;
+  }
+
+  /** How long it has been out of rotation for not answering; undefined while it answers. */
+  get silentForMs(): number | undefined {
+    return this.#ejectedAt === undefined ? undefined : performance.now() - this.#ejectedAt;
+  }
+
+  /**
+   * The gateway's word that this instance has answered nothing for `silentMs` while others answer.
+   * If its processes used no CPU over a short sample, it is stuck (stopped, deadlocked, waiting on
+   * something that never comes), not busy: it is taken out of rotation, and its waiting requests go
+   * to the others at once. It comes back with its next answer; if it never answers, the liveness
+   * probe restarts it. A busy one stays: its requests time out as slow ones do.
+   */
+  suspectStall(silentMs: number): void {
+    if (this.#ejectedAt !== undefined || this.#stallCheck || !this.routable) return;
+    const pid = this.pid;
+    const before = treeCpuTicks(pid);
+    this.#stallCheck = setTimeout(() => {
+      this.#stallCheck = undefined;
+      const client = this.client;
+      if (!client || !this.routable || pid !== this.pid) return;
+      const busyTicks = treeCpuTicks(pid) - before;
+      if (busyTicks > STALL_BUSY_TICKS || performance.now() - client.lastAnswerAt < silentMs) return;
+      this.#ejectedAt = performance.now();
+      const process = processState(pid);
+      const silent = performance.now() - client.lastAnswerAt;
+      this.#event(
+        { kind: "Ejected", data: { silentMs: silent, process } },
+        `stopped answering: nothing for ${silent.toFixed(0)} ms while other instances answered, and no CPU used (process ${process}); out of rotation until it answers again`,
+      );
+      client.abandon();
+    }, STALL_SAMPLE_MS);
+  }
+
+  #recover(): void {
+    if (this.#ejectedAt === undefined) return;
+    const ejectedMs = performance.now() - this.#ejectedAt;
+    this.#ejectedAt = undefined;
+    this.#event(
+      { kind: "Recovered", data: { ejectedMs } },
+      `answering again after ${ejectedMs.toFixed(0)} ms out of rotation`,
+    );
   }
 
   #event(event: EngineEvent, message: string): void {
@@ -345,10 +362,11 @@ export class Instance {
     this.port = message.port;
     this.loadMs = message.loadMs;
     this.swagger = message.swagger;
-    const onLate = (ms: number) => this.lateAnswersMs.push(ms);
+    this.#ejectedAt = undefined;
+    const listener = { onLate: (ms: number) => this.lateAnswersMs.push(ms), onAnswer: () => this.#recover() };
     this.client = message.channel
-      ? new InvokeChannelClient(launch.child.stdio[INVOKE_CHANNEL_FD] as Duplex, onLate)
-      : new HttpInvokeClient(message.port, this.#config.maxConcurrent, this.#token, onLate);
+      ? new InvokeChannelClient(launch.child.stdio[INVOKE_CHANNEL_FD] as Duplex, listener)
+      : new HttpInvokeClient(message.port, this.#config.maxConcurrent, this.#token, listener);
     this.#enter("Ready");
     this.#event(
       { kind: "Ready", data: { port: message.port, loadMs: message.loadMs, startMs } },

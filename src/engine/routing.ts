@@ -30,6 +30,8 @@ export interface RoutedInstance {
   readonly client: InstanceClient | undefined;
   /** A scoring script's schemas and swagger files (undefined for MLflow models). */
   readonly swagger?: ScriptSwagger | undefined;
+  /** It has answered nothing for `silentMs` while others answer: out of rotation if it is stuck, not busy. */
+  suspectStall(silentMs: number): void;
 }
 
 /** A deployment that takes requests now. */

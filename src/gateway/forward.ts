@@ -38,11 +38,40 @@ export function instanceError(status: number, body: string): HttpError {
   );
 }
 
+/**
+ * When an instance that has not answered for this long, while its deployment has others, is suspected
+ * of being stuck: four times the deployment's p99 latency (at least 250 ms); none before there is a
+ * p99 to go by (0), nor when it would not leave room within the request timeout (a model whose normal
+ * answers take that long).
+ */
+export function stallAfter(requestTimeoutMs: number, p99Ms: number): number | undefined {
+  if (p99Ms <= 0) return undefined;
+  const stall = Math.max(250, 4 * p99Ms);
+  return stall <= requestTimeoutMs * 0.6 ? stall : undefined;
+}
+
+/**
+ * Watches one request on one instance: past `stallMs` with no answer from it at all while another
+ * instance could take its requests, the instance is suspected (and ejected if it is stuck, not busy).
+ */
+function watch(target: DeploymentTarget, instance: RoutedInstance, stallMs: number | undefined): () => void {
+  if (stallMs === undefined || target.instances.length < 2) return () => {};
+  const sentAt = performance.now();
+  const timer = setTimeout(() => {
+    const client = instance.client;
+    if (!client || client.lastAnswerAt >= sentAt) return; // it answered something since: slow, not stuck
+    if (target.instances.some((i) => i !== instance && i.routable))
+      instance.suspectStall(performance.now() - client.lastAnswerAt);
+  }, stallMs);
+  return () => clearTimeout(timer);
+}
+
 /** Sends one request body (a JSON batch, or a scoring script's raw body) to the deployment; resolves to the predictions' JSON. */
 export async function forward(
   initial: DeploymentTarget,
   body: string,
   current: CurrentTarget,
+  stallMs?: number,
 ): Promise<string> {
   let target = initial;
   const timeoutMs = target.requestTimeoutMs;
@@ -70,9 +99,12 @@ export async function forward(
       throw new HttpError("NoReadyInstance", `Deployment '${target.name}' has no Ready instance`);
     }
     const client = admitted.instance.client;
+    // The retry is not watched: a request that outlives two instances' silence is slow, not unlucky.
+    const unwatch = watch(target, admitted.instance, attempt === 0 ? stallMs : undefined);
     const result = client
       ? await client.invoke(body, Math.max(1, deadline - Date.now()))
       : ({ failure: "connection" } as const);
+    unwatch();
     admitted.release();
     if ("failure" in result) {
       if (result.failure === "timeout")

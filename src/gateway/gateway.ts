@@ -16,7 +16,7 @@ import { decodePathSegment, type Logger, PIER_VERSION, readBody, stringifyJson }
 import { authenticate } from "./authenticate.js";
 import { asHttpError, renderError } from "./errors.js";
 import { type Batch, formatResponse, type Protocol, parseRequest } from "./formats.js";
-import { forward } from "./forward.js";
+import { forward, stallAfter } from "./forward.js";
 import { HttpError } from "./http-error.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { RequestStats } from "./request-stats.js";
@@ -252,7 +252,8 @@ export function createGateway({
       const ids = { "x-request-id": randomUUID() };
       mirror(path.endpoint, mirrorTraffic, () => scriptRequest(req, body, ids), req, body, path.kind);
     }
-    const predictions = await forward(target, stringifyJson(batch.request, batch.nonFinite), current);
+    const stall = stallAfter(target.requestTimeoutMs, stats.of(target).p99());
+    const predictions = await forward(target, stringifyJson(batch.request, batch.nonFinite), current, stall);
     return {
       body: formatResponse(path.kind, predictions, target.answers === "view" ? "view" : "values", {
         modelName: path.model ?? target.modelName,
@@ -359,7 +360,8 @@ export function createGateway({
           // A scoring script answers as Azure's inference server does; a 5xx is the endpoint's 424.
           const request = scriptRequest(req, body, headers);
           if (!pinned) mirror(path.endpoint, endpoint.mirrorTraffic, () => request, req, body);
-          const answer = scriptAnswer(await forward(target, request, current));
+          const stall = stallAfter(target.requestTimeoutMs, stats.of(target).p99());
+          const answer = scriptAnswer(await forward(target, request, current, stall));
           status = answer.status;
           outcome = answer.status;
           if (answer.status === 400)

@@ -37,6 +37,19 @@ class DeploymentRequests {
     }
   }
 
+  #p99 = { value: 0, at: -Infinity };
+
+  /** The 99th percentile of recent successful latencies (recomputed at most twice a second); 0 before 20 samples. */
+  p99(): number {
+    const now = performance.now();
+    if (now - this.#p99.at > 500) {
+      const values = this.latenciesMs.values();
+      const sorted = values.length >= 20 ? [...values].sort((a, b) => a - b) : [];
+      this.#p99 = { value: sorted.length ? sorted[Math.floor(sorted.length * 0.99)]! : 0, at: now };
+    }
+    return this.#p99.value;
+  }
+
   leave(status: number, ms: number, refusal?: { code: string; message: string }): void {
     this.active--;
     this.outcomes.set(status, (this.outcomes.get(status) ?? 0) + 1);

@@ -74,11 +74,25 @@ export type InvokeOutcome = { status: number; text: string } | { failure: "conne
 export interface InstanceClient {
   invoke(body: string, timeoutMs: number): Promise<InvokeOutcome>;
   close(): void;
+  /** When the instance last answered anything (performance.now()); its start when it has not yet. */
+  readonly lastAnswerAt: number;
+  /**
+   * Gives up on every request waiting for this instance (they fail as a lost connection, which the
+   * gateway retries elsewhere); the channel stays open, and late answers still count as answers.
+   */
+  abandon(): void;
+}
+
+/** Hears each answer of an instance: how long a request that timed out really took, or just that it answered. */
+export interface AnswerListener {
+  onLate?: (ms: number) => void;
+  onAnswer?: () => void;
 }
 
 interface Waiting {
   resolve: (outcome: InvokeOutcome) => void;
   timer: NodeJS.Timeout;
+  sentAt: number;
 }
 
 /** How many timed-out requests are remembered so that a late answer can say how long it really took. */
@@ -93,22 +107,27 @@ export class InvokeChannelClient implements InstanceClient {
 
   /** Send times of requests that timed out, by id, until their answer arrives. */
   #timedOut = new Map<number, number>();
+  lastAnswerAt = performance.now();
 
-  /** `onLate` hears how long a request that timed out really took, when its answer arrives. */
   constructor(
     private readonly socket: Duplex,
-    private readonly onLate: (ms: number) => void = () => {},
+    private readonly listener: AnswerListener = {},
   ) {
     const decoder = new FrameDecoder();
     socket.on("data", (chunk: Buffer) => {
-      for (const frame of decoder.push(chunk)) {
+      const frames = decoder.push(chunk);
+      if (frames.length > 0) {
+        this.lastAnswerAt = performance.now();
+        this.listener.onAnswer?.();
+      }
+      for (const frame of frames) {
         const waiting = this.#waiting.get(frame.id);
         if (!waiting) {
           // It timed out; the answer goes to no one, but how late it is tells what the timeout should be.
           const sentAt = this.#timedOut.get(frame.id);
           if (sentAt !== undefined) {
             this.#timedOut.delete(frame.id);
-            this.onLate(performance.now() - sentAt);
+            this.listener.onLate?.(performance.now() - sentAt);
           }
           continue;
         }
@@ -128,14 +147,9 @@ export class InvokeChannelClient implements InstanceClient {
     this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
     return new Promise((resolve) => {
       const sentAt = performance.now();
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        if (this.#timedOut.size >= LATE_MEMORY) this.#timedOut.delete(this.#timedOut.keys().next().value!);
-        this.#timedOut.set(id, sentAt);
-        resolve({ failure: "timeout" });
-      }, timeoutMs);
+      const timer = setTimeout(() => this.#giveUp(id, { failure: "timeout" }), timeoutMs);
       const idle = this.#waiting.size === 0;
-      this.#waiting.set(id, { resolve, timer });
+      this.#waiting.set(id, { resolve, timer, sentAt });
       this.#send(encodeFrame(id, 0, body), idle);
     });
   }
@@ -156,6 +170,26 @@ export class InvokeChannelClient implements InstanceClient {
       this.#queue = [];
       if (!this.socket.destroyed) this.socket.write(queue.length === 1 ? queue[0]! : Buffer.concat(queue));
     });
+  }
+
+  /**
+   * Stops waiting for one request. A timed-out request's answer, if it comes, is measured as late; an
+   * abandoned one's is not (its lateness tells about the stall, not about the timeout it needs).
+   */
+  #giveUp(id: number, outcome: InvokeOutcome): void {
+    const waiting = this.#waiting.get(id);
+    if (!waiting) return;
+    this.#waiting.delete(id);
+    clearTimeout(waiting.timer);
+    if ("failure" in outcome && outcome.failure === "timeout") {
+      if (this.#timedOut.size >= LATE_MEMORY) this.#timedOut.delete(this.#timedOut.keys().next().value!);
+      this.#timedOut.set(id, waiting.sentAt);
+    }
+    waiting.resolve(outcome);
+  }
+
+  abandon(): void {
+    for (const id of [...this.#waiting.keys()]) this.#giveUp(id, { failure: "connection" });
   }
 
   /** Ends the channel; every request still waiting fails as a lost connection (the gateway retries it). */

@@ -4,17 +4,20 @@
  */
 import { Pool } from "undici";
 import { INSTANCE_TOKEN_HEADER } from "./host-protocol.js";
-import type { InstanceClient, InvokeOutcome } from "./invoke-channel.js";
+import type { AnswerListener, InstanceClient, InvokeOutcome } from "./invoke-channel.js";
 
 export class HttpInvokeClient implements InstanceClient {
   readonly #pool: Pool;
 
-  /** `onLate` hears how long a request that timed out really took, when its answer arrives. */
+  lastAnswerAt = performance.now();
+  /** Requests waiting for an answer, each with a way to stop waiting. */
+  readonly #waiting = new Set<() => void>();
+
   constructor(
     port: number,
     connections: number,
     private readonly token: string,
-    private readonly onLate: (ms: number) => void = () => {},
+    private readonly listener: AnswerListener = {},
   ) {
     this.#pool = new Pool(`http://127.0.0.1:${port}`, {
       connections,
@@ -37,20 +40,34 @@ export class HttpInvokeClient implements InstanceClient {
         body,
         signal: abort.signal,
       })
-      .then(async (response) => ({ status: response.statusCode, text: await response.body.text() }))
+      .then(async (response) => {
+        const text = await response.body.text();
+        this.lastAnswerAt = performance.now();
+        this.listener.onAnswer?.();
+        return { status: response.statusCode, text };
+      })
       .catch((): InvokeOutcome => ({ failure: abort.signal.aborted ? "timeout" : "connection" }))
       .finally(() => clearTimeout(hardStop));
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<"timeout">((resolve) => {
+    let stopWaiting = () => {};
+    const deadline = new Promise<"timeout" | "abandoned">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      stopWaiting = () => resolve("abandoned");
     });
+    this.#waiting.add(stopWaiting);
     const first = await Promise.race([request, deadline]);
+    this.#waiting.delete(stopWaiting);
     clearTimeout(timer);
-    if (first !== "timeout") return first;
+    if (first !== "timeout" && first !== "abandoned") return first;
+    if (first === "abandoned") return { failure: "connection" };
     void request.then((late) => {
-      if ("status" in late) this.onLate(performance.now() - started);
+      if ("status" in late) this.listener.onLate?.(performance.now() - started);
     });
     return { failure: "timeout" };
+  }
+
+  abandon(): void {
+    for (const stop of [...this.#waiting]) stop();
   }
 
   close(): void {

@@ -162,6 +162,7 @@ export const CODES = {
   ContainerCrashed: model(),
   LivenessProbeFailed: model(),
   ReadinessProbeFailed: model(),
+  InstanceUnresponsive: model(),
   ModelError: model(424),
   BadGateway: system(502),
   NoReadyInstance: system(503),

@@ -49,7 +49,7 @@ export function renderDeployment(d: DeploymentReport, ctx: CommandContext): void
   ctx.out(`  request_settings ${JSON.stringify(d.request_settings)}`);
   for (const i of d.instances) {
     ctx.out(
-      `  instance ${i.id}: ${i.state}, pid ${i.pid}, restarts ${i.restarts}, peak ${i.peak_rss_mib} MiB${i.last_exit ? `, last exit: ${i.last_exit}` : ""}`,
+      `  instance ${i.id}: ${i.state}${i.out_of_rotation_ms !== undefined ? ` but not answering: out of rotation for ${(i.out_of_rotation_ms / 1000).toFixed(1)} s` : ""}, pid ${i.pid}, restarts ${i.restarts}, peak ${i.peak_rss_mib} MiB${i.last_exit ? `, last exit: ${i.last_exit}` : ""}`,
     );
   }
   if (d.diagnoses?.length) {
