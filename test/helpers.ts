@@ -3,7 +3,6 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startServer } from "../src/api/index.js";
 import { runCli } from "../src/cli/main.js";
@@ -18,8 +17,13 @@ export const PIER_BIN = join(REPO_ROOT, "bin/pier.js");
 /** Real model packages from public repositories, kept in the repository (test/fixtures/README.md says where each came from). */
 export const FIXTURES = join(REPO_ROOT, "test/fixtures");
 
+/** What cleans up after a test: a TestContext, or the chaos runner's own list. */
+export interface Cleanups {
+  after(fn: () => unknown): void;
+}
+
 /** A fresh temp folder, removed when the test ends. */
-export function tempDir(t: TestContext, prefix = "pier-test-"): string {
+export function tempDir(t: Cleanups, prefix = "pier-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -85,20 +89,28 @@ export interface PierUp {
   run(args: string[], cwd?: string): Promise<CliResult>;
   /** Ctrl-C, then waits for the exit code. */
   stop(): Promise<number>;
+  /** Resolves to the exit code (128 for a signal) when the process ends, however it ends. */
+  exited: Promise<number>;
   output(): string;
 }
 
 /** Starts a real `pier up` (its own home, an OS-chosen port) and stops it when the test ends. */
 export async function startPier(
-  t: TestContext,
-  options: { home?: string; defaultModel?: boolean; env?: NodeJS.ProcessEnv; args?: string[] } = {},
+  t: Cleanups,
+  options: {
+    home?: string;
+    port?: number;
+    defaultModel?: boolean;
+    env?: NodeJS.ProcessEnv;
+    args?: string[];
+  } = {},
 ): Promise<PierUp> {
   const home = options.home ?? tempDir(t, "pier-up-");
   const args = [
     PIER_BIN,
     "up",
     "--port",
-    "0",
+    String(options.port ?? 0),
     ...(options.defaultModel ? [] : ["--no-default-model"]),
     ...(options.args ?? []),
   ];
@@ -147,6 +159,7 @@ export async function startPier(
     home,
     run: (cliArgs, cwd) => pierProcess(cliArgs, { env: { PIER_HOME: home }, ...(cwd ? { cwd } : {}) }),
     stop,
+    exited,
     output: () => output,
   };
 }
