@@ -22,6 +22,8 @@ import {
   HttpError,
   instanceError,
   matchGatewayPath,
+  OFFLOAD_BYTES,
+  PreparePool,
   parseRequest,
   route,
 } from "../src/gateway/index.js";
@@ -303,6 +305,40 @@ test("requests that do not fit get a 4xx with a stable code, never a 5xx", () =>
     [400, "BadShape"],
   );
   assert.deepEqual(refused("score", { input_data: [1, { Age: 1 }] }), [400, "BadRequest"]);
+});
+
+test("a large body is prepared on a worker thread: the same text for the instance as in place, the same refusal", async (t) => {
+  const pool = new PreparePool(1);
+  t.after(() => pool.close());
+  const rows = Array.from({ length: 20_000 }, (_, i) => [i % 90, i % 2 ? "Male" : "Female"]);
+  const large = body({
+    input_data: { columns: ["Age", "Gender"], index: rows.map((_, i) => i), data: rows },
+  });
+  assert.ok(large.byteLength >= OFFLOAD_BYTES, "large enough to go to the worker");
+  const job = {
+    protocol: "score" as const,
+    contentType: undefined,
+    iface: columnModel,
+    paramNames: null,
+    predictMethod: "predict_proba",
+  };
+  const onWorker = await pool.prepare({ ...job, body: large });
+  const inPlace = parseRequest("score", undefined, large, columnModel, null).request;
+  assert.equal(onWorker.rows, 20_000);
+  assert.deepEqual(JSON.parse(onWorker.text), { ...inPlace, predict_method: "predict_proba" });
+  // A bad row deep in a large body: the same 400 with its code and message as in place.
+  rows[19_999] = [1];
+  const bad = body({ input_data: { columns: ["Age", "Gender"], index: rows.map((_, i) => i), data: rows } });
+  await assert.rejects(pool.prepare({ ...job, body: bad }), (error: unknown) => {
+    assert.ok(error instanceof HttpError);
+    assert.equal(error.status, 400);
+    assert.equal(error.code, "BadShape");
+    assert.match(error.message, /row 19999/);
+    return true;
+  });
+  // Small ones never leave the thread, and give the same answer.
+  const small = await pool.prepare({ ...job, body: body({ input_data: records }), predictMethod: undefined });
+  assert.deepEqual(JSON.parse(small.text), { records, view: "records" });
 });
 
 test("responses: /score passes the instance's answer through, /invocations wraps it, v2 makes one tensor per output of a model's own values", () => {

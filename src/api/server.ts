@@ -231,6 +231,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
         });
       server.closeAllConnections();
       await closed;
+      await gateway.close();
       return running;
     },
   };

@@ -19,6 +19,7 @@ import { type Batch, formatResponse, type Protocol, parseRequest } from "./forma
 import { forward, stallAfter } from "./forward.js";
 import { HttpError } from "./http-error.js";
 import type { GatewayMetrics } from "./metrics.js";
+import { PreparePool } from "./prepare-pool.js";
 import type { RequestStats } from "./request-stats.js";
 import { scriptAnswer, scriptRequest } from "./script.js";
 import { swaggerDocument } from "./swagger.js";
@@ -177,6 +178,8 @@ export interface GatewayOptions {
 export interface Gateway {
   /** Handles /endpoints/… requests; returns false for paths it does not own. */
   handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean>;
+  /** Ends the worker threads that prepare large bodies. */
+  close(): Promise<void>;
 }
 
 export function createGateway({
@@ -189,6 +192,7 @@ export function createGateway({
   const logBug = (error: unknown) =>
     logger?.error(`gateway: ${(error as Error).message}`, { stack: (error as Error).stack ?? "" });
   const current = (target: DeploymentTarget) => routing.target(target.endpoint, target.name);
+  const prepare = new PreparePool();
 
   const parse = (protocol: Protocol, req: IncomingMessage, body: Buffer, target: DeploymentTarget): Batch => {
     const batch = parseRequest(
@@ -246,23 +250,31 @@ export function createGateway({
     pinned: boolean,
     mirrorTraffic: Record<string, number>,
   ): Promise<{ body: string; headers: Record<string, string> }> {
-    const batch = parse(path.kind, req, body, target);
-    if (batch.rows === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
+    const method = req.headers["x-pier-predict-method"];
+    const prepared = await prepare.prepare({
+      protocol: path.kind,
+      contentType: req.headers["content-type"],
+      body,
+      iface: target.interface,
+      paramNames: target.paramNames,
+      predictMethod: typeof method === "string" && method ? method : undefined,
+    });
+    if (prepared.rows === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
     if (!pinned) {
       const ids = { "x-request-id": randomUUID() };
       mirror(path.endpoint, mirrorTraffic, () => scriptRequest(req, body, ids), req, body, path.kind);
     }
     const stall = stallAfter(target.requestTimeoutMs, stats.of(target).p99());
-    const predictions = await forward(target, stringifyJson(batch.request, batch.nonFinite), current, stall);
+    const predictions = await forward(target, prepared.text, current, stall);
     return {
       body: formatResponse(path.kind, predictions, target.answers === "view" ? "view" : "values", {
         modelName: path.model ?? target.modelName,
         modelVersion: path.version ?? String(target.modelVersion),
-        ...(batch.id !== undefined ? { id: batch.id } : {}),
-        ...(batch.request.outputs ? { outputs: batch.request.outputs } : {}),
+        ...(prepared.id !== undefined ? { id: prepared.id } : {}),
+        ...(prepared.outputs ? { outputs: prepared.outputs } : {}),
       }),
       // MLflow logs a warning for params a model declares no schema for; pier says so in a header.
-      headers: batch.ignoredParams ? { "x-pier-params-ignored": batch.ignoredParams.join(",") } : {},
+      headers: prepared.ignoredParams ? { "x-pier-params-ignored": prepared.ignoredParams.join(",") } : {},
     };
   }
 
@@ -275,6 +287,7 @@ export function createGateway({
           (path.version === undefined || String(target.modelVersion) === path.version);
 
   return {
+    close: () => prepare.close(),
     async handle(req, res, pathname) {
       const path = matchGatewayPath(pathname);
       if (!path) return false;

@@ -10,5 +10,6 @@ export {
 } from "./gateway.js";
 export { HttpError } from "./http-error.js";
 export { createMetrics } from "./metrics.js";
+export { OFFLOAD_BYTES, PreparePool } from "./prepare-pool.js";
 export { RequestStats } from "./request-stats.js";
 export { drawByWeight, drawMirrors, route } from "./traffic-draw.js";

@@ -1,6 +1,6 @@
 /**
  * `npm run chaos`: the reliability suite at full size (30 s windows at 16 clients, as an operator
- * would try it), then the malformed-request corpus. Prints each scenario's figures; exits 1 if any
+ * would try it), small requests next to 4 MiB ones, then the malformed-request corpus. Prints each scenario's figures; exits 1 if any
  * request was lost or got a status none is allowed to be, or if a frozen instance cost more than 10 %
  * of the throughput.
  */
@@ -11,6 +11,7 @@ import {
   type ChaosReport,
   type ChaosSize,
   instanceFaults,
+  largeBodies,
   outOfMemoryInRun,
   pierKillRestart,
   stopInFlight,
@@ -54,6 +55,7 @@ async function main(): Promise<number> {
   await run(() => stopInFlight(t, work, size));
   await run(() => storeCorruption(t, work));
   await run(() => outOfMemoryInRun(t, work));
+  await run(() => largeBodies(t, work, size));
 
   console.log("\n… the malformed-request corpus (test/malformed.test.ts):");
   const corpus = spawnSync(process.execPath, ["--test", join(REPO_ROOT, "dist/test/malformed.test.js")], {

@@ -405,3 +405,69 @@ export async function outOfMemoryInRun(t: Cleanups, work: Workspace): Promise<Ch
     failures,
   };
 }
+
+/**
+ * Small requests while two clients send 4 MiB bodies (about 12,000 rows each): how much the large
+ * ones slow the small ones (p50 and p99 next to the same small load alone).
+ */
+export async function largeBodies(t: Cleanups, work: Workspace, size: ChaosSize): Promise<ChaosReport> {
+  const pier = await startPier(t);
+  const small = await deploy(pier, work, {
+    name: "blue",
+    instance_count: 2,
+    request_settings: {
+      max_concurrent_requests_per_instance: Math.max(2, size.clients / 2),
+      request_timeout_ms: 60_000,
+    },
+  });
+  const row = (JSON.parse(small.body) as { input_data: { columns: string[]; data: unknown[][] } }).input_data;
+  const rowBytes = JSON.stringify(row.data[0]).length + 1;
+  const rows = Math.floor((4 * 2 ** 20) / rowBytes);
+  const large: LoadTarget = {
+    ...small,
+    body: JSON.stringify({
+      input_data: {
+        columns: row.columns,
+        index: Array.from({ length: rows }, (_, i) => i),
+        data: Array.from({ length: rows }, () => row.data[0]),
+      },
+    }),
+  };
+  const smallLoad = new Load(small, size.clients);
+  let bigLoad: Load | undefined;
+  try {
+    await flowing(smallLoad, 200);
+    const [aloneFrom, aloneTo] = await window(size.seconds * 1000);
+    bigLoad = new Load(large, 2);
+    await waitFor(() => bigLoad!.count(200) >= 2, "two large answers", 60_000);
+    const [withFrom, withTo] = await window(size.seconds * 1000);
+    const latencies = (from: number, to: number) =>
+      smallLoad.samples
+        .filter((s) => s.status === 200 && s.start >= from && s.end < to)
+        .map((s) => s.end - s.start);
+    const alone = latencies(aloneFrom, aloneTo);
+    const withLarge = latencies(withFrom, withTo);
+    const bigDone = bigLoad.samples.filter((s) => s.start >= withFrom && s.end < withTo);
+    const notOk = [...smallLoad.samples, ...bigLoad.samples].filter((s) => s.status !== 200);
+    return {
+      scenario: "small requests next to 4 MiB ones",
+      figures: {
+        "large body (MiB)": (large.body.length / 2 ** 20).toFixed(1),
+        "large requests answered": bigDone.length,
+        "large p50 (ms)": Math.round(
+          quantile(
+            bigDone.map((s) => s.end - s.start),
+            0.5,
+          ),
+        ),
+        "small p50 alone / with large (ms)": `${quantile(alone, 0.5).toFixed(1)} / ${quantile(withLarge, 0.5).toFixed(1)}`,
+        "small p99 alone / with large (ms)": `${quantile(alone, 0.99).toFixed(1)} / ${quantile(withLarge, 0.99).toFixed(1)}`,
+        "small throughput with / alone": (withLarge.length / alone.length).toFixed(2),
+      },
+      failures: notOk.length ? [`requests failed: ${others(byStatus(notOk))}`] : [],
+    };
+  } finally {
+    await smallLoad.stop();
+    await bigLoad?.stop();
+  }
+}

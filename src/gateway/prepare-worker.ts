@@ -1,0 +1,7 @@
+/** A worker thread of the prepare pool: prepares the large requests it is sent, one at a time. */
+import { parentPort } from "node:worker_threads";
+import { type PrepareJob, prepareOutcome } from "./prepare.js";
+
+parentPort?.on("message", ({ id, job }: { id: number; job: PrepareJob }) => {
+  parentPort?.postMessage({ id, outcome: prepareOutcome(job) });
+});

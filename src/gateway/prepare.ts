@@ -1,0 +1,80 @@
+/**
+ * A scoring request made ready for its instance: the body parsed for the protocol and the model's
+ * interface, and written as the instance reads it. Plain data in, plain data out, so that a large body
+ * can be prepared on a worker thread (prepare-pool.ts) while the gateway's own thread serves others.
+ */
+
+import type { ModelInterface } from "../model/index.js";
+import { stringifyJson } from "../shared/index.js";
+import { asHttpError } from "./errors.js";
+import { type Batch, type ParamNames, type Protocol, parseRequest } from "./formats.js";
+import { HttpError } from "./http-error.js";
+
+export interface PrepareJob {
+  protocol: Protocol;
+  contentType: string | undefined;
+  body: Uint8Array;
+  iface: ModelInterface;
+  paramNames: ParamNames;
+  /** The x-pier-predict-method header: which method of a Python model answers. */
+  predictMethod: string | undefined;
+}
+
+/** What the gateway keeps of a prepared request: the text for the instance, and what the answer needs. */
+export interface Prepared {
+  text: string;
+  rows: number;
+  id?: string;
+  outputs?: string[];
+  ignoredParams?: string[];
+}
+
+/** How a refusal crosses a thread: the HttpError's parts. */
+export type PrepareOutcome =
+  | { ok: true; prepared: Prepared }
+  | {
+      ok: false;
+      error: {
+        code: HttpError["code"];
+        message: string;
+        headers: Record<string, string>;
+        extra: HttpError["extra"];
+      };
+    };
+
+export function prepareRequest(job: PrepareJob): Prepared {
+  const batch: Batch = parseRequest(
+    job.protocol,
+    job.contentType,
+    Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength),
+    job.iface,
+    job.paramNames,
+  );
+  if (job.predictMethod) batch.request.predict_method = job.predictMethod;
+  return {
+    text: stringifyJson(batch.request, batch.nonFinite),
+    rows: batch.rows,
+    ...(batch.id !== undefined ? { id: batch.id } : {}),
+    ...(batch.request.outputs ? { outputs: batch.request.outputs } : {}),
+    ...(batch.ignoredParams ? { ignoredParams: batch.ignoredParams } : {}),
+  };
+}
+
+/** prepareRequest with its refusal as data (for the worker thread). */
+export function prepareOutcome(job: PrepareJob): PrepareOutcome {
+  try {
+    return { ok: true, prepared: prepareRequest(job) };
+  } catch (error) {
+    const http = asHttpError(error);
+    return {
+      ok: false,
+      error: { code: http.code, message: http.message, headers: http.headers, extra: http.extra },
+    };
+  }
+}
+
+export function outcomeValue(outcome: PrepareOutcome): Prepared {
+  if (outcome.ok) return outcome.prepared;
+  const { code, message, headers, extra } = outcome.error;
+  throw new HttpError(code, message, headers, extra);
+}
