@@ -9,6 +9,7 @@ import { runCli } from "../src/cli/main.js";
 import { Engine } from "../src/engine/index.js";
 import { RequestStats } from "../src/gateway/index.js";
 import { Registry } from "../src/registry/index.js";
+import type { Rollouts } from "../src/rollout/index.js";
 import { silentLogger } from "../src/shared/index.js";
 
 /** The repository root (tests run from dist/test). */
@@ -237,6 +238,7 @@ export interface PierInProcess {
   url: string;
   home: string;
   engine: Engine;
+  rollouts: Rollouts;
   /** Runs the CLI in this process against this pier's home. */
   run(args: string[], cwd?: string): Promise<CliResult>;
   /** Stops the server and every instance, and removes the home. */
@@ -257,6 +259,7 @@ export async function pierInProcess(): Promise<PierInProcess> {
     url: server.url,
     home,
     engine,
+    rollouts: server.rollouts,
     run: (args, cwd) => cli(args, cwd, { PIER_HOME: home }),
     stop: async () => {
       await server.close();

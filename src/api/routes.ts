@@ -5,7 +5,7 @@
  * with the status the code table gives.
  */
 import { isAbsolute } from "node:path";
-import { parseDeploymentSpec, parseEndpointSpec } from "../config/index.js";
+import { parseDeploymentSpec, parseEndpointSpec, parseRolloutSpec } from "../config/index.js";
 import {
   type Diagnosis,
   type DoctorReport,
@@ -20,6 +20,7 @@ import {
   type ProgressEvent,
   parseTrafficArgument,
 } from "../engine/index.js";
+import type { Rollouts } from "../rollout/index.js";
 import { decodePathSegment, PierError, userError } from "../shared/index.js";
 
 /** A deployment as the API answers it: for one that is not well, with the doctor's diagnoses. */
@@ -48,7 +49,7 @@ interface StreamRoute {
 export type Route = JsonRoute | StreamRoute;
 
 /** The doctor on one deployment. */
-function doctorOf(engine: Engine, endpoint: string, name: string): DoctorReport {
+export function doctorOf(engine: Engine, endpoint: string, name: string): DoctorReport {
   const started = performance.now();
   const evidence = engine.deployments.evidence(endpoint, name);
   return doctorReport(
@@ -73,9 +74,10 @@ const text = (value: unknown, fallback: string): string => (typeof value === "st
 
 const LOG_CONTAINERS = ["inference-server", "storage-initializer"] as const;
 
-export function apiRoutes(engine: Engine): Route[] {
+export function apiRoutes(engine: Engine, rollouts: Rollouts): Route[] {
   const { endpoints, deployments } = engine;
   return [
+    ...rolloutRoutes(engine, rollouts),
     { method: "GET", path: "/endpoints", handler: () => endpoints.list() },
     {
       method: "POST",
@@ -93,6 +95,7 @@ export function apiRoutes(engine: Engine): Route[] {
       path: "/endpoints/:endpoint",
       handler: ({ params, body }) => {
         const name = params.endpoint!;
+        rollouts.guard(name);
         const spec =
           body.spec === undefined
             ? undefined
@@ -117,7 +120,10 @@ export function apiRoutes(engine: Engine): Route[] {
     {
       method: "DELETE",
       path: "/endpoints/:endpoint",
-      handler: ({ params }) => engine.deleteEndpoint(params.endpoint!),
+      handler: ({ params }) => {
+        rollouts.guard(params.endpoint!);
+        return engine.deleteEndpoint(params.endpoint!);
+      },
     },
     {
       method: "POST",
@@ -174,7 +180,10 @@ export function apiRoutes(engine: Engine): Route[] {
     {
       method: "DELETE",
       path: "/endpoints/:endpoint/deployments/:deployment",
-      handler: ({ params }) => engine.deleteDeployment(params.endpoint!, params.deployment!),
+      handler: ({ params }) => {
+        rollouts.guard(params.endpoint!, params.deployment!);
+        return engine.deleteDeployment(params.endpoint!, params.deployment!);
+      },
     },
     {
       method: "GET",
@@ -204,6 +213,9 @@ export function apiRoutes(engine: Engine): Route[] {
       path: "/deployments",
       stream: async ({ body }, progress) => {
         const loaded = parseDeploymentSpec(body.spec, text(body.source, "deployment"));
+        if (body.allTraffic === true) rollouts.guard(loaded.spec.endpoint_name);
+        if (engine.deployments.exists(loaded.spec.endpoint_name, loaded.spec.name))
+          rollouts.guard(loaded.spec.endpoint_name, loaded.spec.name);
         const view = await engine.applyDeployment(loaded, {
           specDir: text(body.specDir, process.cwd()),
           allTraffic: body.allTraffic === true,
@@ -247,4 +259,96 @@ export function matchRoute(
     summary: `No API route ${method} /api/v1/${parts.join("/")}`,
     fix: "Update the pier CLI to match the running pier up.",
   });
+}
+
+/**
+ * `pier rollout`: start one (creating or updating its deployment first when the request carries its
+ * YAML, with the steps streamed), read its status and history, and abort, promote or resume it.
+ */
+function rolloutRoutes(engine: Engine, rollouts: Rollouts): Route[] {
+  const endpointOf = (params: Record<string, string>) => params.endpoint!;
+  return [
+    {
+      method: "POST",
+      path: "/endpoints/:endpoint/rollouts",
+      stream: async ({ params, body }, progress) => {
+        const endpoint = endpointOf(params);
+        const spec = parseRolloutSpec(body.rollout ?? {}, {}, text(body.rolloutSource, "the rollout"), "/");
+        const stable = rollouts.preflight(endpoint);
+        let candidate = text(body.deployment, "");
+        if (body.spec !== undefined) {
+          const loaded = parseDeploymentSpec(body.spec, text(body.source, "deployment"));
+          if (loaded.spec.endpoint_name !== endpoint)
+            throw userError(
+              "BadArgument",
+              `${text(body.source, "the deployment file")} is for endpoint '${loaded.spec.endpoint_name}', not '${endpoint}'`,
+              `Pass -e ${loaded.spec.endpoint_name}, or fix endpoint_name in the file.`,
+            );
+          if (loaded.spec.name === stable)
+            throw userError(
+              "RolloutNotApplicable",
+              `${stable} is the deployment that serves now: a rollout needs the new model under another name`,
+              "Give the deployment file another name (e.g. green) and start the rollout again.",
+            );
+          candidate = loaded.spec.name;
+          const exists = engine.deployments.exists(endpoint, candidate);
+          if (exists && (engine.endpoints.show(endpoint).traffic[candidate] ?? 0) > 0)
+            throw userError(
+              "RolloutNotApplicable",
+              `${candidate} already has live traffic`,
+              "Roll out a deployment at 0 %.",
+            );
+          const view = await engine.applyDeployment(loaded, {
+            specDir: text(body.specDir, process.cwd()),
+            allTraffic: false,
+            mode: exists ? "update" : "create",
+            progress,
+            ...(typeof body.fidelity === "string" ? { fidelity: body.fidelity } : {}),
+            ...(typeof body.source === "string" && isAbsolute(body.source)
+              ? { sourceFile: body.source }
+              : {}),
+          });
+          if (view.provisioning_state !== "Succeeded")
+            throw new PierError({
+              code: "RolloutNotApplicable",
+              summary: `${candidate} ${view.provisioning_state}${view.error ? ` (${view.error.code}: ${view.error.summary})` : ""}: no rollout started, no client involved`,
+              details: doctorOf(engine, endpoint, candidate).diagnoses.map((d) => `${d.code}: ${d.cause}`),
+              fix: view.error?.fix ?? `See why: pier doctor ${endpoint} ${candidate}`,
+            });
+        }
+        if (!candidate)
+          throw userError(
+            "BadArgument",
+            "A rollout needs its new deployment: a deployment file (-f green.yml) or the name of one at 0 % (--deployment green)",
+            `Run pier rollout start -e ${endpoint} -f green.yml`,
+          );
+        return rollouts.start(endpoint, candidate, spec);
+      },
+    },
+    {
+      method: "GET",
+      path: "/endpoints/:endpoint/rollout",
+      handler: ({ params }) => rollouts.status(endpointOf(params)),
+    },
+    {
+      method: "GET",
+      path: "/endpoints/:endpoint/rollouts",
+      handler: ({ params }) => rollouts.history(endpointOf(params)),
+    },
+    {
+      method: "POST",
+      path: "/endpoints/:endpoint/rollout/abort",
+      handler: ({ params }) => rollouts.abort(endpointOf(params)),
+    },
+    {
+      method: "POST",
+      path: "/endpoints/:endpoint/rollout/promote",
+      handler: ({ params }) => rollouts.promote(endpointOf(params)),
+    },
+    {
+      method: "POST",
+      path: "/endpoints/:endpoint/rollout/resume",
+      handler: ({ params }) => rollouts.resume(endpointOf(params)),
+    },
+  ];
 }

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from "node:path";
 import { type Engine, secretsEqual } from "../engine/index.js";
 import { createGateway, createMetrics, type RequestStats } from "../gateway/index.js";
+import { Rollouts, registerRolloutMetrics } from "../rollout/index.js";
 import {
   type Logger,
   PierError,
@@ -18,7 +19,7 @@ import {
   toPierError,
   userError,
 } from "../shared/index.js";
-import { type ApiRequest, apiRoutes, matchRoute } from "./routes.js";
+import { type ApiRequest, apiRoutes, doctorOf, matchRoute } from "./routes.js";
 
 export const UP_FILE = "up.json";
 export const API_TOKEN_FILE = "api-token";
@@ -55,8 +56,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The management API: finds the route, runs it, answers JSON (or streams NDJSON for a deployment). */
-export function createApi(engine: Engine) {
-  const routes = apiRoutes(engine);
+export function createApi(engine: Engine, rollouts: Rollouts) {
+  const routes = apiRoutes(engine, rollouts);
   return async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const { route, params } = matchRoute(routes, req.method ?? "GET", url.pathname.slice("/api/v1".length));
     const request: ApiRequest = {
@@ -90,6 +91,8 @@ export interface RunningServer {
    * is left. Resolves to how many requests were still running when it began.
    */
   close(graceMs?: number): Promise<number>;
+  /** The endpoints' rollouts, driven in this process. */
+  rollouts: Rollouts;
 }
 
 export interface ServerOptions {
@@ -104,8 +107,35 @@ export interface ServerOptions {
 export async function startServer(engine: Engine, options: ServerOptions): Promise<RunningServer> {
   const { home, port, stats, logger } = options;
   const metrics = createMetrics(engine.routing);
-  const gateway = createGateway({ routing: engine.routing, metrics, stats, logger });
-  const handleApi = createApi(engine);
+  let url = "";
+  const rollouts = new Rollouts(home, {
+    engine,
+    logger,
+    diagnose: (endpoint, deployment) => doctorOf(engine, endpoint, deployment).diagnoses,
+    // Smoke requests go the way a client's do, pinned to the new deployment.
+    smoke: async (endpoint, deployment, body) => {
+      const credentials = engine.endpoints.credentials(endpoint);
+      const response = await fetch(`${url}/endpoints/${encodeURIComponent(endpoint)}/score`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${credentials.primaryKey ?? credentials.accessToken}`,
+          "content-type": "application/json",
+          "azureml-model-deployment": deployment,
+        },
+        body,
+      });
+      return { status: response.status, text: await response.text() };
+    },
+  });
+  registerRolloutMetrics(metrics.registry, rollouts);
+  const gateway = createGateway({
+    routing: engine.routing,
+    metrics,
+    stats,
+    logger,
+    rollouts: (endpoint) => rollouts.tap(endpoint),
+  });
+  const handleApi = createApi(engine, rollouts);
   const tokenPath = join(home, API_TOKEN_FILE);
   if (!existsSync(tokenPath))
     writeFileSync(tokenPath, randomBytes(32).toString("base64url"), { mode: 0o600 });
@@ -210,7 +240,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
   });
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
-  const url = `http://127.0.0.1:${actualPort}`;
+  url = `http://127.0.0.1:${actualPort}`;
   engine.baseUrl = url;
   const info: UpInfo = { pid: process.pid, port: actualPort, url, startedAt: new Date().toISOString() };
   writeFileSync(join(home, UP_FILE), JSON.stringify(info), { mode: 0o600 });
@@ -219,6 +249,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     server,
     port: actualPort,
     url,
+    rollouts,
     close: async (graceMs = 0) => {
       rmSync(join(home, UP_FILE), { force: true });
       const running = inFlight;
@@ -232,6 +263,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
       server.closeAllConnections();
       await closed;
       await gateway.close();
+      rollouts.close();
       return running;
     },
   };

@@ -31,6 +31,12 @@ import { modelTagDelete } from "./commands/model-tag-delete.js";
 import { modelTagSet } from "./commands/model-tag-set.js";
 import { modelValidate } from "./commands/model-validate.js";
 import { modelVerify } from "./commands/model-verify.js";
+import { rolloutAbort } from "./commands/rollout-abort.js";
+import { rolloutHistory } from "./commands/rollout-history.js";
+import { rolloutPromote } from "./commands/rollout-promote.js";
+import { rolloutResume } from "./commands/rollout-resume.js";
+import { rolloutStart } from "./commands/rollout-start.js";
+import { rolloutStatus } from "./commands/rollout-status.js";
 import { testLocal } from "./commands/test-local.js";
 import { train } from "./commands/train.js";
 import { up } from "./commands/up.js";
@@ -70,4 +76,10 @@ export const COMMANDS: readonly AnyCommand[] = [
   envShow,
   doctor,
   doctorHistory,
+  rolloutStart,
+  rolloutStatus,
+  rolloutHistory,
+  rolloutAbort,
+  rolloutPromote,
+  rolloutResume,
 ];

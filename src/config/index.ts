@@ -10,6 +10,7 @@ export {
   parseDeploymentSpec,
   parseEndpointSpec,
 } from "./load.js";
+export { loadRolloutFile, parseRolloutSpec, type RolloutSpec } from "./rollout-spec.js";
 export {
   type DeploymentSpec,
   type EndpointSpec,

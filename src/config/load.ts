@@ -32,6 +32,7 @@ export function checkSpec<T extends z.ZodType>(
   value: unknown,
   source: string,
   kind: string,
+  reference = `the Azure ML CLI v2 ${kind} YAML reference`,
 ): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -40,7 +41,7 @@ export function checkSpec<T extends z.ZodType>(
     code: "BadArgument",
     summary: `${source} is not a valid ${kind}: ${lines[0]}`,
     details: lines,
-    fix: `Fix the key${lines.length > 1 ? "s" : ""} above in ${source} (see the Azure ML CLI v2 ${kind} YAML reference).`,
+    fix: `Fix the key${lines.length > 1 ? "s" : ""} above in ${source} (see ${reference}).`,
   });
 }
 

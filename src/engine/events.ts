@@ -45,7 +45,15 @@ export type EngineEvent =
   | { kind: "LivenessFailed"; data: { failures: number } }
   /** An instance that stopped answering while others answered, taken out of rotation. */
   | { kind: "Ejected"; data: { silentMs: number; process: string } }
-  | { kind: "Recovered"; data: { ejectedMs: number } };
+  | { kind: "Recovered"; data: { ejectedMs: number } }
+  // A rollout on the endpoint (pier rollout): a step begins, and how it ends.
+  | { kind: "RolloutStarted"; data: { rollout: number; candidate: string; stable: string; strategy: string } }
+  | { kind: "RolloutStep"; data: { rollout: number; step: number; label: string } }
+  | {
+      kind: "RolloutEnded";
+      data: { rollout: number; state: "Succeeded" | "RolledBack" | "Held" | "Aborted"; reason: string };
+    }
+  | { kind: "RolloutResumed"; data: { rollout: number; step: number; why: string } };
 
 export type EventKind = EngineEvent["kind"];
 
@@ -85,6 +93,10 @@ const KINDS: ReadonlySet<string> = new Set<EventKind>([
   "ProbeFailed",
   "Unready",
   "LivenessFailed",
+  "RolloutStarted",
+  "RolloutStep",
+  "RolloutEnded",
+  "RolloutResumed",
 ]);
 
 /** Whether a kind read back from the database is one this version of pier records. */

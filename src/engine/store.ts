@@ -303,7 +303,16 @@ export class EngineStore {
     this.#checkpoint();
   }
 
+  readonly #listeners = new Set<(scope: EventScope, event: EngineEvent, message: string) => void>();
+
+  /** Hears every event as it is recorded (a rollout watches its new deployment's); returns the way to stop. */
+  onEvent(listener: (scope: EventScope, event: EngineEvent, message: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   addEvent(scope: EventScope, event: EngineEvent, message: string): void {
+    for (const listener of this.#listeners) listener(scope, event, message);
     this.db
       .prepare(
         "INSERT INTO events (at, endpoint, deployment, instance, kind, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -12,15 +12,16 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DeploymentTarget, Routing } from "../engine/index.js";
 import { type ModelInterface, v2Datatype } from "../model/index.js";
-import { decodePathSegment, type Logger, PIER_VERSION, readBody, stringifyJson } from "../shared/index.js";
+import { decodePathSegment, type Logger, PIER_VERSION, readBody } from "../shared/index.js";
 import { authenticate } from "./authenticate.js";
 import { asHttpError, renderError } from "./errors.js";
-import { type Batch, formatResponse, type Protocol, parseRequest } from "./formats.js";
+import { formatResponse, type Protocol } from "./formats.js";
 import { forward, stallAfter } from "./forward.js";
 import { HttpError } from "./http-error.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { PreparePool } from "./prepare-pool.js";
 import type { RequestStats } from "./request-stats.js";
+import { type Answer, type RolloutTap, type Served, serveInRollout, shadowCompare } from "./rollout-tap.js";
 import { scriptAnswer, scriptRequest } from "./script.js";
 import { swaggerDocument } from "./swagger.js";
 import { type Draw, drawMirrors, route } from "./traffic-draw.js";
@@ -173,6 +174,8 @@ export interface GatewayOptions {
   stats: RequestStats;
   /** The traffic draw; tests pass a seeded one. */
   draw?: Draw;
+  /** The rollout in progress on an endpoint, if any. */
+  rollouts?: (endpoint: string) => RolloutTap | undefined;
 }
 
 export interface Gateway {
@@ -188,71 +191,42 @@ export function createGateway({
   stats,
   logger,
   draw = Math.random,
+  rollouts = () => undefined,
 }: GatewayOptions): Gateway {
   const logBug = (error: unknown) =>
     logger?.error(`gateway: ${(error as Error).message}`, { stack: (error as Error).stack ?? "" });
   const current = (target: DeploymentTarget) => routing.target(target.endpoint, target.name);
   const prepare = new PreparePool();
 
-  const parse = (protocol: Protocol, req: IncomingMessage, body: Buffer, target: DeploymentTarget): Batch => {
-    const batch = parseRequest(
-      protocol,
-      req.headers["content-type"],
-      body,
-      target.interface,
-      target.paramNames,
-    );
-    const method = req.headers["x-pier-predict-method"];
-    if (typeof method === "string" && method) batch.request.predict_method = method;
-    return batch;
-  };
-
   /**
-   * Sends copies to the mirror deployments; their answers are counted, never returned. A scoring
-   * script gets the request as scripts take it (`scripted`); an MLflow model, the body parsed for it.
+   * One deployment's answer to a scoring request. An MLflow model gets the body parsed and checked for
+   * it (a 4xx, thrown, when it does not fit), then the instance's predictions in the route's protocol;
+   * a scoring script gets the request as Azure's server takes it, and answers with its own status.
    */
-  function mirror(
-    endpoint: string,
-    mirrorTraffic: Record<string, number>,
-    scripted: () => string,
-    req: IncomingMessage,
-    raw: Buffer,
-    protocol: Protocol = "score",
-  ): void {
-    for (const name of drawMirrors(mirrorTraffic, draw)) {
-      const target = routing.target(endpoint, name);
-      if (!target) continue;
-      let body: string;
-      try {
-        if (target.rawRequests) body = scripted();
-        else {
-          const batch = parse(protocol, req, raw, target);
-          body = stringifyJson(batch.request, batch.nonFinite);
-        }
-      } catch (error) {
-        metrics.mirrored.inc({ endpoint, deployment: name, status: String(asHttpError(error).status) });
-        continue;
-      }
-      forward(target, body, current).then(
-        () => metrics.mirrored.inc({ endpoint, deployment: name, status: "200" }),
-        (error: unknown) =>
-          metrics.mirrored.inc({ endpoint, deployment: name, status: String(asHttpError(error).status) }),
-      );
-    }
-  }
-
-  /** Scores a request on its deployment; returns the response body and any headers it adds. */
-  async function score(
+  async function serveOn(
+    target: DeploymentTarget,
     req: IncomingMessage,
     body: Buffer,
-    path: GatewayPath & { kind: Protocol },
-    target: DeploymentTarget,
-    pinned: boolean,
-    mirrorTraffic: Record<string, number>,
-  ): Promise<{ body: string; headers: Record<string, string> }> {
+    path: GatewayPath,
+    ids: Record<string, string>,
+  ): Promise<Answer> {
+    const stall = stallAfter(target.requestTimeoutMs, stats.of(target).p99());
+    if (target.rawRequests) {
+      // A scoring script answers as Azure's inference server does; a 5xx is the endpoint's 424.
+      const answer = scriptAnswer(await forward(target, scriptRequest(req, body, ids), current, stall));
+      return {
+        status: answer.status,
+        body: answer.body,
+        headers: answer.headers,
+        text: answer.body.toString("utf8"),
+      };
+    }
+    if (req.method !== "POST")
+      throw new HttpError("MethodNotAllowed", `Use POST for /endpoints/${path.endpoint}/${path.kind}`);
+    const protocol = path.kind as Protocol;
     const method = req.headers["x-pier-predict-method"];
     const prepared = await prepare.prepare({
-      protocol: path.kind,
+      protocol,
       contentType: req.headers["content-type"],
       body,
       iface: target.interface,
@@ -260,14 +234,10 @@ export function createGateway({
       predictMethod: typeof method === "string" && method ? method : undefined,
     });
     if (prepared.rows === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
-    if (!pinned) {
-      const ids = { "x-request-id": randomUUID() };
-      mirror(path.endpoint, mirrorTraffic, () => scriptRequest(req, body, ids), req, body, path.kind);
-    }
-    const stall = stallAfter(target.requestTimeoutMs, stats.of(target).p99());
     const predictions = await forward(target, prepared.text, current, stall);
     return {
-      body: formatResponse(path.kind, predictions, target.answers === "view" ? "view" : "values", {
+      status: 200,
+      body: formatResponse(protocol, predictions, target.answers === "view" ? "view" : "values", {
         modelName: path.model ?? target.modelName,
         modelVersion: path.version ?? String(target.modelVersion),
         ...(prepared.id !== undefined ? { id: prepared.id } : {}),
@@ -275,7 +245,34 @@ export function createGateway({
       }),
       // MLflow logs a warning for params a model declares no schema for; pier says so in a header.
       headers: prepared.ignoredParams ? { "x-pier-params-ignored": prepared.ignoredParams.join(",") } : {},
+      text: predictions,
     };
+  }
+
+  /**
+   * Sends copies to the mirror deployments; their answers are counted, never returned. During a
+   * rollout's shadow bake, the copy to the new deployment is compared with the live answer.
+   */
+  function mirror(
+    endpoint: string,
+    mirrorTraffic: Record<string, number>,
+    live: () => Promise<Answer>,
+    req: IncomingMessage,
+    body: Buffer,
+    path: GatewayPath,
+    tap: RolloutTap | undefined,
+  ): void {
+    for (const name of drawMirrors(mirrorTraffic, draw)) {
+      const target = routing.target(endpoint, name);
+      if (!target) continue;
+      const copy = serveOn(target, req, body, path, { "x-request-id": randomUUID() });
+      copy.then(
+        (answer) => metrics.mirrored.inc({ endpoint, deployment: name, status: String(answer.status) }),
+        (error: unknown) =>
+          metrics.mirrored.inc({ endpoint, deployment: name, status: String(asHttpError(error).status) }),
+      );
+      if (tap?.candidate === name) shadowCompare(tap, live(), copy);
+    }
   }
 
   /** A v2 path's model must be served by the endpoint: only deployments of that model (and version) are drawn. */
@@ -369,34 +366,55 @@ export function createGateway({
           return true;
         }
         scoring = true;
-        if (target.rawRequests) {
-          // A scoring script answers as Azure's inference server does; a 5xx is the endpoint's 424.
-          const request = scriptRequest(req, body, headers);
-          if (!pinned) mirror(path.endpoint, endpoint.mirrorTraffic, () => request, req, body);
-          const stall = stallAfter(target.requestTimeoutMs, stats.of(target).p99());
-          const answer = scriptAnswer(await forward(target, request, current, stall));
-          status = answer.status;
-          outcome = answer.status;
-          if (answer.status === 400)
-            refusal = { code: "BadRequest", message: answer.body.toString("utf8").slice(0, 300) };
-          res.writeHead(answer.status, {
-            ...answer.headers,
-            ...headers,
-            "content-length": answer.body.length,
-          });
-          res.end(answer.body);
-          return true;
+        if (!target.rawRequests && req.method !== "POST")
+          throw new HttpError("MethodNotAllowed", `Use POST for ${pathname}`);
+        const tap = pinned ? undefined : rollouts(endpoint.name);
+        const served =
+          tap && (target.name === tap.candidate || target.name === tap.stable)
+            ? serveInRollout(
+                tap,
+                target,
+                routing.target(endpoint.name, tap.stable),
+                (t) => serveOn(t, req, body, path, headers),
+                draw,
+              )
+            : serveOn(target, req, body, path, headers).then((answer): Served => ({ answer, target }));
+        if (!pinned)
+          mirror(
+            path.endpoint,
+            endpoint.mirrorTraffic,
+            () => served.then((s) => s.answer),
+            req,
+            body,
+            path,
+            tap,
+          );
+        const { answer, target: answered, failed } = await served;
+        if (answered !== target) {
+          // The new deployment failed it and the stable answered: the client learns which did, and the
+          // new deployment's outcome is its failure (the doctor's evidence).
+          deployment = answered.name;
+          counted.leave(
+            failed?.status === 424 || failed?.code === "ModelError" ? 424 : (failed?.status ?? 500),
+            performance.now() - started,
+            failed,
+          );
+          counted = stats.of(answered);
+          counted.enter(req.socket);
+          headers[DEPLOYMENT_HEADER] = answered.name;
         }
-        if (req.method !== "POST") throw new HttpError("MethodNotAllowed", `Use POST for ${pathname}`);
-        const answer = await score(
-          req,
-          body,
-          path as GatewayPath & { kind: Protocol },
-          target,
-          pinned,
-          endpoint.mirrorTraffic,
-        );
-        send(res, 200, answer.body, { ...headers, ...answer.headers });
+        status = answer.status;
+        outcome = answer.status;
+        if (target.rawRequests && answer.status === 400)
+          refusal = { code: "BadRequest", message: answer.text.slice(0, 300) };
+        const bodyBytes = typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body;
+        res.writeHead(answer.status, {
+          "content-type": "application/json",
+          ...answer.headers,
+          ...headers,
+          "content-length": bodyBytes.length,
+        });
+        res.end(bodyBytes);
       } catch (error) {
         const e = asHttpError(error, logBug);
         const rendered = renderError(protocolOf(path.kind), e);

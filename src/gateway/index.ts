@@ -12,4 +12,5 @@ export { HttpError } from "./http-error.js";
 export { createMetrics } from "./metrics.js";
 export { OFFLOAD_BYTES, PreparePool } from "./prepare-pool.js";
 export { RequestStats } from "./request-stats.js";
+export type { FailureKind, Observed, RolloutTap } from "./rollout-tap.js";
 export { drawByWeight, drawMirrors, route } from "./traffic-draw.js";

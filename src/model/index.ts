@@ -5,6 +5,7 @@ export {
 } from "./enforce.js";
 export { listFolderFiles } from "./folder.js";
 export {
+  exampleScoreBody,
   interfaceLines,
   type ModelInterface,
   type ModelOutput,

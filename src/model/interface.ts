@@ -243,6 +243,19 @@ const zeroRow = (columns: readonly ColumnSpec[]) =>
   columns.map((c) => (c.type === "string" ? "" : c.type === "boolean" ? false : 0));
 
 /** A body Azure's /score takes for this model (one row of zeros); undefined for a model that declares nothing. */
+/** An MLflow input example (a split frame, records, `inputs`) as a /score body; undefined when there is none. */
+export function exampleScoreBody(example: unknown): unknown {
+  if (example === null || example === undefined) return undefined;
+  if (typeof example === "object" && !Array.isArray(example)) {
+    const e = example as Record<string, unknown>;
+    if (Array.isArray(e.data) && Array.isArray(e.columns))
+      return { input_data: { columns: e.columns, index: e.data.map((_, i) => i), data: e.data } };
+    if ("inputs" in e) return { input_data: e.inputs };
+    if ("dataframe_split" in e) return exampleScoreBody(e.dataframe_split);
+  }
+  return Array.isArray(example) ? { input_data: example } : undefined;
+}
+
 export function scoreExample(iface: ModelInterface): unknown {
   const inputs = iface.inputs;
   if (inputs.kind === "any") return undefined;

@@ -59,13 +59,18 @@ const log = (text: string) =>
 /**
  * Fault injection, for testing pier's timeouts, admission, error mapping and memory limits with a
  * real process: PIER_CHAOS_DELAY_MS sleeps before each score, PIER_CHAOS_MODEL_ERROR=1 makes every
- * score fail as a model error would, PIER_CHAOS_ALLOCATE_MB holds that much memory from load on.
+ * score fail as a model error would (PIER_CHAOS_ERROR_EVERY=N every Nth request), PIER_CHAOS_ALLOCATE_MB
+ * holds that much memory from load on, PIER_CHAOS_CRASH_AFTER=N ends the process at its Nth request.
  */
 const chaos = {
   delayMs: Number(process.env.PIER_CHAOS_DELAY_MS ?? 0),
   modelError: process.env.PIER_CHAOS_MODEL_ERROR === "1",
+  errorEvery: Number(process.env.PIER_CHAOS_ERROR_EVERY ?? 0),
   allocateMb: Number(process.env.PIER_CHAOS_ALLOCATE_MB ?? 0),
+  crashAfter: Number(process.env.PIER_CHAOS_CRASH_AFTER ?? 0),
 };
+/** Requests scored so far, for the chaos options that count them. */
+let scoredRequests = 0;
 let ballast: Buffer | undefined;
 
 async function main(): Promise<void> {
@@ -115,12 +120,22 @@ async function main(): Promise<void> {
       }
     });
     const valid = requests.filter((r): r is InvokeRequest => r !== undefined);
-    const scored = chaos.modelError
-      ? valid.map(() => ({
-          ok: false as const,
-          error: new Error("injected model failure (PIER_CHAOS_MODEL_ERROR)"),
-        }))
-      : await scorer.scoreMany(valid);
+    scoredRequests += valid.length;
+    if (chaos.crashAfter > 0 && scoredRequests >= chaos.crashAfter) {
+      process.stderr.write(`injected crash after ${scoredRequests} requests (PIER_CHAOS_CRASH_AFTER)\n`);
+      process.exit(3);
+    }
+    const injected = (i: number) =>
+      chaos.modelError ||
+      (chaos.errorEvery > 0 && (scoredRequests - valid.length + i + 1) % chaos.errorEvery === 0);
+    const scored = (await scorer.scoreMany(valid)).map((result, i) =>
+      injected(i)
+        ? {
+            ok: false as const,
+            error: new Error("injected model failure (PIER_CHAOS_MODEL_ERROR or _ERROR_EVERY)"),
+          }
+        : result,
+    );
     let k = 0;
     return requests.map((request) => {
       const result = request

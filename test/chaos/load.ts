@@ -80,10 +80,13 @@ export class Load {
     return this.samples.filter((s) => s.status === status).length;
   }
 
+  #stopped: Promise<void> | undefined;
+
+  /** Ends the loops (each after its request in flight) and closes the connections; safe to call again. */
   async stop(): Promise<Sample[]> {
     this.#running = false;
-    await Promise.all(this.#loops);
-    await this.#pool.close();
+    this.#stopped ??= Promise.all(this.#loops).then(() => this.#pool.close());
+    await this.#stopped;
     return this.samples;
   }
 }

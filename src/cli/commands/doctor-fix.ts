@@ -10,6 +10,7 @@ import { loadDeploymentFile } from "../../config/index.js";
 import type { Diagnosis, DoctorReport } from "../../doctor/index.js";
 import type { PreflightEvidence, RecordedEvent } from "../../engine/index.js";
 import { type FixRecord, type FixSession, recordFix, runFix } from "../../fix/index.js";
+import { exampleScoreBody } from "../../model/index.js";
 import { userError } from "../../shared/index.js";
 import { type CommandContext, pierHome } from "../command.js";
 import { connect, progressLine } from "./api-common.js";
@@ -28,19 +29,6 @@ function confirmer(ctx: CommandContext, options: FixOptions): FixSession["confir
     if (options.yes || !ctx.ask) return options.yes;
     return /^y(es)?$/i.test((await ctx.ask("Write these changes and apply them? [y/N] ")).trim());
   };
-}
-
-/** The model's input example as a /score body, for the smoke request. */
-function smokeBody(example: unknown): unknown {
-  if (example === null || example === undefined) return undefined;
-  if (typeof example === "object" && !Array.isArray(example)) {
-    const e = example as Record<string, unknown>;
-    if (Array.isArray(e.data) && Array.isArray(e.columns))
-      return { input_data: { columns: e.columns, index: e.data.map((_, i) => i), data: e.data } };
-    if ("inputs" in e) return { input_data: e.inputs };
-    if ("dataframe_split" in e) return smokeBody(e.dataframe_split);
-  }
-  return Array.isArray(example) ? { input_data: example } : undefined;
 }
 
 /** When the deployment failed: its latest Failed (or unwell) event, else now. */
@@ -108,7 +96,8 @@ export async function fixDeployment(
       const body =
         options.request ??
         JSON.stringify(
-          smokeBody(withRegistry(ctx, (registry) => registry.resolveUri(now.model).inputExample)) ?? null,
+          exampleScoreBody(withRegistry(ctx, (registry) => registry.resolveUri(now.model).inputExample)) ??
+            null,
         );
       if (body === "null") return undefined;
       const key = (await api.request<{ primaryKey?: string; accessToken?: string }>(

@@ -149,6 +149,8 @@ export const up = defineCommand({
         );
         await engine.restore(progress);
       }
+      // Rollouts that were running when pier stopped go on (or roll back), and say which.
+      server.rollouts.resumeAll();
       if (args.options["no-default-model"] !== true && !engine.endpoints.route("fin-behavior")) {
         ctx.err("Creating the default workload (endpoint fin-behavior, deployment blue)…\n");
         await ensureDefaultWorkload(engine, registry, home, progress);
