@@ -286,6 +286,9 @@ async function main(): Promise<void> {
   // to a minimal server that runs one session.run per request.
   const tensorRows = await tensorModelBench(url, token, key, deployment);
 
+  // Rollouts: what a shadowed request costs the live one, and the machinery's own time to promotion.
+  const rolloutRows = await rolloutBench(url, token, viaGatewayTarget, deployment);
+
   // Admission: pier up's default deployment and Azure's default, each under 64 clients at once.
   await api(url, token, "POST", "/deployments", {
     spec: {
@@ -383,6 +386,8 @@ async function main(): Promise<void> {
   for (const row of tensorRows) console.log(row);
   console.log("64 clients at once for 3 s (target: no 429 from pier up's own deployment):");
   for (const row of admissionRows) console.log(row);
+  console.log("rollouts:");
+  for (const row of rolloutRows) console.log(row);
   console.log("Python model (MLflow sklearn LogisticRegression) in pier's Python host:");
   console.log(
     `  deploy → Ready: median ${median(pyDeploys).toFixed(0)} ms over ${pyDeploys.length} (ONNX: ${median(deploys).toFixed(0)} ms; ratio ${(median(pyDeploys) / median(deploys)).toFixed(2)})`,
@@ -409,6 +414,124 @@ async function main(): Promise<void> {
   console.log(
     `  1 thread ${concurrency.single!.toFixed(0)}/s; ${concurrency.workers} threads ${concurrency.threads!.toFixed(0)}/s (ratio ${(concurrency.threads! / concurrency.single!).toFixed(2)}); ${concurrency.workers} processes ${concurrency.processes!.toFixed(0)}/s (ratio ${(concurrency.processes! / concurrency.single!).toFixed(2)})`,
   );
+}
+
+/** Latencies of requests sent at a steady `rate` per second for `seconds` (an open loop: they do not wait for each other). */
+async function pacedLatencies(
+  origin: string,
+  target: Target,
+  rate: number,
+  seconds: number,
+): Promise<number[]> {
+  const pool = new Pool(origin, { connections: 16, pipelining: 1 });
+  const out: number[] = [];
+  const started = performance.now();
+  const sent: Promise<void>[] = [];
+  for (let i = 0; i < rate * seconds; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const t = performance.now();
+    sent.push(
+      postOnce(pool, target).then((status) => {
+        if (status !== 200) throw new Error(`${target.path} answered ${status}`);
+        out.push(performance.now() - t);
+      }),
+    );
+  }
+  await Promise.all(sent);
+  await pool.close();
+  return out;
+}
+
+/**
+ * A rollout's costs: the extra p50/p99 of live requests while half of them are mirrored to a new
+ * deployment and their answers compared (windows alternated with the same steady load unshadowed), and the time from `rollout start` to promotion with zero bakes and a minimum sample of one,
+ * next to doing the same by hand (deployment create, then a traffic update).
+ */
+async function rolloutBench(
+  url: string,
+  token: string,
+  live: Target,
+  deployment: (name: string) => Record<string, unknown>,
+): Promise<string[]> {
+  const rolloutStart = async (body: Record<string, unknown>) => {
+    const text = await api(url, token, "POST", "/endpoints/bench/rollouts", body);
+    if (!text.includes('"result"')) throw new Error(text);
+  };
+  const status = async () =>
+    JSON.parse(await api(url, token, "GET", "/endpoints/bench/rollout")) as {
+      state: string;
+      reason?: string;
+    };
+  await api(url, token, "POST", "/deployments", deployment("shadow"));
+  // A steady 400 requests a second, well within what one instance serves here: the cost measured is
+  // the shadow's, not a saturated machine's.
+  const RATE = 400;
+  const plain: number[] = [];
+  const shadowed: number[] = [];
+  await pacedLatencies(url, live, RATE, 1);
+  for (let round = 0; round < 4; round++) {
+    plain.push(...(await pacedLatencies(url, live, RATE, 2)));
+    await rolloutStart({
+      deployment: "shadow",
+      rollout: {
+        shadow: { mirror_percent: 50 },
+        strategy: { wait_interval_seconds: 3600 },
+        analysis: { min_requests: 1_000_000_000 },
+      },
+    });
+    await pacedLatencies(url, live, RATE, 0.3); // the shadow bake begins after the smoke
+    shadowed.push(...(await pacedLatencies(url, live, RATE, 2)));
+    await api(url, token, "POST", "/endpoints/bench/rollout/abort");
+  }
+  const q = (xs: number[], p: number) => quantile(xs, p);
+  const extraP50 = q(shadowed, 0.5) - q(plain, 0.5);
+  const extraP99 = q(shadowed, 0.99) - q(plain, 0.99);
+
+  // Start → promotion, zero bakes, under load; by hand: create, then send it all traffic.
+  const pool = new Pool(url, { connections: 4 });
+  let running = true;
+  const loops = Array.from({ length: 4 }, async () => {
+    while (running) await postOnce(pool, live);
+  });
+  const byRollout: number[] = [];
+  const byHand: number[] = [];
+  const fast = {
+    shadow: { mirror_percent: 20 },
+    strategy: { wait_interval_seconds: 0 },
+    keep_old: true,
+    analysis: { min_requests: 1, min_compared: 1 },
+  };
+  for (let i = 0; i < 3; i++) {
+    let t = performance.now();
+    await rolloutStart({
+      spec: (deployment(`roll${i}`) as { spec: unknown }).spec,
+      source: "bench",
+      specDir: work,
+      rollout: fast,
+    });
+    while ((await status()).state === "Running") await new Promise((r) => setTimeout(r, 5));
+    const outcome = await status();
+    if (outcome.state !== "Succeeded") throw new Error(`rollout ${i}: ${outcome.state} ${outcome.reason}`);
+    byRollout.push(performance.now() - t);
+    await api(url, token, "PATCH", "/endpoints/bench", { traffic: "blue=100" });
+    t = performance.now();
+    await api(url, token, "POST", "/deployments", deployment(`hand${i}`));
+    await api(url, token, "PATCH", "/endpoints/bench", { traffic: `hand${i}=100` });
+    byHand.push(performance.now() - t);
+    await api(url, token, "PATCH", "/endpoints/bench", { traffic: "blue=100" });
+    for (const name of [`roll${i}`, `hand${i}`])
+      await api(url, token, "DELETE", `/endpoints/bench/deployments/${name}`);
+  }
+  running = false;
+  await Promise.all(loops);
+  await pool.close();
+  await api(url, token, "DELETE", "/endpoints/bench/deployments/shadow");
+  return [
+    `  live requests at 400/s while 50 % are shadowed and compared: p50 ${q(shadowed, 0.5).toFixed(2)} ms (unshadowed ${q(plain, 0.5).toFixed(2)} ms, extra ${extraP50.toFixed(2)} ms), p99 ${q(shadowed, 0.99).toFixed(2)} ms (unshadowed ${q(plain, 0.99).toFixed(2)} ms, extra ${extraP99.toFixed(2)} ms = ${((100 * extraP99) / q(plain, 0.99)).toFixed(1)} % of the live p99; goal < 5 %)`,
+    `  rollout start → promoted, zero bakes, smoke + shadow + canary + all: median ${median(byRollout).toFixed(0)} ms; by hand (deployment create + traffic update): ${median(byHand).toFixed(0)} ms; ratio ${(median(byRollout) / median(byHand)).toFixed(2)}`,
+  ];
 }
 
 /**

@@ -2,7 +2,8 @@
  * `pier rollout` with real processes under a steady load from the test: a new model that answers like
  * the old one is promoted; new models that fail (model errors, a crash, slowness, other labels) are
  * rolled back at the right step with the right reason, and the clients see no non-2xx in any case;
- * thin evidence holds instead of promoting; a restart mid-rollout resumes it.
+ * thin evidence holds instead of promoting (then resumed and promoted by hand); a restart mid-rollout
+ * resumes it.
  */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -223,11 +224,28 @@ test("rollouts under load: the good one is promoted, each bad one rolled back at
     new RegExp(`pier_rollout_state\\{endpoint="fin",rollout="${held.id}",state="Held"\\} 1`),
   );
   assert.match(metrics, /pier_rollout_weight\{endpoint="fin",deployment="green",kind="live"\} 100/);
-  const aborted = JSON.parse(
-    (await pier.run(["rollout", "abort", "-e", "fin", "-o", "json"])).stdout,
+  // Resumed, then promoted by hand: the analysis is skipped, and the record says who decided.
+  const resumedByHand = JSON.parse(
+    (await pier.run(["rollout", "resume", "-e", "fin", "-o", "json"])).stdout,
   ) as RolloutRecord;
-  assert.equal(aborted.state, "Aborted");
-  noClientFailures("a held rollout");
+  assert.equal(resumedByHand.state, "Running");
+  const promoted = JSON.parse(
+    (await pier.run(["rollout", "promote", "-e", "fin", "-o", "json"])).stdout,
+  ) as RolloutRecord;
+  assert.match(
+    promoted.notes.join("\n"),
+    /resumed by the user at step 2[\s\S]*promoted by the user at step \d+/,
+  );
+  await waitFor(async () => {
+    const status = JSON.parse(
+      (await pier.run(["rollout", "status", "-e", "fin", "-o", "json"])).stdout,
+    ) as RolloutRecord;
+    return status.state === "Succeeded";
+  }, "the promotion");
+  assert.deepEqual(JSON.parse((await pier.run(["endpoint", "show", "fin", "-o", "json"])).stdout).traffic, {
+    thin: 100,
+  });
+  noClientFailures("a held rollout, resumed and promoted");
 
   // 7. pier restarts during the shadow bake: the rollout resumes and finishes.
   const started = await pier.run([
@@ -235,8 +253,8 @@ test("rollouts under load: the good one is promoted, each bad one rolled back at
     "start",
     "-e",
     "fin",
-    "--deployment",
-    "thin",
+    "-f",
+    file("late"),
     "--wait",
     "3",
     "-o",
@@ -269,6 +287,6 @@ test("rollouts under load: the good one is promoted, each bad one rolled back at
   ) as RolloutRecord[];
   assert.deepEqual(
     history.map((r) => r.state),
-    ["Succeeded", "Aborted", "RolledBack", "RolledBack", "RolledBack", "RolledBack", "Succeeded"],
+    ["Succeeded", "Succeeded", "RolledBack", "RolledBack", "RolledBack", "RolledBack", "Succeeded"],
   );
 });

@@ -298,6 +298,7 @@ export function createGateway({
       let outcome = 200;
       let refusal: { code: string; message: string } | undefined;
       let scoring = false;
+      let mirrorAfter: (() => void) | undefined;
       try {
         const endpoint = routing.endpoint(path.endpoint);
         if (!endpoint) throw new HttpError("EndpointNotFound", `Endpoint '${path.endpoint}' does not exist`);
@@ -379,16 +380,18 @@ export function createGateway({
                 draw,
               )
             : serveOn(target, req, body, path, headers).then((answer): Served => ({ answer, target }));
+        // Copies to the mirror deployment leave once the live answer is sent: they cost it nothing.
         if (!pinned)
-          mirror(
-            path.endpoint,
-            endpoint.mirrorTraffic,
-            () => served.then((s) => s.answer),
-            req,
-            body,
-            path,
-            tap,
-          );
+          mirrorAfter = () =>
+            mirror(
+              path.endpoint,
+              endpoint.mirrorTraffic,
+              () => served.then((s) => s.answer),
+              req,
+              body,
+              path,
+              tap,
+            );
         const { answer, target: answered, failed } = await served;
         if (answered !== target) {
           // The new deployment failed it and the stable answered: the client learns which did, and the
@@ -425,6 +428,7 @@ export function createGateway({
         scoring = true;
         send(res, status, rendered.body, { ...headers, ...rendered.headers });
       } finally {
+        if (mirrorAfter) setImmediate(mirrorAfter);
         const ms = performance.now() - started;
         // Labels only for endpoints that exist: made-up names share one, so /metrics stays bounded.
         const label = routing.endpoint(path.endpoint) ? path.endpoint : "(unknown)";
