@@ -289,6 +289,9 @@ async function main(): Promise<void> {
   // Rollouts: what a shadowed request costs the live one, and the machinery's own time to promotion.
   const rolloutRows = await rolloutBench(url, token, viaGatewayTarget, deployment);
 
+  // Data capture: the same model with and without a data collector writing inputs and outputs.
+  const captureRows = await captureBench(url, token, key, record, deployment);
+
   // Admission: pier up's default deployment and Azure's default, each under 64 clients at once.
   await api(url, token, "POST", "/deployments", {
     spec: {
@@ -388,6 +391,8 @@ async function main(): Promise<void> {
   for (const row of admissionRows) console.log(row);
   console.log("rollouts:");
   for (const row of rolloutRows) console.log(row);
+  console.log("data capture of model inputs and outputs, on vs off (goal: p50 < 5 %, p99 < 10 % more):");
+  for (const row of captureRows) console.log(row);
   console.log("Python model (MLflow sklearn LogisticRegression) in pier's Python host:");
   console.log(
     `  deploy → Ready: median ${median(pyDeploys).toFixed(0)} ms over ${pyDeploys.length} (ONNX: ${median(deploys).toFixed(0)} ms; ratio ${(median(pyDeploys) / median(deploys)).toFixed(2)})`,
@@ -442,6 +447,71 @@ async function pacedLatencies(
   await Promise.all(sent);
   await pool.close();
   return out;
+}
+
+/**
+ * What capturing model inputs and outputs costs a request: one deployment with a data collector
+ * (model_inputs and model_outputs, every request), one without, the same model; requests pinned to
+ * each, alternated one by one so both see the same moments of the machine; bodies of 1 and 50 rows.
+ */
+async function captureBench(
+  url: string,
+  token: string,
+  key: string,
+  record: Record<string, unknown>,
+  deployment: (name: string) => { spec: Record<string, unknown> },
+): Promise<string[]> {
+  const plain = deployment("nocapture");
+  const captured = deployment("capture");
+  await api(url, token, "POST", "/deployments", plain);
+  await api(url, token, "POST", "/deployments", {
+    ...captured,
+    spec: {
+      ...captured.spec,
+      data_collector: {
+        collections: { model_inputs: { enabled: "True" }, model_outputs: { enabled: "True" } },
+      },
+    },
+  });
+  const rows: string[] = [];
+  for (const size of [1, 50]) {
+    const body = JSON.stringify({ input_data: Array.from({ length: size }, () => record) });
+    const target = (name: string): Target => ({
+      path: "/endpoints/bench/score",
+      body,
+      headers: { authorization: `Bearer ${key}`, "azureml-model-deployment": name },
+    });
+    const pool = new Pool(url, { connections: 1 });
+    await latencies(pool, target("nocapture"), 300);
+    await latencies(pool, target("capture"), 300);
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      off.push(...(await latencies(pool, target("nocapture"), 1)));
+      on.push(...(await latencies(pool, target("capture"), 1)));
+    }
+    await pool.close();
+    const offRate: number[] = [];
+    const onRate: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      offRate.push(await throughput(url, target("nocapture"), 8, 2));
+      onRate.push(await throughput(url, target("capture"), 8, 2));
+    }
+    const ratio = (a: number, b: number) => ((a / b - 1) * 100).toFixed(1);
+    const [p50on, p50off, p99on, p99off] = [
+      quantile(on, 0.5),
+      quantile(off, 0.5),
+      quantile(on, 0.99),
+      quantile(off, 0.99),
+    ];
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    rows.push(
+      `  ${String(size).padStart(2)} row(s) a request: p50 ${p50on.toFixed(3)} vs ${p50off.toFixed(3)} ms (${ratio(p50on, p50off)} %), p99 ${p99on.toFixed(3)} vs ${p99off.toFixed(3)} ms (${ratio(p99on, p99off)} %); throughput at 8 clients ${(sum(onRate) / 2).toFixed(0)} vs ${(sum(offRate) / 2).toFixed(0)} req/s (ratio ${(sum(onRate) / sum(offRate)).toFixed(2)})`,
+    );
+  }
+  for (const name of ["nocapture", "capture"])
+    await api(url, token, "DELETE", `/endpoints/bench/deployments/${name}`);
+  return rows;
 }
 
 /**

@@ -8,6 +8,7 @@ import { startServer } from "../src/api/index.js";
 import { runCli } from "../src/cli/main.js";
 import { Engine } from "../src/engine/index.js";
 import { RequestStats } from "../src/gateway/index.js";
+import type { AlertSettings, Monitoring } from "../src/monitor/index.js";
 import { Registry } from "../src/registry/index.js";
 import type { Rollouts } from "../src/rollout/index.js";
 import { silentLogger } from "../src/shared/index.js";
@@ -239,6 +240,7 @@ export interface PierInProcess {
   home: string;
   engine: Engine;
   rollouts: Rollouts;
+  monitoring: Monitoring;
   /** Runs the CLI in this process against this pier's home. */
   run(args: string[], cwd?: string): Promise<CliResult>;
   /** Stops the server and every instance, and removes the home. */
@@ -249,17 +251,24 @@ export interface PierInProcess {
  * The server of `pier up` in this process: real SQLite, real HTTP on 127.0.0.1 (an OS-chosen port),
  * real instance processes; the CLI runs in-process against it. Call stop() when done (an after hook).
  */
-export async function pierInProcess(): Promise<PierInProcess> {
+export async function pierInProcess(alerts?: AlertSettings): Promise<PierInProcess> {
   const home = mkdtempSync(join(tmpdir(), "pier-inproc-"));
   const registry = Registry.open(home);
   const stats = new RequestStats();
   const engine = new Engine(home, registry, { requests: stats.summary });
-  const server = await startServer(engine, { home, port: 0, stats, logger: silentLogger });
+  const server = await startServer(engine, {
+    home,
+    port: 0,
+    stats,
+    logger: silentLogger,
+    ...(alerts ? { alerts } : {}),
+  });
   return {
     url: server.url,
     home,
     engine,
     rollouts: server.rollouts,
+    monitoring: server.monitoring,
     run: (args, cwd) => cli(args, cwd, { PIER_HOME: home }),
     stop: async () => {
       await server.close();

@@ -110,6 +110,10 @@ export async function ensureDefaultWorkload(
         instance_type: "Standard_F2s_v2",
         instance_count: 1,
         request_settings: { max_concurrent_requests_per_instance: DEFAULT_MAX_CONCURRENT },
+        // What the model takes and answers is captured, so `pier monitor` works from the start.
+        data_collector: {
+          collections: { model_inputs: { enabled: "True" }, model_outputs: { enabled: "True" } },
+        },
       },
       "default deployment",
     ),

@@ -20,6 +20,7 @@ import {
   type ProgressEvent,
   parseTrafficArgument,
 } from "../engine/index.js";
+import { type Monitoring, parseDuration } from "../monitor/index.js";
 import type { Rollouts } from "../rollout/index.js";
 import { decodePathSegment, PierError, userError } from "../shared/index.js";
 
@@ -74,10 +75,11 @@ const text = (value: unknown, fallback: string): string => (typeof value === "st
 
 const LOG_CONTAINERS = ["inference-server", "storage-initializer"] as const;
 
-export function apiRoutes(engine: Engine, rollouts: Rollouts): Route[] {
+export function apiRoutes(engine: Engine, rollouts: Rollouts, monitoring: Monitoring): Route[] {
   const { endpoints, deployments } = engine;
   return [
     ...rolloutRoutes(engine, rollouts),
+    ...monitorRoutes(engine, monitoring),
     { method: "GET", path: "/endpoints", handler: () => endpoints.list() },
     {
       method: "POST",
@@ -349,6 +351,59 @@ function rolloutRoutes(engine: Engine, rollouts: Rollouts): Route[] {
       method: "POST",
       path: "/endpoints/:endpoint/rollout/resume",
       handler: ({ params }) => rollouts.resume(endpointOf(params)),
+    },
+  ];
+}
+
+/** A time in a query: an ISO date, or a duration back from now ("24h"). */
+function timeOf(value: string | null, now: number, fallback: number): number {
+  if (!value) return fallback;
+  if (/^\d+[smhd]$/.test(value)) return now - parseDuration(value);
+  const at = Date.parse(value);
+  if (Number.isNaN(at))
+    throw userError(
+      "BadArgument",
+      `'${value}' is neither a duration nor a date`,
+      "Use e.g. --since 24h or --since 2026-12-01T08:00:00Z.",
+    );
+  return at;
+}
+
+/** `pier monitor`: an endpoint's signals over a window, and alerts. */
+function monitorRoutes(engine: Engine, monitoring: Monitoring): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/endpoints/:endpoint/monitor",
+      handler: ({ params, query }) => {
+        const now = Date.now();
+        const from = timeOf(query.get("since"), now, now - 86_400_000);
+        const to = timeOf(query.get("until"), now, now);
+        if (from >= to)
+          throw userError(
+            "BadArgument",
+            "The window ends before it starts",
+            "Give --since a time before --until.",
+          );
+        return monitoring.report(params.endpoint!, from, to, query.get("deployment") ?? undefined);
+      },
+    },
+    {
+      method: "GET",
+      path: "/alerts",
+      handler: ({ query }) => {
+        const endpoint = query.get("endpoint") ?? undefined;
+        if (endpoint) engine.endpoints.record(endpoint);
+        return { alerts: monitoring.alerts.list(endpoint), rules: monitoring.rules };
+      },
+    },
+    {
+      method: "POST",
+      path: "/alerts/evaluate",
+      handler: async () => {
+        await monitoring.evaluate();
+        return { alerts: monitoring.alerts.list(), rules: monitoring.rules };
+      },
     },
   ];
 }

@@ -9,6 +9,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from "node:path";
 import { type Engine, secretsEqual } from "../engine/index.js";
 import { createGateway, createMetrics, type RequestStats } from "../gateway/index.js";
+import {
+  type AlertSettings,
+  loadAlertSettings,
+  Monitoring,
+  registerMonitorMetrics,
+} from "../monitor/index.js";
 import { Rollouts, registerRolloutMetrics } from "../rollout/index.js";
 import {
   type Logger,
@@ -56,8 +62,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The management API: finds the route, runs it, answers JSON (or streams NDJSON for a deployment). */
-export function createApi(engine: Engine, rollouts: Rollouts) {
-  const routes = apiRoutes(engine, rollouts);
+export function createApi(engine: Engine, rollouts: Rollouts, monitoring: Monitoring) {
+  const routes = apiRoutes(engine, rollouts, monitoring);
   return async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const { route, params } = matchRoute(routes, req.method ?? "GET", url.pathname.slice("/api/v1".length));
     const request: ApiRequest = {
@@ -93,6 +99,8 @@ export interface RunningServer {
   close(graceMs?: number): Promise<number>;
   /** The endpoints' rollouts, driven in this process. */
   rollouts: Rollouts;
+  /** Data capture, request series and alerts. */
+  monitoring: Monitoring;
 }
 
 export interface ServerOptions {
@@ -101,6 +109,8 @@ export interface ServerOptions {
   /** Request outcomes, kept by the gateway and read by the engine's evidence. */
   stats: RequestStats;
   logger: Logger;
+  /** The alert rules file's settings (the built-in rules when absent). */
+  alerts?: AlertSettings;
 }
 
 /** Starts the server on `port` (0 = any free port); fails with PortInUse when it is taken. */
@@ -128,14 +138,25 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     },
   });
   registerRolloutMetrics(metrics.registry, rollouts);
+  const monitoring = new Monitoring(home, {
+    engine,
+    rollouts,
+    logger,
+    settings: options.alerts ?? loadAlertSettings(undefined),
+    url: () => url,
+  });
+  registerMonitorMetrics(metrics.registry, monitoring);
   const gateway = createGateway({
     routing: engine.routing,
     metrics,
     stats,
     logger,
     rollouts: (endpoint) => rollouts.tap(endpoint),
+    capture: monitoring.capture.tap,
+    observe: (endpoint, deployment, status, ms) =>
+      monitoring.series.observe(endpoint, deployment, status, ms),
   });
-  const handleApi = createApi(engine, rollouts);
+  const handleApi = createApi(engine, rollouts, monitoring);
   const tokenPath = join(home, API_TOKEN_FILE);
   if (!existsSync(tokenPath))
     writeFileSync(tokenPath, randomBytes(32).toString("base64url"), { mode: 0o600 });
@@ -245,11 +266,13 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
   const info: UpInfo = { pid: process.pid, port: actualPort, url, startedAt: new Date().toISOString() };
   writeFileSync(join(home, UP_FILE), JSON.stringify(info), { mode: 0o600 });
   logger.info(`listening on ${url}`, { port: actualPort });
+  monitoring.start();
   return {
     server,
     port: actualPort,
     url,
     rollouts,
+    monitoring,
     close: async (graceMs = 0) => {
       rmSync(join(home, UP_FILE), { force: true });
       const running = inFlight;
@@ -263,6 +286,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
       server.closeAllConnections();
       await closed;
       await gateway.close();
+      await monitoring.close();
       rollouts.close();
       return running;
     },

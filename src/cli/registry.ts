@@ -31,6 +31,9 @@ import { modelTagDelete } from "./commands/model-tag-delete.js";
 import { modelTagSet } from "./commands/model-tag-set.js";
 import { modelValidate } from "./commands/model-validate.js";
 import { modelVerify } from "./commands/model-verify.js";
+import { monitorAlerts } from "./commands/monitor-alerts.js";
+import { monitorBaseline } from "./commands/monitor-baseline.js";
+import { monitorShow } from "./commands/monitor-show.js";
 import { rolloutAbort } from "./commands/rollout-abort.js";
 import { rolloutHistory } from "./commands/rollout-history.js";
 import { rolloutPromote } from "./commands/rollout-promote.js";
@@ -82,4 +85,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   rolloutAbort,
   rolloutPromote,
   rolloutResume,
+  monitorShow,
+  monitorBaseline,
+  monitorAlerts,
 ];

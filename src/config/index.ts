@@ -12,6 +12,7 @@ export {
 } from "./load.js";
 export { loadRolloutFile, parseRolloutSpec, type RolloutSpec } from "./rollout-spec.js";
 export {
+  type DataCollectorSpec,
   type DeploymentSpec,
   type EndpointSpec,
   modelPathOf,

@@ -12,6 +12,9 @@ import {
   UNHONOURED_ENDPOINT_KEYS,
 } from "./schemas.js";
 
+/** The collections pier writes itself: the model's inputs and outputs, and the HTTP payloads. */
+const PAYLOAD_COLLECTIONS = ["model_inputs", "model_outputs", "request", "response"];
+
 export interface Loaded<T> {
   spec: T;
   warnings: string[];
@@ -103,6 +106,11 @@ export function parseDeploymentSpec(value: unknown, source: string): Loaded<Depl
       `${source}: request_settings.max_queue_wait_ms is deprecated in Azure ML; pier queues up to request_timeout_ms`,
     );
   }
+  for (const name of Object.keys(spec.data_collector?.collections ?? {}))
+    if (!PAYLOAD_COLLECTIONS.includes(name))
+      warnings.push(
+        `${source}: data_collector.collections.${name} is a custom collection, written by a scoring script with azureml-ai-monitoring's Collector; pier writes ${PAYLOAD_COLLECTIONS.join(", ")} only`,
+      );
   if (spec.liveness_probe.success_threshold !== 1) {
     throw userError(
       "BadArgument",

@@ -79,6 +79,42 @@ const environmentSchema = z.union([
   }),
 ]);
 
+/** Azure writes `enabled: 'True'`; a YAML boolean means the same. */
+const enabledFlag = z
+  .union([z.boolean(), z.enum(["True", "False", "true", "false"])])
+  .transform((v) => v === true || v === "True" || v === "true");
+
+/**
+ * Azure ML's data collector: which collections are written (model_inputs and model_outputs: what the
+ * model took and gave; request and response: the HTTP payloads), how often, and which headers go along.
+ */
+const dataCollectorSchema = z.strictObject({
+  sampling_rate: z.number().min(0).max(1).default(1),
+  rolling_rate: z
+    .enum(["minute", "hour", "day", "Minute", "Hour", "Day"])
+    .transform((v) => v.toLowerCase() as "minute" | "hour" | "day")
+    .default("hour"),
+  request_logging: z
+    .strictObject({ capture_headers: z.array(z.string().min(1)).max(20).default([]) })
+    .optional(),
+  collections: z.record(
+    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be letters, digits, _ or -"),
+    z.strictObject({
+      enabled: enabledFlag.default(true),
+      sampling_rate: z.number().min(0).max(1).optional(),
+      client_id: z.string().optional(),
+      data: z
+        .strictObject({
+          name: z.string().optional(),
+          path: z.string().optional(),
+          version: z.union([z.string(), z.number()]).optional(),
+        })
+        .optional(),
+    }),
+  ),
+});
+export type DataCollectorSpec = z.infer<typeof dataCollectorSchema>;
+
 const quantities = z.strictObject({
   cpu: z.union([z.string(), z.number()]).optional(),
   memory: z.string().optional(),
@@ -112,7 +148,7 @@ export const deploymentSchema = z.strictObject({
   liveness_probe: probeSchema.default(PROBE_DEFAULTS),
   readiness_probe: probeSchema.default(PROBE_DEFAULTS),
   egress_public_network_access: z.enum(["enabled", "disabled"]).optional(),
-  data_collector: z.record(z.string(), z.unknown()).optional(),
+  data_collector: dataCollectorSchema.optional(),
   resources: z.strictObject({ requests: quantities.optional(), limits: quantities.optional() }).optional(),
   type: z.enum(["managed", "kubernetes"]).optional(),
 });
@@ -136,6 +172,5 @@ export const UNHONOURED_ENDPOINT_KEYS: Record<string, string> = {
 export const UNHONOURED_DEPLOYMENT_KEYS: Record<string, string> = {
   app_insights_enabled: "Application Insights is an Azure service; use pier's /metrics",
   egress_public_network_access: "pier does not isolate the instance's network",
-  data_collector: "model data collection is an Azure service",
   scale_settings: "instance_count is fixed on one machine",
 };

@@ -53,7 +53,13 @@ export type EngineEvent =
       kind: "RolloutEnded";
       data: { rollout: number; state: "Succeeded" | "RolledBack" | "Held" | "Aborted"; reason: string };
     }
-  | { kind: "RolloutResumed"; data: { rollout: number; step: number; why: string } };
+  | { kind: "RolloutResumed"; data: { rollout: number; step: number; why: string } }
+  // Monitoring (monitor/)
+  | {
+      kind: "AlertFiring";
+      data: { alert: number; rule: string; severity: string; value: number | null; action: string };
+    }
+  | { kind: "AlertResolved"; data: { alert: number; rule: string } };
 
 export type EventKind = EngineEvent["kind"];
 
@@ -97,6 +103,8 @@ const KINDS: ReadonlySet<string> = new Set<EventKind>([
   "RolloutStep",
   "RolloutEnded",
   "RolloutResumed",
+  "AlertFiring",
+  "AlertResolved",
 ]);
 
 /** Whether a kind read back from the database is one this version of pier records. */

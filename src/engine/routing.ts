@@ -3,6 +3,7 @@
  * deployments that can take requests now, each with its admission queue and instances. Nothing else
  * of the engine (its store, its tokens, its provisioning) is reachable from the data plane.
  */
+import type { DataCollectorSpec } from "../config/index.js";
 import type { ModelInterface } from "../model/index.js";
 import type { ModelVersion } from "../registry/index.js";
 import type { InstanceClient, ScriptSwagger } from "../runtime/index.js";
@@ -51,6 +52,8 @@ export interface DeploymentTarget {
   /** "view": the instance shapes output tensors per protocol; "values": it answers with the model's own values. */
   readonly answers: "view" | "values";
   readonly requestTimeoutMs: number;
+  /** The deployment YAML's data_collector, when it has one. */
+  readonly dataCollector: DataCollectorSpec | undefined;
   readonly admission: Admission<RoutedInstance>;
   readonly instances: readonly RoutedInstance[];
 }
@@ -116,6 +119,10 @@ export class LiveDeployment<I extends RoutedInstance = RoutedInstance> implement
 
   get requestTimeoutMs(): number {
     return this.record.spec.request_settings.request_timeout_ms;
+  }
+
+  get dataCollector(): DataCollectorSpec | undefined {
+    return this.record.spec.data_collector;
   }
 }
 

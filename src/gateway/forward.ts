@@ -66,12 +66,16 @@ function watch(target: DeploymentTarget, instance: RoutedInstance, stallMs: numb
   return () => clearTimeout(timer);
 }
 
-/** Sends one request body (a JSON batch, or a scoring script's raw body) to the deployment; resolves to the predictions' JSON. */
+/**
+ * Sends one request body (a JSON batch, or a scoring script's raw body) to the deployment; resolves to
+ * the predictions' JSON. `served.instance` is set to the instance that answered.
+ */
 export async function forward(
   initial: DeploymentTarget,
   body: string,
   current: CurrentTarget,
   stallMs?: number,
+  served?: { instance: string },
 ): Promise<string> {
   let target = initial;
   const timeoutMs = target.requestTimeoutMs;
@@ -106,6 +110,7 @@ export async function forward(
       : ({ failure: "connection" } as const);
     unwatch();
     admitted.release();
+    if (served) served.instance = admitted.instance.id;
     if ("failure" in result) {
       if (result.failure === "timeout")
         throw new HttpError(

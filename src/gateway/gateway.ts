@@ -14,6 +14,7 @@ import type { DeploymentTarget, Routing } from "../engine/index.js";
 import { type ModelInterface, v2Datatype } from "../model/index.js";
 import { decodePathSegment, type Logger, PIER_VERSION, readBody } from "../shared/index.js";
 import { authenticate } from "./authenticate.js";
+import type { CaptureTap } from "./capture-tap.js";
 import { asHttpError, renderError } from "./errors.js";
 import { formatResponse, type Protocol } from "./formats.js";
 import { forward, stallAfter } from "./forward.js";
@@ -176,6 +177,10 @@ export interface GatewayOptions {
   draw?: Draw;
   /** The rollout in progress on an endpoint, if any. */
   rollouts?: (endpoint: string) => RolloutTap | undefined;
+  /** The data collector of a deployment, if its YAML has one. */
+  capture?: CaptureTap;
+  /** Every scoring request's outcome, for requests over time. */
+  observe?: (endpoint: string, deployment: string, status: number, ms: number) => void;
 }
 
 export interface Gateway {
@@ -192,11 +197,20 @@ export function createGateway({
   logger,
   draw = Math.random,
   rollouts = () => undefined,
+  capture = () => undefined,
+  observe,
 }: GatewayOptions): Gateway {
   const logBug = (error: unknown) =>
     logger?.error(`gateway: ${(error as Error).message}`, { stack: (error as Error).stack ?? "" });
   const current = (target: DeploymentTarget) => routing.target(target.endpoint, target.name);
   const prepare = new PreparePool();
+
+  /** A forward whose failure counts against the model (an input it refused does not). */
+  const counted = <T>(target: DeploymentTarget, answer: Promise<T>): Promise<T> =>
+    answer.catch((error: unknown) => {
+      if (asHttpError(error).status !== 400) metrics.modelFailed(target);
+      throw error;
+    });
 
   /**
    * One deployment's answer to a scoring request. An MLflow model gets the body parsed and checked for
@@ -211,15 +225,40 @@ export function createGateway({
     ids: Record<string, string>,
   ): Promise<Answer> {
     const stall = stallAfter(target.requestTimeoutMs, stats.of(target).p99());
+    const collector = target.dataCollector ? capture(target) : undefined;
+    const draw = collector?.sample();
+    const captured = draw !== undefined ? collector : undefined;
+    const served = { instance: "" };
+    const keep = (answer: Answer, model?: { inputs: string | undefined; outputs: string }) =>
+      captured?.record({
+        draw: draw!,
+        correlationId: ids["x-request-id"]!,
+        clientRequestId: ids["x-ms-client-request-id"],
+        instance: served.instance,
+        headers: req.headers,
+        body,
+        contentType: req.headers["content-type"],
+        ...(model?.inputs !== undefined ? { inputs: model.inputs } : {}),
+        ...(model ? { outputs: model.outputs } : {}),
+        status: answer.status,
+        response: answer.body,
+      });
     if (target.rawRequests) {
       // A scoring script answers as Azure's inference server does; a 5xx is the endpoint's 424.
-      const answer = scriptAnswer(await forward(target, scriptRequest(req, body, ids), current, stall));
-      return {
-        status: answer.status,
-        body: answer.body,
-        headers: answer.headers,
-        text: answer.body.toString("utf8"),
+      const began = performance.now();
+      const reply = scriptAnswer(
+        await counted(target, forward(target, scriptRequest(req, body, ids), current, stall, served)),
+      );
+      if (reply.status >= 500) metrics.modelFailed(target);
+      else metrics.observeModel(target, (performance.now() - began) / 1000, 1);
+      const answer = {
+        status: reply.status,
+        body: reply.body,
+        headers: reply.headers,
+        text: reply.body.toString("utf8"),
       };
+      keep(answer);
+      return answer;
     }
     if (req.method !== "POST")
       throw new HttpError("MethodNotAllowed", `Use POST for /endpoints/${path.endpoint}/${path.kind}`);
@@ -232,10 +271,13 @@ export function createGateway({
       iface: target.interface,
       paramNames: target.paramNames,
       predictMethod: typeof method === "string" && method ? method : undefined,
+      captureInputs: captured?.wantsInputs ?? false,
     });
     if (prepared.rows === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
-    const predictions = await forward(target, prepared.text, current, stall);
-    return {
+    const began = performance.now();
+    const predictions = await counted(target, forward(target, prepared.text, current, stall, served));
+    metrics.observeModel(target, (performance.now() - began) / 1000, prepared.rows);
+    const answer: Answer = {
       status: 200,
       body: formatResponse(protocol, predictions, target.answers === "view" ? "view" : "values", {
         modelName: path.model ?? target.modelName,
@@ -247,6 +289,8 @@ export function createGateway({
       headers: prepared.ignoredParams ? { "x-pier-params-ignored": prepared.ignoredParams.join(",") } : {},
       text: predictions,
     };
+    keep(answer, { inputs: prepared.inputs, outputs: predictions });
+    return answer;
   }
 
   /**
@@ -432,7 +476,10 @@ export function createGateway({
         const ms = performance.now() - started;
         // Labels only for endpoints that exist: made-up names share one, so /metrics stays bounded.
         const label = routing.endpoint(path.endpoint) ? path.endpoint : "(unknown)";
-        if (scoring) metrics.countRequest(label, deployment, status);
+        if (scoring) {
+          metrics.countRequest(label, deployment, status);
+          if (deployment !== "none") observe?.(path.endpoint, deployment, outcome, ms);
+        }
         metrics.observeLatency(label, deployment, ms / 1000);
         counted?.leave(outcome, ms, refusal);
       }

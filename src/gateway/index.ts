@@ -1,4 +1,5 @@
 export { authenticate } from "./authenticate.js";
+export type { CapturedExchange, CaptureTap, Collector } from "./capture-tap.js";
 export {
   formatResponse,
   parseRequest,

@@ -18,6 +18,8 @@ export interface PrepareJob {
   paramNames: ParamNames;
   /** The x-pier-predict-method header: which method of a Python model answers. */
   predictMethod: string | undefined;
+  /** The deployment captures model inputs: keep them as JSON too. */
+  captureInputs?: boolean;
 }
 
 /** What the gateway keeps of a prepared request: the text for the instance, and what the answer needs. */
@@ -27,6 +29,8 @@ export interface Prepared {
   id?: string;
   outputs?: string[];
   ignoredParams?: string[];
+  /** The model's inputs as plain JSON (non-finite numbers as null), when the job asked for them. */
+  inputs?: string;
 }
 
 /** How a refusal crosses a thread: the HttpError's parts. */
@@ -41,6 +45,10 @@ export type PrepareOutcome =
         extra: HttpError["extra"];
       };
     };
+
+/** What the model takes, without the envelope: row objects, rows, or named tensors. */
+const inputsOf = (request: Batch["request"]): unknown =>
+  "records" in request ? request.records : "rows" in request ? request.rows : request.tensors;
 
 export function prepareRequest(job: PrepareJob): Prepared {
   const batch: Batch = parseRequest(
@@ -57,6 +65,7 @@ export function prepareRequest(job: PrepareJob): Prepared {
     ...(batch.id !== undefined ? { id: batch.id } : {}),
     ...(batch.request.outputs ? { outputs: batch.request.outputs } : {}),
     ...(batch.ignoredParams ? { ignoredParams: batch.ignoredParams } : {}),
+    ...(job.captureInputs ? { inputs: JSON.stringify(inputsOf(batch.request)) } : {}),
   };
 }
 

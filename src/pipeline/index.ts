@@ -10,6 +10,7 @@ export {
 export { fitForest, predictProba } from "./forest.js";
 export { rocAuc } from "./metrics.js";
 export { exportForestPipeline } from "./onnx/export.js";
+export { applyShifts, modelInputRows, parseShift } from "./shift.js";
 export { synthesizeBankingRecords } from "./synth.js";
 export {
   type TrainEvent,

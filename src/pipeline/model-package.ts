@@ -1,12 +1,13 @@
 /**
  * Writes the trained pipeline as an MLflow model directory: model.onnx with the onnx and
- * python_function flavors, a column signature of the eight inputs, an input example, metrics and
- * exactly pinned environment files, so a stock MLflow with onnxruntime can load it too.
+ * python_function flavors, a column signature of the eight inputs, an input example, metrics, the
+ * baseline monitoring measures drift against, and exactly pinned environment files, so a stock MLflow with onnxruntime can load it too.
  */
 import { randomUUID } from "node:crypto";
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeSignature, type MlModel, mlflowTimestamp, writeMlModel } from "../model/index.js";
+import { BASELINE_FILE, type Baseline } from "../monitor/index.js";
 import { PIER_VERSION } from "../shared/index.js";
 import { CATEGORICAL_INPUTS, type ModelInputName, NUMERIC_INPUTS } from "./features.js";
 import { LABEL_OUTPUT, PROBABILITIES_OUTPUT } from "./onnx/export.js";
@@ -32,6 +33,8 @@ export interface PackageContents {
   exampleRows: Record<ModelInputName, number | string | null>[];
   metrics: Record<string, unknown>;
   metadata: Record<string, string>;
+  /** The profile of the training data and of held-out predictions, for drift monitoring. */
+  baseline: Baseline;
 }
 
 function requirementsTxt(): string {
@@ -83,6 +86,7 @@ export function writeModelPackage(dir: string, contents: PackageContents): MlMod
     `${JSON.stringify({ columns, data: contents.exampleRows.map((row) => columns.map((c) => row[c])) })}\n`,
   );
   writeFileSync(join(dir, "metrics.json"), `${JSON.stringify(contents.metrics, null, 2)}\n`);
+  writeFileSync(join(dir, BASELINE_FILE), `${JSON.stringify(contents.baseline)}\n`);
   writeFileSync(join(dir, "conda.yaml"), condaYaml());
   writeFileSync(join(dir, "python_env.yaml"), pythonEnvYaml());
   writeFileSync(join(dir, "requirements.txt"), requirementsTxt());

@@ -4,6 +4,7 @@
  * package → a check that ONNX Runtime reproduces the forest on the held-out rows.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { type Baseline, baselineOf } from "../monitor/index.js";
 import { OnnxScorer } from "../runtime/index.js";
 import { createRandom, PIER_VERSION, userError } from "../shared/index.js";
 import { loadCsvTable } from "./csv-table.js";
@@ -22,7 +23,7 @@ import {
 import { type ForestParams, fitForest, labelFromProbability, nodeCount, predictProba } from "./forest.js";
 import { type ClassificationMetrics, classificationMetrics, rocAuc } from "./metrics.js";
 import { writeModelPackage } from "./model-package.js";
-import { exportForestPipeline } from "./onnx/export.js";
+import { exportForestPipeline, LABEL_OUTPUT, PROBABILITIES_OUTPUT } from "./onnx/export.js";
 import { DEFAULT_FOREST_PARAMS, randomSearch } from "./search.js";
 import { stratifiedTrainTestSplit } from "./split.js";
 
@@ -218,7 +219,9 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
   });
   prepareOutDir(options.outDir, options.force ?? false);
   const testRecords = Array.from(split.test, (row) => recordAt(inputs, row));
+  const baseline = trainingBaseline(inputs, split.train, probabilities, predicted, options.dataPath);
   writeModelPackage(options.outDir, {
+    baseline,
     onnx,
     exampleRows: testRecords.slice(0, 3),
     metrics: {
@@ -264,6 +267,41 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
     onnx: { bytes: onnx.length, ...verification },
     timingsMs,
   };
+}
+
+/**
+ * The baseline monitoring compares production with: the model inputs of the training rows, and the
+ * model's answers on held-out rows under the names its answers carry (label, probabilities[k]).
+ */
+function trainingBaseline(
+  inputs: InputColumns,
+  trainRows: ArrayLike<number>,
+  probabilities: Float64Array,
+  predicted: Uint8Array,
+  source: string,
+): Baseline {
+  const rows = Array.from(trainRows);
+  const features: Record<string, { values: unknown[]; kind: "number" | "category" }> = {};
+  NUMERIC_INPUTS.forEach((name, j) => {
+    const column = inputs.numeric[j]!;
+    features[name] = {
+      values: rows.map((r) => (Number.isNaN(column[r]!) ? null : column[r]!)),
+      kind: "number",
+    };
+  });
+  CATEGORICAL_INPUTS.forEach((name, j) => {
+    const column = inputs.categorical[j]!;
+    features[name] = { values: rows.map((r) => column[r] ?? null), kind: "category" };
+  });
+  return baselineOf({
+    source: `the training split of ${source}`,
+    features,
+    predictions: {
+      [LABEL_OUTPUT]: { values: Array.from(predicted), kind: "category" },
+      [`${PROBABILITIES_OUTPUT}[0]`]: { values: Array.from(probabilities, (p) => 1 - p), kind: "number" },
+      [`${PROBABILITIES_OUTPUT}[1]`]: { values: Array.from(probabilities), kind: "number" },
+    },
+  });
 }
 
 /** Scores the held-out rows with ONNX Runtime and compares with the TypeScript forest. */

@@ -74,6 +74,8 @@ class Runner implements RolloutTap {
   baselineMs: number[] = [];
   compareShare = 0;
   command: "abort" | "promote" | undefined;
+  /** An alert's action, taken at the next tick of a bake. */
+  alert: { action: "hold" | "rollback"; reason: string } | undefined;
   closed = false;
   readonly #declared: Map<string, OutputKind>;
 
@@ -269,6 +271,17 @@ export class Rollouts {
       return this.#settled(runner);
     }
     return this.#end(open, "Aborted", `aborted by the user while ${open.state}`);
+  }
+
+  /**
+   * A monitoring alert's action on the endpoint's running rollout, when the alert is about its new
+   * deployment: hold it where it is, or roll it back. False when there is no such rollout.
+   */
+  act(endpoint: string, deployment: string, action: "hold" | "rollback", reason: string): boolean {
+    const runner = this.#runners.get(endpoint);
+    if (runner?.record.state !== "Running" || runner.record.candidate !== deployment) return false;
+    runner.alert = { action, reason };
+    return true;
   }
 
   /** Skips the remaining analysis and promotes the new deployment now. */
@@ -498,6 +511,13 @@ export class Rollouts {
       if (runner.command === "promote") {
         runner.command = undefined;
         return { promoteNow: true };
+      }
+      if (runner.alert) {
+        const { action, reason } = runner.alert;
+        return {
+          end: action === "hold" ? "Held" : "RolledBack",
+          reason: `${action === "hold" ? "held" : "rolled back"} at step ${stepRecord.index + 1} (${stepRecord.label}): alert ${reason}`,
+        };
       }
       const final = Date.now() - started >= bakeSeconds * 1000;
       const judgement = judge(window.stats, spec.analysis, {

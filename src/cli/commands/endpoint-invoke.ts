@@ -7,7 +7,8 @@ import { connect, nameArgument, nameOption } from "./api-common.js";
 
 export const endpointInvoke = defineCommand({
   path: ["endpoint", "invoke"],
-  summary: "Send a request file to an endpoint's /score (optionally to one deployment)",
+  summary:
+    "Send a request file to an endpoint's /score (optionally to one deployment); a .jsonl file is replayed, one request a line",
   positionals: [{ name: "NAME", description: "endpoint name" }],
   options: {
     ...nameOption,
@@ -22,6 +23,7 @@ export const endpointInvoke = defineCommand({
   examples: [
     "pier endpoint invoke fin-behavior --request-file sample.json",
     "pier endpoint invoke fin-behavior --request-file sample.json --deployment-name green",
+    "pier endpoint invoke fin-behavior --request-file requests.jsonl",
   ],
   async handler(args, ctx) {
     const name = nameArgument(
@@ -50,27 +52,71 @@ export const endpointInvoke = defineCommand({
       `/endpoints/${encodeURIComponent(name)}/credentials`,
     );
     const deployment = args.options["deployment-name"];
-    const response = await fetch(endpoint.scoring_uri, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${credentials.primaryKey ?? credentials.accessToken}`,
-        "content-type": "application/json",
-        ...(deployment ? { "azureml-model-deployment": deployment } : {}),
-      },
-      body,
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {}
+    const send = async (text: string) => {
+      const response = await fetch(endpoint.scoring_uri, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${credentials.primaryKey ?? credentials.accessToken}`,
+          "content-type": "application/json",
+          ...(deployment ? { "azureml-model-deployment": deployment } : {}),
+        },
+        body: text,
+      });
+      return { response, text: await response.text() };
+    };
+    if (!file.endsWith(".jsonl")) {
+      const { response, text } = await send(body);
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return {
+        status: response.status,
+        deployment: response.headers.get("azureml-model-deployment"),
+        body: parsed,
+      };
+    }
+    // A JSONL file is a replay: one request a line, four at a time, counted by status and deployment.
+    const lines = body.split("\n").filter((line) => line.trim() !== "");
+    const statuses: Record<string, number> = {};
+    const deployments: Record<string, number> = {};
+    let next = 0;
+    const started = performance.now();
+    const worker = async () => {
+      while (next < lines.length) {
+        const { response } = await send(lines[next++]!);
+        statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+        const served = response.headers.get("azureml-model-deployment") ?? "(none)";
+        deployments[served] = (deployments[served] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, lines.length) }, worker));
     return {
-      status: response.status,
-      deployment: response.headers.get("azureml-model-deployment"),
-      body: parsed,
+      status: Object.keys(statuses).every((s) => s === "200")
+        ? 200
+        : Number(Object.keys(statuses).find((s) => s !== "200")),
+      deployment: null,
+      body: { requests: lines.length, statuses, deployments, seconds: (performance.now() - started) / 1000 },
+      replay: true,
     };
   },
   render(result, ctx) {
+    if ("replay" in result) {
+      const r = result.body as {
+        requests: number;
+        statuses: Record<string, number>;
+        deployments: Record<string, number>;
+        seconds: number;
+      };
+      ctx.out(
+        `Sent ${r.requests} requests in ${r.seconds.toFixed(1)} s: ${Object.entries(r.statuses)
+          .map(([s, n]) => `${n} × ${s}`)
+          .join(", ")}; served by ${Object.entries(r.deployments)
+          .map(([d, n]) => `${d} ${n}`)
+          .join(", ")}`,
+      );
+      return;
+    }
     ctx.out(typeof result.body === "string" ? result.body : JSON.stringify(result.body));
     if (result.status !== 200)
       ctx.err(`✘ HTTP ${result.status}${result.deployment ? ` from deployment ${result.deployment}` : ""}\n`);

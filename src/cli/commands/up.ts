@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   ensureDefaultWorkload,
   startServer,
@@ -9,6 +9,7 @@ import {
 } from "../../api/index.js";
 import { Engine } from "../../engine/index.js";
 import { RequestStats } from "../../gateway/index.js";
+import { loadAlertSettings } from "../../monitor/index.js";
 import { Registry } from "../../registry/index.js";
 import {
   createLogger,
@@ -93,12 +94,19 @@ export const up = defineCommand({
       valueName: "text|json",
       description: "log lines for people (text, the default) or one JSON object per line",
     },
+    alerts: {
+      type: "string",
+      valueName: "FILE.yml",
+      description: "alert rules and webhook (added to the built-in rules; default PIER_ALERTS)",
+    },
   },
-  examples: ["pier up", "pier up --port 9000 --no-default-model"],
+  examples: ["pier up", "pier up --port 9000 --no-default-model", "pier up --alerts alerts.yml"],
   async handler(args, ctx) {
     // The command line is checked before anything is created.
     const logger = upLogger(args.options["log-level"], args.options["log-format"], ctx.env);
     const port = intOption(args.options.port, "port", { min: 0, max: 65535 }) ?? DEFAULT_PORT;
+    const alertsFile = args.options.alerts ?? ctx.env.PIER_ALERTS;
+    const alerts = loadAlertSettings(alertsFile ? resolve(ctx.cwd, alertsFile) : undefined);
     const loose = existsSync(pierHome(ctx)) ? securePierHome(pierHome(ctx)) : undefined;
     const home = ensurePierHome(pierHome(ctx));
     if (loose) logger.warn(loose);
@@ -118,7 +126,7 @@ export const up = defineCommand({
     const registry = Registry.open(home);
     const stats = new RequestStats();
     const engine = new Engine(home, registry, { requests: stats.summary, logger });
-    const server = await startServer(engine, { home, port, stats, logger }).catch((error) => {
+    const server = await startServer(engine, { home, port, stats, logger, alerts }).catch((error) => {
       registry.close();
       engine.store.db.close();
       throw error;
