@@ -2,7 +2,8 @@
  * Monitoring with a real `pier up`: data capture as Azure's data collector writes it (layout, record
  * shape, sampling, off), the monitor's verdicts on undrifted, drifted and thin windows, alerts that
  * fire and resolve with a local webhook receiving Alertmanager's payload (after a failed first
- * delivery), the HTML report, and whole lines after `kill -9` of pier under load.
+ * delivery), an alert that rolls back a rollout whose shadowed traffic drifts, the HTML report, the
+ * inference servers' metric names, and whole lines after `kill -9` of pier under load.
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -64,6 +65,7 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
       webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, timeout: "5s" },
       rules: [
         { name: "DataDrift", signal: "data_drift", window: "4s", severity: "critical", deployment: "blue" },
+        { name: "GreenDrift", signal: "data_drift", window: "1h", deployment: "green", action: "rollback" },
       ],
     }),
   );
@@ -287,6 +289,56 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
   assert.match(page, /<svg/);
   assert.match(page, /Transaction Type/);
   assert.doesNotMatch(page, /<script|<link|src="http/);
+
+  // An alert tied to a rollout: the new deployment's mirrored traffic drifts, the alert rolls it back.
+  await deploy("green", { data_collector: { collections: { model_inputs: { enabled: "True" } } } });
+  const rolloutFile = join(work.dir, "rollout.yml");
+  writeFileSync(
+    rolloutFile,
+    stringify({
+      shadow: { mirror_percent: 50 },
+      analysis: { min_requests: 1_000_000 },
+      strategy: { wait_interval_seconds: 3600 },
+    }),
+  );
+  const started = await pier.run([
+    "rollout",
+    "start",
+    "-e",
+    "fin",
+    "--deployment",
+    "green",
+    "-r",
+    rolloutFile,
+  ]);
+  assert.equal(started.code, 0, started.stderr);
+  const unpinned = async (rows: Record<string, unknown>[]) => {
+    for (let i = 0; i < rows.length; i += 10) {
+      const answer = await post(
+        `${pier.url}/endpoints/fin/score`,
+        { input_data: rows.slice(i, i + 10) },
+        { authorization: `Bearer ${key}` },
+      );
+      assert.equal(answer.status, 200);
+    }
+  };
+  const rolledBack = await waitFor(
+    async () => {
+      await unpinned(rowsOf(seed++, 200, [{ column: "Age", op: "+", by: 20 }]));
+      await pier.run(["monitor", "alerts", "--now"]);
+      const status = JSON.parse((await pier.run(["rollout", "status", "-e", "fin", "-o", "json"])).stdout);
+      return status.state === "RolledBack" && status;
+    },
+    "the alert to roll the rollout back",
+    30_000,
+  );
+  assert.match(
+    rolledBack.reason,
+    /^rolled back at step 2 \(shadow 50 %\): alert GreenDrift: green: data drift in Age/,
+  );
+  assert.deepEqual(JSON.parse((await pier.run(["endpoint", "show", "fin", "-o", "json"])).stdout).traffic, {
+    blue: 100,
+  });
 
   // Inference servers' metric names beside pier's own.
   const metrics = await (await fetch(`${pier.url}/metrics`)).text();

@@ -29,7 +29,7 @@ export interface Prepared {
   id?: string;
   outputs?: string[];
   ignoredParams?: string[];
-  /** The model's inputs as plain JSON (non-finite numbers as null), when the job asked for them. */
+  /** The model's inputs as JSON (as the instance gets them), when the job asked for them. */
   inputs?: string;
 }
 
@@ -46,9 +46,22 @@ export type PrepareOutcome =
       };
     };
 
-/** What the model takes, without the envelope: row objects, rows, or named tensors. */
-const inputsOf = (request: Batch["request"]): unknown =>
-  "records" in request ? request.records : "rows" in request ? request.rows : request.tensors;
+/** Which key of the request holds what the model takes: row objects, rows, or named tensors. */
+const inputsKey = (request: Batch["request"]): "records" | "rows" | "tensors" =>
+  "records" in request ? "records" : "rows" in request ? "rows" : "tensors";
+
+/**
+ * The request as the instance reads it, and, when the deployment captures model inputs, those inputs
+ * as JSON too: written once and spliced into the request, so capture does not write them twice.
+ */
+function written(batch: Batch, captureInputs: boolean): { text: string; inputs?: string } {
+  if (!captureInputs) return { text: stringifyJson(batch.request, batch.nonFinite) };
+  const key = inputsKey(batch.request);
+  const { [key]: value, ...rest } = batch.request as unknown as Record<string, unknown>;
+  const inputs = stringifyJson(value, batch.nonFinite);
+  const others = stringifyJson(rest, batch.nonFinite);
+  return { text: `{"${key}":${inputs}${others === "{}" ? "}" : `,${others.slice(1)}`}`, inputs };
+}
 
 export function prepareRequest(job: PrepareJob): Prepared {
   const batch: Batch = parseRequest(
@@ -59,13 +72,14 @@ export function prepareRequest(job: PrepareJob): Prepared {
     job.paramNames,
   );
   if (job.predictMethod) batch.request.predict_method = job.predictMethod;
+  const { text, inputs } = written(batch, job.captureInputs === true);
   return {
-    text: stringifyJson(batch.request, batch.nonFinite),
+    text,
     rows: batch.rows,
     ...(batch.id !== undefined ? { id: batch.id } : {}),
     ...(batch.request.outputs ? { outputs: batch.request.outputs } : {}),
     ...(batch.ignoredParams ? { ignoredParams: batch.ignoredParams } : {}),
-    ...(job.captureInputs ? { inputs: JSON.stringify(inputsOf(batch.request)) } : {}),
+    ...(inputs !== undefined ? { inputs } : {}),
   };
 }
 
