@@ -4,6 +4,7 @@
  * diagnoses when they are not well. Errors are PierErrors; the server turns them into responses
  * with the status the code table gives.
  */
+import { existsSync, readdirSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { parseDeploymentSpec, parseEndpointSpec, parseRolloutSpec } from "../config/index.js";
 import {
@@ -20,6 +21,7 @@ import {
   type ProgressEvent,
   parseTrafficArgument,
 } from "../engine/index.js";
+import { type ExportSource, exportAzureMl, exportKserve } from "../export/index.js";
 import { type Monitoring, parseDuration } from "../monitor/index.js";
 import type { Rollouts } from "../rollout/index.js";
 import { decodePathSegment, PierError, userError } from "../shared/index.js";
@@ -80,6 +82,7 @@ export function apiRoutes(engine: Engine, rollouts: Rollouts, monitoring: Monito
   return [
     ...rolloutRoutes(engine, rollouts),
     ...monitorRoutes(engine, monitoring),
+    ...exportRoutes(engine),
     { method: "GET", path: "/endpoints", handler: () => endpoints.list() },
     {
       method: "POST",
@@ -403,6 +406,90 @@ function monitorRoutes(engine: Engine, monitoring: Monitoring): Route[] {
       handler: async () => {
         await monitoring.evaluate();
         return { alerts: monitoring.alerts.list(), rules: monitoring.rules };
+      },
+    },
+  ];
+}
+
+/** What an export is made of: the endpoint, its Succeeded deployments and what pier measured of them. */
+function exportSource(engine: Engine, endpoint: string, only: string | undefined): ExportSource {
+  const record = engine.endpoints.record(endpoint);
+  const names = only ? [only] : engine.store.deployments(endpoint).map((d) => d.name);
+  if (names.length === 0)
+    throw userError(
+      "NotExportable",
+      `Endpoint '${endpoint}' has no deployment to export`,
+      `Create one first: pier deployment create -f blue.yml`,
+    );
+  const deployments = names.map((name) => {
+    engine.deployments.show(endpoint, name);
+    const d = engine.store.deployment(endpoint, name)!;
+    if (d.provisioningState !== "Succeeded")
+      throw userError(
+        "NotExportable",
+        `Deployment ${endpoint}/${name} is ${d.provisioningState}: pier exports what it has run, and this has not`,
+        `Make it Succeed here first (pier doctor -e ${endpoint} -n ${name}), or export the others with -n NAME.`,
+      );
+    return {
+      name,
+      spec: d.spec,
+      model: engine.registry.getVersion(d.modelName, d.modelVersion),
+      code: d.code
+        ? { files: d.code.artifacts, scoringScript: d.code.scoringScript, conda: d.code.conda }
+        : null,
+      evidence: engine.deployments.evidence(endpoint, name),
+    };
+  });
+  return {
+    endpoint: {
+      name: record.name,
+      spec: record.spec,
+      traffic: record.traffic,
+      mirrorTraffic: record.mirrorTraffic,
+    },
+    deployments,
+    materialize: (files, dir) => engine.registry.store.materialize(files, dir),
+  };
+}
+
+/** `pier export`: Azure ML YAML or KServe manifests of an endpoint, written into a folder. */
+function exportRoutes(engine: Engine): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/endpoints/:endpoint/export",
+      handler: ({ params, body }) => {
+        const out = text(body.out, "");
+        if (!isAbsolute(out))
+          throw userError("BadArgument", "The export needs an absolute --out folder", "Pass --out DIR.");
+        if (existsSync(out) && readdirSync(out).length > 0)
+          throw userError(
+            "OutputExists",
+            `${out} already exists and is not empty`,
+            "Choose another --out folder, or empty this one.",
+          );
+        const source = exportSource(
+          engine,
+          params.endpoint!,
+          typeof body.deployment === "string" ? body.deployment : undefined,
+        );
+        if (body.target === "kserve") {
+          const storageUri = text(body.storageUri, "");
+          if (!/^(s3|gs|pvc|oci|hf|https?|file):\/\//.test(storageUri))
+            throw userError(
+              "BadArgument",
+              `--storage-uri '${storageUri}' is not a storage URI KServe reads`,
+              "Use s3://, gs://, pvc://, https://, oci://, hf:// or file://, e.g. --storage-uri s3://models/fin-behavior",
+            );
+          return exportKserve(source, out, storageUri);
+        }
+        if (body.target !== "azureml")
+          throw userError(
+            "BadArgument",
+            `Unknown export target '${String(body.target)}'`,
+            "Use azureml or kserve.",
+          );
+        return exportAzureMl(source, out);
       },
     },
   ];

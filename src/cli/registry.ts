@@ -20,6 +20,8 @@ import { endpointUpdate } from "./commands/endpoint-update.js";
 import { envBuild } from "./commands/env-build.js";
 import { envList } from "./commands/env-list.js";
 import { envShow } from "./commands/env-show.js";
+import { exportAzureml } from "./commands/export-azureml.js";
+import { exportKserve } from "./commands/export-kserve.js";
 import { modelAliasDelete } from "./commands/model-alias-delete.js";
 import { modelAliasSet } from "./commands/model-alias-set.js";
 import { modelDelete } from "./commands/model-delete.js";
@@ -88,4 +90,6 @@ export const COMMANDS: readonly AnyCommand[] = [
   monitorShow,
   monitorBaseline,
   monitorAlerts,
+  exportAzureml,
+  exportKserve,
 ];

@@ -48,6 +48,7 @@ export const CODES = {
   RolloutInProgress: user(409),
   RolloutNotFound: user(404),
   RolloutNotApplicable: user(409),
+  NotExportable: user(409),
   OutOfQuota: user(409),
   ModelNotFound: user(404),
   ModelVersionNotFound: user(404),

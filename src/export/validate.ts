@@ -1,0 +1,274 @@
+/**
+ * Checks of exported files, and of files a user edited since (`pier export … --check DIR`): Azure ML
+ * YAML against pier's schemas (azureml-schema.ts), InferenceServices against KServe's CRD
+ * (openAPIV3Schema of data/kserve/serving.kserve.io_inferenceservices.yaml), then the rules neither
+ * schema encodes: files the YAML names exist, an ONNX model needs protocol v2, a model format has a
+ * runtime that serves it with that protocol, a canary's percent is 1–99, names fit Kubernetes.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { parse, parseAllDocuments } from "yaml";
+import { AZURE_DEPLOYMENT_SCHEMA, AZURE_ENDPOINT_SCHEMA } from "./azureml-schema.js";
+
+export interface CheckFinding {
+  file: string;
+  /** Where in the document (a JSON pointer such as /spec/predictor/model). */
+  path: string;
+  rule: string;
+  message: string;
+}
+
+const DATA = new URL("../../../data/kserve/", import.meta.url);
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const azureEndpoint = ajv.compile(AZURE_ENDPOINT_SCHEMA);
+const azureDeployment = ajv.compile(AZURE_DEPLOYMENT_SCHEMA);
+let inferenceService: ValidateFunction | undefined;
+
+/** The CRD's schema for v1beta1 InferenceServices, compiled on first use (it is 2 MB of YAML). */
+function inferenceServiceSchema(): ValidateFunction {
+  if (!inferenceService) {
+    const crd = parse(readFileSync(new URL("serving.kserve.io_inferenceservices.yaml", DATA), "utf8")) as {
+      spec: { versions: { name: string; schema: { openAPIV3Schema: object } }[] };
+    };
+    const v1beta1 = crd.spec.versions.find((v) => v.name === "v1beta1")!;
+    inferenceService = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(
+      v1beta1.schema.openAPIV3Schema,
+    );
+  }
+  return inferenceService;
+}
+
+export interface Runtime {
+  name: string;
+  formats: string[];
+  protocols: string[];
+}
+
+/** The ClusterServingRuntimes KServe ships, as data/kserve has them. */
+export function kserveRuntimes(): Runtime[] {
+  return readdirSync(DATA)
+    .filter((f) => /^kserve-.*\.yaml$/.test(f))
+    .map((f) => {
+      const doc = parse(readFileSync(new URL(f, DATA), "utf8")) as {
+        metadata: { name: string };
+        spec: { supportedModelFormats: { name: string }[]; protocolVersions: string[] };
+      };
+      return {
+        name: doc.metadata.name,
+        formats: [...new Set(doc.spec.supportedModelFormats.map((m) => m.name))],
+        protocols: doc.spec.protocolVersions,
+      };
+    });
+}
+
+function schemaFindings(
+  file: string,
+  errors: ErrorObject[] | null | undefined,
+  rule: string,
+): CheckFinding[] {
+  return (errors ?? []).map((e) => ({
+    file,
+    path: e.instancePath || "/",
+    rule,
+    message:
+      e.keyword === "additionalProperties"
+        ? `'${(e.params as { additionalProperty: string }).additionalProperty}' is not a known key`
+        : e.keyword === "enum"
+          ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`
+          : (e.message ?? e.keyword),
+  }));
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** An Azure ML YAML document: the schema, then the files it names (relative to the YAML). */
+export function checkAzureDocument(file: string, doc: unknown, baseDir: string): CheckFinding[] {
+  if (!isObject(doc)) return [{ file, path: "/", rule: "yaml", message: "not a YAML mapping" }];
+  const isEndpoint = String(doc.$schema ?? "").includes("managedOnlineEndpoint");
+  const validate = isEndpoint ? azureEndpoint : azureDeployment;
+  const findings = validate(doc)
+    ? []
+    : schemaFindings(
+        file,
+        validate.errors,
+        isEndpoint ? "azureml-endpoint-schema" : "azureml-deployment-schema",
+      );
+  if (isEndpoint) return findings;
+  const exists = (path: unknown, at: string, what: string) => {
+    if (typeof path === "string" && !path.startsWith("azureml:") && !existsSync(resolve(baseDir, path)))
+      findings.push({
+        file,
+        path: at,
+        rule: "file-exists",
+        message: `${what} ${path} does not exist (relative to ${file})`,
+      });
+  };
+  const model = doc.model;
+  if (isObject(model)) exists(model.path, "/model/path", "the model folder");
+  const code = doc.code_configuration;
+  if (isObject(code)) {
+    exists(code.code, "/code_configuration/code", "the code folder");
+    if (typeof code.code === "string" && typeof code.scoring_script === "string")
+      exists(
+        join(code.code, code.scoring_script),
+        "/code_configuration/scoring_script",
+        "the scoring script",
+      );
+  }
+  const environment = doc.environment;
+  if (isObject(environment)) exists(environment.conda_file, "/environment/conda_file", "the conda file");
+  if (isObject(model) && model.type === "custom_model" && !code)
+    findings.push({
+      file,
+      path: "/model/type",
+      rule: "custom-model-needs-script",
+      message:
+        "a custom_model needs code_configuration (only an mlflow_model deploys without a scoring script)",
+    });
+  for (const name of ["liveness_probe"])
+    if (
+      isObject(doc[name]) &&
+      (doc[name] as Record<string, unknown>).success_threshold !== undefined &&
+      (doc[name] as Record<string, unknown>).success_threshold !== 1
+    )
+      findings.push({
+        file,
+        path: `/${name}/success_threshold`,
+        rule: "liveness-success-threshold",
+        message: "must be 1 (Azure fixes it)",
+      });
+  return findings;
+}
+
+const DNS_1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const STORAGE = /^(s3|gs|pvc|oci|hf|https?|file):\/\//;
+
+/** An InferenceService: the CRD's schema, then what KServe decides only when it reconciles. */
+export function checkInferenceService(
+  file: string,
+  doc: unknown,
+  runtimes = kserveRuntimes(),
+): CheckFinding[] {
+  if (!isObject(doc)) return [{ file, path: "/", rule: "yaml", message: "not a YAML mapping" }];
+  const findings: CheckFinding[] = [];
+  if (doc.apiVersion !== "serving.kserve.io/v1beta1" || doc.kind !== "InferenceService")
+    return [
+      {
+        file,
+        path: "/apiVersion",
+        rule: "kind",
+        message: "not a serving.kserve.io/v1beta1 InferenceService",
+      },
+    ];
+  const validate = inferenceServiceSchema();
+  if (!validate(doc)) findings.push(...schemaFindings(file, validate.errors, "kserve-crd"));
+  const name = (doc.metadata as Record<string, unknown> | undefined)?.name;
+  if (typeof name !== "string" || !DNS_1123.test(name) || name.length > 63)
+    findings.push({
+      file,
+      path: "/metadata/name",
+      rule: "dns-1123",
+      message: `'${String(name)}' must be lowercase letters, digits and '-', at most 63`,
+    });
+  const predictor = (doc.spec as Record<string, unknown> | undefined)?.predictor as
+    | Record<string, unknown>
+    | undefined;
+  if (!isObject(predictor))
+    return [
+      ...findings,
+      { file, path: "/spec/predictor", rule: "predictor", message: "an InferenceService needs a predictor" },
+    ];
+  const canary = predictor.canaryTrafficPercent;
+  if (canary !== undefined && (typeof canary !== "number" || canary < 1 || canary > 99))
+    findings.push({
+      file,
+      path: "/spec/predictor/canaryTrafficPercent",
+      rule: "canary-percent",
+      message: "a canary takes 1–99 % (0 or 100 is no canary)",
+    });
+  const model = predictor.model;
+  const containers = predictor.containers;
+  if (isObject(model) && Array.isArray(containers) && containers.length > 0)
+    findings.push({
+      file,
+      path: "/spec/predictor",
+      rule: "one-predictor",
+      message: "a predictor has a model or containers, not both",
+    });
+  if (isObject(model)) {
+    const format = (model.modelFormat as Record<string, unknown> | undefined)?.name;
+    const protocol = (model.protocolVersion as string | undefined) ?? "v1";
+    if (format === "onnx" && protocol !== "v2")
+      findings.push({
+        file,
+        path: "/spec/predictor/model/protocolVersion",
+        rule: "onnx-needs-v2",
+        message: "onnx is served by Triton, which speaks v2 only: set protocolVersion: v2",
+      });
+    const serving = runtimes.filter(
+      (r) =>
+        r.formats.includes(String(format)) &&
+        r.protocols.includes(protocol) &&
+        (!model.runtime || r.name === model.runtime),
+    );
+    if (serving.length === 0)
+      findings.push({
+        file,
+        path: "/spec/predictor/model",
+        rule: "runtime",
+        message: `no runtime serves modelFormat ${String(format)} with protocol ${protocol}${model.runtime ? ` as ${String(model.runtime)}` : ""} (runtimes: ${runtimes.map((r) => `${r.name}: ${r.formats.join("/")} ${r.protocols.join("/")}`).join("; ")})`,
+      });
+    const uri = model.storageUri;
+    if (typeof uri !== "string" || !STORAGE.test(uri))
+      findings.push({
+        file,
+        path: "/spec/predictor/model/storageUri",
+        rule: "storage-uri",
+        message: `'${String(uri)}' is not a storage URI KServe reads (s3://, gs://, pvc://, https://, oci://, hf://, file://)`,
+      });
+  } else if (!Array.isArray(containers) || containers.length === 0)
+    findings.push({
+      file,
+      path: "/spec/predictor",
+      rule: "predictor",
+      message: "a predictor needs a model or containers",
+    });
+  return findings;
+}
+
+/** Every Azure ML YAML and InferenceService in a folder (not in its model or code copies). */
+export function checkExportDir(dir: string): { files: string[]; findings: CheckFinding[] } {
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => join(dir, f));
+  const findings: CheckFinding[] = [];
+  const runtimes = kserveRuntimes();
+  for (const file of files) {
+    const shown = relative(process.cwd(), file) || file;
+    let docs: unknown[];
+    try {
+      docs = parseAllDocuments(readFileSync(file, "utf8")).map((d) => {
+        if (d.errors.length) throw d.errors[0];
+        return d.toJS();
+      });
+    } catch (error) {
+      findings.push({
+        file: shown,
+        path: "/",
+        rule: "yaml",
+        message: (error as Error).message.split("\n")[0]!,
+      });
+      continue;
+    }
+    for (const doc of docs) {
+      if (isObject(doc) && String(doc.apiVersion ?? "").startsWith("serving.kserve.io"))
+        findings.push(...checkInferenceService(shown, doc, runtimes));
+      else if (isObject(doc) && String(doc.$schema ?? "").includes("azuremlschemas"))
+        findings.push(...checkAzureDocument(shown, doc, dirname(file)));
+    }
+  }
+  return { files, findings };
+}
