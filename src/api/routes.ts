@@ -83,6 +83,7 @@ export function apiRoutes(engine: Engine, rollouts: Rollouts, monitoring: Monito
     ...rolloutRoutes(engine, rollouts),
     ...monitorRoutes(engine, monitoring),
     ...exportRoutes(engine),
+    ...dashboardRoutes(engine, rollouts, monitoring),
     { method: "GET", path: "/endpoints", handler: () => endpoints.list() },
     {
       method: "POST",
@@ -490,6 +491,65 @@ function exportRoutes(engine: Engine): Route[] {
             "Use azureml or kserve.",
           );
         return exportAzureMl(source, out);
+      },
+    },
+  ];
+}
+
+/** What the dashboard reads beyond the management API's own views: one overview, live seconds, the registry. */
+function dashboardRoutes(engine: Engine, rollouts: Rollouts, monitoring: Monitoring): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/overview",
+      handler: () => {
+        const now = Date.now();
+        return {
+          endpoints: engine.endpoints.list().map((e) => {
+            const names = engine.store.deployments(e.name).map((d) => d.name);
+            const seconds = names.map((d) => monitoring.series.live(e.name, d, now).slice(-60));
+            const requests = seconds.flat().reduce((s, x) => s + x.requests, 0);
+            const errors = seconds.flat().reduce((s, x) => s + x.errors, 0);
+            const p99 = Math.max(0, ...seconds.flat().map((x) => x.p99_ms ?? 0));
+            const minutes = monitoring.series.minutes(e.name, undefined, now - 30 * 60_000);
+            const perMinute = Array.from({ length: 30 }, (_, i) => {
+              const start = now - (now % 60_000) - (29 - i) * 60_000;
+              return minutes.filter((m) => m.minute === start).reduce((s, m) => s + m.requests, 0);
+            });
+            return {
+              ...e,
+              deployment_states: Object.fromEntries(
+                names.map((d) => [d, engine.store.deployment(e.name, d)!.provisioningState]),
+              ),
+              requests_per_second: requests / 60,
+              p99_ms: p99 || null,
+              error_rate: requests ? errors / requests : 0,
+              requests_per_minute: perMinute,
+              rollout: rollouts.active().find((r) => r.endpoint === e.name)?.state ?? null,
+            };
+          }),
+          alerts: monitoring.alerts.firing(),
+        };
+      },
+    },
+    {
+      method: "GET",
+      path: "/endpoints/:endpoint/live",
+      handler: ({ params }) => {
+        const endpoint = params.endpoint!;
+        engine.endpoints.record(endpoint);
+        return Object.fromEntries(
+          engine.store.deployments(endpoint).map((d) => [d.name, monitoring.series.live(endpoint, d.name)]),
+        );
+      },
+    },
+    { method: "GET", path: "/models", handler: () => engine.registry.listModels() },
+    {
+      method: "GET",
+      path: "/models/:model",
+      handler: ({ params }) => {
+        const model = engine.registry.getModel(params.model!);
+        return { ...model, versions: model.versions.map((v) => engine.registry.getVersion(model.name, v)) };
       },
     },
   ];

@@ -25,6 +25,7 @@ import {
   toPierError,
   userError,
 } from "../shared/index.js";
+import { Dashboard } from "./dashboard.js";
 import { type ApiRequest, apiRoutes, doctorOf, matchRoute } from "./routes.js";
 
 export const UP_FILE = "up.json";
@@ -101,6 +102,8 @@ export interface RunningServer {
   rollouts: Rollouts;
   /** Data capture, request series and alerts. */
   monitoring: Monitoring;
+  /** The dashboard's sessions and login links. */
+  dashboard: Dashboard;
 }
 
 export interface ServerOptions {
@@ -157,6 +160,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
       monitoring.series.observe(endpoint, deployment, status, ms),
   });
   const handleApi = createApi(engine, rollouts, monitoring);
+  const dashboard = new Dashboard(() => url, monitoring);
   const tokenPath = join(home, API_TOKEN_FILE);
   if (!existsSync(tokenPath))
     writeFileSync(tokenPath, randomBytes(32).toString("base64url"), { mode: 0o600 });
@@ -181,15 +185,21 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
           .end(await metrics.registry.metrics());
         return;
       }
+      if (await dashboard.handle(req, res, url)) return;
       if (url.pathname.startsWith("/api/v1/")) {
-        const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
-        if (!secretsEqual(given, token))
+        const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+        // The API token, or a dashboard session (whose changes need its CSRF header).
+        if (given === undefined ? !dashboard.allowsApi(req) : !secretsEqual(given, token))
           throw userError(
             "Unauthorized",
             "Missing or wrong management API token",
             "Use the token in the api-token file of pier's home (PIER_HOME).",
           );
         logger.debug("api request", { method: req.method, path: url.pathname });
+        if (url.pathname === "/api/v1/dashboard/link" && req.method === "POST") {
+          sendJson(res, 200, { url: dashboard.loginLink() });
+          return;
+        }
         await handleApi(req, res, url);
         return;
       }
@@ -273,6 +283,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     url,
     rollouts,
     monitoring,
+    dashboard,
     close: async (graceMs = 0) => {
       rmSync(join(home, UP_FILE), { force: true });
       const running = inFlight;

@@ -1,5 +1,6 @@
 /** Every command pier has, one file per verb under commands/, in the order `pier --help` lists them. */
 import type { AnyCommand } from "./command.js";
+import { dashboard } from "./commands/dashboard.js";
 import { dataSynth } from "./commands/data-synth.js";
 import { deploymentCreate } from "./commands/deployment-create.js";
 import { deploymentDelete } from "./commands/deployment-delete.js";
@@ -92,4 +93,5 @@ export const COMMANDS: readonly AnyCommand[] = [
   monitorAlerts,
   exportAzureml,
   exportKserve,
+  dashboard,
 ];

@@ -97,8 +97,29 @@ class OpenMinute {
   }
 }
 
+/** Seconds of live traffic kept per deployment (the dashboard's charts). */
+const LIVE_SECONDS = 180;
+const SAMPLES_PER_SECOND = 200;
+
+export interface SecondStats {
+  /** The second's start, ms since the epoch. */
+  t: number;
+  requests: number;
+  errors: number;
+  p50_ms: number | null;
+  p99_ms: number | null;
+}
+
+class LiveSecond {
+  requests = 0;
+  errors = 0;
+  readonly latencies: number[] = [];
+  constructor(readonly t: number) {}
+}
+
 export class RequestSeries {
   readonly #open = new Map<string, OpenMinute>();
+  readonly #live = new Map<string, LiveSecond[]>();
   readonly #db: PierDatabase;
   #lastPrune = 0;
 
@@ -120,6 +141,36 @@ export class RequestSeries {
       this.#open.set(key, open);
     }
     open.add(status, ms);
+    const second = now - (now % 1000);
+    let live = this.#live.get(key);
+    if (!live) {
+      live = [];
+      this.#live.set(key, live);
+    }
+    let last = live[live.length - 1];
+    if (!last || last.t !== second) {
+      last = new LiveSecond(second);
+      live.push(last);
+      while (live.length && live[0]!.t <= second - LIVE_SECONDS * 1000) live.shift();
+    }
+    last.requests++;
+    if (isFailure(status)) last.errors++;
+    else if (status < 400 && last.latencies.length < SAMPLES_PER_SECOND) last.latencies.push(ms);
+  }
+
+  /** A deployment's last LIVE_SECONDS seconds, one entry a second (empty seconds included), oldest first. */
+  live(endpoint: string, deployment: string, now = Date.now()): SecondStats[] {
+    const seconds = new Map((this.#live.get(`${endpoint}\u0000${deployment}`) ?? []).map((s) => [s.t, s]));
+    const end = now - (now % 1000);
+    const out: SecondStats[] = [];
+    for (let t = end - (LIVE_SECONDS - 1) * 1000; t <= end; t += 1000) {
+      const s = seconds.get(t);
+      const sorted = s ? [...s.latencies].sort((a, b) => a - b) : [];
+      const at = (p: number) =>
+        sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null;
+      out.push({ t, requests: s?.requests ?? 0, errors: s?.errors ?? 0, p50_ms: at(0.5), p99_ms: at(0.99) });
+    }
+    return out;
   }
 
   /** Writes every minute that has ended (and, with `all`, the current ones too). */

@@ -176,6 +176,9 @@ export const up = defineCommand({
       for (const endpoint of engine.endpoints.list()) {
         ctx.out(`  ${endpoint.name}: ${endpoint.scoring_uri} traffic ${JSON.stringify(endpoint.traffic)}`);
       }
+      ctx.out(
+        `\nDashboard: ${server.dashboard.loginLink()}  (one-time login link; pier dashboard makes another)`,
+      );
       ctx.out(`\npier is up at ${server.url} (metrics: ${server.url}/metrics). Press Ctrl-C to stop.`);
     } catch (error) {
       await stop();
