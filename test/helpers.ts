@@ -12,6 +12,7 @@ import type { AlertSettings, Monitoring } from "../src/monitor/index.js";
 import { Registry } from "../src/registry/index.js";
 import type { Rollouts } from "../src/rollout/index.js";
 import { silentLogger } from "../src/shared/index.js";
+import type { Workflows } from "../src/workflow/index.js";
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -241,6 +242,7 @@ export interface PierInProcess {
   engine: Engine;
   rollouts: Rollouts;
   monitoring: Monitoring;
+  workflows: Workflows;
   /** Runs the CLI in this process against this pier's home. */
   run(args: string[], cwd?: string): Promise<CliResult>;
   /** Stops the server and every instance, and removes the home. */
@@ -269,6 +271,7 @@ export async function pierInProcess(alerts?: AlertSettings): Promise<PierInProce
     engine,
     rollouts: server.rollouts,
     monitoring: server.monitoring,
+    workflows: server.workflows,
     run: (args, cwd) => cli(args, cwd, { PIER_HOME: home }),
     stop: async () => {
       await server.close();

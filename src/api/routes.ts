@@ -25,6 +25,7 @@ import { type ExportSource, exportAzureMl, exportKserve } from "../export/index.
 import { type Monitoring, parseDuration } from "../monitor/index.js";
 import type { Rollouts } from "../rollout/index.js";
 import { decodePathSegment, PierError, userError } from "../shared/index.js";
+import type { Workflows } from "../workflow/index.js";
 
 /** A deployment as the API answers it: for one that is not well, with the doctor's diagnoses. */
 export type DeploymentReport = DeploymentView & { diagnoses?: Diagnosis[] };
@@ -77,13 +78,19 @@ const text = (value: unknown, fallback: string): string => (typeof value === "st
 
 const LOG_CONTAINERS = ["inference-server", "storage-initializer"] as const;
 
-export function apiRoutes(engine: Engine, rollouts: Rollouts, monitoring: Monitoring): Route[] {
+export function apiRoutes(
+  engine: Engine,
+  rollouts: Rollouts,
+  monitoring: Monitoring,
+  workflows: Workflows,
+): Route[] {
   const { endpoints, deployments } = engine;
   return [
     ...rolloutRoutes(engine, rollouts),
     ...monitorRoutes(engine, monitoring),
     ...exportRoutes(engine),
     ...dashboardRoutes(engine, rollouts, monitoring),
+    ...pipelineRoutes(workflows),
     { method: "GET", path: "/endpoints", handler: () => endpoints.list() },
     {
       method: "POST",
@@ -551,6 +558,53 @@ function dashboardRoutes(engine: Engine, rollouts: Rollouts, monitoring: Monitor
         const model = engine.registry.getModel(params.model!);
         return { ...model, versions: model.versions.map((v) => engine.registry.getVersion(model.name, v)) };
       },
+    },
+  ];
+}
+
+/** `pier pipeline`: runs started here, driven by pier up, with their decision records. */
+function pipelineRoutes(workflows: Workflows): Route[] {
+  const id = (params: Record<string, string>) => {
+    const n = Number(params.run);
+    if (!Number.isInteger(n) || n < 1)
+      throw userError(
+        "BadArgument",
+        `'${params.run}' is not a run number`,
+        "Use the number pier pipeline runs shows.",
+      );
+    return n;
+  };
+  return [
+    {
+      method: "POST",
+      path: "/pipeline/runs",
+      status: 201,
+      handler: ({ body }) =>
+        workflows.start(
+          body.document ?? {},
+          text(body.source, "the pipeline"),
+          text(body.baseDir, "/"),
+          body.force === true,
+        ),
+    },
+    { method: "GET", path: "/pipeline/runs", handler: () => workflows.list() },
+    { method: "GET", path: "/pipeline/runs/:run", handler: ({ params }) => workflows.get(id(params)) },
+    {
+      method: "POST",
+      path: "/pipeline/runs/:run/approve",
+      handler: ({ params, body }) =>
+        workflows.decide(id(params), "approved", text(body.by, "someone"), text(body.comment, "")),
+    },
+    {
+      method: "POST",
+      path: "/pipeline/runs/:run/reject",
+      handler: ({ params, body }) =>
+        workflows.decide(id(params), "rejected", text(body.by, "someone"), text(body.comment, "")),
+    },
+    {
+      method: "POST",
+      path: "/pipeline/runs/:run/resume",
+      handler: ({ params }) => workflows.resume(id(params)),
     },
   ];
 }

@@ -25,6 +25,7 @@ import {
   toPierError,
   userError,
 } from "../shared/index.js";
+import { Workflows } from "../workflow/index.js";
 import { Dashboard } from "./dashboard.js";
 import { type ApiRequest, apiRoutes, doctorOf, matchRoute } from "./routes.js";
 
@@ -63,8 +64,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The management API: finds the route, runs it, answers JSON (or streams NDJSON for a deployment). */
-export function createApi(engine: Engine, rollouts: Rollouts, monitoring: Monitoring) {
-  const routes = apiRoutes(engine, rollouts, monitoring);
+export function createApi(engine: Engine, rollouts: Rollouts, monitoring: Monitoring, workflows: Workflows) {
+  const routes = apiRoutes(engine, rollouts, monitoring, workflows);
   return async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const { route, params } = matchRoute(routes, req.method ?? "GET", url.pathname.slice("/api/v1".length));
     const request: ApiRequest = {
@@ -104,6 +105,8 @@ export interface RunningServer {
   monitoring: Monitoring;
   /** The dashboard's sessions and login links. */
   dashboard: Dashboard;
+  /** Pipeline runs. */
+  workflows: Workflows;
 }
 
 export interface ServerOptions {
@@ -159,7 +162,8 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     observe: (endpoint, deployment, status, ms) =>
       monitoring.series.observe(endpoint, deployment, status, ms),
   });
-  const handleApi = createApi(engine, rollouts, monitoring);
+  const workflows = new Workflows(home, { engine, rollouts, logger });
+  const handleApi = createApi(engine, rollouts, monitoring, workflows);
   const dashboard = new Dashboard(() => url, monitoring);
   const tokenPath = join(home, API_TOKEN_FILE);
   if (!existsSync(tokenPath))
@@ -284,6 +288,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     rollouts,
     monitoring,
     dashboard,
+    workflows,
     close: async (graceMs = 0) => {
       rmSync(join(home, UP_FILE), { force: true });
       const running = inFlight;
@@ -298,6 +303,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
       await closed;
       await gateway.close();
       await monitoring.close();
+      workflows.close();
       rollouts.close();
       return running;
     },

@@ -37,6 +37,11 @@ import { modelVerify } from "./commands/model-verify.js";
 import { monitorAlerts } from "./commands/monitor-alerts.js";
 import { monitorBaseline } from "./commands/monitor-baseline.js";
 import { monitorShow } from "./commands/monitor-show.js";
+import { pipelineApprove, pipelineReject } from "./commands/pipeline-decide.js";
+import { pipelineResume } from "./commands/pipeline-resume.js";
+import { pipelineRun } from "./commands/pipeline-run.js";
+import { pipelineRuns } from "./commands/pipeline-runs.js";
+import { pipelineShow } from "./commands/pipeline-show.js";
 import { rolloutAbort } from "./commands/rollout-abort.js";
 import { rolloutHistory } from "./commands/rollout-history.js";
 import { rolloutPromote } from "./commands/rollout-promote.js";
@@ -94,4 +99,10 @@ export const COMMANDS: readonly AnyCommand[] = [
   exportAzureml,
   exportKserve,
   dashboard,
+  pipelineRun,
+  pipelineRuns,
+  pipelineShow,
+  pipelineApprove,
+  pipelineReject,
+  pipelineResume,
 ];

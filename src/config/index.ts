@@ -10,6 +10,7 @@ export {
   parseDeploymentSpec,
   parseEndpointSpec,
 } from "./load.js";
+export { type GateThreshold, type PipelineSpec, parsePipelineSpec } from "./pipeline-spec.js";
 export { loadRolloutFile, parseRolloutSpec, type RolloutSpec } from "./rollout-spec.js";
 export {
   type DataCollectorSpec,

@@ -13,6 +13,10 @@ export { exportForestPipeline } from "./onnx/export.js";
 export { applyShifts, modelInputRows, parseShift } from "./shift.js";
 export { synthesizeBankingRecords } from "./synth.js";
 export {
+  type Evaluation,
+  evaluateModel,
+  heldOutRows,
   type TrainEvent,
+  type TrainReport,
   trainFinancialModel,
 } from "./train.js";

@@ -40,6 +40,8 @@ export interface TrainOptions {
   testFraction?: number;
   /** Replace an existing, non-empty output folder. */
   force?: boolean;
+  /** Forest settings over the defaults (when there is no search). */
+  params?: Partial<ForestParams>;
   onEvent?: (event: TrainEvent) => void;
 }
 
@@ -176,7 +178,7 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
     `${split.train.length} train / ${split.test.length} test rows, ${pre.featureNames.length} features`,
   );
 
-  let params: ForestParams = DEFAULT_FOREST_PARAMS;
+  let params: ForestParams = { ...DEFAULT_FOREST_PARAMS, ...options.params };
   let bestCvAuc: number | null = null;
   if (iterations > 0) {
     // Trees are unaffected by the monotone scaling fitted on the whole training split, so the
@@ -329,6 +331,96 @@ async function verifyOnnxParity(
       );
     }
     return { maxProbabilityDifference, labelMismatches };
+  } finally {
+    await scorer.close();
+  }
+}
+
+/** The held-out rows a training run with these options scores itself on: the model's inputs and the labels. */
+export function heldOutRows(options: Pick<TrainOptions, "dataPath" | "target" | "seed" | "testFraction">): {
+  records: Record<string, unknown>[];
+  labels: Uint8Array;
+} {
+  const targetName = options.target ?? "HighAmount";
+  const requirement = targetRequirement(targetName);
+  const table = loadCsvTable(
+    options.dataPath,
+    requirement ? [...INPUT_SOURCE_COLUMNS, requirement] : INPUT_SOURCE_COLUMNS,
+  );
+  const target = deriveTarget(table, targetName);
+  const inputs = engineerInputs(table);
+  // The same draws as trainFinancialModel: the split is the first use of the seeded stream.
+  const split = stratifiedTrainTestSplit(
+    target.y,
+    options.testFraction ?? 0.2,
+    createRandom(options.seed ?? 42),
+  );
+  return {
+    records: Array.from(split.test, (row) => recordAt(inputs, row)),
+    labels: Uint8Array.from(split.test, (row) => target.y[row]!),
+  };
+}
+
+export interface Evaluation {
+  metrics: ClassificationMetrics;
+  /** ROC curve points (false positive rate, true positive rate), at most 101. */
+  roc: [number, number][];
+  confusion: { tp: number; fp: number; tn: number; fn: number };
+  /** Drop in ROC AUC when each input is shuffled (permutation importance). */
+  importances: Record<string, number>;
+}
+
+function rocCurve(labels: Uint8Array, scores: Float64Array): [number, number][] {
+  const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
+  const positives = labels.reduce((s, v) => s + v, 0) || 1;
+  const negatives = labels.length - positives || 1;
+  const points: [number, number][] = [[0, 0]];
+  let tp = 0;
+  let fp = 0;
+  const step = Math.max(1, Math.floor(order.length / 100));
+  order.forEach((i, k) => {
+    if (labels[i]) tp++;
+    else fp++;
+    if (k % step === step - 1 || k === order.length - 1) points.push([fp / negatives, tp / positives]);
+  });
+  return points;
+}
+
+/** Scores the held-out rows with a pier-trained ONNX model folder: metrics, ROC, confusion, importances. */
+export async function evaluateModel(
+  dir: string,
+  heldOut: { records: Record<string, unknown>[]; labels: Uint8Array },
+  seed = 7,
+): Promise<Evaluation> {
+  const scorer = await OnnxScorer.load(dir);
+  try {
+    const scoreAll = async (records: Record<string, unknown>[]) => {
+      const rows = await scorer.score(records);
+      return Float64Array.from(rows, (row) => (row.probabilities as number[])[1]!);
+    };
+    const probabilities = await scoreAll(heldOut.records);
+    const predicted = Uint8Array.from(probabilities, labelFromProbability);
+    const metrics = classificationMetrics(heldOut.labels, predicted, probabilities);
+    const confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
+    predicted.forEach((p, i) => {
+      const y = heldOut.labels[i];
+      if (p === 1 && y === 1) confusion.tp++;
+      else if (p === 1) confusion.fp++;
+      else if (y === 1) confusion.fn++;
+      else confusion.tn++;
+    });
+    const importances: Record<string, number> = {};
+    const random = createRandom(seed);
+    for (const name of [...NUMERIC_INPUTS, ...CATEGORICAL_INPUTS]) {
+      const column = heldOut.records.map((r) => r[name]);
+      for (let i = column.length - 1; i > 0; i--) {
+        const j = random.int(0, i);
+        [column[i], column[j]] = [column[j], column[i]];
+      }
+      const shuffled = heldOut.records.map((r, i) => ({ ...r, [name]: column[i] }));
+      importances[name] = metrics.roc_auc - rocAuc(heldOut.labels, await scoreAll(shuffled));
+    }
+    return { metrics, roc: rocCurve(heldOut.labels, probabilities), confusion, importances };
   } finally {
     await scorer.close();
   }

@@ -1,0 +1,3 @@
+export type { RunRecord } from "./record.js";
+export { pipelineReportHtml } from "./report.js";
+export { Workflows } from "./runner.js";
