@@ -40,6 +40,21 @@ export interface ExportResult {
   findings: CheckFinding[];
 }
 
+/** The README's account of an export: each value pier chose and why, and what it could not carry over. */
+export function notesSection(chosen: ExportNote[], notCarried: ExportNote[]): string[] {
+  const who = (c: ExportNote) => (c.deployment ? `**${c.deployment}** ` : "");
+  return [
+    "## What pier chose, and why",
+    "",
+    ...chosen.map((c) => `- ${who(c)}${c.what}: ${c.why}`),
+    "",
+    "## Not carried over",
+    "",
+    ...notCarried.map((c) => `- ${who(c)}\`${c.what}\`: ${c.why}`),
+    "",
+  ];
+}
+
 /** A file name inside the export that cannot leave its folder. */
 function inside(path: string): string {
   const clean = normalize(path)
@@ -241,16 +256,7 @@ function readme(
     ...(sample ? [`az ml online-endpoint invoke --name ${ep.name} --request-file sample-request.json`] : []),
     "```",
     "",
-    "## What pier chose, and why",
-    "",
-    ...chosen.map((c) => `- ${c.deployment ? `**${c.deployment}** ` : ""}${c.what}: ${c.why}`),
-    "",
-    "## Not carried over",
-    "",
-    ...(notCarried.length
-      ? notCarried.map((c) => `- ${c.deployment ? `**${c.deployment}** ` : ""}\`${c.what}\`: ${c.why}`)
-      : ["Nothing: every setting has its Azure ML equivalent."]),
-    "",
+    ...notesSection(chosen, notCarried),
     "## Check edits",
     "",
     `After editing these files, \`pier export azureml --check ${"."}\` checks them again (pier's schema of the YAML, and the files each names).`,

@@ -13,7 +13,7 @@ import { stringify } from "yaml";
 import type { DeploymentSpec } from "../config/index.js";
 import { exampleScoreBody } from "../model/index.js";
 import { PIER_VERSION } from "../shared/index.js";
-import type { ExportNote, ExportResult } from "./azureml.js";
+import { type ExportNote, type ExportResult, notesSection } from "./azureml.js";
 import {
   chooseProbes,
   chooseRequestSettings,
@@ -370,14 +370,7 @@ export function exportKserve(source: ExportSource, dir: string, storageUri: stri
     ...tries,
     "```",
     "",
-    "## What pier chose, and why",
-    "",
-    ...chosen.map((c) => `- ${c.deployment ? `**${c.deployment}** ` : ""}${c.what}: ${c.why}`),
-    "",
-    "## Not carried over",
-    "",
-    ...notCarried.map((c) => `- ${c.deployment ? `**${c.deployment}** ` : ""}\`${c.what}\`: ${c.why}`),
-    "",
+    ...notesSection(chosen, notCarried),
     `After editing, \`pier export kserve --check ${"."}\` checks the manifests again (the CRD's schema and KServe's runtime rules).`,
     "",
   ];

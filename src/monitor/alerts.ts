@@ -189,18 +189,8 @@ export interface AlertRecord {
   endsAt: string | null;
 }
 
-interface AlertRow {
-  id: number;
-  rule: string;
-  endpoint: string;
-  deployment: string;
-  severity: string;
-  state: "firing" | "resolved";
-  value: number | null;
-  summary: string;
-  started_at: number;
-  ended_at: number | null;
-}
+/** An alert as its row in pier.db holds it: times as epoch milliseconds. */
+type AlertRow = Omit<AlertRecord, "startsAt" | "endsAt"> & { started_at: number; ended_at: number | null };
 
 const toRecord = (row: AlertRow): AlertRecord => ({
   id: row.id,
