@@ -144,6 +144,16 @@ export const up = defineCommand({
       })();
       return stopping;
     };
+    // One stray rejected promise must not take every endpoint down with it: it is pier's bug, logged
+    // with its stack, and pier keeps serving.
+    process.on("unhandledRejection", (reason) => {
+      logger.error(
+        `pier bug, not stopping: unhandled rejection: ${(reason as Error)?.message ?? String(reason)}`,
+        {
+          stack: (reason as Error)?.stack ?? "",
+        },
+      );
+    });
     const stopped = new Promise<void>((resolve) => {
       const onSignal = () => void stop().then(resolve);
       process.once("SIGINT", onSignal);
