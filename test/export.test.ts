@@ -154,7 +154,12 @@ test("export to Azure ML and KServe: checked, deployed again from the export, sa
   assert.equal(sblue.environment.conda_file, "./sblue/environment/conda.yml");
   assert.equal(sblue.model.type, "custom_model");
   assert.ok(azScripts.notCarried.some((n) => n.what === "environment_variables.PIER_PYTHON"));
-  assert.ok(azScripts.notCarried.some((n) => /exact versions of scikit-learn, joblib/.test(n.what)));
+  // Left unpinned in the project's conda file: pinned to what ran here, where it was installed.
+  const pins = azScripts.chosen.find((c) => c.deployment === "sblue" && c.what.startsWith("pins "))!;
+  assert.match(pins.what, /^pins scikit-learn==\d+\.\d+\.\d+, joblib==\d+\.\d+\.\d+$/);
+  const conda = readFileSync(join(azScripts.dir, "sblue/environment/conda.yml"), "utf8");
+  assert.match(conda, /- scikit-learn==\d+\.\d+\.\d+\n/);
+  assert.ok(azScripts.notCarried.some((n) => n.what === "exact versions of azureml-inference-server-http"));
 
   // Deployed again from the export on a clean home: the same answers to the same requests.
   const again = await startPier(t);

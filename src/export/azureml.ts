@@ -18,6 +18,8 @@ import {
   measured,
   modelKind,
   pierOnlyVariables,
+  pinConda,
+  ranVersions,
   unpinnedPackages,
 } from "./facts.js";
 import { type CheckFinding, checkAzureDocument } from "./validate.js";
@@ -161,20 +163,30 @@ function deploymentDocument(
       const name = basename(d.code.conda.file);
       const envDir = join(dir, folder, "environment");
       mkdirSync(envDir, { recursive: true });
-      writeFileSync(join(envDir, name), d.code.conda.text);
+      // Packages left unpinned get the versions the deployment ran with here, so Azure builds what was tested.
+      const loose = unpinnedPackages(d.code.conda.text, name);
+      const ran = ranVersions(d.evidence, loose);
+      const pinned = ran ? Object.entries(ran.versions) : [];
+      writeFileSync(join(envDir, name), ran ? pinConda(d.code.conda.text, ran.versions) : d.code.conda.text);
+      if (ran && pinned.length)
+        chosen.push({
+          deployment: d.name,
+          what: `pins ${pinned.map(([n, v]) => `${n}==${v}`).join(", ")}`,
+          why: `${name} left them unpinned; these are the versions ${ran.python} ran here`,
+        });
+      const unresolved = loose.filter((n) => !ran?.versions[n]);
+      if (unresolved.length)
+        notCarried.push({
+          deployment: d.name,
+          what: `exact versions of ${unresolved.join(", ")}`,
+          why: `${name} leaves them unpinned and they were not installed where the deployment ran: Azure's image build takes their newest release; pin them (==X.Y.Z) to choose`,
+        });
       for (const [include, text] of Object.entries(d.code.conda.includes ?? {})) {
         const target = join(envDir, inside(include));
         mkdirSync(dirname(target), { recursive: true });
         writeFileSync(target, text);
       }
       environment.conda_file = `./${folder}/environment/${name}`;
-      const loose = unpinnedPackages(d.code.conda.text, name);
-      if (loose.length)
-        notCarried.push({
-          deployment: d.name,
-          what: `exact versions of ${loose.join(", ")}`,
-          why: `${name} leaves them unpinned: Azure's image build takes their newest release, which may not be what ran here; pin them (==X.Y.Z) to carry the tested versions`,
-        });
       files.push(`${folder}/environment/${name}`);
       chosen.push({
         deployment: d.name,

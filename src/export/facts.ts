@@ -4,6 +4,8 @@
  * measurements support, each with the reason a person reads in the export's README.
  */
 
+import { execFileSync } from "node:child_process";
+import { basename } from "node:path";
 import { parse } from "yaml";
 import { type DeploymentSpec, type EndpointSpec, findInstanceType, INSTANCE_TYPES } from "../config/index.js";
 import type { DeploymentEvidence } from "../engine/index.js";
@@ -180,4 +182,60 @@ export function unpinnedPackages(condaText: string, file: string): string[] {
       }
   }
   return names;
+}
+
+const VERSIONS_SCRIPT = `
+import json, sys
+from importlib import metadata
+out = {}
+for name in json.loads(sys.argv[1]):
+    try:
+        out[name] = metadata.version(name)
+    except Exception:
+        out[name] = None
+print(json.dumps(out))
+`;
+
+/**
+ * The versions of `names` installed in the Python the deployment's instances ran (from the command of
+ * its latest ProcessStarted event); none for a deployment that ran no Python.
+ */
+export function ranVersions(
+  evidence: DeploymentEvidence,
+  names: string[],
+): { python: string; versions: Record<string, string> } | undefined {
+  if (names.length === 0) return undefined;
+  const started = [...evidence.events].reverse().find((e) => e.kind === "ProcessStarted");
+  const python = started?.kind === "ProcessStarted" ? started.data.command.split(" ")[0] : undefined;
+  if (!python || !/python/.test(basename(python))) return undefined;
+  try {
+    const out = JSON.parse(
+      execFileSync(python, ["-c", VERSIONS_SCRIPT, JSON.stringify(names)], {
+        encoding: "utf8",
+        timeout: 15_000,
+      }),
+    ) as Record<string, string | null>;
+    return {
+      python,
+      versions: Object.fromEntries(
+        Object.entries(out).filter((e): e is [string, string] => typeof e[1] === "string"),
+      ),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The conda file with each unpinned package that has a version here written as name==version (comments kept). */
+export function pinConda(text: string, versions: Record<string, string>): string {
+  const normal = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "-");
+  const byName = new Map(Object.entries(versions).map(([n, v]) => [normal(n), v]));
+  return text
+    .split("\n")
+    .map((line) => {
+      const match = /^(\s*-\s*)([A-Za-z0-9][\w.-]*)(\s*(?:#.*)?)$/.exec(line);
+      const version = match ? byName.get(normal(match[2]!)) : undefined;
+      return match && version ? `${match[1]}${match[2]}==${version}${match[3]}` : line;
+    })
+    .join("\n");
 }
