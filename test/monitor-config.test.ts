@@ -4,12 +4,12 @@
  * and a torn capture file cut back to its last whole line.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parseDeploymentSpec } from "../src/config/index.js";
 import { baselineOfCsv } from "../src/monitor/baseline-build.js";
-import { repairTail } from "../src/monitor/capture.js";
+import { pruneCaptured, repairTail } from "../src/monitor/capture.js";
 import { loadAlertSettings } from "../src/monitor/index.js";
 import { outputRows } from "../src/monitor/read.js";
 import type { PierError } from "../src/shared/index.js";
@@ -175,4 +175,18 @@ test("a capture file a crash tore is cut back to its last whole line", (t) => {
   writeFileSync(path, '{"torn');
   repairTail(path);
   assert.equal(readFileSync(path, "utf8"), "");
+});
+
+test("captured files older than the retention are deleted by day, newer ones kept", (t) => {
+  const root = tempDir(t);
+  const day = (date: string) => join(root, "fin", "blue", "model_inputs", ...date.split("-"));
+  for (const date of ["2026-10-01", "2026-11-20", "2026-12-01"]) {
+    mkdirSync(join(day(date), "09"), { recursive: true });
+    writeFileSync(join(day(date), "09", "blue-0.jsonl"), "{}\n");
+  }
+  assert.equal(pruneCaptured(root, Date.UTC(2026, 11, 1, 12), 30), 1);
+  assert.deepEqual(
+    ["2026-10-01", "2026-11-20", "2026-12-01"].map((d) => existsSync(day(d))),
+    [false, true, true],
+  );
 });

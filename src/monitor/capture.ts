@@ -10,7 +10,16 @@
  * unterminated last line).
  */
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DataCollectorSpec } from "../config/index.js";
@@ -210,6 +219,33 @@ function repairRecent(root: string): { files: number; bytes: number } {
   return repaired;
 }
 
+/** Days of captured files kept (PIER_CAPTURE_RETENTION_DAYS); older day folders are deleted. */
+const RETENTION_DAYS = Number(process.env.PIER_CAPTURE_RETENTION_DAYS ?? "") || 30;
+
+/** Deletes the day folders ({yyyy}/{MM}/{dd}) of every collection older than the retention; returns how many. */
+export function pruneCaptured(root: string, now = Date.now(), days = RETENTION_DAYS): number {
+  if (!existsSync(root)) return 0;
+  const cutoff = now - days * 86_400_000;
+  let removed = 0;
+  const numbered = (dir: string) =>
+    readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && /^\d+$/.test(e.name));
+  const subdirs = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
+  for (const endpoint of subdirs(root))
+    for (const deployment of subdirs(join(root, endpoint.name)))
+      for (const collection of subdirs(join(root, endpoint.name, deployment.name))) {
+        const base = join(root, endpoint.name, deployment.name, collection.name);
+        for (const year of numbered(base))
+          for (const month of numbered(join(base, year.name)))
+            for (const day of numbered(join(base, year.name, month.name))) {
+              const end = Date.UTC(Number(year.name), Number(month.name) - 1, Number(day.name)) + 86_400_000;
+              if (end > cutoff) continue;
+              rmSync(join(base, year.name, month.name, day.name), { recursive: true, force: true });
+              removed++;
+            }
+      }
+  return removed;
+}
+
 /** Data capture for every deployment whose YAML has a data_collector. */
 export class DataCapture {
   readonly counts: CaptureCounts = { written: new Map(), errors: 0, dropped: 0 };
@@ -227,7 +263,11 @@ export class DataCapture {
     this.#root = join(home, CAPTURE_FOLDER);
     this.#onError = onError;
     this.repaired = repairRecent(this.#root);
+    this.#pruned = Date.now();
+    pruneCaptured(this.#root);
   }
+
+  #pruned: number;
 
   /** Lines a crash had torn, cut when this process started (files, bytes). */
   readonly repaired: { files: number; bytes: number };
@@ -280,6 +320,14 @@ export class DataCapture {
 
   async #write(queue: Pending[]): Promise<void> {
     if (queue.length === 0) return;
+    if (Date.now() - this.#pruned > 3_600_000) {
+      this.#pruned = Date.now();
+      try {
+        pruneCaptured(this.#root);
+      } catch (error) {
+        this.#onError(error as Error);
+      }
+    }
     const files = new Map<string, { text: string; keys: Map<string, number> }>();
     for (const p of queue) {
       const instance = p.exchange.instance.replace(/[^A-Za-z0-9_.-]/g, "_") || "gateway";

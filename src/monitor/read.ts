@@ -3,7 +3,7 @@
  * window, as rows of inputs and columns of predictions. Folders outside the window
  * are never opened; a line that is not whole (a crash mid-write) or not a record is counted, not fatal.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CAPTURE_FOLDER, type CollectionName } from "./capture.js";
 
@@ -20,6 +20,8 @@ export interface CapturedRows {
   skipped: number;
   /** Files read. */
   files: number;
+  /** The window held more than one read takes: its newest files were read. */
+  truncated: boolean;
 }
 
 interface CaptureRecord {
@@ -71,11 +73,19 @@ function readRecords(
   collection: CollectionName,
   from: number,
   to: number,
-  counts: { records: number; skipped: number; files: number },
+  counts: { records: number; skipped: number; files: number; truncated: boolean },
 ): CaptureRecord[] {
   const root = join(home, CAPTURE_FOLDER, endpoint, deployment, collection);
   const records: CaptureRecord[] = [];
-  for (const file of bucketFiles(root, from, to)) {
+  // Newest first, up to a budget: a long window of heavy traffic is read as its newest part, not all of it.
+  let budget = READ_BUDGET_BYTES;
+  for (const file of bucketFiles(root, from, to).sort().reverse()) {
+    const size = statSync(file).size;
+    if (size > budget && counts.files > 0) {
+      counts.truncated = true;
+      break;
+    }
+    budget -= size;
     counts.files++;
     const text = readFileSync(file, "utf8");
     const lines = text.split("\n");
@@ -96,6 +106,9 @@ function readRecords(
   }
   return records;
 }
+
+/** What one report reads of a collection at most (a window's newest files first). */
+const READ_BUDGET_BYTES = 64 * 2 ** 20;
 
 /** Rows of a model_inputs record's data: row objects, or named columns of equal length. */
 function inputRows(data: unknown): Record<string, unknown>[] {
@@ -184,7 +197,7 @@ export function readCaptured(
   from: number,
   to: number,
 ): CapturedRows {
-  const counts = { records: 0, skipped: 0, files: 0 };
+  const counts = { records: 0, skipped: 0, files: 0, truncated: false };
   const inputs: Record<string, unknown>[] = [];
   const times: number[] = [];
   for (const record of readRecords(home, endpoint, deployment, "model_inputs", from, to, counts)) {

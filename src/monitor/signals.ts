@@ -52,7 +52,15 @@ export interface DeploymentSignals {
   /** Whether the deployment's YAML has a data_collector with model_inputs. */
   capturing: boolean;
   baseline: { source: string; rows: number; origin: string } | null;
-  captured: { rows: number; predictions: number; records: number; skipped: number; files: number };
+  captured: {
+    rows: number;
+    predictions: number;
+    records: number;
+    skipped: number;
+    files: number;
+    /** Only the window's newest files were read (it held more than one report reads). */
+    truncated: boolean;
+  };
   data_drift: ColumnDrift[];
   prediction_drift: ColumnDrift[];
   data_quality: ColumnQuality[];
@@ -215,6 +223,7 @@ export function deploymentSignals(input: SignalInput): DeploymentSignals {
       records: captured.records,
       skipped: captured.skipped,
       files: captured.files,
+      truncated: captured.truncated,
     },
     data_drift,
     prediction_drift,
