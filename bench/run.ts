@@ -17,6 +17,7 @@ import {
   trainFinancialModel,
   writeCsv,
 } from "../src/pipeline/index.js";
+import { monitorBench } from "./monitor-bench.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PIER = join(ROOT, "bin/pier.js");
@@ -291,6 +292,7 @@ async function main(): Promise<void> {
 
   // Data capture: the same model with and without a data collector writing inputs and outputs.
   const captureRows = await captureBench(url, token, key, record, deployment);
+  const monitorRows = await monitorBench(join(work, "monitor"), modelDir);
 
   // Admission: pier up's default deployment and Azure's default, each under 64 clients at once.
   await api(url, token, "POST", "/deployments", {
@@ -393,6 +395,10 @@ async function main(): Promise<void> {
   for (const row of rolloutRows) console.log(row);
   console.log("data capture of model inputs and outputs, on vs off (goal: p50 < 5 %, p99 < 10 % more):");
   for (const row of captureRows) console.log(row);
+  console.log(
+    "a monitoring report over captured rows (run on pier up's monitoring worker thread, not the gateway's):",
+  );
+  for (const row of monitorRows) console.log(row);
   console.log("Python model (MLflow sklearn LogisticRegression) in pier's Python host:");
   console.log(
     `  deploy → Ready: median ${median(pyDeploys).toFixed(0)} ms over ${pyDeploys.length} (ONNX: ${median(deploys).toFixed(0)} ms; ratio ${(median(pyDeploys) / median(deploys)).toFixed(2)})`,

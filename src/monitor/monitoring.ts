@@ -3,6 +3,7 @@
  * deployment over a window (what `pier monitor` shows), and the alert rules evaluated on a timer,
  * firing and resolving as endpoint events, to a webhook, and on running rollouts.
  */
+import { Worker } from "node:worker_threads";
 import type { Engine } from "../engine/index.js";
 import type { Rollouts } from "../rollout/index.js";
 import { type Logger, openPierDatabase, type PierDatabase } from "../shared/index.js";
@@ -18,9 +19,8 @@ import {
 } from "./alerts.js";
 import { findBaseline } from "./baselines.js";
 import { DataCapture } from "./capture.js";
-import { readCaptured } from "./read.js";
 import { RequestSeries, SERIES_MIGRATIONS } from "./series.js";
-import { type DeploymentSignals, deploymentSignals } from "./signals.js";
+import type { DeploymentSignals, SignalJob } from "./signals.js";
 
 export interface MonitorReport {
   endpoint: string;
@@ -91,8 +91,8 @@ export class Monitoring {
     }, every).unref();
   }
 
-  /** A deployment's signals over [from, to]. */
-  signals(endpoint: string, deployment: string, from: number, to: number): DeploymentSignals {
+  /** A deployment's signals over [from, to], measured on the monitoring worker thread. */
+  signals(endpoint: string, deployment: string, from: number, to: number): Promise<DeploymentSignals> {
     const { engine } = this.deps;
     const record = engine.store.deployment(endpoint, deployment);
     if (!record) throw new Error(`no deployment ${endpoint}/${deployment}`);
@@ -105,7 +105,8 @@ export class Monitoring {
         `baseline of ${record.modelName}:${record.modelVersion}: ${(error as Error).message}`,
       );
     }
-    return deploymentSignals({
+    return this.#measure({
+      home: this.home,
       endpoint,
       deployment,
       model: { name: record.modelName, version: record.modelVersion },
@@ -113,8 +114,47 @@ export class Monitoring {
       to,
       capturing: collector?.collections.model_inputs?.enabled === true,
       baseline,
-      captured: readCaptured(this.home, endpoint, deployment, from, to),
       traffic: this.series.minutes(endpoint, deployment, from - (from % 60_000)),
+    });
+  }
+
+  #worker: Worker | undefined;
+  readonly #pending = new Map<
+    number,
+    { resolve: (s: DeploymentSignals) => void; reject: (e: Error) => void }
+  >();
+  #nextJob = 1;
+
+  /** Reading captured files and measuring them takes long on a big window: a worker thread does it. */
+  #measure(job: SignalJob): Promise<DeploymentSignals> {
+    if (!this.#worker) {
+      const worker = new Worker(new URL("./signals-worker.js", import.meta.url));
+      worker.unref();
+      worker.on(
+        "message",
+        ({ id, result, error }: { id: number; result?: DeploymentSignals; error?: string }) => {
+          const pending = this.#pending.get(id);
+          this.#pending.delete(id);
+          if (error !== undefined) pending?.reject(new Error(`monitoring worker: ${error}`));
+          else pending?.resolve(result!);
+        },
+      );
+      const fail = (error: Error) => {
+        this.#worker = undefined;
+        for (const pending of this.#pending.values()) pending.reject(error);
+        this.#pending.clear();
+      };
+      worker.on("error", fail);
+      worker.on("exit", (code) => {
+        if (this.#worker === worker) fail(new Error(`monitoring worker exited with code ${code}`));
+      });
+      this.#worker = worker;
+    }
+    const id = this.#nextJob++;
+    const worker = this.#worker;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, job });
     });
   }
 
@@ -130,7 +170,7 @@ export class Monitoring {
       endpoint,
       generatedAt: new Date().toISOString(),
       window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
-      deployments: names.map((name) => this.signals(endpoint, name, from, to)),
+      deployments: await Promise.all(names.map((name) => this.signals(endpoint, name, from, to))),
       traffic: engine.routing.endpoint(endpoint)?.traffic ?? {},
       alerts: this.alerts.list(endpoint, 20),
     };
@@ -146,7 +186,7 @@ export class Monitoring {
     const seen = new Set<string>();
     for (const { name: endpoint } of engine.store.endpoints()) {
       for (const record of engine.store.deployments(endpoint)) {
-        const signals = new Map<number, DeploymentSignals>();
+        const signals = new Map<number, Promise<DeploymentSignals>>();
         const signalsOver = (window: number) => {
           let s = signals.get(window);
           if (!s) {
@@ -163,7 +203,7 @@ export class Monitoring {
             continue;
           const key = `${rule.name}\u0000${endpoint}\u0000${record.name}`;
           seen.add(key);
-          const finding = this.#check(rule, endpoint, record.name, now, signalsOver);
+          const finding = await this.#check(rule, endpoint, record.name, now, signalsOver);
           const open = firing.get(key);
           if (!finding) continue;
           if (finding.firing && !open) this.#fire(rule, endpoint, record.name, finding);
@@ -182,13 +222,13 @@ export class Monitoring {
         );
   }
 
-  #check(
+  async #check(
     rule: AlertRule,
     endpoint: string,
     deployment: string,
     now: number,
-    signalsOver: (window: number) => DeploymentSignals,
-  ): Finding {
+    signalsOver: (window: number) => Promise<DeploymentSignals>,
+  ): Promise<Finding> {
     if (
       rule.signal === "latency_p99_ms" ||
       rule.signal === "latency_p50_ms" ||
@@ -218,7 +258,7 @@ export class Monitoring {
         summary: `${deployment}: ${field.replace("_ms", "")} latency ${value.toFixed(1)} ms ${value > rule.above! ? ">" : "≤"} ${rule.above} ms ${windowText}`,
       };
     }
-    const s = signalsOver(rule.window);
+    const s = await signalsOver(rule.window);
     if (!s.baseline || s.captured.rows === 0) return undefined;
     if (rule.signal === "data_quality") {
       const violated = s.data_quality.flatMap((q) =>
@@ -279,6 +319,7 @@ export class Monitoring {
     clearInterval(this.#timer);
     await this.#evaluating;
     await this.capture.close();
+    await this.#worker?.terminate();
     this.series.flush(true);
     this.webhook?.close();
     this.#db.close();

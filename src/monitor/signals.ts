@@ -178,6 +178,9 @@ export interface SignalInput {
   thresholds?: SignalThresholds;
 }
 
+/** A report's input without the captured rows: what the worker thread is sent (it reads them itself). */
+export type SignalJob = Omit<SignalInput, "captured"> & { home: string };
+
 export function deploymentSignals(input: SignalInput): DeploymentSignals {
   const thresholds = input.thresholds ?? DEFAULT_SIGNAL_THRESHOLDS;
   const { captured } = input;

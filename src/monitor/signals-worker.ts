@@ -1,0 +1,13 @@
+/** The monitoring worker thread: reads a deployment's captured data and measures it, off pier up's thread. */
+import { parentPort } from "node:worker_threads";
+import { readCaptured } from "./read.js";
+import { deploymentSignals, type SignalJob } from "./signals.js";
+
+parentPort?.on("message", ({ id, job }: { id: number; job: SignalJob }) => {
+  try {
+    const captured = readCaptured(job.home, job.endpoint, job.deployment, job.from, job.to);
+    parentPort?.postMessage({ id, result: deploymentSignals({ ...job, captured }) });
+  } catch (error) {
+    parentPort?.postMessage({ id, error: (error as Error).stack ?? String(error) });
+  }
+});
