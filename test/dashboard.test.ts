@@ -216,6 +216,44 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
   await page.getByText("model.onnx").waitFor();
   await shot("model");
 
+  // Pipelines: a run waiting for approval, approved from the page; the record keeps who and why.
+  const pipelineFile = join(dir, "pipeline.yml");
+  writeFileSync(
+    pipelineFile,
+    stringify({
+      name: "dash",
+      data: { synthetic: { rows: 1000, seed: 3 } },
+      target: "Anomaly",
+      train: { n_estimators: 10 },
+      gate: { metrics: { roc_auc: { threshold: 0.5, greater_is_better: true } }, leakage: "warn" },
+      approval: { required: true },
+      register: { model: "dash-model" },
+      rollout: { endpoint: "pipe" },
+    }),
+  );
+  const queued = JSON.parse(
+    (await pier.run(["pipeline", "run", "-f", pipelineFile, "--no-wait", "-o", "json"])).stdout,
+  );
+  await go(`#/pipelines/${queued.id}`);
+  await page.getByText("Waiting for a decision").waitFor();
+  await shot("pipeline");
+  await page.getByLabel("comment").fill("gate table read");
+  await page.getByRole("button", { name: "Approve" }).click();
+  await page
+    .getByRole("region", { name: `run ${queued.id}` })
+    .locator("header")
+    .getByText("Succeeded", { exact: true })
+    .waitFor();
+  const approvedRun = JSON.parse(
+    (await pier.run(["pipeline", "show", String(queued.id), "-o", "json"])).stdout,
+  );
+  assert.deepEqual(
+    [approvedRun.approval.decision, approvedRun.approval.by, approvedRun.approval.comment],
+    ["approved", "dashboard", "gate table read"],
+  );
+  await go("#/pipelines");
+  await page.getByRole("link", { name: `#${queued.id}` }).waitFor();
+
   // Keyboard and a narrow window: the tabs are reachable by Tab, the list fits 420 px.
   await go("#/e/fin/overview");
   await page.getByRole("tab", { name: "Overview" }).waitFor();

@@ -7,6 +7,7 @@ import { h, note, show } from "./dom";
 import { endpointView, TABS, type Tab } from "./views/endpoint";
 import { endpointsView } from "./views/endpoints";
 import { modelsView, modelView } from "./views/models";
+import { pipelinesView, pipelineView } from "./views/pipelines";
 import type { View } from "./views/view";
 
 const main = document.getElementById("main")!;
@@ -20,6 +21,7 @@ function route(hash: string): View {
     return endpointView(main, parts[1], tab);
   }
   if (parts[0] === "models") return parts[1] ? modelView(main, parts[1]) : modelsView(main);
+  if (parts[0] === "pipelines") return parts[1] ? pipelineView(main, parts[1]) : pipelinesView(main);
   return endpointsView(main);
 }
 

@@ -375,6 +375,8 @@ export class Workflows {
 
   async #approval(run: RunRecord): Promise<{ value: undefined; detail: string }> {
     run.state = "WaitingApproval";
+    const step = run.steps.find((s) => s.name === "approval");
+    if (step) step.state = "waiting";
     this.#store.save(run);
     const decision = await new Promise<NonNullable<RunRecord["approval"]>>((resolve) =>
       this.#decisions.set(run.id, resolve),
