@@ -206,3 +206,47 @@ test("pipeline runs: promoted, cached, held at the gate, forced, approved then r
   const statuses = Object.keys(Object.fromEntries((await load.stop()).map((s) => [String(s.status), 1])));
   assert.deepEqual(statuses, ["200"], "clients saw only 200 through every rollout");
 });
+
+test("a run pier was killed during is Interrupted, resumes from the cache, and waits for its approval again", async (t) => {
+  const dir = tempDir(t);
+  const home = join(dir, "home");
+  let pier = await startPier(t, { home });
+  const file = join(dir, "pipeline.yml");
+  writeFileSync(
+    file,
+    stringify({
+      name: "resumable",
+      data: { synthetic: { rows: 1000, seed: 5 } },
+      target: "Anomaly",
+      train: { n_estimators: 10 },
+      gate: { metrics: { roc_auc: { threshold: 0.5, greater_is_better: true } }, leakage: "warn" },
+      approval: { required: true },
+      register: { model: "resumable" },
+      rollout: { endpoint: "fresh" },
+    }),
+  );
+  const waiting = await run(pier, file);
+  assert.equal(waiting.record.state, "WaitingApproval");
+  process.kill(pier.pid, "SIGKILL");
+  await pier.exited;
+  pier = await startPier(t, { home });
+  const interrupted = JSON.parse(
+    (await pier.run(["pipeline", "show", String(waiting.record.id), "-o", "json"])).stdout,
+  ) as RunRecord;
+  assert.equal(interrupted.state, "Interrupted");
+  assert.match(
+    interrupted.outcome!,
+    /interrupted when pier stopped during approval: pier pipeline resume \d+/,
+  );
+  const resumed = await pier.run(["pipeline", "resume", String(waiting.record.id), "-o", "json"]);
+  assert.equal((JSON.parse(resumed.stdout) as RunRecord).state, "WaitingApproval");
+  assert.match(resumed.stderr, /↺ train +cached/);
+  const approved = JSON.parse(
+    (await pier.run(["pipeline", "approve", String(waiting.record.id), "-o", "json"])).stdout,
+  ) as RunRecord;
+  assert.equal(approved.state, "Succeeded", approved.outcome);
+  assert.match(
+    approved.outcome!,
+    /models:\/resumable\/1 promoted to @champion \(first deployment of fresh\)/,
+  );
+});
