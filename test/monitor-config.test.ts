@@ -46,6 +46,11 @@ test("data_collector: Azure's published form is taken as written; mistakes name 
   assert.equal(spec.data_collector!.collections.response!.enabled, false);
   assert.equal(spec.data_collector!.collections.model_inputs!.enabled, true);
   assert.deepEqual(warnings, []);
+  const secret = deployment({ request_logging: { capture_headers: ["Authorization"] }, collections: {} });
+  assert.match(
+    secret.warnings.join("\n"),
+    /capture_headers: Authorization is not captured \(it carries a key or a session\)/,
+  );
   const custom = deployment({ collections: { my_features: { enabled: true } } });
   assert.match(custom.warnings.join("\n"), /data_collector\.collections\.my_features is a custom collection/);
   assert.throws(

@@ -93,7 +93,7 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
   const everything = {
     data_collector: {
       sampling_rate: 1.0,
-      request_logging: { capture_headers: ["x-client-tag"] },
+      request_logging: { capture_headers: ["x-client-tag", "Authorization"] },
       collections: {
         model_inputs: { enabled: "True" },
         model_outputs: { enabled: "True" },
@@ -183,7 +183,7 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
   const output = mine.find((r) => r.type === "azureml.inference.model_outputs")!;
   assert.deepEqual(output.data, first.body, "model_outputs holds the model's answer");
   const request = mine.find((r) => r.type === "azureml.inference.request")!;
-  assert.deepEqual(request.headers, { "x-client-tag": "t0" });
+  assert.deepEqual(request.headers, { "x-client-tag": "t0" }, "the key is never captured, even when listed");
   assert.equal(mine.find((r) => r.type === "azureml.inference.response")!.statuscode, 200);
 
   // Sampling: half of the requests are captured; a deployment with no data_collector writes nothing.

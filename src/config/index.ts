@@ -19,4 +19,5 @@ export {
   modelPathOf,
   type ProbeSettings,
   resolveFromSpec,
+  SECRET_HEADERS,
 } from "./schemas.js";

@@ -8,6 +8,7 @@ import {
   deploymentSchema,
   type EndpointSpec,
   endpointSchema,
+  SECRET_HEADERS,
   UNHONOURED_DEPLOYMENT_KEYS,
   UNHONOURED_ENDPOINT_KEYS,
 } from "./schemas.js";
@@ -106,6 +107,11 @@ export function parseDeploymentSpec(value: unknown, source: string): Loaded<Depl
       `${source}: request_settings.max_queue_wait_ms is deprecated in Azure ML; pier queues up to request_timeout_ms`,
     );
   }
+  for (const header of spec.data_collector?.request_logging?.capture_headers ?? [])
+    if (SECRET_HEADERS.test(header))
+      warnings.push(
+        `${source}: data_collector.request_logging.capture_headers: ${header} is not captured (it carries a key or a session)`,
+      );
   for (const name of Object.keys(spec.data_collector?.collections ?? {}))
     if (!PAYLOAD_COLLECTIONS.includes(name))
       warnings.push(

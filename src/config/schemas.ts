@@ -115,6 +115,9 @@ const dataCollectorSchema = z.strictObject({
 });
 export type DataCollectorSpec = z.infer<typeof dataCollectorSchema>;
 
+/** Request headers that carry a key or a session: a data collector never writes them. */
+export const SECRET_HEADERS = /^(authorization|cookie|proxy-authorization|x-pier-.*)$/i;
+
 const quantities = z.strictObject({
   cpu: z.union([z.string(), z.number()]).optional(),
   memory: z.string().optional(),

@@ -22,7 +22,7 @@ import {
 } from "node:fs";
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { DataCollectorSpec } from "../config/index.js";
+import { type DataCollectorSpec, SECRET_HEADERS } from "../config/index.js";
 import type { DeploymentTarget } from "../engine/index.js";
 import type { CapturedExchange, CaptureTap, Collector } from "../gateway/index.js";
 import { PIER_VERSION, parseJson } from "../shared/index.js";
@@ -99,6 +99,8 @@ function keptHeaders(
   if (names.length === 0) return undefined;
   const kept: Record<string, string> = {};
   for (const name of names) {
+    // A key or a session never reaches a file, whatever the YAML lists.
+    if (SECRET_HEADERS.test(name)) continue;
     const value = headers[name.toLowerCase()];
     if (value !== undefined) kept[name] = Array.isArray(value) ? value.join(", ") : value;
   }
