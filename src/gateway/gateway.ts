@@ -20,6 +20,7 @@ import { formatResponse, type Protocol } from "./formats.js";
 import { forward, stallAfter } from "./forward.js";
 import { HttpError } from "./http-error.js";
 import type { GatewayMetrics } from "./metrics.js";
+import type { Prepared } from "./prepare.js";
 import { PreparePool } from "./prepare-pool.js";
 import type { RequestStats } from "./request-stats.js";
 import { type Answer, type RolloutTap, type Served, serveInRollout, shadowCompare } from "./rollout-tap.js";
@@ -167,6 +168,24 @@ function v2Metadata(name: string, target: DeploymentTarget): unknown {
   };
 }
 
+/** A request's preparation, kept for its mirror copies: what the instance reads, and for which interface. */
+interface SharedPreparation {
+  prepared?: Prepared;
+  key?: string;
+}
+
+const interfaceKeys = new WeakMap<DeploymentTarget, string>();
+
+/** Two deployments with the same key take a request prepared the same way. */
+function interfaceKey(target: DeploymentTarget): string {
+  let key = interfaceKeys.get(target);
+  if (key === undefined) {
+    key = JSON.stringify([target.interface, target.paramNames, target.answers]);
+    interfaceKeys.set(target, key);
+  }
+  return key;
+}
+
 export interface GatewayOptions {
   routing: Routing;
   /** Where pier's own failures are logged (clients only learn that one happened). */
@@ -223,6 +242,7 @@ export function createGateway({
     body: Buffer,
     path: GatewayPath,
     ids: Record<string, string>,
+    shared?: SharedPreparation,
   ): Promise<Answer> {
     const stall = stallAfter(target.requestTimeoutMs, stats.of(target).p99());
     const collector = target.dataCollector ? capture(target) : undefined;
@@ -264,15 +284,25 @@ export function createGateway({
       throw new HttpError("MethodNotAllowed", `Use POST for /endpoints/${path.endpoint}/${path.kind}`);
     const protocol = path.kind as Protocol;
     const method = req.headers["x-pier-predict-method"];
-    const prepared = await prepare.prepare({
-      protocol,
-      contentType: req.headers["content-type"],
-      body,
-      iface: target.interface,
-      paramNames: target.paramNames,
-      predictMethod: typeof method === "string" && method ? method : undefined,
-      captureInputs: captured?.wantsInputs ?? false,
-    });
+    // A mirror copy to a deployment that takes the same inputs reuses the live request's preparation.
+    const key = interfaceKey(target);
+    const wantsInputs = captured?.wantsInputs ?? false;
+    const reused =
+      shared?.prepared && shared.key === key && (!wantsInputs || shared.prepared.inputs !== undefined)
+        ? shared.prepared
+        : undefined;
+    const prepared =
+      reused ??
+      (await prepare.prepare({
+        protocol,
+        contentType: req.headers["content-type"],
+        body,
+        iface: target.interface,
+        paramNames: target.paramNames,
+        predictMethod: typeof method === "string" && method ? method : undefined,
+        captureInputs: wantsInputs,
+      }));
+    if (shared && !shared.prepared) Object.assign(shared, { prepared, key });
     if (prepared.rows === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
     const began = performance.now();
     const predictions = await counted(target, forward(target, prepared.text, current, stall, served));
@@ -305,11 +335,12 @@ export function createGateway({
     body: Buffer,
     path: GatewayPath,
     tap: RolloutTap | undefined,
+    shared: SharedPreparation,
   ): void {
     for (const name of drawMirrors(mirrorTraffic, draw)) {
       const target = routing.target(endpoint, name);
       if (!target) continue;
-      const copy = serveOn(target, req, body, path, { "x-request-id": randomUUID() });
+      const copy = serveOn(target, req, body, path, { "x-request-id": randomUUID() }, shared);
       copy.then(
         (answer) => metrics.mirrored.inc({ endpoint, deployment: name, status: String(answer.status) }),
         (error: unknown) =>
@@ -414,16 +445,19 @@ export function createGateway({
         if (!target.rawRequests && req.method !== "POST")
           throw new HttpError("MethodNotAllowed", `Use POST for ${pathname}`);
         const tap = pinned ? undefined : rollouts(endpoint.name);
+        const shared: SharedPreparation = {};
         const served =
           tap && (target.name === tap.candidate || target.name === tap.stable)
             ? serveInRollout(
                 tap,
                 target,
                 routing.target(endpoint.name, tap.stable),
-                (t) => serveOn(t, req, body, path, headers),
+                (t) => serveOn(t, req, body, path, headers, shared),
                 draw,
               )
-            : serveOn(target, req, body, path, headers).then((answer): Served => ({ answer, target }));
+            : serveOn(target, req, body, path, headers, shared).then(
+                (answer): Served => ({ answer, target }),
+              );
         // Copies to the mirror deployment leave once the live answer is sent: they cost it nothing.
         if (!pinned)
           mirrorAfter = () =>
@@ -435,6 +469,7 @@ export function createGateway({
               body,
               path,
               tap,
+              shared,
             );
         const { answer, target: answered, failed } = await served;
         if (answered !== target) {
