@@ -11,6 +11,7 @@ import { type DeploymentSpec, type EndpointSpec, findInstanceType, INSTANCE_TYPE
 import type { DeploymentEvidence } from "../engine/index.js";
 import { parseCondaSpec, parsePipRequirement } from "../env/index.js";
 import type { ModelVersion } from "../registry/index.js";
+import { nearestRank } from "../shared/index.js";
 
 /** A deployment's code snapshot: its files in the artifact store, the scoring script, the conda file. */
 export interface ExportCode {
@@ -60,8 +61,7 @@ export interface Measured {
   peakConcurrency: number;
 }
 
-const quantile = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null;
+const quantile = (sorted: number[], p: number) => nearestRank(sorted, p) ?? null;
 
 export function measured(evidence: DeploymentEvidence): Measured {
   const ready = evidence.events.flatMap((e) => (e.kind === "Ready" ? [e.data.startMs] : []));

@@ -4,15 +4,12 @@
  * threshold; each feature's histogram, baseline against production; drift per feature over time; and
  * requests, errors and latency per minute. Plots are inline SVG.
  */
+import { escapeHtml } from "../shared/index.js";
 import type { Verdict } from "./drift.js";
 import type { MonitorReport } from "./monitoring.js";
 import type { DeploymentSignals, Histogram } from "./signals.js";
 
-const esc = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
-  );
+const esc = escapeHtml;
 
 const PALETTE = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#65a30d", "#dc2626"];
 const BASELINE_COLOR = "#94a3b8";

@@ -4,7 +4,7 @@
  * current minute is kept in memory and written to pier.db (table request_minutes) when it ends, so
  * a report or an alert rule can look back over hours and across restarts of pier.
  */
-import type { PierDatabase } from "../shared/index.js";
+import { nearestRank, type PierDatabase } from "../shared/index.js";
 
 const MINUTE_MS = 60_000;
 /** Latencies kept per deployment and minute for its percentiles. */
@@ -80,8 +80,7 @@ class OpenMinute {
 
   stats(): MinuteStats {
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    const at = (p: number) =>
-      sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null;
+    const at = (p: number) => nearestRank(sorted, p) ?? null;
     return {
       endpoint: this.endpoint,
       deployment: this.deployment,
@@ -166,8 +165,7 @@ export class RequestSeries {
     for (let t = end - (LIVE_SECONDS - 1) * 1000; t <= end; t += 1000) {
       const s = seconds.get(t);
       const sorted = s ? [...s.latencies].sort((a, b) => a - b) : [];
-      const at = (p: number) =>
-        sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null;
+      const at = (p: number) => nearestRank(sorted, p) ?? null;
       out.push({ t, requests: s?.requests ?? 0, errors: s?.errors ?? 0, p50_ms: at(0.5), p99_ms: at(0.99) });
     }
     return out;

@@ -6,6 +6,7 @@
  */
 import type { RolloutSpec } from "../config/index.js";
 import type { FailureKind } from "../gateway/index.js";
+import { nearestRank } from "../shared/index.js";
 import type { Comparison } from "./compare.js";
 
 /** What a deployment did in a window. */
@@ -94,8 +95,10 @@ export class StepWindow {
 
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return nearestRank(
+    [...values].sort((a, b) => a - b),
+    q,
+  )!;
 }
 
 const failed = (s: SideStats) => Object.values(s.failures).reduce((a, b) => a + (b ?? 0), 0);

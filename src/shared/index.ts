@@ -27,4 +27,5 @@ export {
 export { portHolder } from "./port-holder.js";
 export { createRandom, type Random } from "./random.js";
 export { RecentSamples } from "./recent-samples.js";
+export { escapeHtml, nearestRank } from "./stats.js";
 export { PIER_VERSION } from "./version.js";

@@ -3,14 +3,12 @@
  * times, the inputs and their hashes, challenger and champion metrics, the ROC curves, the confusion
  * matrix, feature importances, the gate table and the rollout's verdict.
  */
+
 import type { Evaluation } from "../pipeline/index.js";
+import { escapeHtml } from "../shared/index.js";
 import type { RunRecord } from "./record.js";
 
-const esc = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
-  );
+const esc = escapeHtml;
 const num = (v: number | null | undefined, digits = 4) =>
   v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits);
 
