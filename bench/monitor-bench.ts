@@ -5,10 +5,10 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Baseline } from "../src/monitor/index.js";
+import type { Baseline } from "../src/baseline/index.js";
 import { readCaptured } from "../src/monitor/read.js";
 import { deploymentSignals } from "../src/monitor/signals.js";
-import { modelInputRows, synthesizeBankingRecords } from "../src/pipeline/index.js";
+import { modelInputRows, synthesizeBankingRecords } from "../src/training/index.js";
 
 export async function monitorBench(home: string, modelDir: string): Promise<string[]> {
   const baseline = JSON.parse(readFileSync(join(modelDir, "baseline.json"), "utf8")) as Baseline;

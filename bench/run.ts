@@ -16,7 +16,7 @@ import {
   synthesizeBankingRecords,
   trainFinancialModel,
   writeCsv,
-} from "../src/pipeline/index.js";
+} from "../src/training/index.js";
 import { monitorBench } from "./monitor-bench.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

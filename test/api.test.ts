@@ -41,7 +41,7 @@ const api = (method: string, path: string, body?: unknown, auth = token) =>
   });
 
 test("the route table: each method and path has one handler; path parameters are decoded; anything else is RouteNotFound", () => {
-  const routes = apiRoutes(pier.engine, pier.rollouts, pier.monitoring, pier.workflows);
+  const routes = apiRoutes(pier.engine, pier.rollouts, pier.monitoring, pier.pipelineRuns);
   const match = matchRoute(routes, "GET", "/endpoints/fin%2Dx/deployments/blue/logs");
   assert.equal(match.route.path, "/endpoints/:endpoint/deployments/:deployment/logs");
   assert.deepEqual(match.params, { endpoint: "fin-x", deployment: "blue" });

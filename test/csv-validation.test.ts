@@ -3,14 +3,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "csv-stringify/sync";
+import { PierError } from "../src/shared/index.js";
 import {
   BANKING_COLUMNS,
   engineerInputs,
   INPUT_SOURCE_COLUMNS,
   parseCsvTable,
   synthesizeBankingRecords,
-} from "../src/pipeline/index.js";
-import { PierError } from "../src/shared/index.js";
+} from "../src/training/index.js";
 import { cli, tempDir } from "./helpers.js";
 
 function csvText(

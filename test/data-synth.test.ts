@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parse } from "csv-parse/sync";
-import { BANKING_COLUMNS, parseBankingDate, synthesizeBankingRecords } from "../src/pipeline/index.js";
+import { BANKING_COLUMNS, parseBankingDate, synthesizeBankingRecords } from "../src/training/index.js";
 import { cli, tempDir } from "./helpers.js";
 
 test("pier data synth writes the 40 banking columns in the database's formats", async (t) => {

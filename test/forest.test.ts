@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fitForest, predictProba, rocAuc } from "../src/pipeline/index.js";
 import { createRandom } from "../src/shared/index.js";
+import { fitForest, predictProba, rocAuc } from "../src/training/index.js";
 
 const PARAMS = {
   nEstimators: 30,

@@ -9,10 +9,10 @@ import { runCli } from "../src/cli/main.js";
 import { Engine } from "../src/engine/index.js";
 import { RequestStats } from "../src/gateway/index.js";
 import type { AlertSettings, Monitoring } from "../src/monitor/index.js";
+import type { PipelineRuns } from "../src/pipeline/index.js";
 import { Registry } from "../src/registry/index.js";
 import type { Rollouts } from "../src/rollout/index.js";
 import { silentLogger } from "../src/shared/index.js";
-import type { Workflows } from "../src/workflow/index.js";
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -242,7 +242,7 @@ export interface PierInProcess {
   engine: Engine;
   rollouts: Rollouts;
   monitoring: Monitoring;
-  workflows: Workflows;
+  pipelineRuns: PipelineRuns;
   /** Runs the CLI in this process against this pier's home. */
   run(args: string[], cwd?: string): Promise<CliResult>;
   /** Stops the server and every instance, and removes the home. */
@@ -271,7 +271,7 @@ export async function pierInProcess(alerts?: AlertSettings): Promise<PierInProce
     engine,
     rollouts: server.rollouts,
     monitoring: server.monitoring,
-    workflows: server.workflows,
+    pipelineRuns: server.pipelineRuns,
     run: (args, cwd) => cli(args, cwd, { PIER_HOME: home }),
     stop: async () => {
       await server.close();

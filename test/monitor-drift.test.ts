@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { profileCategories, profileNumbers } from "../src/baseline/index.js";
 import { columnDrift, columnQuality } from "../src/monitor/drift.js";
-import { profileCategories, profileNumbers } from "../src/monitor/profile.js";
 import { createRandom } from "../src/shared/index.js";
 
 const normals = (n: number, mean: number, sd: number, seed: number) => {

@@ -13,7 +13,7 @@ import { join, relative } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
 import type { MonitorReport } from "../src/monitor/index.js";
-import { applyShifts, modelInputRows, synthesizeBankingRecords } from "../src/pipeline/index.js";
+import { applyShifts, modelInputRows, synthesizeBankingRecords } from "../src/training/index.js";
 import { Load } from "./chaos/load.js";
 import { post, startPier, tempDir, trainedWorkspace, waitFor } from "./helpers.js";
 

@@ -11,8 +11,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
-import { judgeGate } from "../src/workflow/gate.js";
-import type { RunRecord } from "../src/workflow/index.js";
+import { judgeGate } from "../src/pipeline/gate.js";
+import type { RunRecord } from "../src/pipeline/index.js";
 import { Load } from "./chaos/load.js";
 import { type PierUp, startPier, tempDir, waitFor } from "./helpers.js";
 

@@ -10,8 +10,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
-import { engineerInputs, INPUT_SOURCE_COLUMNS, loadCsvTable, recordAt } from "../src/pipeline/index.js";
 import type { RolloutRecord } from "../src/rollout/index.js";
+import { engineerInputs, INPUT_SOURCE_COLUMNS, loadCsvTable, recordAt } from "../src/training/index.js";
 import { byStatus, Load, type LoadTarget } from "./chaos/load.js";
 import { cli, type PierUp, startPier, tempDir, trainedWorkspace, waitFor } from "./helpers.js";
 

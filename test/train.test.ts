@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parse } from "yaml";
+import { OnnxScorer } from "../src/runtime/index.js";
 import {
   BANKING_COLUMNS,
   engineerInputs,
@@ -17,8 +18,7 @@ import {
   synthesizeBankingRecords,
   transformInputs,
   writeCsv,
-} from "../src/pipeline/index.js";
-import { OnnxScorer } from "../src/runtime/index.js";
+} from "../src/training/index.js";
 import { cli, tempDir } from "./helpers.js";
 
 let shared: string;

@@ -8,13 +8,13 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseDeploymentSpec, parseEndpointSpec } from "../config/index.js";
 import type { Engine, ProgressSink } from "../engine/index.js";
+import type { ModelVersion, Registry } from "../registry/index.js";
 import {
   BANKING_COLUMNS,
   synthesizeBankingRecords,
   trainFinancialModel,
   writeCsv,
-} from "../pipeline/index.js";
-import type { ModelVersion, Registry } from "../registry/index.js";
+} from "../training/index.js";
 
 const DEFAULT_MODEL_NAME = "financial-behavior-model";
 const DEFAULT_ENDPOINT = "fin-behavior";

@@ -23,9 +23,9 @@ import {
 } from "../engine/index.js";
 import { type ExportSource, exportAzureMl, exportKserve } from "../export/index.js";
 import { type Monitoring, parseDuration } from "../monitor/index.js";
+import type { PipelineRuns } from "../pipeline/index.js";
 import type { Rollouts } from "../rollout/index.js";
 import { decodePathSegment, PierError, userError } from "../shared/index.js";
-import type { Workflows } from "../workflow/index.js";
 
 /** A deployment as the API answers it: for one that is not well, with the doctor's diagnoses. */
 export type DeploymentReport = DeploymentView & { diagnoses?: Diagnosis[] };
@@ -82,7 +82,7 @@ export function apiRoutes(
   engine: Engine,
   rollouts: Rollouts,
   monitoring: Monitoring,
-  workflows: Workflows,
+  pipelineRuns: PipelineRuns,
 ): Route[] {
   const { endpoints, deployments } = engine;
   return [
@@ -90,7 +90,7 @@ export function apiRoutes(
     ...monitorRoutes(engine, monitoring),
     ...exportRoutes(engine),
     ...dashboardRoutes(engine, rollouts, monitoring),
-    ...pipelineRoutes(workflows),
+    ...pipelineRoutes(pipelineRuns),
     { method: "GET", path: "/endpoints", handler: () => endpoints.list() },
     {
       method: "POST",
@@ -563,7 +563,7 @@ function dashboardRoutes(engine: Engine, rollouts: Rollouts, monitoring: Monitor
 }
 
 /** `pier pipeline`: runs started here, driven by pier up, with their decision records. */
-function pipelineRoutes(workflows: Workflows): Route[] {
+function pipelineRoutes(pipelineRuns: PipelineRuns): Route[] {
   const id = (params: Record<string, string>) => {
     const n = Number(params.run);
     if (!Number.isInteger(n) || n < 1)
@@ -580,31 +580,31 @@ function pipelineRoutes(workflows: Workflows): Route[] {
       path: "/pipeline/runs",
       status: 201,
       handler: ({ body }) =>
-        workflows.start(
+        pipelineRuns.start(
           body.document ?? {},
           text(body.source, "the pipeline"),
           text(body.baseDir, "/"),
           body.force === true,
         ),
     },
-    { method: "GET", path: "/pipeline/runs", handler: () => workflows.list() },
-    { method: "GET", path: "/pipeline/runs/:run", handler: ({ params }) => workflows.get(id(params)) },
+    { method: "GET", path: "/pipeline/runs", handler: () => pipelineRuns.list() },
+    { method: "GET", path: "/pipeline/runs/:run", handler: ({ params }) => pipelineRuns.get(id(params)) },
     {
       method: "POST",
       path: "/pipeline/runs/:run/approve",
       handler: ({ params, body }) =>
-        workflows.decide(id(params), "approved", text(body.by, "someone"), text(body.comment, "")),
+        pipelineRuns.decide(id(params), "approved", text(body.by, "someone"), text(body.comment, "")),
     },
     {
       method: "POST",
       path: "/pipeline/runs/:run/reject",
       handler: ({ params, body }) =>
-        workflows.decide(id(params), "rejected", text(body.by, "someone"), text(body.comment, "")),
+        pipelineRuns.decide(id(params), "rejected", text(body.by, "someone"), text(body.comment, "")),
     },
     {
       method: "POST",
       path: "/pipeline/runs/:run/resume",
-      handler: ({ params }) => workflows.resume(id(params)),
+      handler: ({ params }) => pipelineRuns.resume(id(params)),
     },
   ];
 }

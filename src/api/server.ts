@@ -15,6 +15,7 @@ import {
   Monitoring,
   registerMonitorMetrics,
 } from "../monitor/index.js";
+import { PipelineRuns } from "../pipeline/index.js";
 import { Rollouts, registerRolloutMetrics } from "../rollout/index.js";
 import {
   type Logger,
@@ -25,7 +26,6 @@ import {
   toPierError,
   userError,
 } from "../shared/index.js";
-import { Workflows } from "../workflow/index.js";
 import { Dashboard } from "./dashboard.js";
 import { type ApiRequest, apiRoutes, doctorOf, matchRoute } from "./routes.js";
 
@@ -64,8 +64,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The management API: finds the route, runs it, answers JSON (or streams NDJSON for a deployment). */
-export function createApi(engine: Engine, rollouts: Rollouts, monitoring: Monitoring, workflows: Workflows) {
-  const routes = apiRoutes(engine, rollouts, monitoring, workflows);
+export function createApi(
+  engine: Engine,
+  rollouts: Rollouts,
+  monitoring: Monitoring,
+  pipelineRuns: PipelineRuns,
+) {
+  const routes = apiRoutes(engine, rollouts, monitoring, pipelineRuns);
   return async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const { route, params } = matchRoute(routes, req.method ?? "GET", url.pathname.slice("/api/v1".length));
     const request: ApiRequest = {
@@ -106,7 +111,7 @@ export interface RunningServer {
   /** The dashboard's sessions and login links. */
   dashboard: Dashboard;
   /** Pipeline runs. */
-  workflows: Workflows;
+  pipelineRuns: PipelineRuns;
 }
 
 export interface ServerOptions {
@@ -162,8 +167,8 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     observe: (endpoint, deployment, status, ms) =>
       monitoring.series.observe(endpoint, deployment, status, ms),
   });
-  const workflows = new Workflows(home, { engine, rollouts, logger });
-  const handleApi = createApi(engine, rollouts, monitoring, workflows);
+  const pipelineRuns = new PipelineRuns(home, { engine, rollouts, logger });
+  const handleApi = createApi(engine, rollouts, monitoring, pipelineRuns);
   const dashboard = new Dashboard(() => url, monitoring);
   const tokenPath = join(home, API_TOKEN_FILE);
   if (!existsSync(tokenPath))
@@ -288,7 +293,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     rollouts,
     monitoring,
     dashboard,
-    workflows,
+    pipelineRuns,
     close: async (graceMs = 0) => {
       rmSync(join(home, UP_FILE), { force: true });
       const running = inFlight;
@@ -303,7 +308,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
       await closed;
       await gateway.close();
       await monitoring.close();
-      workflows.close();
+      pipelineRuns.close();
       rollouts.close();
       return running;
     },

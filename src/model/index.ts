@@ -23,7 +23,7 @@ export {
   writeMlModel,
 } from "./mlmodel.js";
 export { exposeTensors } from "./onnx/graph.js";
-export { ProtoWriter } from "./onnx/protobuf.js";
+export { attr, encodeOnnxModel, type OnnxNode, type OnnxTensor } from "./onnx/model-proto.js";
 export {
   checkTensors,
   exampleRequest,

@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { BASELINE_FILE, BASELINE_SCHEMA, type Baseline } from "../baseline/index.js";
 import type { Registry } from "../registry/index.js";
 import { userError } from "../shared/index.js";
-import { BASELINE_FILE, BASELINE_SCHEMA, type Baseline } from "./profile.js";
 
 const baselinePath = (home: string, model: string, version: number) =>
   join(home, "monitoring", "baselines", encodeURIComponent(model), `${version}.json`);

@@ -7,7 +7,7 @@
  * "drift" when it is also past what sampling alone gives a window of that size (found by drawing
  * windows of the same size from the baseline itself, see noiseFloor); otherwise "possible drift".
  */
-import { createRandom, type Random } from "../shared/index.js";
+
 import {
   binCounts,
   type CategoryProfile,
@@ -17,7 +17,8 @@ import {
   OTHER_CATEGORY,
   quantileOf,
   sortedNumbers,
-} from "./profile.js";
+} from "../baseline/index.js";
+import { createRandom, type Random } from "../shared/index.js";
 
 export type DriftMetric = "normalized_wasserstein_distance" | "jensen_shannon_distance";
 export type Verdict = "insufficient data" | "no drift" | "possible drift" | "drift";

@@ -1,7 +1,5 @@
 export { type AlertRecord, type AlertSettings, loadAlertSettings, parseDuration } from "./alerts.js";
-export { baselineOf, baselineOfCsv } from "./baseline-build.js";
 export { saveBaseline } from "./baselines.js";
 export { reportHtml } from "./html.js";
 export { registerMonitorMetrics } from "./metrics.js";
 export { Monitoring, type MonitorReport } from "./monitoring.js";
-export { BASELINE_FILE, type Baseline } from "./profile.js";

@@ -4,6 +4,14 @@
  * (each feature's histogram, baseline beside production; drift per feature over time; requests,
  * errors and latency per minute).
  */
+
+import {
+  type Baseline,
+  type ColumnProfile,
+  categoryOf,
+  histogramCounts,
+  sortedNumbers,
+} from "../baseline/index.js";
 import {
   columnDrift,
   columnQuality,
@@ -15,7 +23,6 @@ import {
   type QualityThresholds,
   type Verdict,
 } from "./drift.js";
-import { type Baseline, type ColumnProfile, categoryOf, histogramCounts, sortedNumbers } from "./profile.js";
 import type { CapturedRows } from "./read.js";
 import type { MinuteStats } from "./series.js";
 

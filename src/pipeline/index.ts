@@ -1,22 +1,3 @@
-export { BANKING_COLUMNS, parseBankingDate } from "./banking-schema.js";
-export { loadCsvTable, parseCsvTable, writeCsv } from "./csv-table.js";
-export {
-  engineerInputs,
-  fitPreprocessor,
-  INPUT_SOURCE_COLUMNS,
-  recordAt,
-  transformInputs,
-} from "./features.js";
-export { fitForest, predictProba } from "./forest.js";
-export { rocAuc } from "./metrics.js";
-export { exportForestPipeline } from "./onnx/export.js";
-export { applyShifts, modelInputRows, parseShift } from "./shift.js";
-export { synthesizeBankingRecords } from "./synth.js";
-export {
-  type Evaluation,
-  evaluateModel,
-  heldOutRows,
-  type TrainEvent,
-  type TrainReport,
-  trainFinancialModel,
-} from "./train.js";
+export type { RunRecord } from "./record.js";
+export { pipelineReportHtml } from "./report.js";
+export { PipelineRuns } from "./runner.js";

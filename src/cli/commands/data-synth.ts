@@ -7,7 +7,7 @@ import {
   parseShift,
   synthesizeBankingRecords,
   writeCsv,
-} from "../../pipeline/index.js";
+} from "../../training/index.js";
 import { choiceOption, defineCommand, intOption } from "../command.js";
 import { ms } from "../format.js";
 

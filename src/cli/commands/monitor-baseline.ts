@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { baselineOfCsv, saveBaseline } from "../../monitor/index.js";
+import { baselineOfCsv } from "../../baseline/index.js";
+import { saveBaseline } from "../../monitor/index.js";
 import type { ModelVersion } from "../../registry/index.js";
 import { userError } from "../../shared/index.js";
 import { defineCommand, pierHome, required } from "../command.js";

@@ -1,6 +1,7 @@
 /** What the `pier pipeline …` commands share: reading a run, following it, and how a run reads. */
+
+import type { RunRecord } from "../../pipeline/index.js";
 import { userError } from "../../shared/index.js";
-import type { RunRecord } from "../../workflow/index.js";
 import type { CommandContext } from "../command.js";
 import { ms } from "../format.js";
 import { connect } from "./api-common.js";

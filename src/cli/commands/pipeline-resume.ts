@@ -1,4 +1,4 @@
-import type { RunRecord } from "../../workflow/index.js";
+import type { RunRecord } from "../../pipeline/index.js";
 import { defineCommand } from "../command.js";
 import { connect } from "./api-common.js";
 import { exitOf, followRun, renderRun, runNumber } from "./pipeline-common.js";

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
+import type { RunRecord } from "../../pipeline/index.js";
 import { userError } from "../../shared/index.js";
-import type { RunRecord } from "../../workflow/index.js";
 import { defineCommand, required } from "../command.js";
 import { connect } from "./api-common.js";
 import { exitOf, followRun, renderRun } from "./pipeline-common.js";

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { engineerInputs, INPUT_SOURCE_COLUMNS, loadCsvTable, recordAt } from "../../pipeline/index.js";
 import { runLocalTest } from "../../runtime/index.js";
+import { engineerInputs, INPUT_SOURCE_COLUMNS, loadCsvTable, recordAt } from "../../training/index.js";
 import { defineCommand, intOption, required } from "../command.js";
 import { mark, ms } from "../format.js";
 

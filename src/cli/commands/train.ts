@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { type TrainEvent, trainFinancialModel } from "../../pipeline/index.js";
+import { type TrainEvent, trainFinancialModel } from "../../training/index.js";
 import { type CommandContext, defineCommand, intOption, required } from "../command.js";
 import { ms, progressBar } from "../format.js";
 

@@ -1,7 +1,7 @@
 /** A pipeline run's decision record, kept in pier.db (table pipeline_runs) as it goes. */
 import type { PipelineSpec } from "../config/index.js";
-import type { Evaluation } from "../pipeline/index.js";
 import { openPierDatabase, type PierDatabase, type PierErrorJson } from "../shared/index.js";
+import type { Evaluation } from "../training/index.js";
 import type { Gate } from "./gate.js";
 
 export type StepName = "data" | "train" | "evaluate" | "gate" | "approval" | "register" | "rollout";

@@ -2,7 +2,7 @@
  * Typed builders for the subset of onnx.proto that pier writes (ModelProto, GraphProto, NodeProto,
  * AttributeProto, TensorProto, ValueInfoProto). Field numbers follow onnx/onnx.proto3.
  */
-import { ProtoWriter } from "../../model/index.js";
+import { ProtoWriter } from "./protobuf.js";
 
 export type ElemType = "float" | "int64" | "string" | "bool" | "double";
 

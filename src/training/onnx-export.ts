@@ -8,9 +8,10 @@
  * Thresholds and leaf weights are double tensors (ai.onnx.ml opset 3), so ONNX Runtime takes the
  * same branches and sums the same numbers as the TypeScript forest.
  */
-import type { CategoricalStep, Preprocessor } from "../features.js";
-import type { Forest } from "../forest.js";
-import { attr, encodeOnnxModel, type OnnxNode, type OnnxTensor } from "./model-proto.js";
+
+import { attr, encodeOnnxModel, type OnnxNode, type OnnxTensor } from "../model/index.js";
+import type { CategoricalStep, Preprocessor } from "./features.js";
+import type { Forest } from "./forest.js";
 
 const ONNX_OPSET = 17;
 const ONNX_ML_OPSET = 3;

@@ -4,7 +4,7 @@
  * package → a check that ONNX Runtime reproduces the forest on the held-out rows.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { type Baseline, baselineOf } from "../monitor/index.js";
+import { type Baseline, baselineOf } from "../baseline/index.js";
 import { OnnxScorer } from "../runtime/index.js";
 import { createRandom, PIER_VERSION, userError } from "../shared/index.js";
 import { loadCsvTable } from "./csv-table.js";
@@ -23,7 +23,7 @@ import {
 import { type ForestParams, fitForest, labelFromProbability, nodeCount, predictProba } from "./forest.js";
 import { type ClassificationMetrics, classificationMetrics, rocAuc } from "./metrics.js";
 import { writeModelPackage } from "./model-package.js";
-import { exportForestPipeline, LABEL_OUTPUT, PROBABILITIES_OUTPUT } from "./onnx/export.js";
+import { exportForestPipeline, LABEL_OUTPUT, PROBABILITIES_OUTPUT } from "./onnx-export.js";
 import { DEFAULT_FOREST_PARAMS, randomSearch } from "./search.js";
 import { stratifiedTrainTestSplit } from "./split.js";
 

@@ -4,8 +4,8 @@
  * matrix, feature importances, the gate table and the rollout's verdict.
  */
 
-import type { Evaluation } from "../pipeline/index.js";
 import { escapeHtml } from "../shared/index.js";
+import type { Evaluation } from "../training/index.js";
 import type { RunRecord } from "./record.js";
 
 const esc = escapeHtml;

@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { parseDeploymentSpec, parseEndpointSpec, parsePipelineSpec } from "../config/index.js";
 import type { Engine } from "../engine/index.js";
 import { listFolderFiles } from "../model/index.js";
+import type { Rollouts } from "../rollout/index.js";
+import { type Logger, PIER_VERSION, PierError, toPierError, userError } from "../shared/index.js";
 import {
   BANKING_COLUMNS,
   type Evaluation,
@@ -20,9 +22,7 @@ import {
   type TrainReport,
   trainFinancialModel,
   writeCsv,
-} from "../pipeline/index.js";
-import type { Rollouts } from "../rollout/index.js";
-import { type Logger, PIER_VERSION, PierError, toPierError, userError } from "../shared/index.js";
+} from "../training/index.js";
 import { judgeGate } from "./gate.js";
 import { type RunRecord, RunStore, type StepName, type StepRecord } from "./record.js";
 
@@ -45,7 +45,7 @@ class RunEnded extends Error {
   }
 }
 
-export class Workflows {
+export class PipelineRuns {
   readonly #store: RunStore;
   readonly #cache: string;
   readonly #running = new Map<number, Promise<void>>();

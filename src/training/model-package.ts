@@ -6,11 +6,11 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BASELINE_FILE, type Baseline } from "../baseline/index.js";
 import { encodeSignature, type MlModel, mlflowTimestamp, writeMlModel } from "../model/index.js";
-import { BASELINE_FILE, type Baseline } from "../monitor/index.js";
 import { PIER_VERSION } from "../shared/index.js";
 import { CATEGORICAL_INPUTS, type ModelInputName, NUMERIC_INPUTS } from "./features.js";
-import { LABEL_OUTPUT, PROBABILITIES_OUTPUT } from "./onnx/export.js";
+import { LABEL_OUTPUT, PROBABILITIES_OUTPUT } from "./onnx-export.js";
 
 /** The serving environment a stock MLflow would rebuild; every version is pinned exactly. */
 const SERVING_ENVIRONMENT = {
