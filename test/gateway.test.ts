@@ -386,37 +386,61 @@ test("an instance's answer: input it refused is a 400 with its code, anything el
   assert.equal(instanceError(502, "not json").status, 424);
 });
 
-test("paths: score, invocations, v2 infer, health and metadata belong to the gateway; nothing else does", () => {
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/score"), { endpoint: "fin", kind: "score" });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/invocations"), { endpoint: "fin", kind: "invocations" });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m/infer"), {
-    endpoint: "fin",
-    kind: "v2",
+test("paths: each protocol owns its routes (score, invocations, v2 infer, health and metadata); nothing else is the gateway's", () => {
+  /** What a path asks for, in plain data: the protocol, the route's access and the model it names. */
+  const asked = (path: string) => {
+    const match = matchGatewayPath(path);
+    if (!match) return undefined;
+    const { route } = match;
+    return {
+      endpoint: match.endpoint,
+      protocol: match.protocol,
+      access: route.access,
+      ...("model" in route && route.model !== undefined ? { model: route.model } : {}),
+      ...("version" in route && route.version !== undefined ? { version: route.version } : {}),
+    };
+  };
+  const fin = { endpoint: "fin" };
+  assert.deepEqual(asked("/endpoints/fin/score"), { ...fin, protocol: "score", access: "infer" });
+  assert.deepEqual(asked("/endpoints/fin/swagger.json"), { ...fin, protocol: "score", access: "read" });
+  assert.deepEqual(asked("/endpoints/fin/invocations"), { ...fin, protocol: "invocations", access: "infer" });
+  assert.deepEqual(asked("/endpoints/fin/ping"), { ...fin, protocol: "invocations", access: "open" });
+  assert.deepEqual(asked("/endpoints/fin/health"), { ...fin, protocol: "invocations", access: "open" });
+  assert.deepEqual(asked("/endpoints/fin/version"), { ...fin, protocol: "invocations", access: "open" });
+  assert.deepEqual(asked("/endpoints/fin/v2/models/m/infer"), {
+    ...fin,
+    protocol: "v2",
+    access: "infer",
     model: "m",
   });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/health/ready"), {
-    endpoint: "fin",
-    kind: "v2-health",
-  });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m"), {
-    endpoint: "fin",
-    kind: "v2-metadata",
+  assert.deepEqual(asked("/endpoints/fin/v2/health/ready"), { ...fin, protocol: "v2", access: "open" });
+  assert.deepEqual(asked("/endpoints/fin/v2/models/m"), {
+    ...fin,
+    protocol: "v2",
+    access: "read",
     model: "m",
   });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m/versions/2/infer"), {
-    endpoint: "fin",
-    kind: "v2",
+  assert.deepEqual(asked("/endpoints/fin/v2/models/m/versions/2/infer"), {
+    ...fin,
+    protocol: "v2",
+    access: "infer",
     model: "m",
     version: "2",
   });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2/models/m/ready"), {
-    endpoint: "fin",
-    kind: "v2-ready",
+  assert.deepEqual(asked("/endpoints/fin/v2/models/m/ready"), {
+    ...fin,
+    protocol: "v2",
+    access: "read",
     model: "m",
   });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/v2"), { endpoint: "fin", kind: "v2-server" });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/ping"), { endpoint: "fin", kind: "ping" });
-  assert.deepEqual(matchGatewayPath("/endpoints/fin/version"), { endpoint: "fin", kind: "version" });
-  assert.equal(matchGatewayPath("/endpoints/fin/score/../../api"), undefined);
-  assert.equal(matchGatewayPath("/api/v1/endpoints"), undefined);
+  assert.deepEqual(asked("/endpoints/fin/v2"), { ...fin, protocol: "v2", access: "open" });
+  assert.deepEqual(asked("/endpoints/a%20b/score"), {
+    endpoint: "a%20b",
+    protocol: "score",
+    access: "infer",
+  });
+  assert.equal(asked("/endpoints/fin/score/../../api"), undefined);
+  assert.equal(asked("/endpoints/fin/v2/models"), undefined);
+  assert.equal(asked("/api/v1/endpoints"), undefined);
+  assert.throws(() => asked("/endpoints/fin/v2/models/%ZZ/infer"), { code: "BadRequest" });
 });

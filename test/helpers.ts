@@ -4,15 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer } from "../src/api/index.js";
+import { createPier, type Pier } from "../src/app/index.js";
 import { runCli } from "../src/cli/main.js";
-import { Engine } from "../src/engine/index.js";
-import { RequestStats } from "../src/gateway/index.js";
-import type { AlertSettings, Monitoring } from "../src/monitor/index.js";
-import type { PipelineRuns } from "../src/pipeline/index.js";
-import { Registry } from "../src/registry/index.js";
-import type { Rollouts } from "../src/rollout/index.js";
-import { silentLogger } from "../src/shared/index.js";
+import type { AlertSettings } from "../src/monitor/index.js";
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -236,13 +230,8 @@ export async function requestsInFlight(
   return Number(line.exec(text)?.[1] ?? 0);
 }
 
-export interface PierInProcess {
+export interface PierInProcess extends Pier {
   url: string;
-  home: string;
-  engine: Engine;
-  rollouts: Rollouts;
-  monitoring: Monitoring;
-  pipelineRuns: PipelineRuns;
   /** Runs the CLI in this process against this pier's home. */
   run(args: string[], cwd?: string): Promise<CliResult>;
   /** Stops the server and every instance, and removes the home. */
@@ -250,33 +239,20 @@ export interface PierInProcess {
 }
 
 /**
- * The server of `pier up` in this process: real SQLite, real HTTP on 127.0.0.1 (an OS-chosen port),
- * real instance processes; the CLI runs in-process against it. Call stop() when done (an after hook).
+ * pier built in this process (createPier): real SQLite, real instance processes, listening on an
+ * OS-chosen port of 127.0.0.1 so the CLI, run in-process, reaches it as it reaches `pier up`; handle()
+ * and fetch() answer without the socket. Call stop() when done (an after hook).
  */
 export async function pierInProcess(alerts?: AlertSettings): Promise<PierInProcess> {
   const home = mkdtempSync(join(tmpdir(), "pier-inproc-"));
-  const registry = Registry.open(home);
-  const stats = new RequestStats();
-  const engine = new Engine(home, registry, { requests: stats.summary });
-  const server = await startServer(engine, {
-    home,
-    port: 0,
-    stats,
-    logger: silentLogger,
-    ...(alerts ? { alerts } : {}),
-  });
+  const pier = createPier({ home, ...(alerts ? { alerts } : {}) });
+  const url = await pier.listen(0);
   return {
-    url: server.url,
-    home,
-    engine,
-    rollouts: server.rollouts,
-    monitoring: server.monitoring,
-    pipelineRuns: server.pipelineRuns,
+    ...pier,
+    url,
     run: (args, cwd) => cli(args, cwd, { PIER_HOME: home }),
     stop: async () => {
-      await server.close();
-      await engine.shutdown(1000);
-      registry.close();
+      await pier.close({ instanceGraceMs: 1000 });
       rmSync(home, { recursive: true, force: true });
     },
   };

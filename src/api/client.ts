@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ProgressEvent } from "../engine/index.js";
 import { PierError, type PierErrorJson } from "../shared/index.js";
-import { API_TOKEN_FILE, UP_FILE, type UpInfo } from "./server.js";
+import { API_TOKEN_FILE, UP_FILE, type UpInfo } from "./files.js";
 
 function notRunning(home: string, why: string): PierError {
   return new PierError({

@@ -7,9 +7,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { secretsEqual } from "../engine/index.js";
 import { type Monitoring, parseDuration, reportHtml } from "../monitor/index.js";
+import { decodePathSegment, type PierRequest, type PierResponse, pathOf, queryOf } from "../shared/index.js";
 
 const SESSION_COOKIE = "pier_session";
 const SESSION_MS = 12 * 3_600_000;
@@ -30,7 +30,7 @@ const PAGE_HEADERS = {
   "cache-control": "no-store",
 };
 
-function cookieOf(req: IncomingMessage, name: string): string | undefined {
+function cookieOf(req: PierRequest, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? "").split(";")) {
     const [key, ...value] = part.trim().split("=");
     if (key === name) return value.join("=");
@@ -38,9 +38,9 @@ function cookieOf(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-function page(res: ServerResponse, status: number, title: string, body: string): void {
+function page(status: number, title: string, body: string): PierResponse {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#0f172a}code{background:#f1f5f9;padding:2px 5px;border-radius:4px}</style></head><body><h1>${title}</h1>${body}</body></html>`;
-  res.writeHead(status, { "content-type": "text/html; charset=utf-8", ...PAGE_HEADERS }).end(html);
+  return { status, headers: { "content-type": "text/html; charset=utf-8", ...PAGE_HEADERS }, body: html };
 }
 
 export class Dashboard {
@@ -59,7 +59,7 @@ export class Dashboard {
     return `${this.origin()}/dashboard/login?code=${code}`;
   }
 
-  #session(req: IncomingMessage): boolean {
+  #session(req: PierRequest): boolean {
     const id = cookieOf(req, SESSION_COOKIE);
     if (!id) return false;
     for (const [known, expires] of this.#sessions) {
@@ -76,93 +76,86 @@ export class Dashboard {
    * Whether a session may make this management API call: any read; a change only with the
    * x-pier-csrf header and, when the browser says where it comes from, from this origin.
    */
-  allowsApi(req: IncomingMessage): boolean {
+  allowsApi(req: PierRequest): boolean {
     if (!this.#session(req)) return false;
     if (req.method === "GET" || req.method === "HEAD") return true;
     const origin = req.headers.origin;
     return req.headers["x-pier-csrf"] === "1" && (origin === undefined || origin === this.origin());
   }
 
-  /** Serves /dashboard…; false for other paths. */
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
-    if (url.pathname !== "/dashboard" && !url.pathname.startsWith("/dashboard/")) return false;
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      page(res, 405, "Method not allowed", "<p>The dashboard's pages are read with GET.</p>");
-      return true;
-    }
-    if (url.pathname === "/dashboard/login") {
-      const code = url.searchParams.get("code") ?? "";
+  /** Serves /dashboard…; undefined for other paths. */
+  async handle(req: PierRequest): Promise<PierResponse | undefined> {
+    const path = pathOf(req.url);
+    if (path !== "/dashboard" && !path.startsWith("/dashboard/")) return undefined;
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return page(405, "Method not allowed", "<p>The dashboard's pages are read with GET.</p>");
+    const query = queryOf(req.url);
+    if (path === "/dashboard/login") {
+      const code = query.get("code") ?? "";
       let found: string | undefined;
       for (const [known, expires] of this.#links) {
         if (expires < Date.now()) this.#links.delete(known);
         else if (secretsEqual(code, known)) found = known;
       }
-      if (!found) {
-        page(
-          res,
+      if (!found)
+        return page(
           401,
           "This login link is used or expired",
           "<p>Each link opens one session. Run <code>pier dashboard</code> for a new one.</p>",
         );
-        return true;
-      }
       this.#links.delete(found);
       const id = randomBytes(32).toString("base64url");
       this.#sessions.set(id, Date.now() + SESSION_MS);
-      res
-        .writeHead(303, {
+      return {
+        status: 303,
+        headers: {
           location: "/dashboard/",
           "set-cookie": `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_MS / 1000}`,
           ...PAGE_HEADERS,
-        })
-        .end();
-      return true;
+        },
+      };
     }
-    if (!this.#session(req)) {
-      page(
-        res,
+    if (!this.#session(req))
+      return page(
         401,
         "Sign in to pier's dashboard",
         "<p>Open the login link <code>pier up</code> printed when it started, or run <code>pier dashboard</code> for a new one.</p>",
       );
-      return true;
-    }
-    const report = /^\/dashboard\/report\/([^/]+)$/.exec(url.pathname);
+    const report = /^\/dashboard\/report\/([^/]+)$/.exec(path);
     if (report) {
-      const endpoint = decodeURIComponent(report[1]!);
-      const since = url.searchParams.get("since") ?? "1h";
+      const endpoint = decodePathSegment(report[1]!);
+      const since = query.get("since") ?? "1h";
       const now = Date.now();
       const html = reportHtml(await this.monitoring.report(endpoint, now - parseDuration(since), now));
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", ...PAGE_HEADERS }).end(html);
-      return true;
+      return {
+        status: 200,
+        headers: { "content-type": "text/html; charset=utf-8", ...PAGE_HEADERS },
+        body: html,
+      };
     }
     const name =
-      url.pathname === "/dashboard" || url.pathname === "/dashboard/"
-        ? "index.html"
-        : url.pathname.slice("/dashboard/".length);
+      path === "/dashboard" || path === "/dashboard/" ? "index.html" : path.slice("/dashboard/".length);
     const type = name === "index.html" ? "text/html; charset=utf-8" : ASSETS[name];
-    if (!type) {
-      page(
-        res,
+    if (!type)
+      return page(
         404,
         "Not found",
         `<p>No page ${name.replace(/[^\w./-]/g, "")}. <a href="/dashboard/">The dashboard</a>.</p>`,
       );
-      return true;
-    }
     let body: Buffer;
     try {
       body = readFileSync(new URL(name, WEB));
     } catch {
-      page(
-        res,
+      return page(
         500,
         "The dashboard is not built",
         "<p>Run <code>npm run build</code> in the pier folder.</p>",
       );
-      return true;
     }
-    res.writeHead(200, { "content-type": type, "content-length": body.length, ...PAGE_HEADERS }).end(body);
-    return true;
+    return {
+      status: 200,
+      headers: { "content-type": type, "content-length": body.length, ...PAGE_HEADERS },
+      body,
+    };
   }
 }

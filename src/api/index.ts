@@ -1,8 +1,6 @@
 export { ApiClient } from "./client.js";
+export { Dashboard } from "./dashboard.js";
 export { ensureDefaultWorkload, tryDefaultEndpoint } from "./default-workload.js";
-export { apiRoutes, type DeploymentReport, matchRoute } from "./routes.js";
-export {
-  startServer,
-  UP_FILE,
-  type UpInfo,
-} from "./server.js";
+export { UP_FILE, type UpInfo } from "./files.js";
+export { apiToken, createManagementApi } from "./management.js";
+export { apiRoutes, type DeploymentReport, doctorOf, matchRoute } from "./routes.js";

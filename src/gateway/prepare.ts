@@ -7,8 +7,10 @@
 import type { ModelInterface } from "../model/index.js";
 import { stringifyJson } from "../shared/index.js";
 import { asHttpError } from "./errors.js";
-import { type Batch, type ParamNames, type Protocol, parseRequest } from "./formats.js";
 import { HttpError } from "./http-error.js";
+import type { Protocol } from "./protocol.js";
+import { parseRequest } from "./protocols/all.js";
+import type { Batch, ParamNames } from "./shapes.js";
 
 export interface PrepareJob {
   protocol: Protocol;

@@ -5,8 +5,9 @@
  * server answers comes back as it is, except that a 5xx becomes the endpoint's 424 with
  * ms-azureml-model-error-statuscode (reference/azureml-online-endpoints.md, status codes).
  */
-import type { IncomingMessage } from "node:http";
+
 import type { ScriptRequest, ScriptResponse } from "../runtime/index.js";
+import type { PierRequest } from "../shared/index.js";
 
 /** Headers the container never sees: the caller's credentials and the hop's own. */
 const DROPPED = new Set([
@@ -26,7 +27,7 @@ const titleCase = (name: string) =>
     .join("-");
 
 /** The request as the script's host takes it (JSON). `ids` are the request ids the endpoint set. */
-export function scriptRequest(req: IncomingMessage, body: Buffer, ids: Record<string, string>): string {
+export function scriptRequest(req: PierRequest, body: Buffer, ids: Record<string, string>): string {
   const query = (req.url ?? "").split("?")[1] ?? "";
   const headers: [string, string][] = [];
   for (const [name, value] of Object.entries(req.headers)) {

@@ -15,6 +15,14 @@ export {
   sortFindings,
 } from "./findings.js";
 export { ensurePierHome, resolvePierHome, securePierHome } from "./home.js";
+export {
+  jsonResponse,
+  lineStream,
+  type PierRequest,
+  type PierResponse,
+  pathOf,
+  queryOf,
+} from "./http.js";
 export { decodePathSegment, readBody } from "./http-body.js";
 export { parseJson, stringifyJson } from "./json.js";
 export {

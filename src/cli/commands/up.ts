@@ -1,16 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import {
-  ensureDefaultWorkload,
-  startServer,
-  tryDefaultEndpoint,
-  UP_FILE,
-  type UpInfo,
-} from "../../api/index.js";
-import { Engine } from "../../engine/index.js";
-import { RequestStats } from "../../gateway/index.js";
+import { ensureDefaultWorkload, tryDefaultEndpoint, UP_FILE, type UpInfo } from "../../api/index.js";
+import { createPier } from "../../app/index.js";
 import { loadAlertSettings } from "../../monitor/index.js";
-import { Registry } from "../../registry/index.js";
 import {
   createLogger,
   ensurePierHome,
@@ -123,24 +115,25 @@ export const up = defineCommand({
         );
     }
     const progress = progressLine(ctx);
-    const registry = Registry.open(home);
-    const stats = new RequestStats();
-    const engine = new Engine(home, registry, { requests: stats.summary, logger });
-    const server = await startServer(engine, { home, port, stats, logger, alerts }).catch((error) => {
-      registry.close();
-      engine.store.db.close();
+    const pier = createPier({ home, logger, alerts });
+    const { engine, registry } = pier;
+    const url = await pier.listen(port).catch(async (error) => {
+      await pier.close();
       throw error;
     });
-    ctx.err(`pier up: ${server.url} (home ${home})\n`);
+    ctx.err(`pier up: ${url} (home ${home})\n`);
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
         ctx.err("\nStopping: no new requests; those in flight finish first (up to 30 s)…\n");
-        const running = await server.close(GRACE_MS);
-        if (running > 0) ctx.err(`${running} request(s) were in flight when the stop began\n`);
-        ctx.err("Stopping instances (SIGTERM, then SIGKILL after 5 s)…\n");
-        await engine.shutdown(5000);
-        registry.close();
+        await pier.close({
+          graceMs: GRACE_MS,
+          instanceGraceMs: 5000,
+          drained: (running) => {
+            if (running > 0) ctx.err(`${running} request(s) were in flight when the stop began\n`);
+            ctx.err("Stopping instances (SIGTERM, then SIGKILL after 5 s)…\n");
+          },
+        });
       })();
       return stopping;
     };
@@ -168,7 +161,7 @@ export const up = defineCommand({
         await engine.restore(progress);
       }
       // Rollouts that were running when pier stopped go on (or roll back), and say which.
-      server.rollouts.resumeAll();
+      pier.rollouts.resumeAll();
       if (args.options["no-default-model"] !== true && !engine.endpoints.route("fin-behavior")) {
         ctx.err("Creating the default workload (endpoint fin-behavior, deployment blue)…\n");
         await ensureDefaultWorkload(engine, registry, home, progress);
@@ -187,15 +180,15 @@ export const up = defineCommand({
         ctx.out(`  ${endpoint.name}: ${endpoint.scoring_uri} traffic ${JSON.stringify(endpoint.traffic)}`);
       }
       ctx.out(
-        `\nDashboard: ${server.dashboard.loginLink()}  (one-time login link; pier dashboard makes another)`,
+        `\nDashboard: ${pier.dashboard.loginLink()}  (one-time login link; pier dashboard makes another)`,
       );
-      ctx.out(`\npier is up at ${server.url} (metrics: ${server.url}/metrics). Press Ctrl-C to stop.`);
+      ctx.out(`\npier is up at ${url} (metrics: ${url}/metrics). Press Ctrl-C to stop.`);
     } catch (error) {
       await stop();
       throw error;
     }
     await stopped;
-    return { stopped: true, url: server.url };
+    return { stopped: true, url };
   },
   render(_result, ctx) {
     ctx.out("✔ pier stopped");

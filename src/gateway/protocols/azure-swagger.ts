@@ -6,8 +6,8 @@
  * in and out). An MLflow model's document describes the /score body its signature takes. Unknown
  * versions are 404 with the server's {"message"} and wording.
  */
-import type { DeploymentTarget } from "../engine/index.js";
-import { scoreExample } from "../model/index.js";
+import type { DeploymentTarget } from "../../engine/index.js";
+import { scoreExample } from "../../model/index.js";
 
 /** The versions and the aliases the server takes (2 is the default). */
 const ALIASES: Record<string, "2" | "3" | "3.1"> = {

@@ -1,0 +1,241 @@
+/**
+ * The composition root: one function builds all of pier on a home folder — the registry, the engine,
+ * the gateway, monitoring, rollouts, pipeline runs, the dashboard and the management API — and gives
+ * back one socket-free `handle(request) → response` (and `fetch` for tests), `listen(port)` for a
+ * socket, and `close()`. `pier up`, the tests and the chaos suite all build pier here.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { apiToken, createManagementApi, Dashboard, doctorOf, UP_FILE, type UpInfo } from "../api/index.js";
+import { Engine } from "../engine/index.js";
+import { createGateway, createMetrics, RequestStats } from "../gateway/index.js";
+import {
+  type AlertSettings,
+  loadAlertSettings,
+  Monitoring,
+  registerMonitorMetrics,
+} from "../monitor/index.js";
+import { PipelineRuns } from "../pipeline/index.js";
+import { Registry } from "../registry/index.js";
+import { Rollouts, registerRolloutMetrics } from "../rollout/index.js";
+import {
+  jsonResponse,
+  type Logger,
+  type PierRequest,
+  type PierResponse,
+  pathOf,
+  silentLogger,
+  toPierError,
+  userError,
+} from "../shared/index.js";
+import { fromFetchRequest, localRequest, toFetchResponse } from "./fetch.js";
+import { type Listening, listenHttp } from "./http-server.js";
+
+export interface PierOptions {
+  /** The home folder (pier.db, artifacts, instances, captured data). */
+  home: string;
+  logger?: Logger;
+  /** The alert rules file's settings (the built-in rules when absent). */
+  alerts?: AlertSettings;
+}
+
+export interface Pier {
+  readonly home: string;
+  readonly registry: Registry;
+  readonly engine: Engine;
+  readonly rollouts: Rollouts;
+  readonly monitoring: Monitoring;
+  readonly pipelineRuns: PipelineRuns;
+  readonly dashboard: Dashboard;
+  /** The management API's token (also in the home's api-token file, 0600). */
+  readonly token: string;
+  /** Where pier listens, once it does. */
+  readonly url: string | undefined;
+  /** Answers one request, socket-free: the gateway, /metrics, the dashboard and the management API. */
+  handle(request: PierRequest): Promise<PierResponse>;
+  /** handle() for a fetch Request (or a path and its init), as a fetch Response. */
+  fetch(input: Request | string, init?: RequestInit): Promise<Response>;
+  /** Listens on 127.0.0.1:`port` (0: any free port) and writes up.json for the CLI; resolves to the URL. */
+  listen(port: number): Promise<string>;
+  /**
+   * Stops: no new connections, the requests in flight finish (up to `graceMs`), then monitoring,
+   * pipeline runs, rollouts and the instances (SIGTERM, then SIGKILL after `instanceGraceMs`), and the
+   * databases. Resolves to how many requests were in flight when the stop began.
+   */
+  close(options?: CloseOptions): Promise<number>;
+}
+
+export interface CloseOptions {
+  /** How long the requests in flight may take to finish (default 0). */
+  graceMs?: number;
+  /** How long instances get after SIGTERM before SIGKILL (default 5 s). */
+  instanceGraceMs?: number;
+  /** Told when the requests are done and the instances are about to stop, with how many were in flight. */
+  drained?: (running: number) => void;
+}
+
+/** pier's own failure never shows its code or the machine's paths to a client; the log has them. */
+function errorResponse(error: unknown, req: PierRequest, logger: Logger): PierResponse {
+  const e = toPierError(error);
+  if (e.class === "system")
+    logger.error(`${req.method} ${req.url}: ${e.code}: ${e.summary}`, {
+      code: e.code,
+      ...(e.code === "InternalError" ? { stack: (error as Error).stack ?? "" } : {}),
+    });
+  const body =
+    e.code === "InternalError"
+      ? {
+          code: e.code,
+          class: e.class,
+          summary: "pier failed while handling this request",
+          details: [],
+          fix: "This is a bug in pier: pier up's log has the error; please report it.",
+        }
+      : e.toJSON();
+  return jsonResponse(e.httpStatus, { error: body });
+}
+
+/** Builds pier on `home`. Nothing listens until listen(); handle() answers at once. */
+export function createPier(options: PierOptions): Pier {
+  const { home } = options;
+  const logger = options.logger ?? silentLogger;
+  const registry = Registry.open(home);
+  const stats = new RequestStats();
+  let engine: Engine;
+  try {
+    engine = new Engine(home, registry, { requests: stats.summary, logger });
+  } catch (error) {
+    registry.close();
+    throw error;
+  }
+  let listening: Listening | undefined;
+  const metrics = createMetrics(engine.routing);
+  const rollouts = new Rollouts(home, {
+    engine,
+    logger,
+    diagnose: (endpoint, deployment) => doctorOf(engine, endpoint, deployment).diagnoses,
+    // Smoke requests go the way a client's do, pinned to the new deployment, without a socket.
+    smoke: async (endpoint, deployment, body) => {
+      const credentials = engine.endpoints.credentials(endpoint);
+      const response = await handle(
+        localRequest(
+          "POST",
+          `/endpoints/${encodeURIComponent(endpoint)}/score`,
+          {
+            authorization: `Bearer ${credentials.primaryKey ?? credentials.accessToken}`,
+            "content-type": "application/json",
+            "azureml-model-deployment": deployment,
+          },
+          body,
+        ),
+      );
+      const text = await toFetchResponse(response).text();
+      return { status: response.status, text };
+    },
+  });
+  registerRolloutMetrics(metrics.registry, rollouts);
+  const monitoring = new Monitoring(home, {
+    engine,
+    rollouts,
+    logger,
+    settings: options.alerts ?? loadAlertSettings(undefined),
+    url: () => listening?.url ?? engine.endpoints.baseUrl,
+  });
+  registerMonitorMetrics(metrics.registry, monitoring);
+  const gateway = createGateway({
+    routing: engine.routing,
+    metrics,
+    stats,
+    logger,
+    rollouts: (endpoint) => rollouts.tap(endpoint),
+    capture: monitoring.capture.tap,
+    observe: (endpoint, deployment, status, ms) =>
+      monitoring.series.observe(endpoint, deployment, status, ms),
+  });
+  const pipelineRuns = new PipelineRuns(home, { engine, rollouts, logger });
+  const dashboard = new Dashboard(() => listening?.url ?? engine.endpoints.baseUrl, monitoring);
+  const token = apiToken(home);
+  const handleApi = createManagementApi({
+    engine,
+    rollouts,
+    monitoring,
+    pipelineRuns,
+    dashboard,
+    logger,
+    token,
+  });
+
+  async function handle(req: PierRequest): Promise<PierResponse> {
+    try {
+      const scored = gateway.handle(req);
+      if (scored) return await scored;
+      if (pathOf(req.url) === "/metrics")
+        return {
+          status: 200,
+          headers: { "content-type": metrics.registry.contentType },
+          body: await metrics.registry.metrics(),
+        };
+      const answer = (await dashboard.handle(req)) ?? (await handleApi(req));
+      if (answer) return answer;
+      throw userError(
+        "NotFound",
+        `No route ${pathOf(req.url)}; scoring is at /endpoints/<name>/score`,
+        "Score at /endpoints/<name>/score; manage at /api/v1.",
+      );
+    } catch (error) {
+      return errorResponse(error, req, logger);
+    }
+  }
+
+  monitoring.start();
+  let closing: Promise<number> | undefined;
+  return {
+    home,
+    registry,
+    engine,
+    rollouts,
+    monitoring,
+    pipelineRuns,
+    dashboard,
+    token,
+    get url() {
+      return listening?.url;
+    },
+    handle,
+    async fetch(input, init) {
+      const request =
+        typeof input === "string" ? new Request(new URL(input, "http://127.0.0.1"), init) : input;
+      const response = await handle(await fromFetchRequest(request));
+      if (response.afterSend) setImmediate(response.afterSend);
+      return toFetchResponse(response);
+    },
+    async listen(port) {
+      listening = await listenHttp(handle, port);
+      engine.baseUrl = listening.url;
+      const info: UpInfo = {
+        pid: process.pid,
+        port: listening.port,
+        url: listening.url,
+        startedAt: new Date().toISOString(),
+      };
+      writeFileSync(join(home, UP_FILE), JSON.stringify(info), { mode: 0o600 });
+      logger.info(`listening on ${listening.url}`, { port: listening.port });
+      return listening.url;
+    },
+    close({ graceMs = 0, instanceGraceMs = 5000, drained }: CloseOptions = {}) {
+      closing ??= (async () => {
+        rmSync(join(home, UP_FILE), { force: true });
+        const running = listening ? await listening.close(graceMs) : 0;
+        drained?.(running);
+        await gateway.close();
+        await monitoring.close();
+        pipelineRuns.close();
+        rollouts.close();
+        await engine.shutdown(instanceGraceMs);
+        registry.close();
+        return running;
+      })();
+      return closing;
+    },
+  };
+}
