@@ -36,7 +36,7 @@ import hmac
 import json
 import os
 
-from pier_script import ScriptScorer, load_scoring_script
+from pier_script import ScriptScorer, load_scoring_script, unencodable
 import struct
 import sys
 import threading
@@ -46,12 +46,25 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOAD_FAILED_EXIT_CODE = 3
-MESSAGES = os.fdopen(3, "w", buffering=1)
+_messages = None
 
 
 def send(message):
-    MESSAGES.write(json.dumps(message) + "\n")
-    MESSAGES.flush()
+    """One JSON line on fd 3, pier's end of the host protocol (opened on first use, so tests can import this module)."""
+    global _messages
+    if _messages is None:
+        _messages = os.fdopen(3, "w", buffering=1)
+    _messages.write(json.dumps(message) + "\n")
+    _messages.flush()
+
+
+def close_messages():
+    if _messages is not None:
+        _messages.close()
+
+
+class UnpicklingFailed(Exception):
+    """Marks an exception raised while a pickle was read: the class or module it names is not here."""
 
 
 def log(level, text):
@@ -72,16 +85,23 @@ def load_model():
         serialization = os.environ.get("PIER_SERIALIZATION", "cloudpickle")
         log("I", f"unpickling {path} ({serialization}); loading a pickle runs the code it contains")
         with open(path, "rb") as handle:
+            loader = None
             if serialization == "cloudpickle":
                 try:
                     import cloudpickle
 
-                    return cloudpickle.load(handle)
+                    loader = cloudpickle.load
                 except ImportError:
                     log("W", "cloudpickle is not installed; reading the file with pickle")
-            import pickle
+            if loader is None:
+                import pickle
 
-            return pickle.load(handle)
+                loader = pickle.load
+            try:
+                return loader(handle)
+            except Exception as error:
+                error.__pier_phase__ = "unpickling"
+                raise
     if loader == "pyfunc":
         import importlib
 
@@ -211,7 +231,16 @@ def answer(scorer, raw):
     except Exception as error:  # the model's failure is reported, never swallowed
         trace = traceback.format_exc()
         log("E", f"predict failed: {type(error).__name__}: {error}\n{trace}")
-        return 500, {"error": {"code": type(error).__name__, "message": str(error), "kind": "model", "trace": trace}}
+        return 500, {
+            "error": {"code": "ModelError", "exception": type(error).__name__, "message": str(error), "kind": "model", "trace": trace}
+        }
+
+
+def unencodable_answer(payload, error):
+    """The model's answer holds a value JSON cannot: its failure, with the value's type and the remedy."""
+    kind, hint = unencodable(payload) or ("value", "return lists, dicts, strings and numbers")
+    log("E", f"the model answered a {kind} that JSON cannot encode ({error}): {hint}")
+    return {"error": {"code": "UnserializableOutput", "message": str(error), "kind": "model", "type": kind, "hint": hint}}
 
 
 def serve(scorer, concurrency):
@@ -239,7 +268,10 @@ def serve(scorer, concurrency):
             return True
 
         def reply(self, status, payload):
-            text = json.dumps(payload).encode("utf-8")
+            try:
+                text = json.dumps(payload).encode("utf-8")
+            except (TypeError, ValueError) as error:  # an answer JSON cannot hold is the model's failure
+                status, text = 500, json.dumps(unencodable_answer(payload, error)).encode("utf-8")
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(text)))
@@ -290,9 +322,8 @@ def serve_channel(scorer, concurrency, on_gone):
         try:
             data = json.dumps(payload).encode("utf-8")
         except (TypeError, ValueError) as error:  # an answer JSON cannot hold is the model's failure
-            log("E", f"the answer cannot be encoded as JSON: {error}")
+            data = json.dumps(unencodable_answer(payload, error)).encode("utf-8")
             status = 500
-            data = json.dumps({"error": {"code": "UnserializableOutput", "message": str(error), "kind": "model"}}).encode("utf-8")
         frame = FRAME_HEADER.pack(len(data), request_id, status) + data
         with write_lock:
             view = memoryview(frame)
@@ -325,14 +356,48 @@ def serve_channel(scorer, concurrency, on_gone):
     return pool
 
 
+# What a compiled package built for another numpy major version raises when it is imported (numpy's
+# own messages: numpy/core/_multiarray_umath, the C-API version check, and the dtype size check).
+NUMPY_ABI_MESSAGES = (
+    "numpy.dtype size changed",
+    "compiled using NumPy 1.x cannot be run in",
+    "_ARRAY_API not found",
+    "numpy.core.multiarray failed to import",
+)
+
+
+def _chain(error):
+    """The exception and the ones it was raised from or during."""
+    seen = []
+    while error is not None and error not in seen:
+        seen.append(error)
+        error = error.__cause__ or error.__context__
+    return seen
+
+
+def classify(error):
+    """What the host can tell of a load failure, as data pier's doctor reads: "numpy-abi" (a compiled
+    package built for another numpy), "unpickling" (the pickle names a class or module this
+    interpreter does not have), or None."""
+    if any(any(m in " ".join(str(e).split()) for m in NUMPY_ABI_MESSAGES) for e in _chain(error)):
+        return "numpy-abi"
+    if getattr(error, "__pier_phase__", None) == "unpickling" and isinstance(error, (ImportError, AttributeError)):
+        return "unpickling"
+    return None
+
+
 def load_error(error, message, tb):
-    """The load-failed report: the exception, and the module an import could not find (if that was it)."""
+    """The load-failed report: the exception, the module an import could not find (if that was it),
+    and what kind of failure it is (classify)."""
     report = {"type": type(error).__name__, "message": message, "traceback": tb.splitlines()}
     cause = error
     while cause is not None and not isinstance(cause, ImportError):
         cause = cause.__cause__
     if isinstance(cause, ImportError) and cause.name:
         report["module"] = cause.name
+    kind = classify(error)
+    if kind:
+        report["cause"] = kind
     return report
 
 
@@ -344,7 +409,7 @@ def main():
         tb = traceback.format_exc()
         log("E", f"model load failed: {type(error).__name__}: {error}\n{tb}")
         send({"type": "load-failed", "error": load_error(error, str(error), tb)})
-        MESSAGES.close()
+        close_messages()
         os._exit(LOAD_FAILED_EXIT_CODE)
     columns = json.loads(os.environ.get("PIER_COLUMNS") or "null")
     tensors = json.loads(os.environ.get("PIER_TENSORS") or "null")
@@ -360,7 +425,7 @@ def main():
         log("E", f"the model loaded but cannot predict: {type(error).__name__}: {error}\n{tb}")
         message = f"the model loaded but its startup prediction failed: {error}"
         send({"type": "load-failed", "error": load_error(error, message, tb)})
-        MESSAGES.close()
+        close_messages()
         os._exit(LOAD_FAILED_EXIT_CODE)
     load_ms = (time.perf_counter() - started) * 1000
     log("I", f"startup prediction {smoke}")

@@ -207,7 +207,8 @@ class ScriptScorer:
             output = self.run(**arguments)
         except Exception as error:
             self.log("E", f"run() failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
-            return _message(500, RUN_FAILED, failed=True, elapsed=started)
+            failure = {"code": "ModelError", "exception": type(error).__name__}
+            return _message(500, RUN_FAILED, failed=True, elapsed=started, failure=failure)
         return self._output(output, started)
 
     def _output(self, output, started):
@@ -222,20 +223,14 @@ class ScriptScorer:
         try:
             text = json.dumps({} if output is None else output)
         except (TypeError, ValueError) as error:
-            kind = f"{type(output).__module__}.{type(output).__name__}"
-            hint = (
-                "call .tolist() on it"
-                if hasattr(output, "tolist")
-                else "return .to_dict(orient='records') or .tolist()"
-                if hasattr(output, "to_dict")
-                else "return lists, dicts, strings and numbers"
-            )
+            kind, hint = unencodable(output) or (f"{type(output).__module__}.{type(output).__name__}", "return lists, dicts, strings and numbers")
             self.log(
                 "E",
                 f"run() returned a {kind} that JSON cannot encode ({error}); Azure's inference server answers "
                 f"500 {INTERNAL_ERROR!r} for it: {hint}\n{traceback.format_exc()}",
             )
-            return _message(500, INTERNAL_ERROR, elapsed=started)
+            failure = {"code": "UnserializableOutput", "type": kind, "hint": hint}
+            return _message(500, INTERNAL_ERROR, elapsed=started, failure=failure)
         return _answer(200, text.encode("utf-8"), [("Content-Type", "application/json"), ("x-ms-run-function-failed", "False")], started)
 
     def swagger(self):
@@ -263,19 +258,49 @@ class ScriptScorer:
         }
 
 
+FAILURE_HEADER = "x-pier-failure"
+
+
+def unencodable(value):
+    """The first value inside `value` that json cannot encode, as (its Python type, what makes it
+    encodable); None when json can encode all of it."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            for key in item:
+                if key is not None and not isinstance(key, (str, int, float, bool)):
+                    return f"dict key of type {type(key).__module__}.{type(key).__name__}", "use strings as the keys"
+            stack.extend(reversed(list(item.values())))
+        elif item is None or isinstance(item, (str, int, float, bool)):
+            continue
+        else:
+            hint = (
+                "call .tolist() on it"
+                if hasattr(item, "tolist")
+                else "return .to_dict(orient='records') or .tolist()"
+                if hasattr(item, "to_dict")
+                else "return lists, dicts, strings and numbers"
+            )
+            return f"{type(item).__module__}.{type(item).__name__}", hint
+    return None
+
+
 def _answer(status, body, headers, started=None):
     if started is not None:
         headers = [*headers, ("x-ms-run-fn-exec-ms", f"{(time.perf_counter() - started) * 1000:.3f}")]
     return {"status": status, "headers": headers, "body": base64.b64encode(body).decode("ascii")}
 
 
-def _message(status, message, failed=False, elapsed=None):
-    return _answer(
-        status,
-        json.dumps({"message": message}).encode("utf-8"),
-        [("Content-Type", "application/json"), ("x-ms-run-function-failed", str(failed))],
-        elapsed,
-    )
+def _message(status, message, failed=False, elapsed=None, failure=None):
+    """Azure's server's {"message"} answer; `failure` is what pier's doctor reads of it (FAILURE_HEADER,
+    which the gateway keeps from the client)."""
+    headers = [("Content-Type", "application/json"), ("x-ms-run-function-failed", str(failed))]
+    if failure:
+        headers.append((FAILURE_HEADER, json.dumps(failure)))
+    return _answer(status, json.dumps({"message": message}).encode("utf-8"), headers, elapsed)
 
 
 def load_scoring_script(log):

@@ -8,7 +8,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { stringify } from "yaml";
-import { apiRoutes, matchRoute } from "../src/api/index.js";
+import { BODIES, matchRoute, pathFor, ROUTES, type RouteName, routeFor } from "../src/api/index.js";
 import type { PierError } from "../src/shared/index.js";
 import { type PierInProcess, pierInProcess, trainedWorkspace } from "./helpers.js";
 
@@ -40,18 +40,47 @@ const api = (method: string, path: string, body?: unknown, auth = token) =>
     ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
   });
 
-test("the route table: each method and path has one handler; path parameters are decoded; anything else is RouteNotFound", () => {
-  const routes = apiRoutes(pier.engine, pier.rollouts, pier.monitoring, pier.pipelineRuns);
-  const match = matchRoute(routes, "GET", "/endpoints/fin%2Dx/deployments/blue/logs");
-  assert.equal(match.route.path, "/endpoints/:endpoint/deployments/:deployment/logs");
+test("the route table: each method and path names one route; path parameters are decoded; anything else is RouteNotFound", () => {
+  const match = matchRoute("GET", "/endpoints/fin%2Dx/deployments/blue/logs");
+  assert.equal(match.name, "deployments.logs");
   assert.deepEqual(match.params, { endpoint: "fin-x", deployment: "blue" });
-  assert.equal(matchRoute(routes, "POST", "/deployments").route.path, "/deployments");
+  assert.deepEqual(
+    [matchRoute("POST", "/deployments").name, matchRoute("POST", "/deployments").stream],
+    ["deployments.apply", true],
+  );
+  assert.equal(matchRoute("POST", "/endpoints").status, 201);
   assert.throws(
-    () => matchRoute(routes, "PUT", "/endpoints"),
+    () => matchRoute("PUT", "/endpoints"),
     (e: PierError) => e.code === "RouteNotFound" && e.httpStatus === 404,
   );
-  const keys = routes.map((r) => `${r.method} ${r.path}`);
+  const keys = Object.values(ROUTES).map((r) => `${r.method} ${r.path}`);
   assert.equal(new Set(keys).size, keys.length, "no route is listed twice");
+  // A path built for a route is the route's, whatever its names hold.
+  for (const name of Object.keys(ROUTES) as RouteName[]) {
+    const params = Object.fromEntries(
+      [...ROUTES[name].path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, `a/b c%${m[1]}`]),
+    );
+    const path = pathFor(name, params as never);
+    assert.equal(routeFor(ROUTES[name].method, path)?.name, name, path);
+  }
+  assert.equal(
+    pathFor("monitor.report", { endpoint: "fin" }, { since: "1h", deployment: undefined }),
+    "/endpoints/fin/monitor?since=1h",
+  );
+});
+
+test("a body that does not fit its route's schema is a 400 naming the key", async () => {
+  const response = await api("POST", "/endpoints/fin/regenerate-keys", { keyType: "tertiary" });
+  const { error } = (await response.json()) as { error: { code: string; summary: string } };
+  assert.equal(response.status, 400);
+  assert.match(error.summary, /keyType/);
+  const extra = await api("POST", "/pipeline/runs/1/approve", { by: "me", approve: true });
+  assert.match(
+    ((await extra.json()) as { error: { summary: string } }).error.summary,
+    /approve: not a known key/,
+  );
+  // Every route with a body has its schema, and no schema names a route that does not exist.
+  for (const name of Object.keys(BODIES)) assert.ok(name in ROUTES, name);
 });
 
 test("the API answers with the table's statuses: 401 without its token, 404, 409, 400 for a bad body", async () => {

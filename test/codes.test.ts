@@ -45,3 +45,17 @@ test("an error takes its HTTP status, exit code and class from the table", () =>
     assert.equal(error.toJSON().class, kind);
   }
 });
+
+test("every code the Python host sends is in the table, so the gateway and the doctor can switch on it", () => {
+  const python = readdirSync(join(REPO_ROOT, "python"))
+    .filter((f) => f.endsWith(".py"))
+    .map((f) => readFileSync(join(REPO_ROOT, "python", f), "utf8"))
+    .join("\n");
+  const sent = [...python.matchAll(/"code":\s*"(\w+)"/g)].map((m) => m[1]!);
+  assert.ok(sent.includes("UnserializableOutput") && sent.includes("ModelError"), sent.join(", "));
+  assert.deepEqual(
+    sent.filter((code) => !(code in CODES)),
+    [],
+    "codes the host sends that the table lacks",
+  );
+});

@@ -22,6 +22,7 @@ function evidence(spec: Record<string, unknown>, more: Partial<DeploymentEvidenc
 const recorded = (event: EngineEvent, instance: string): RecordedEvent => ({
   ...event,
   at: "2026-11-27T00:00:00.000Z",
+  deployment: "blue",
   instance,
   message: event.kind,
 });

@@ -72,7 +72,19 @@ test("an Azure scoring script runs as on Azure: init once, run(raw body), JSON-e
     message: "An unexpected internal error occurred. Check the logs for more info.",
   });
   const oddLogs = await pier.run(["deployment", "get-logs", "-e", "scripts", "-n", "odd"]);
-  assert.match(oddLogs.stdout, /run\(\) returned a builtins\.dict that JSON cannot encode/);
+  assert.match(
+    oddLogs.stdout,
+    /run\(\) returned a builtins\.object that JSON cannot encode/,
+    "the value inside, not the dict",
+  );
+  // The doctor names it from what the host reported, not from the log line.
+  const oddDoctor = await pier.run(["doctor", "scripts", "odd", "-o", "json"]);
+  const named = JSON.parse(oddDoctor.stdout)[0].diagnoses.find(
+    (d: { code: string }) => d.code === "UnserializableOutput",
+  );
+  assert.ok(named, oddDoctor.stdout);
+  assert.match(named.cause, /answered a builtins\.object/);
+  assert.match(named.fix, /return lists, dicts, strings and numbers/);
 
   // pier killed outright: the Python host sees its invoke channel close and exits.
   const host = JSON.parse(

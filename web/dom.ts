@@ -64,3 +64,6 @@ export const time = (iso: string) => new Date(iso).toLocaleTimeString();
 /** A message for a failed call or an empty state. */
 export const note = (text: string, tone: "error" | "info" = "info") =>
   h("p", { class: `note ${tone}`, role: tone === "error" ? "alert" : undefined }, text);
+
+/** A name in a page link or a non-API URL (scoring, reports). */
+export const enc = encodeURIComponent;

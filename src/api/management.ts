@@ -6,10 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Engine, secretsEqual } from "../engine/index.js";
-import type { Monitoring } from "../monitor/index.js";
-import type { PipelineRuns } from "../pipeline/index.js";
-import type { Rollouts } from "../rollout/index.js";
+import { secretsEqual } from "../engine/index.js";
 import {
   jsonResponse,
   type Logger,
@@ -22,9 +19,9 @@ import {
   toPierError,
   userError,
 } from "../shared/index.js";
-import type { Dashboard } from "./dashboard.js";
 import { API_TOKEN_FILE } from "./files.js";
-import { type ApiRequest, apiRoutes, matchRoute } from "./routes.js";
+import { apiHandlers, matchRoute, runRoute } from "./router.js";
+import type { ApiDeps } from "./routes/handler.js";
 
 /** Management requests are small (a deployment spec): 5 MiB is far more than any needs. */
 const MAX_API_BODY_BYTES = 5 * 2 ** 20;
@@ -51,12 +48,7 @@ export function apiToken(home: string): string {
   return readFileSync(tokenPath, "utf8").trim();
 }
 
-export interface ManagementDeps {
-  engine: Engine;
-  rollouts: Rollouts;
-  monitoring: Monitoring;
-  pipelineRuns: PipelineRuns;
-  dashboard: Dashboard;
+export interface ManagementDeps extends ApiDeps {
   logger: Logger;
   token: string;
 }
@@ -64,7 +56,7 @@ export interface ManagementDeps {
 /** The management API: undefined for paths outside /api/v1/. */
 export function createManagementApi(deps: ManagementDeps) {
   const { dashboard, logger, token } = deps;
-  const routes = apiRoutes(deps.engine, deps.rollouts, deps.monitoring, deps.pipelineRuns);
+  const handlers = apiHandlers(deps);
   return async function handleApi(req: PierRequest): Promise<PierResponse | undefined> {
     const path = pathOf(req.url);
     if (!path.startsWith("/api/v1/")) return undefined;
@@ -77,25 +69,20 @@ export function createManagementApi(deps: ManagementDeps) {
         "Use the token in the api-token file of pier's home (PIER_HOME).",
       );
     logger.debug("api request", { method: req.method, path });
-    if (path === "/api/v1/dashboard/link" && req.method === "POST")
-      return jsonResponse(200, { url: dashboard.loginLink() });
-    const { route, params } = matchRoute(routes, req.method, path.slice("/api/v1".length));
-    const request: ApiRequest = {
-      params,
-      query: queryOf(req.url),
-      body: req.method === "GET" || req.method === "DELETE" ? {} : await readJson(req),
-    };
-    if ("stream" in route) {
+    const route = matchRoute(req.method, path.slice("/api/v1".length));
+    const query = queryOf(req.url);
+    const body = req.method === "GET" || req.method === "DELETE" ? {} : await readJson(req);
+    if (route.stream) {
       // Progress streams as NDJSON lines; the last line carries the result or the error.
       const lines = lineStream();
-      route
-        .stream(request, (event) => lines.push(`${JSON.stringify({ progress: event })}\n`))
-        .then(
-          (result) => lines.end(`${JSON.stringify({ result })}\n`),
-          (error: unknown) => lines.end(`${JSON.stringify({ error: toPierError(error).toJSON() })}\n`),
-        );
+      runRoute(handlers, route, query, body, (event) =>
+        lines.push(`${JSON.stringify({ progress: event })}\n`),
+      ).then(
+        (result) => lines.end(`${JSON.stringify({ result })}\n`),
+        (error: unknown) => lines.end(`${JSON.stringify({ error: toPierError(error).toJSON() })}\n`),
+      );
       return { status: 200, headers: { "content-type": "application/x-ndjson" }, body: lines.body };
     }
-    return jsonResponse(route.status ?? 200, await route.handler(request));
+    return jsonResponse(route.status, await runRoute(handlers, route, query, body, () => {}));
   };
 }

@@ -6,7 +6,15 @@
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { apiToken, createManagementApi, Dashboard, doctorOf, UP_FILE, type UpInfo } from "../api/index.js";
+import {
+  apiToken,
+  createManagementApi,
+  Dashboard,
+  doctorOf,
+  scoreRequest,
+  UP_FILE,
+  type UpInfo,
+} from "../api/index.js";
 import { Engine } from "../engine/index.js";
 import { createGateway, createMetrics, RequestStats } from "../gateway/index.js";
 import {
@@ -116,19 +124,11 @@ export function createPier(options: PierOptions): Pier {
     diagnose: (endpoint, deployment) => doctorOf(engine, endpoint, deployment).diagnoses,
     // Smoke requests go the way a client's do, pinned to the new deployment, without a socket.
     smoke: async (endpoint, deployment, body) => {
-      const credentials = engine.endpoints.credentials(endpoint);
-      const response = await handle(
-        localRequest(
-          "POST",
-          `/endpoints/${encodeURIComponent(endpoint)}/score`,
-          {
-            authorization: `Bearer ${credentials.primaryKey ?? credentials.accessToken}`,
-            "content-type": "application/json",
-            "azureml-model-deployment": deployment,
-          },
-          body,
-        ),
+      const { path, headers } = scoreRequest(
+        { endpoint, deployment, body },
+        engine.endpoints.credentials(endpoint),
       );
+      const response = await handle(localRequest("POST", path, headers, body));
       const text = await toFetchResponse(response).text();
       return { status: response.status, text };
     },

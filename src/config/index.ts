@@ -4,6 +4,7 @@ export {
   parseMemoryQuantity,
 } from "./instance-types.js";
 export {
+  checkSpec,
   type Loaded,
   loadDeploymentFile,
   loadEndpointFile,

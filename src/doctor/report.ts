@@ -1,7 +1,7 @@
 /** A doctor report: the diagnoses, or what was checked when there are none. */
 import { type DeploymentEvidence, eventsOf } from "../engine/index.js";
 import { type Finding, isCode } from "../shared/index.js";
-import { registrationFindings } from "./rules.js";
+import { registrationFindings } from "./rules/package.js";
 import type { Diagnosis, DoctorReport } from "./types.js";
 
 export function doctorReport(

@@ -34,6 +34,11 @@ export function endpointNotFound(name: string): PierError {
 
 const positive = (map: TrafficMap) => Object.fromEntries(Object.entries(map).filter(([, p]) => p > 0));
 
+/** How a client authenticates: the endpoint's two keys, or a signed token with its expiry (aml_token). */
+export type Credentials =
+  | { primaryKey: string; secondaryKey: string }
+  | { accessToken: string; expiryTimeUtc: number; refreshAfterTimeUtc: number; tokenType: string };
+
 export class Endpoints {
   /** Routes for the hot path, built from the record on first use. */
   readonly #routes = new Map<string, EndpointRoute>();
@@ -171,13 +176,13 @@ export class Endpoints {
     this.#routes.delete(name);
   }
 
-  credentials(name: string): Record<string, string | number> {
+  credentials(name: string): Credentials {
     const record = this.record(name);
     if (record.spec.auth_mode === "aml_token") return this.tokens.issue(name);
     return { primaryKey: record.primaryKey, secondaryKey: record.secondaryKey };
   }
 
-  regenerateKey(name: string, keyType: "primary" | "secondary"): Record<string, string | number> {
+  regenerateKey(name: string, keyType: "primary" | "secondary"): Credentials {
     const record = this.record(name);
     if (record.spec.auth_mode !== "key") {
       throw userError(

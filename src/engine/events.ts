@@ -69,6 +69,8 @@ export type EventData<K extends EventKind> = Extract<EngineEvent, { kind: K }>["
 /** An event as recorded: when, where, and a line for people. */
 export type RecordedEvent = EngineEvent & {
   at: string;
+  /** The deployment it is about (null for the endpoint's own events). */
+  deployment: string | null;
   instance: string | null;
   message: string;
 };

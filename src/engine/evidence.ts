@@ -7,7 +7,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { DeploymentSpec } from "../config/index.js";
-import type { Finding, PierErrorJson } from "../shared/index.js";
+import type { ModelFailure } from "../runtime/index.js";
+import type { Code, Finding, PierErrorJson } from "../shared/index.js";
 import type { RecordedEvent } from "./events.js";
 import type { DeploymentTarget } from "./routing.js";
 
@@ -30,7 +31,9 @@ export interface RequestSummary {
   /** The most requests (or client connections sending them) at once. */
   peakConcurrentRequests: number;
   /** Requests refused as not fitting the model (400), by code, with the latest message. */
-  refused: Record<string, { count: number; message: string }>;
+  refused: Partial<Record<Code, { count: number; message: string }>>;
+  /** Requests the model failed (424), by what its host named (a ModelFailure), with a count. */
+  failures: Partial<Record<Code, ModelFailure & { count: number }>>;
 }
 
 /** Who keeps request outcomes (the gateway), as the engine reads them. */
@@ -41,6 +44,7 @@ export const NO_REQUESTS: RequestSummary = {
   latenciesMs: [],
   peakConcurrentRequests: 0,
   refused: {},
+  failures: {},
 };
 
 export interface InstanceEvidence {

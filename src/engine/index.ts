@@ -4,7 +4,7 @@ export {
   TokenSigner,
 } from "./credentials.js";
 export type { DeploymentView } from "./deployments.js";
-export type { EndpointView } from "./endpoints.js";
+export type { Credentials, EndpointView } from "./endpoints.js";
 export { Engine } from "./engine.js";
 export {
   type EngineEvent,

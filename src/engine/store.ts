@@ -311,6 +311,29 @@ export class EngineStore {
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * The next event `match` accepts, as it is recorded; undefined if `signal` aborts first. Callers
+   * check their condition and then wait in the same turn, so no event falls between.
+   */
+  nextEvent(
+    match: (event: EngineEvent, scope: EventScope) => boolean,
+    signal?: AbortSignal,
+  ): Promise<EngineEvent | undefined> {
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const done = (event: EngineEvent | undefined) => {
+        stop();
+        signal?.removeEventListener("abort", aborted);
+        resolve(event);
+      };
+      const aborted = () => done(undefined);
+      const stop = this.onEvent((scope, event) => {
+        if (match(event, scope)) done(event);
+      });
+      signal?.addEventListener("abort", aborted, { once: true });
+    });
+  }
+
   addEvent(scope: EventScope, event: EngineEvent, message: string): void {
     for (const listener of this.#listeners) listener(scope, event, message);
     this.db
@@ -340,6 +363,7 @@ export class EngineStore {
             .all(endpoint, limit)
     ) as {
       at: number;
+      deployment: string | null;
       instance: string | null;
       kind: string;
       message: string;
@@ -354,6 +378,7 @@ export class EngineStore {
             kind: r.kind,
             data: r.data ? JSON.parse(r.data) : {},
             at: new Date(r.at).toISOString(),
+            deployment: r.deployment,
             instance: r.instance,
             message: r.message,
           }) as RecordedEvent,

@@ -28,7 +28,7 @@ import { connect } from "node:net";
 import { devNull } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PierError } from "../shared/index.js";
+import { type Code, PierError } from "../shared/index.js";
 import type { Requirement } from "./requirements.js";
 
 const DEFAULT_INDEX = "https://pypi.org/simple";
@@ -49,7 +49,7 @@ export interface EnvironmentRecord {
   source: string;
   builtAt: string;
   durationMs: number;
-  error?: { code: string; summary: string };
+  error?: { code: Code; summary: string };
 }
 
 export interface EnvironmentRequest {

@@ -7,7 +7,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Diagnosis } from "../doctor/index.js";
-import type { FixAction } from "../shared/index.js";
+import type { Code, FixAction } from "../shared/index.js";
 import { unifiedDiff } from "./edits.js";
 import { type FixPlan, planFix } from "./plan.js";
 
@@ -43,7 +43,7 @@ export type RoundOutcome =
   | "manual"; // nothing a file change can do
 
 export interface FixRound {
-  code: string;
+  code: Code;
   cause: string;
   actions: FixAction[];
   diff: string;

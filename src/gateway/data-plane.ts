@@ -178,11 +178,12 @@ export class DataPlane {
       );
       if (reply.status >= 500) metrics.modelFailed(target);
       else metrics.observeModel(target, (performance.now() - began) / 1000, 1);
-      const answer = {
+      const answer: Answer = {
         status: reply.status,
         body: reply.body,
         headers: reply.headers,
         text: reply.body.toString("utf8"),
+        ...(reply.failure ? { failure: reply.failure } : {}),
       };
       keep?.(answer);
       return answer;

@@ -7,7 +7,7 @@
  * instances; a second loss is a 502.
  */
 import type { DeploymentTarget, RoutedInstance } from "../engine/index.js";
-import type { HostErrorBody } from "../runtime/index.js";
+import type { HostErrorBody, ModelFailure } from "../runtime/index.js";
 import { codeInfo, isCode } from "../shared/index.js";
 import { HttpError } from "./http-error.js";
 
@@ -25,16 +25,22 @@ export function instanceError(status: number, body: string): HttpError {
       isCode(error.code) && codeInfo(error.code).http === 400 ? error.code : "BadRequest",
       error.message,
     );
+  const failure: ModelFailure = {
+    code: error && isCode(error.code) && codeInfo(error.code).class === "model" ? error.code : "ModelError",
+    ...(error?.exception ? { exception: error.exception } : {}),
+    ...(error?.type ? { type: error.type } : {}),
+    ...(error?.hint ? { hint: error.hint } : {}),
+  };
   return new HttpError(
     "ModelError",
     `The model failed: ${error?.message ?? `status ${status}`}`,
     {
       "ms-azureml-model-error-statuscode": String(status),
-      "ms-azureml-model-error-reason": (error?.code ?? "ModelError")
+      "ms-azureml-model-error-reason": (error?.exception ?? failure.code)
         .slice(0, 100)
         .replace(/[^\x20-\x7e]/g, "?"),
     },
-    error?.trace ? { trace: error.trace } : {},
+    { ...(error?.trace ? { trace: error.trace } : {}), failure },
   );
 }
 

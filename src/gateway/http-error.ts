@@ -3,6 +3,7 @@
  * message, extra headers, and what pier knows beyond the message (a fix; a model's stack trace).
  * Each protocol renders it in its own body (gateway/errors.ts).
  */
+import type { ModelFailure } from "../runtime/index.js";
 import { type Code, codeInfo } from "../shared/index.js";
 
 export class HttpError extends Error {
@@ -12,7 +13,7 @@ export class HttpError extends Error {
     readonly code: Code,
     message: string,
     readonly headers: Record<string, string> = {},
-    readonly extra: { fix?: string; trace?: string } = {},
+    readonly extra: { fix?: string; trace?: string; failure?: ModelFailure } = {},
   ) {
     super(message);
     this.status = codeInfo(code).http;

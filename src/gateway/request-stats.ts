@@ -4,17 +4,26 @@
  * (its target), so a new create or update starts from nothing.
  */
 import type { DeploymentTarget, RequestSummary } from "../engine/index.js";
-import { RecentSamples } from "../shared/index.js";
+import type { ModelFailure } from "../runtime/index.js";
+import { type Code, RecentSamples } from "../shared/index.js";
 
 /** Successful request latencies kept per deployment. */
 const LATENCY_SAMPLES = 2000;
 /** A client counts as "at once" with others when it sent a request within this window. */
 const CLIENT_WINDOW_MS = 1000;
 
+/** Why a request was refused: the code the client got and its message. */
+export interface Refusal {
+  code: Code;
+  message: string;
+}
+
 class DeploymentRequests {
   readonly outcomes = new Map<number, number>();
   /** Requests refused as not fitting the model (400), by code, with the latest message. */
-  readonly refused = new Map<string, { count: number; message: string }>();
+  readonly refused = new Map<Code, { count: number; message: string }>();
+  /** Requests the model failed (424), by what its host named, with the latest such failure. */
+  readonly failures = new Map<Code, ModelFailure & { count: number }>();
   readonly latenciesMs = new RecentSamples(LATENCY_SAMPLES);
   /** Requests inside the gateway now, and the most at once. */
   active = 0;
@@ -50,9 +59,14 @@ class DeploymentRequests {
     return this.#p99.value;
   }
 
-  leave(status: number, ms: number, refusal?: { code: string; message: string }): void {
+  leave(status: number, ms: number, refusal?: Refusal, failure?: ModelFailure): void {
     this.active--;
     this.outcomes.set(status, (this.outcomes.get(status) ?? 0) + 1);
+    if (status === 424 && failure)
+      this.failures.set(failure.code, {
+        ...failure,
+        count: (this.failures.get(failure.code)?.count ?? 0) + 1,
+      });
     if (status === 400 && refusal)
       this.refused.set(refusal.code, {
         count: (this.refused.get(refusal.code)?.count ?? 0) + 1,
@@ -84,6 +98,7 @@ export class RequestStats {
       latenciesMs: stats.latenciesMs.values(),
       peakConcurrentRequests: Math.max(stats.peakActive, stats.peakClients),
       refused: Object.fromEntries(stats.refused),
+      failures: Object.fromEntries(stats.failures),
     };
   };
 }

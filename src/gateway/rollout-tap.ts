@@ -6,6 +6,8 @@
  * answered by the stable instead: clients never see a failing canary.
  */
 import type { DeploymentTarget } from "../engine/index.js";
+import type { ModelFailure } from "../runtime/index.js";
+import type { Code } from "../shared/index.js";
 import { HttpError } from "./http-error.js";
 
 /** Why a request counts as failed against a deployment. */
@@ -30,13 +32,15 @@ export interface Answer {
   body: string | Buffer;
   headers: Record<string, string | string[]>;
   text: string;
+  /** A scoring script's failure, as its host named it. */
+  failure?: ModelFailure;
 }
 
 /** Who answered a request; `failed`: the new deployment's failure, when the stable answered instead. */
 export interface Served {
   answer: Answer;
   target: DeploymentTarget;
-  failed?: { status: number; code: string; message: string };
+  failed?: { status: number; code: Code; message: string };
 }
 
 /** How an error or an answer counts against the deployment that gave it; undefined for a success. */
@@ -66,7 +70,7 @@ export async function serveInRollout(
 ): Promise<{
   answer: Answer;
   target: DeploymentTarget;
-  failed?: { status: number; code: string; message: string };
+  failed?: { status: number; code: Code; message: string };
 }> {
   const started = performance.now();
   if (target.name !== tap.candidate) {

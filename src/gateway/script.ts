@@ -6,7 +6,13 @@
  * ms-azureml-model-error-statuscode (reference/azureml-online-endpoints.md, status codes).
  */
 
-import type { ScriptRequest, ScriptResponse } from "../runtime/index.js";
+import {
+  FAILURE_HEADER,
+  type ModelFailure,
+  parseFailure,
+  type ScriptRequest,
+  type ScriptResponse,
+} from "../runtime/index.js";
 import type { PierRequest } from "../shared/index.js";
 
 /** Headers the container never sees: the caller's credentials and the hop's own. */
@@ -51,6 +57,8 @@ export interface ScriptAnswer {
   body: Buffer;
   /** The server answered 5xx: the model's failure (the client gets 424). */
   failed: boolean;
+  /** Why, when the host knows (its FAILURE_HEADER, kept from the client). */
+  failure?: ModelFailure;
 }
 
 /** The host's answer as the endpoint returns it. */
@@ -63,8 +71,11 @@ export function scriptAnswer(text: string): ScriptAnswer {
     headers[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
   }
   const body = Buffer.from(reply.body, "base64");
+  const failure = parseFailure(headers[FAILURE_HEADER]);
+  delete headers[FAILURE_HEADER];
   if (reply.status < 500) return { status: reply.status, headers, body, failed: false };
   return {
+    ...(failure ? { failure } : {}),
     status: 424,
     headers: {
       ...headers,

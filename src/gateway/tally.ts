@@ -5,8 +5,10 @@
  * new deployment counts against the new one first (its failure is the doctor's evidence).
  */
 import type { DeploymentTarget } from "../engine/index.js";
+import type { ModelFailure } from "../runtime/index.js";
+import type { HttpError } from "./http-error.js";
 import type { GatewayMetrics } from "./metrics.js";
-import type { RequestStats } from "./request-stats.js";
+import type { Refusal, RequestStats } from "./request-stats.js";
 import type { Answer, Served } from "./rollout-tap.js";
 
 interface TallyDeps {
@@ -29,7 +31,8 @@ export class Tally {
   #status = 200;
   /** What happened, as the doctor reads it: a model's failure is a 424, however a protocol words it. */
   #outcome = 200;
-  #refusal: { code: string; message: string } | undefined;
+  #refusal: Refusal | undefined;
+  #failure: ModelFailure | undefined;
 
   constructor(
     readonly deps: TallyDeps,
@@ -61,13 +64,15 @@ export class Tally {
     this.#outcome = answer.status;
     if (script && answer.status === 400)
       this.#refusal = { code: "BadRequest", message: answer.text.slice(0, 300) };
+    this.#failure = answer.failure;
   }
 
   /** The request failed with `error`, answered with `status`. */
-  failed(error: { code: string; message: string }, status: number): void {
+  failed(error: HttpError, status: number): void {
     this.#status = status;
     this.#outcome = error.code === "ModelError" ? 424 : status;
     this.#refusal = { code: error.code, message: error.message };
+    this.#failure = error.extra.failure;
     this.scoring = true;
   }
 
@@ -82,6 +87,6 @@ export class Tally {
         observe?.(this.endpoint, this.#deployment, this.#outcome, ms);
     }
     metrics.observeLatency(label, this.#deployment, ms / 1000);
-    this.#counters?.leave(this.#outcome, ms, this.#refusal);
+    this.#counters?.leave(this.#outcome, ms, this.#refusal, this.#failure);
   }
 }

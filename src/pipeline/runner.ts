@@ -27,7 +27,6 @@ import { judgeGate } from "./gate.js";
 import { type RunRecord, RunStore, type StepName, type StepRecord } from "./record.js";
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface WorkflowDeps {
   engine: Engine;
@@ -50,7 +49,8 @@ export class PipelineRuns {
   readonly #cache: string;
   readonly #running = new Map<number, Promise<void>>();
   readonly #decisions = new Map<number, (decision: NonNullable<RunRecord["approval"]>) => void>();
-  #closed = false;
+  /** Aborted when pier stops: the run's steps stop waiting. */
+  readonly #closed = new AbortController();
 
   constructor(
     readonly home: string,
@@ -134,7 +134,7 @@ export class PipelineRuns {
   }
 
   close(): void {
-    this.#closed = true;
+    this.#closed.abort();
     this.#store.close();
   }
 
@@ -158,7 +158,7 @@ export class PipelineRuns {
       await this.#step(run, "rollout", () => this.#rollout(run));
       this.#end(run, "Succeeded", run.outcome ?? "promoted");
     } catch (error) {
-      if (this.#closed) return;
+      if (this.#closed.signal.aborted) return;
       if (error instanceof RunEnded) this.#end(run, error.state, error.outcome);
       else {
         const e = toPierError(error);
@@ -500,8 +500,12 @@ export class PipelineRuns {
       const now = rollouts.history(endpoint).find((r) => r.id === rollout.id)!;
       run.rollout = { id: now.id, state: now.state, ...(now.reason ? { reason: now.reason } : {}) };
       if (now.state !== "Running") break;
-      if (this.#closed) return { value: undefined, detail: "pier stopped during the rollout" };
-      await sleep(200);
+      if (this.#closed.signal.aborted) return { value: undefined, detail: "pier stopped during the rollout" };
+      // The rollout says when it ends; nothing is read until it does.
+      await this.deps.engine.store.nextEvent(
+        (e) => e.kind === "RolloutEnded" && e.data.rollout === rollout.id,
+        this.#closed.signal,
+      );
     }
     if (run.rollout.state === "Succeeded") {
       registry.setAlias(name, "champion", version);

@@ -113,6 +113,8 @@ class Runner implements RolloutTap {
 export class Rollouts {
   readonly #store: RolloutStore;
   readonly #runners = new Map<string, Runner>();
+  /** Aborted when pier stops: whatever waits on a rollout stops waiting. */
+  readonly #closing = new AbortController();
   readonly #stopListening: () => void;
 
   constructor(
@@ -289,9 +291,18 @@ export class Rollouts {
     const open = this.#openOrThrow(endpoint, OPEN_STATES, "promote");
     const runner = this.#runners.get(endpoint) ?? this.#resumeHeld(open, "promoted by the user");
     runner.command = "promote";
-    await waitUntil(
-      () => runner.record.steps.at(-1)?.label === "promote" || runner.record.state !== "Running",
-    );
+    const id = runner.record.id;
+    while (
+      runner.record.steps.at(-1)?.label !== "promote" &&
+      runner.record.state === "Running" &&
+      !runner.closed
+    )
+      await this.deps.engine.store.nextEvent(
+        (e) =>
+          (e.kind === "RolloutStep" && e.data.rollout === id && e.data.label === "promote") ||
+          (e.kind === "RolloutEnded" && e.data.rollout === id),
+        this.#closing.signal,
+      );
     return runner.record;
   }
 
@@ -357,6 +368,7 @@ export class Rollouts {
   /** Stops driving rollouts (pier is stopping); their state stays as it is, to resume at the next start. */
   close(): void {
     for (const runner of this.#runners.values()) runner.closed = true;
+    this.#closing.abort();
     this.#runners.clear();
     this.#stopListening();
     this.#store.close();
@@ -377,7 +389,12 @@ export class Rollouts {
 
   /** Resolves when the runner's rollout is no longer Running. */
   async #settled(runner: Runner): Promise<RolloutRecord> {
-    await waitUntil(() => runner.record.state !== "Running" || runner.closed);
+    const id = runner.record.id;
+    while (runner.record.state === "Running" && !runner.closed)
+      await this.deps.engine.store.nextEvent(
+        (e) => e.kind === "RolloutEnded" && e.data.rollout === id,
+        this.#closing.signal,
+      );
     return runner.record;
   }
 
@@ -579,8 +596,4 @@ export class Rollouts {
     this.deps.logger.info(`rollout #${record.id} on ${record.endpoint} ${state}: ${reason}`);
     return record;
   }
-}
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-  while (!condition()) await sleep(50);
 }

@@ -7,6 +7,7 @@
  */
 
 import type { ModelRequest } from "../model/index.js";
+import { type Code, isCode } from "../shared/index.js";
 
 export const HOST_MESSAGE_FD = 3;
 
@@ -26,6 +27,11 @@ export interface HostLoadError {
   message: string;
   traceback: string[];
   module?: string;
+  /**
+   * What kind of failure the host saw (python/pier_host.py, classify): a compiled package built for
+   * another numpy major version, or a pickle naming a class or module this interpreter lacks.
+   */
+  cause?: "numpy-abi" | "unpickling";
 }
 
 /**
@@ -88,9 +94,39 @@ export type InvokeRequest = ModelRequest & {
   predict_method?: string;
 };
 
+/**
+ * What a host could tell of a model's failure on one request, as data the doctor reads: its code, the
+ * exception the model raised, and, for an answer JSON cannot hold, the value's type and what turns it
+ * into one that it can.
+ */
+export interface ModelFailure {
+  code: Code;
+  exception?: string;
+  /** UnserializableOutput: the value's Python type ("numpy.ndarray") and the remedy ("call .tolist() on it"). */
+  type?: string;
+  hint?: string;
+}
+
 /** Error body of the host; `kind: "input"` maps to 400, anything else to a model error, with its stack trace. */
 export interface HostErrorBody {
-  error: { code: string; message: string; kind: "input" | "model"; trace?: string };
+  error: { code: Code; message: string; kind: "input" | "model"; trace?: string } & Omit<
+    ModelFailure,
+    "code"
+  >;
+}
+
+/** The header a scoring script's answer carries when the host knows why it failed (a ModelFailure as JSON); never passed to the client. */
+export const FAILURE_HEADER = "x-pier-failure";
+
+/** A FAILURE_HEADER's value, when it is one pier can read. */
+export function parseFailure(value: unknown): ModelFailure | undefined {
+  if (typeof value !== "string") return undefined;
+  try {
+    const failure = JSON.parse(value) as ModelFailure;
+    return isCode(failure?.code) ? failure : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function parseHostMessage(line: string): HostMessage | undefined {

@@ -1,9 +1,12 @@
 export {
   type AnswerView,
+  FAILURE_HEADER,
   type HostErrorBody,
   type HostLoadError,
   INSTANCE_TOKEN_HEADER,
   type InvokeRequest,
+  type ModelFailure,
+  parseFailure,
   parseHostMessage,
   type ScriptRequest,
   type ScriptResponse,

@@ -168,6 +168,8 @@ export const CODES = {
   ReadinessProbeFailed: model(),
   InstanceUnresponsive: model(),
   ModelError: model(424),
+  /** The model answered with something JSON cannot hold (a numpy array, a DataFrame): Azure answers 500, the endpoint 424. */
+  UnserializableOutput: model(424),
   BadGateway: system(502),
   NoReadyInstance: system(503),
   DeploymentNotReady: system(503),

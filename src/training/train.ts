@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { type Baseline, baselineOf } from "../baseline/index.js";
 import { OnnxScorer } from "../runtime/index.js";
-import { createRandom, PIER_VERSION, userError } from "../shared/index.js";
+import { type Code, createRandom, PIER_VERSION, userError } from "../shared/index.js";
 import { loadCsvTable } from "./csv-table.js";
 import {
   CATEGORICAL_INPUTS,
@@ -48,7 +48,7 @@ export interface TrainOptions {
 export type TrainEvent =
   | { type: "phase"; phase: string; detail: string; elapsedMs: number }
   | { type: "search"; done: number; total: number; cvAuc: number; bestCvAuc: number }
-  | { type: "warning"; code: string; message: string };
+  | { type: "warning"; code: Code; message: string };
 
 export interface LeakageFinding {
   feature: string;

@@ -10,9 +10,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { ApiClient, type DeploymentReport } from "../../src/api/index.js";
-import type { DoctorReport } from "../../src/doctor/index.js";
-import type { RecordedEvent } from "../../src/engine/index.js";
+import { ApiClient, bearerOf } from "../../src/api/index.js";
 import { type Cleanups, type PierUp, processGone, startPier, tempDir, waitFor } from "../helpers.js";
 import { byStatus, Load, type LoadTarget, quantile, throughput } from "./load.js";
 
@@ -53,10 +51,8 @@ async function deploy(pier: PierUp, work: Workspace, yaml: Record<string, unknow
 
 /** The scoring request: one row of the model's input example, with the endpoint's key. */
 async function target(pier: PierUp, work: Workspace): Promise<LoadTarget> {
-  const { primaryKey } = await api(pier).request<{ primaryKey: string }>(
-    "POST",
-    `/endpoints/${ENDPOINT}/credentials`,
-  );
+  const credentials = await api(pier).call("endpoints.credentials", { endpoint: ENDPOINT });
+  const primaryKey = bearerOf(credentials);
   const example = JSON.parse(readFileSync(join(work.model, "input_example.json"), "utf8")) as {
     columns: string[];
     data: unknown[][];
@@ -72,15 +68,15 @@ async function target(pier: PierUp, work: Workspace): Promise<LoadTarget> {
 }
 
 const show = (pier: PierUp, name: string) =>
-  api(pier).request<DeploymentReport>("GET", `/endpoints/${ENDPOINT}/deployments/${name}`);
+  api(pier).call("deployments.show", { endpoint: ENDPOINT, deployment: name });
 
 /** The doctor's diagnoses of one deployment. */
 const diagnoses = async (pier: PierUp, name: string) =>
-  (await api(pier).request<DoctorReport[]>("GET", `/endpoints/${ENDPOINT}/doctor?deployment=${name}`))[0]!
+  (await api(pier).call("doctor.endpoint", { endpoint: ENDPOINT, query: { deployment: name } }))[0]!
     .diagnoses;
 
 const events = (pier: PierUp, name: string) =>
-  api(pier).request<RecordedEvent[]>("GET", `/endpoints/${ENDPOINT}/events?deployment=${name}`);
+  api(pier).call("endpoints.events", { endpoint: ENDPOINT, query: { deployment: name } });
 
 /** Waits until `load` has had `count` more successful answers than now (the load is flowing). */
 async function flowing(load: Load, count: number): Promise<void> {

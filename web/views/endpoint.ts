@@ -2,9 +2,11 @@
  * One endpoint, in tabs: Overview (deployments and instances, live charts, traffic and mirror editor,
  * diagnoses), Rollout, Monitoring, Consume, Test, Logs and Events.
  */
-import { ApiFailure, api, enc } from "../api";
+
+import { bearerOf } from "../../src/api/scoring.js";
+import { ApiFailure, call } from "../api";
 import { LiveChart } from "../charts";
-import { badge, h, ms, note, show, time } from "../dom";
+import { badge, enc, h, ms, note, show, time } from "../dom";
 import type { Deployment, Diagnosis, EndpointSummary, EngineEvent, ModelDetail, SecondStats } from "../types";
 import { rolloutTab } from "./rollout";
 import type { View } from "./view";
@@ -161,7 +163,10 @@ function trafficEditor(
     confirm.addEventListener("click", async () => {
       confirm.disabled = true;
       try {
-        await api.patch(`/endpoints/${enc(endpoint.name)}`, { traffic, mirror_traffic: mirror });
+        await call("endpoints.update", {
+          endpoint: endpoint.name,
+          body: { traffic, mirror_traffic: mirror },
+        });
         show(message, note(`Traffic set: ${traffic}`));
         await after();
       } catch (error) {
@@ -213,9 +218,9 @@ function overviewTab(panel: HTMLElement, name: string): View {
   let editorShown = false;
   const refresh = async () => {
     const [endpoint, deployments, live] = await Promise.all([
-      api.get<EndpointSummary>(`/endpoints/${enc(name)}`),
-      api.get<Deployment[]>(`/endpoints/${enc(name)}/deployments`),
-      api.get<Record<string, SecondStats[]>>(`/endpoints/${enc(name)}/live`),
+      call("endpoints.show", { endpoint: name }),
+      call("deployments.list", { endpoint: name }),
+      call("dashboard.live", { endpoint: name }),
     ]);
     show(
       cards,
@@ -292,12 +297,11 @@ function monitoringTab(panel: HTMLElement, name: string): View {
 function consumeTab(panel: HTMLElement, name: string): View {
   return {
     async refresh() {
-      const endpoint = await api.get<EndpointSummary>(`/endpoints/${enc(name)}`);
+      const endpoint = await call("endpoints.show", { endpoint: name });
       const keyBox = h("code", { id: "key" }, "••••••••••••••••");
       let key: string | undefined;
       const fetchKey = async () => {
-        key ??=
-          (await api.post<Record<string, string>>(`/endpoints/${enc(name)}/credentials`)).primaryKey ?? "";
+        key ??= bearerOf(await call("endpoints.credentials", { endpoint: name }));
         return key;
       };
       const reveal = h("button", { type: "button", "aria-controls": "key" }, "Reveal");
@@ -354,7 +358,7 @@ function consumeTab(panel: HTMLElement, name: string): View {
 /** The input example of the model a deployment serves, as a /score body. */
 async function exampleBody(deployment: Deployment): Promise<string> {
   const [, model, version] = deployment.model.split("/");
-  const detail = await api.get<ModelDetail>(`/models/${enc(model ?? "")}`);
+  const detail = await call("models.show", { model: model ?? "" });
   const example = detail.versions.find((v) => String(v.version) === version)?.inputExample as
     | { columns?: unknown[]; data?: unknown[][] }
     | unknown[]
@@ -371,7 +375,7 @@ async function exampleBody(deployment: Deployment): Promise<string> {
 function testTab(panel: HTMLElement, name: string): View {
   return {
     async refresh() {
-      const deployments = await api.get<Deployment[]>(`/endpoints/${enc(name)}/deployments`);
+      const deployments = await call("deployments.list", { endpoint: name });
       const target = h(
         "select",
         { id: "test-deployment", "aria-label": "deployment" },
@@ -389,14 +393,12 @@ function testTab(panel: HTMLElement, name: string): View {
       send.addEventListener("click", async () => {
         send.disabled = true;
         try {
-          const { primaryKey, accessToken } = await api.post<Record<string, string>>(
-            `/endpoints/${enc(name)}/credentials`,
-          );
+          const credential = bearerOf(await call("endpoints.credentials", { endpoint: name }));
           const started = performance.now();
           const response = await fetch(`/endpoints/${enc(name)}/score`, {
             method: "POST",
             headers: {
-              authorization: `Bearer ${primaryKey ?? accessToken}`,
+              authorization: `Bearer ${credential}`,
               "content-type": "application/json",
               ...(target.value ? { "azureml-model-deployment": target.value } : {}),
             },
@@ -461,7 +463,7 @@ function logsTab(panel: HTMLElement, name: string): View {
   let loaded = false;
   const refresh = async () => {
     if (!loaded) {
-      const names = (await api.get<Deployment[]>(`/endpoints/${enc(name)}/deployments`)).map((d) => d.name);
+      const names = (await call("deployments.list", { endpoint: name })).map((d) => d.name);
       show(
         deployment,
         names.map((n) => h("option", { value: n }, n)),
@@ -469,9 +471,11 @@ function logsTab(panel: HTMLElement, name: string): View {
       loaded = true;
     }
     if (!deployment.value) return show(output, "No deployments.");
-    const { logs } = await api.get<{ logs: string }>(
-      `/endpoints/${enc(name)}/deployments/${enc(deployment.value)}/logs?container=${container.value}&lines=200`,
-    );
+    const { logs } = await call("deployments.logs", {
+      endpoint: name,
+      deployment: deployment.value,
+      query: { container: container.value, lines: 200 },
+    });
     const atEnd = output.scrollTop + output.clientHeight >= output.scrollHeight - 20;
     output.textContent = logs || "(no log lines yet)";
     if (atEnd) output.scrollTop = output.scrollHeight;
@@ -489,7 +493,7 @@ function eventsTab(panel: HTMLElement, name: string): View {
   return {
     every: 3000,
     async refresh() {
-      const events = await api.get<EngineEvent[]>(`/endpoints/${enc(name)}/events`);
+      const events = await call("endpoints.events", { endpoint: name });
       show(
         panel,
         h(

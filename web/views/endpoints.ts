@@ -1,7 +1,7 @@
 /** Endpoints: each one's state, traffic and mirror, requests per second, p99 and error rate, with a sparkline. */
-import { api, enc } from "../api";
+import { call } from "../api";
 import { sparkline } from "../charts";
-import { badge, h, ms, pct, show } from "../dom";
+import { badge, enc, h, ms, pct, show } from "../dom";
 import type { Overview } from "../types";
 import type { View } from "./view";
 
@@ -17,7 +17,7 @@ export function endpointsView(main: HTMLElement): View {
   return {
     every: 3000,
     async refresh() {
-      const overview = await api.get<Overview>("/overview");
+      const overview = await call("dashboard.overview", {});
       show(
         alerts,
         overview.alerts.length

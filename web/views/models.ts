@@ -1,6 +1,6 @@
 /** The registry: models, their versions with aliases, tags, validation findings, and files with their hashes. */
-import { api, enc } from "../api";
-import { badge, h, show } from "../dom";
+import { call } from "../api";
+import { badge, enc, h, show } from "../dom";
 import type { ModelDetail, ModelSummary } from "../types";
 import type { View } from "./view";
 
@@ -10,7 +10,7 @@ const size = (bytes: number) =>
 export function modelsView(main: HTMLElement): View {
   return {
     async refresh() {
-      const models = await api.get<ModelSummary[]>("/models");
+      const models = await call("models.list", {});
       show(
         main,
         h("h1", {}, "Models"),
@@ -62,7 +62,7 @@ export function modelsView(main: HTMLElement): View {
 export function modelView(main: HTMLElement, name: string): View {
   return {
     async refresh() {
-      const model = await api.get<ModelDetail>(`/models/${enc(name)}`);
+      const model = await call("models.show", { model: name });
       show(
         main,
         h("h1", {}, h("a", { href: "#/models" }, "Models"), " / ", model.name),

@@ -1,38 +1,7 @@
 /** Pipeline runs: each run's outcome, and a run's decision record with its approval buttons when it waits. */
-import { ApiFailure, api } from "../api";
+import { ApiFailure, call } from "../api";
 import { badge, h, note, show, time } from "../dom";
 import type { View } from "./view";
-
-interface Step {
-  name: string;
-  state: string;
-  ms?: number;
-  detail?: string;
-}
-
-interface Run {
-  id: number;
-  name: string;
-  state: string;
-  startedAt: string;
-  forced: boolean;
-  outcome?: string;
-  steps: Step[];
-  gate?: {
-    verdict: string;
-    rows: {
-      rule: string;
-      challenger: number | null;
-      champion: number | null;
-      needs: string;
-      pass: boolean;
-      fails: string;
-    }[];
-  };
-  approval?: { decision: string; by: string; at: string; comment: string };
-  registered?: { name: string; version: number };
-  rollout?: { id: number | null; state: string; reason?: string };
-}
 
 const TONE: Record<string, "good" | "bad" | "warn" | "info"> = {
   Succeeded: "good",
@@ -48,7 +17,7 @@ export function pipelinesView(main: HTMLElement): View {
   return {
     every: 3000,
     async refresh() {
-      const runs = await api.get<Run[]>("/pipeline/runs");
+      const runs = await call("pipeline.list", {});
       show(
         main,
         h("h1", {}, "Pipeline runs"),
@@ -114,7 +83,10 @@ export function pipelineView(main: HTMLElement, id: string): View {
   });
   const decide = (verb: "approve" | "reject") => async () => {
     try {
-      await api.post(`/pipeline/runs/${id}/${verb}`, { by: "dashboard", comment: comment.value });
+      await call(verb === "approve" ? "pipeline.approve" : "pipeline.reject", {
+        run: id,
+        body: { by: "dashboard", comment: comment.value },
+      });
       show(message, note(`Run #${id}: ${verb === "approve" ? "approved" : "rejected"}`));
     } catch (error) {
       show(
@@ -140,7 +112,7 @@ export function pipelineView(main: HTMLElement, id: string): View {
   return {
     every: 2000,
     async refresh() {
-      const run = await api.get<Run>(`/pipeline/runs/${id}`);
+      const run = await call("pipeline.show", { run: id });
       // The decision form stays as typed while the record below refreshes.
       if (run.state === "WaitingApproval" && !body.contains(decision)) body.prepend(decision);
       if (run.state !== "WaitingApproval" && body.contains(decision)) decision.remove();

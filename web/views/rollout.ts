@@ -1,5 +1,5 @@
 /** A rollout: its steps, each step's checks against their thresholds, the verdict and why; promote or abort. */
-import { ApiFailure, api, enc } from "../api";
+import { ApiFailure, call } from "../api";
 import { badge, h, note, show, time } from "../dom";
 import type { Rollout } from "../types";
 import { diagnosesBlock } from "./endpoint";
@@ -45,7 +45,7 @@ export function rolloutTab(panel: HTMLElement, name: string): View {
     )
       return;
     try {
-      const record = await api.post<Rollout>(`/endpoints/${enc(name)}/rollout/${verb}`);
+      const record = await call(verb === "abort" ? "rollouts.abort" : "rollouts.promote", { endpoint: name });
       show(
         message,
         note(`Rollout #${record.id}: ${record.state}${record.reason ? ` (${record.reason})` : ""}`),
@@ -63,7 +63,7 @@ export function rolloutTab(panel: HTMLElement, name: string): View {
   return {
     every: 1500,
     async refresh() {
-      const history = await api.get<Rollout[]>(`/endpoints/${enc(name)}/rollouts`);
+      const history = await call("rollouts.history", { endpoint: name });
       const current = history[0];
       if (!current) {
         show(body, note(`No rollouts yet. Start one: pier rollout start -e ${name} -f green.yml`));

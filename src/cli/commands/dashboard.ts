@@ -7,7 +7,7 @@ export const dashboard = defineCommand({
   options: {},
   examples: ["pier dashboard"],
   async handler(_args, ctx) {
-    return connect(ctx).request<{ url: string }>("POST", "/dashboard/link", {});
+    return connect(ctx).call("dashboard.link", {});
   },
   render(result, ctx) {
     ctx.out(result.url);

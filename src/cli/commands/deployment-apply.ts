@@ -25,15 +25,17 @@ export function applyDeployment(
   const path = resolve(ctx.cwd, required(options.file, "--file", `-f blue-deployment.yml`));
   const fidelity = choiceOption(options.fidelity, "fidelity", FIDELITIES);
   const loaded = loadDeploymentFile(path);
-  return connect(ctx).stream<DeploymentReport>(
-    "/deployments",
+  return connect(ctx).stream(
+    "deployments.apply",
     {
-      spec: loaded.spec,
-      source: path,
-      specDir: dirname(path),
-      allTraffic,
-      mode,
-      ...(fidelity ? { fidelity } : {}),
+      body: {
+        spec: loaded.spec,
+        source: path,
+        specDir: dirname(path),
+        allTraffic,
+        mode,
+        ...(fidelity ? { fidelity } : {}),
+      },
     },
     progressLine(ctx),
   );

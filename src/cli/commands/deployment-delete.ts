@@ -8,10 +8,10 @@ export const deploymentDelete = defineCommand({
   options: { ...endpointNameOption, ...nameOption },
   async handler(args, ctx) {
     const endpoint = endpointArgument(args, "-e fin-behavior");
-    return connect(ctx).request<{ deleted: string }>(
-      "DELETE",
-      `/endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(nameArgument(args, "deployment", "-n green"))}`,
-    );
+    return connect(ctx).call("deployments.delete", {
+      endpoint,
+      deployment: nameArgument(args, "deployment", "-n green"),
+    });
   },
   render(result, ctx) {
     ctx.out(`✔ Deleted deployment ${result.deleted}`);

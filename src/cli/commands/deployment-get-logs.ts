@@ -24,10 +24,7 @@ export const deploymentGetLogs = defineCommand({
     const name = nameArgument(args, "deployment", "-n blue");
     const lines = intOption(args.options.lines, "lines", { min: 1, max: 100_000 }) ?? 100;
     const container = args.options.container ?? "inference-server";
-    return connect(ctx).request<{ logs: string }>(
-      "GET",
-      `/endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(name)}/logs?container=${encodeURIComponent(container)}&lines=${lines}`,
-    );
+    return connect(ctx).call("deployments.logs", { endpoint, deployment: name, query: { container, lines } });
   },
   render(result, ctx) {
     ctx.out(result.logs || "(no log lines yet: the container has not started)");

@@ -7,10 +7,7 @@ export const deploymentList = defineCommand({
   summary: "List an endpoint's deployments",
   options: endpointNameOption,
   async handler(args, ctx) {
-    return connect(ctx).request<DeploymentReport[]>(
-      "GET",
-      `/endpoints/${encodeURIComponent(endpointArgument(args, "-e fin-behavior"))}/deployments`,
-    );
+    return connect(ctx).call("deployments.list", { endpoint: endpointArgument(args, "-e fin-behavior") });
   },
   render(deployments, ctx) {
     if (deployments.length === 0)

@@ -17,10 +17,10 @@ export const deploymentShow = defineCommand({
   examples: ["pier deployment show -e fin-behavior -n blue"],
   async handler(args, ctx) {
     const endpoint = endpointArgument(args, "-e fin-behavior");
-    return connect(ctx).request<DeploymentReport>(
-      "GET",
-      `/endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(nameArgument(args, "deployment", "-n blue"))}`,
-    );
+    return connect(ctx).call("deployments.show", {
+      endpoint,
+      deployment: nameArgument(args, "deployment", "-n blue"),
+    });
   },
   render: renderDeployment,
 });

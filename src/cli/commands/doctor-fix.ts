@@ -51,9 +51,7 @@ export async function fixDeployment(
   ctx: CommandContext,
 ): Promise<FixRecord> {
   const api = connect(ctx);
-  const path = (d: string) =>
-    `/endpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(d)}`;
-  const view = await api.request<DeploymentReport>("GET", path(deployment));
+  const view = await api.call("deployments.show", { endpoint, deployment });
   const deploymentFile = file ? resolve(ctx.cwd, file) : view.source_file;
   if (!deploymentFile)
     throw userError(
@@ -61,26 +59,25 @@ export async function fixDeployment(
       `${endpoint}/${deployment} was not applied from a YAML file pier knows, so there is nothing of yours to edit`,
       `Pass the deployment's YAML: pier doctor ${endpoint} ${deployment} --fix --deployment-file blue.yml`,
     );
-  const events = await api.request<RecordedEvent[]>(
-    "GET",
-    `/endpoints/${encodeURIComponent(endpoint)}/events?deployment=${encodeURIComponent(deployment)}`,
-  );
+  const events = await api.call("endpoints.events", { endpoint, query: { deployment } });
   const failure = failedAt(events);
   const diagnose = async () =>
-    (
-      await api.request<DoctorReport[]>(
-        "GET",
-        `/endpoints/${encodeURIComponent(endpoint)}/doctor?deployment=${encodeURIComponent(deployment)}`,
-      )
-    )[0]?.diagnoses as Diagnosis[];
+    (await api.call("doctor.endpoint", { endpoint, query: { deployment } }))[0]?.diagnoses ?? [];
   const session: FixSession = {
     deploymentFile,
     diagnose,
     async apply() {
       const loaded = loadDeploymentFile(deploymentFile);
-      const report = await api.stream<DeploymentReport>(
-        "/deployments",
-        { spec: loaded.spec, source: deploymentFile, specDir: dirname(deploymentFile), mode: "update" },
+      const report = await api.stream(
+        "deployments.apply",
+        {
+          body: {
+            spec: loaded.spec,
+            source: deploymentFile,
+            specDir: dirname(deploymentFile),
+            mode: "update",
+          },
+        },
         progressLine(ctx),
       );
       return {
@@ -92,7 +89,7 @@ export async function fixDeployment(
       };
     },
     async smoke() {
-      const now = await api.request<DeploymentReport>("GET", path(deployment));
+      const now = await api.call("deployments.show", { endpoint, deployment });
       const body =
         options.request ??
         JSON.stringify(
@@ -100,21 +97,9 @@ export async function fixDeployment(
             null,
         );
       if (body === "null") return undefined;
-      const key = (await api.request<{ primaryKey?: string; accessToken?: string }>(
-        "POST",
-        `/endpoints/${encodeURIComponent(endpoint)}/credentials`,
-      )) as { primaryKey?: string; accessToken?: string };
       const started = performance.now();
-      const response = await fetch(`${api.info.url}/endpoints/${encodeURIComponent(endpoint)}/score`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${key.primaryKey ?? key.accessToken}`,
-          "content-type": "application/json",
-          "azureml-model-deployment": deployment,
-        },
-        body,
-      });
-      const text = await response.text();
+      const response = await api.score({ endpoint, deployment, body });
+      const text = response.text;
       return {
         ok: response.status === 200,
         detail: `${options.request ? "the request file" : "the input example"} → ${response.status} in ${(performance.now() - started).toFixed(0)} ms (${text.slice(0, 120)})`,

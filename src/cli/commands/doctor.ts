@@ -193,11 +193,8 @@ export const doctor = defineCommand({
       return [await preflight(args, ctx)];
     const [endpoint, deployment] = args.positionals;
     // Without a name: every deployment of every endpoint.
-    if (!endpoint) return connect(ctx).request<DoctorReport[]>("GET", "/doctor");
-    return connect(ctx).request<DoctorReport[]>(
-      "GET",
-      `/endpoints/${encodeURIComponent(endpoint)}/doctor${deployment ? `?deployment=${encodeURIComponent(deployment)}` : ""}`,
-    );
+    if (!endpoint) return connect(ctx).call("doctor.all", {});
+    return connect(ctx).call("doctor.endpoint", { endpoint, query: { deployment } });
   },
   render(result, ctx) {
     if (!Array.isArray(result)) return renderFix(result, ctx);

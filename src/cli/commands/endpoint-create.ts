@@ -31,7 +31,7 @@ export const endpointCreate = defineCommand({
           .spec;
     const warnings = file ? loadEndpointFile(source).warnings : [];
     for (const w of warnings) ctx.err(`⚠ ${w}\n`);
-    return connect(ctx).request<EndpointView>("POST", "/endpoints", { spec, source });
+    return connect(ctx).call("endpoints.create", { body: { spec, source } });
   },
   render(endpoint, ctx) {
     ctx.out("✔ Created");

@@ -7,10 +7,9 @@ export const endpointDelete = defineCommand({
   positionals: [{ name: "NAME", description: "endpoint name" }],
   options: nameOption,
   async handler(args, ctx) {
-    return connect(ctx).request<{ deleted: string }>(
-      "DELETE",
-      `/endpoints/${encodeURIComponent(nameArgument(args, "endpoint", "pier endpoint delete fin-behavior"))}`,
-    );
+    return connect(ctx).call("endpoints.delete", {
+      endpoint: nameArgument(args, "endpoint", "pier endpoint delete fin-behavior"),
+    });
   },
   render(result, ctx) {
     ctx.out(`✔ Deleted endpoint ${result.deleted} and its deployments`);

@@ -7,10 +7,9 @@ export const endpointGetCredentials = defineCommand({
   positionals: [{ name: "NAME", description: "endpoint name" }],
   options: nameOption,
   async handler(args, ctx) {
-    return connect(ctx).request<Record<string, string | number>>(
-      "POST",
-      `/endpoints/${encodeURIComponent(nameArgument(args, "endpoint", "pier endpoint get-credentials fin-behavior"))}/credentials`,
-    );
+    return connect(ctx).call("endpoints.credentials", {
+      endpoint: nameArgument(args, "endpoint", "pier endpoint get-credentials fin-behavior"),
+    });
   },
   render(credentials, ctx) {
     for (const [k, v] of Object.entries(credentials)) ctx.out(`${k}: ${v}`);

@@ -46,35 +46,16 @@ export const endpointInvoke = defineCommand({
       );
     }
     const api = connect(ctx);
-    const endpoint = await api.request<EndpointView>("GET", `/endpoints/${encodeURIComponent(name)}`);
-    const credentials = await api.request<Record<string, string>>(
-      "POST",
-      `/endpoints/${encodeURIComponent(name)}/credentials`,
-    );
     const deployment = args.options["deployment-name"];
-    const send = async (text: string) => {
-      const response = await fetch(endpoint.scoring_uri, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${credentials.primaryKey ?? credentials.accessToken}`,
-          "content-type": "application/json",
-          ...(deployment ? { "azureml-model-deployment": deployment } : {}),
-        },
-        body: text,
-      });
-      return { response, text: await response.text() };
-    };
+    const send = (text: string) =>
+      api.score({ endpoint: name, body: text, ...(deployment ? { deployment } : {}) });
     if (!file.endsWith(".jsonl")) {
-      const { response, text } = await send(body);
-      let parsed: unknown = text;
+      const answer = await send(body);
+      let parsed: unknown = answer.text;
       try {
-        parsed = JSON.parse(text);
+        parsed = JSON.parse(answer.text);
       } catch {}
-      return {
-        status: response.status,
-        deployment: response.headers.get("azureml-model-deployment"),
-        body: parsed,
-      };
+      return { status: answer.status, deployment: answer.deployment, body: parsed };
     }
     // A JSONL file is a replay: one request a line, four at a time, counted by status and deployment.
     const lines = body.split("\n").filter((line) => line.trim() !== "");
@@ -84,9 +65,9 @@ export const endpointInvoke = defineCommand({
     const started = performance.now();
     const worker = async () => {
       while (next < lines.length) {
-        const { response } = await send(lines[next++]!);
-        statuses[response.status] = (statuses[response.status] ?? 0) + 1;
-        const served = response.headers.get("azureml-model-deployment") ?? "(none)";
+        const answer = await send(lines[next++]!);
+        statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+        const served = answer.deployment ?? "(none)";
         deployments[served] = (deployments[served] ?? 0) + 1;
       }
     };

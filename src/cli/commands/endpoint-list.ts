@@ -7,7 +7,7 @@ export const endpointList = defineCommand({
   summary: "List online endpoints",
   options: {},
   async handler(_args, ctx) {
-    return connect(ctx).request<EndpointView[]>("GET", "/endpoints");
+    return connect(ctx).call("endpoints.list", {});
   },
   render(endpoints, ctx) {
     if (endpoints.length === 0) ctx.out("No endpoints. Create one: pier endpoint create -f endpoint.yml");

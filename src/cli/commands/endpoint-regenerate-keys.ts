@@ -23,11 +23,14 @@ export const endpointRegenerateKeys = defineCommand({
         "--key-type must be primary or secondary",
         "Pass --key-type primary or --key-type secondary.",
       );
-    return connect(ctx).request<Record<string, string | number>>(
-      "POST",
-      `/endpoints/${encodeURIComponent(nameArgument(args, "endpoint", "pier endpoint regenerate-keys fin-behavior --key-type primary"))}/regenerate-keys`,
-      { keyType },
-    );
+    return connect(ctx).call("endpoints.regenerateKeys", {
+      endpoint: nameArgument(
+        args,
+        "endpoint",
+        "pier endpoint regenerate-keys fin-behavior --key-type primary",
+      ),
+      body: { keyType },
+    });
   },
   render(credentials, ctx) {
     ctx.out("✔ Regenerated");

@@ -8,10 +8,9 @@ export const endpointShow = defineCommand({
   positionals: [{ name: "NAME", description: "endpoint name" }],
   options: nameOption,
   async handler(args, ctx) {
-    return connect(ctx).request<EndpointView>(
-      "GET",
-      `/endpoints/${encodeURIComponent(nameArgument(args, "endpoint", "pier endpoint show fin-behavior"))}`,
-    );
+    return connect(ctx).call("endpoints.show", {
+      endpoint: nameArgument(args, "endpoint", "pier endpoint show fin-behavior"),
+    });
   },
   render: renderEndpoint,
 });

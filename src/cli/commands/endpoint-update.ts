@@ -33,12 +33,15 @@ export const endpointUpdate = defineCommand({
       loaded?.spec.name ??
       nameArgument(args, "endpoint", 'pier endpoint update fin-behavior --traffic "blue=100"');
     for (const w of loaded?.warnings ?? []) ctx.err(`⚠ ${w}\n`);
-    return connect(ctx).request<EndpointView>("PATCH", `/endpoints/${encodeURIComponent(name)}`, {
-      ...(loaded ? { spec: loaded.spec, source: file } : {}),
-      ...(args.options.traffic !== undefined ? { traffic: args.options.traffic } : {}),
-      ...(args.options["mirror-traffic"] !== undefined
-        ? { mirror_traffic: args.options["mirror-traffic"] }
-        : {}),
+    return connect(ctx).call("endpoints.update", {
+      endpoint: name,
+      body: {
+        ...(loaded ? { spec: loaded.spec, source: file } : {}),
+        ...(args.options.traffic !== undefined ? { traffic: args.options.traffic } : {}),
+        ...(args.options["mirror-traffic"] !== undefined
+          ? { mirror_traffic: args.options["mirror-traffic"] }
+          : {}),
+      },
     });
   },
   render(endpoint, ctx) {

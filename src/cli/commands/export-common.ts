@@ -60,16 +60,15 @@ export async function runExport(
       "Name the folder to write with --out",
       `pier export ${target} -e ${endpoint} --out ${target}`,
     );
-  const result = await connect(ctx).request<ExportResult>(
-    "POST",
-    `/endpoints/${encodeURIComponent(endpoint)}/export`,
-    {
+  const result = await connect(ctx).call("export.write", {
+    endpoint,
+    body: {
       target,
       out: resolve(ctx.cwd, options.out),
       ...(options["deployment-name"] ? { deployment: options["deployment-name"] } : {}),
       ...extra,
     },
-  );
+  });
   return { checked: false, ...result };
 }
 

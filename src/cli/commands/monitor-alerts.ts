@@ -22,12 +22,8 @@ export const monitorAlerts = defineCommand({
   ],
   async handler(args, ctx) {
     const client = connect(ctx);
-    if (args.options.now) await client.request("POST", "/alerts/evaluate", {});
-    const endpoint = args.options["endpoint-name"];
-    const alerts = await client.request<Alerts>(
-      "GET",
-      `/alerts${endpoint ? `?endpoint=${encodeURIComponent(endpoint)}` : ""}`,
-    );
+    if (args.options.now) await client.call("alerts.evaluate", {});
+    const alerts = await client.call("alerts.list", { query: { endpoint: args.options["endpoint-name"] } });
     return { ...alerts, showRules: args.options.rules === true };
   },
   render(result, ctx) {

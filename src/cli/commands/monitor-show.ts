@@ -39,14 +39,14 @@ export const monitorShow = defineCommand({
   ],
   async handler(args, ctx) {
     const endpoint = endpointArgument(args, "pier monitor -e fin-behavior");
-    const query = new URLSearchParams();
-    if (args.options["deployment-name"]) query.set("deployment", args.options["deployment-name"]);
-    if (args.options.since) query.set("since", args.options.since);
-    if (args.options.until) query.set("until", args.options.until);
-    const report = await connect(ctx).request<MonitorReport>(
-      "GET",
-      `/endpoints/${encodeURIComponent(endpoint)}/monitor?${query}`,
-    );
+    const report = await connect(ctx).call("monitor.report", {
+      endpoint,
+      query: {
+        deployment: args.options["deployment-name"],
+        since: args.options.since,
+        until: args.options.until,
+      },
+    });
     if (!args.options.html) return report as Shown;
     const path = resolve(ctx.cwd, args.options.html);
     writeFileSync(path, reportHtml(report));

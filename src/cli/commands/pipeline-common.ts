@@ -35,7 +35,7 @@ export async function followRun(ctx: CommandContext, id: number): Promise<RunRec
   const client = connect(ctx);
   const printed = new Set<string>();
   for (;;) {
-    const run = await client.request<RunRecord>("GET", `/pipeline/runs/${id}`);
+    const run = await client.call("pipeline.show", { run: id });
     for (const step of run.steps)
       if (step.state !== "running" && !printed.has(`${step.name}:${step.state}`)) {
         printed.add(`${step.name}:${step.state}`);

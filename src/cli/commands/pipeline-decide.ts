@@ -22,9 +22,9 @@ const decide = (verb: "approve" | "reject") =>
     examples: [`pier pipeline ${verb} 3 --comment "checked the drift report"`],
     async handler(args, ctx) {
       const id = runNumber(args.positionals[0], verb);
-      await connect(ctx).request<RunRecord>("POST", `/pipeline/runs/${id}/${verb}`, {
-        by: userInfo().username,
-        comment: args.options.comment ?? "",
+      await connect(ctx).call(verb === "approve" ? "pipeline.approve" : "pipeline.reject", {
+        run: id,
+        body: { by: userInfo().username, comment: args.options.comment ?? "" },
       });
       return followRun(ctx, id);
     },

@@ -11,7 +11,7 @@ export const pipelineResume = defineCommand({
   examples: ["pier pipeline resume 3"],
   async handler(args, ctx) {
     const id = runNumber(args.positionals[0], "resume");
-    await connect(ctx).request<RunRecord>("POST", `/pipeline/runs/${id}/resume`, {});
+    await connect(ctx).call("pipeline.resume", { run: id });
     return followRun(ctx, id);
   },
   render(run, ctx) {

@@ -34,11 +34,8 @@ export const pipelineRun = defineCommand({
         "Check the path given with -f.",
       );
     }
-    const run = await connect(ctx).request<RunRecord>("POST", "/pipeline/runs", {
-      document,
-      source: file,
-      baseDir: dirname(file),
-      force: args.options.force === true,
+    const run = await connect(ctx).call("pipeline.start", {
+      body: { document, source: file, baseDir: dirname(file), force: args.options.force === true },
     });
     ctx.err(`pipeline ${run.name}: run #${run.id}\n`);
     if (args.options["no-wait"]) return run;

@@ -14,7 +14,7 @@ export const pipelineRuns = defineCommand({
   },
   examples: ["pier pipeline runs", "pier pipeline runs --compare 3,5 -o json"],
   async handler(args, ctx) {
-    const runs = await connect(ctx).request<RunRecord[]>("GET", "/pipeline/runs");
+    const runs = await connect(ctx).call("pipeline.list", {});
     if (!args.options.compare) return { runs, compared: null };
     const ids = args.options.compare.split(",").map((s) => Number(s.trim()));
     const compared = ids.map((id) => runs.find((r) => r.id === id) ?? null);

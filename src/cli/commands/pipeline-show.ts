@@ -18,10 +18,7 @@ export const pipelineShow = defineCommand({
   },
   examples: ["pier pipeline show 3", "pier pipeline show 3 --html run3.html"],
   async handler(args, ctx) {
-    const run = await connect(ctx).request<RunRecord>(
-      "GET",
-      `/pipeline/runs/${runNumber(args.positionals[0], "show")}`,
-    );
+    const run = await connect(ctx).call("pipeline.show", { run: runNumber(args.positionals[0], "show") });
     if (args.options.html) writeFileSync(resolve(ctx.cwd, args.options.html), pipelineReportHtml(run));
     return run;
   },

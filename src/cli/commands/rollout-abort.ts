@@ -9,10 +9,7 @@ export const rolloutAbort = defineCommand({
   options: rolloutEndpointOption,
   examples: ["pier rollout abort -e fin-behavior"],
   async handler(args, ctx) {
-    return connect(ctx).request<RolloutRecord>(
-      "POST",
-      `/endpoints/${rolloutEndpoint(args, "abort")}/rollout/abort`,
-    );
+    return connect(ctx).call("rollouts.abort", { endpoint: rolloutEndpoint(args, "abort") });
   },
   render: (record, ctx) => renderRollout(record, ctx),
 });

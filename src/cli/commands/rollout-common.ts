@@ -5,9 +5,9 @@ import { endpointArgument, endpointNameOption } from "./api-common.js";
 
 export const rolloutEndpointOption = endpointNameOption;
 
-/** The -e endpoint, encoded for a path. */
+/** The -e endpoint. */
 export const rolloutEndpoint = (args: ParsedArgs<typeof endpointNameOption>, verb: string) =>
-  encodeURIComponent(endpointArgument(args, `pier rollout ${verb} -e fin-behavior`));
+  endpointArgument(args, `pier rollout ${verb} -e fin-behavior`);
 
 const MARK: Record<string, string> = { pass: "✔", done: "✔", fail: "✘", insufficient: "…", pending: "…" };
 

@@ -9,10 +9,7 @@ export const rolloutHistory = defineCommand({
   options: rolloutEndpointOption,
   examples: ["pier rollout history -e fin-behavior", "pier rollout history -e fin-behavior -o json"],
   async handler(args, ctx) {
-    return connect(ctx).request<RolloutRecord[]>(
-      "GET",
-      `/endpoints/${rolloutEndpoint(args, "history")}/rollouts`,
-    );
+    return connect(ctx).call("rollouts.history", { endpoint: rolloutEndpoint(args, "history") });
   },
   render(records, ctx) {
     if (records.length === 0)

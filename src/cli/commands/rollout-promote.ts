@@ -9,10 +9,7 @@ export const rolloutPromote = defineCommand({
   options: rolloutEndpointOption,
   examples: ["pier rollout promote -e fin-behavior"],
   async handler(args, ctx) {
-    return connect(ctx).request<RolloutRecord>(
-      "POST",
-      `/endpoints/${rolloutEndpoint(args, "promote")}/rollout/promote`,
-    );
+    return connect(ctx).call("rollouts.promote", { endpoint: rolloutEndpoint(args, "promote") });
   },
   render: (record, ctx) => renderRollout(record, ctx),
 });

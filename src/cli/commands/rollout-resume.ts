@@ -9,10 +9,7 @@ export const rolloutResume = defineCommand({
   options: rolloutEndpointOption,
   examples: ["pier rollout resume -e fin-behavior"],
   async handler(args, ctx) {
-    return connect(ctx).request<RolloutRecord>(
-      "POST",
-      `/endpoints/${rolloutEndpoint(args, "resume")}/rollout/resume`,
-    );
+    return connect(ctx).call("rollouts.resume", { endpoint: rolloutEndpoint(args, "resume") });
   },
   render: (record, ctx) => renderRollout(record, ctx),
 });

@@ -54,7 +54,7 @@ export const rolloutStart = defineCommand({
     "pier rollout start -e fin-behavior -f green.yml -r rollout.yml",
   ],
   async handler(args, ctx) {
-    const endpoint = decodeURIComponent(rolloutEndpoint(args, "start"));
+    const endpoint = rolloutEndpoint(args, "start");
     const o = args.options;
     const seconds = (name: keyof typeof o & string, max: number) =>
       intOption(o[name] as string | undefined, name, { min: 0, max });
@@ -80,14 +80,17 @@ export const rolloutStart = defineCommand({
     const loaded = path ? loadDeploymentFile(path) : undefined;
     for (const warning of loaded?.warnings ?? []) ctx.err(`⚠ ${warning}\n`);
     const fidelity = choiceOption(o.fidelity, "fidelity", FIDELITIES);
-    const started = await connect(ctx).stream<RolloutRecord>(
-      `/endpoints/${encodeURIComponent(endpoint)}/rollouts`,
+    const started = await connect(ctx).stream(
+      "rollouts.start",
       {
-        rollout,
-        ...(o.rollout ? { rolloutSource: resolve(ctx.cwd, o.rollout) } : {}),
-        ...(loaded && path ? { spec: loaded.spec, source: path, specDir: dirname(path) } : {}),
-        ...(o.deployment ? { deployment: o.deployment } : {}),
-        ...(fidelity ? { fidelity } : {}),
+        endpoint,
+        body: {
+          rollout,
+          ...(o.rollout ? { rolloutSource: resolve(ctx.cwd, o.rollout) } : {}),
+          ...(loaded && path ? { spec: loaded.spec, source: path, specDir: dirname(path) } : {}),
+          ...(o.deployment ? { deployment: o.deployment } : {}),
+          ...(fidelity ? { fidelity } : {}),
+        },
       },
       progressLine(ctx),
     );

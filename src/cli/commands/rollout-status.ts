@@ -6,10 +6,9 @@ import { renderRollout, rolloutEndpoint, rolloutEndpointOption } from "./rollout
 /** Polls the endpoint's rollout, printing each step as it ends, until the rollout is no longer Running. */
 export async function followRollout(endpoint: string, ctx: CommandContext): Promise<RolloutRecord> {
   const client = connect(ctx);
-  const path = `/endpoints/${encodeURIComponent(endpoint)}/rollout`;
   let shown = 0;
   for (;;) {
-    const record = await client.request<RolloutRecord>("GET", path);
+    const record = await client.call("rollouts.status", { endpoint });
     const ended = record.steps.filter((s) => s.endedAt);
     if (ctx.output !== "json")
       for (const step of ended.slice(shown))
@@ -30,9 +29,9 @@ export const rolloutStatus = defineCommand({
   },
   examples: ["pier rollout status -e fin-behavior", "pier rollout status -e fin-behavior --watch -o json"],
   async handler(args, ctx) {
-    const endpoint = decodeURIComponent(rolloutEndpoint(args, "status"));
+    const endpoint = rolloutEndpoint(args, "status");
     if (args.options.watch) return followRollout(endpoint, ctx);
-    return connect(ctx).request<RolloutRecord>("GET", `/endpoints/${encodeURIComponent(endpoint)}/rollout`);
+    return connect(ctx).call("rollouts.status", { endpoint });
   },
   render: (record, ctx) => renderRollout(record, ctx),
   exitCode: (record) => (record.state === "Running" || record.state === "Succeeded" ? 0 : 1),
