@@ -375,27 +375,33 @@ def _chain(error):
     return seen
 
 
-def classify(error):
+def classify(error, model=None):
     """What the host can tell of a load failure, as data pier's doctor reads: "numpy-abi" (a compiled
     package built for another numpy), "unpickling" (the pickle names a class or module this
-    interpreter does not have), or None."""
+    interpreter does not have), "stale-object" (the unpickled model lacks an attribute its own
+    library's code now reads: made by another version of it), or None."""
     if any(any(m in " ".join(str(e).split()) for m in NUMPY_ABI_MESSAGES) for e in _chain(error)):
         return "numpy-abi"
     if getattr(error, "__pier_phase__", None) == "unpickling" and isinstance(error, (ImportError, AttributeError)):
         return "unpickling"
+    holder = getattr(error, "obj", None) if isinstance(error, AttributeError) else None
+    if model is not None and holder is not None and not isinstance(model, ScriptScorer):
+        library = type(model).__module__.split(".")[0]
+        if library not in ("builtins", "__main__") and type(holder).__module__.split(".")[0] == library:
+            return "stale-object"
     return None
 
 
-def load_error(error, message, tb):
+def load_error(error, message, tb, model=None):
     """The load-failed report: the exception, the module an import could not find (if that was it),
-    and what kind of failure it is (classify)."""
+    and what kind of failure it is (classify; `model` when it loaded and its first prediction failed)."""
     report = {"type": type(error).__name__, "message": message, "traceback": tb.splitlines()}
     cause = error
     while cause is not None and not isinstance(cause, ImportError):
         cause = cause.__cause__
     if isinstance(cause, ImportError) and cause.name:
         report["module"] = cause.name
-    kind = classify(error)
+    kind = classify(error, model)
     if kind:
         report["cause"] = kind
     return report
@@ -424,7 +430,7 @@ def main():
         tb = traceback.format_exc()
         log("E", f"the model loaded but cannot predict: {type(error).__name__}: {error}\n{tb}")
         message = f"the model loaded but its startup prediction failed: {error}"
-        send({"type": "load-failed", "error": load_error(error, message, tb)})
+        send({"type": "load-failed", "error": load_error(error, message, tb, model)})
         close_messages()
         os._exit(LOAD_FAILED_EXIT_CODE)
     load_ms = (time.perf_counter() - started) * 1000

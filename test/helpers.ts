@@ -4,15 +4,20 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureDefaultWorkload } from "../src/api/index.js";
 import { createPier, type Pier } from "../src/app/index.js";
 import { runCli } from "../src/cli/main.js";
 import type { AlertSettings } from "../src/monitor/index.js";
+import type { Logger } from "../src/shared/index.js";
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const PIER_BIN = join(REPO_ROOT, "bin/pier.js");
 /** Real model packages from public repositories, kept in the repository (test/fixtures/README.md says where each came from). */
 export const FIXTURES = join(REPO_ROOT, "test/fixtures");
+
+/** What a test never reaches: a package index (an environment build fails at once unless a test gives wheels). */
+const OFFLINE = { PIER_PIP_INDEX_URL: "http://127.0.0.1:1/simple" };
 
 /** What cleans up after a test: a TestContext, or the chaos runner's own list. */
 export interface Cleanups {
@@ -78,11 +83,16 @@ export function pierProcess(
   });
 }
 
-export interface PierUp {
+/** A running pier, as tests reach it: where it listens, its home, and the CLI against that home. */
+export interface RunningPier {
   url: string;
-  pid: number;
   home: string;
-  /** Runs the real pier CLI against this pier up's home. */
+  run(args: string[], cwd?: string): Promise<CliResult>;
+}
+
+export interface PierUp extends RunningPier {
+  pid: number;
+  /** Runs the CLI against this pier up's home (as a process with `cliProcesses`). */
   run(args: string[], cwd?: string): Promise<CliResult>;
   /** Ctrl-C, then waits for the exit code. */
   stop(): Promise<number>;
@@ -100,6 +110,8 @@ export async function startPier(
     defaultModel?: boolean;
     env?: NodeJS.ProcessEnv;
     args?: string[];
+    /** Run the CLI as real processes too (the README's story); in this process otherwise. */
+    cliProcesses?: boolean;
   } = {},
 ): Promise<PierUp> {
   const home = options.home ?? tempDir(t, "pier-up-");
@@ -112,8 +124,7 @@ export async function startPier(
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
-    // Tests never reach a package index: an environment build fails at once unless a test gives wheels.
-    env: { ...process.env, PIER_PIP_INDEX_URL: "http://127.0.0.1:1/simple", PIER_HOME: home, ...options.env },
+    env: { ...process.env, ...OFFLINE, PIER_HOME: home, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -154,7 +165,10 @@ export async function startPier(
     url,
     pid: child.pid!,
     home,
-    run: (cliArgs, cwd) => pierProcess(cliArgs, { env: { PIER_HOME: home }, ...(cwd ? { cwd } : {}) }),
+    run: (cliArgs, cwd) =>
+      options.cliProcesses
+        ? pierProcess(cliArgs, { env: { PIER_HOME: home }, ...(cwd ? { cwd } : {}) })
+        : cli(cliArgs, cwd, { PIER_HOME: home }),
     stop,
     exited,
     output: () => output,
@@ -230,32 +244,57 @@ export async function requestsInFlight(
   return Number(line.exec(text)?.[1] ?? 0);
 }
 
-export interface PierInProcess extends Pier {
-  url: string;
-  /** Runs the CLI in this process against this pier's home. */
-  run(args: string[], cwd?: string): Promise<CliResult>;
-  /** Stops the server and every instance, and removes the home. */
+/** pier built in this test's process, as the server tier uses it. */
+export interface PierServer extends RunningPier {
+  /** The composition root itself: its engine, rollouts, monitoring, dashboard, and handle()/fetch(). */
+  pier: Pier;
+  /** Stops the server and every instance (the home stays unless the helper made it). */
   stop(): Promise<void>;
 }
 
 /**
- * pier built in this process (createPier): real SQLite, real instance processes, listening on an
- * OS-chosen port of 127.0.0.1 so the CLI, run in-process, reaches it as it reaches `pier up`; handle()
- * and fetch() answer without the socket. Call stop() when done (an after hook).
+ * pier built with createPier in this process: real SQLite, real instance processes, real HTTP on
+ * 127.0.0.1 for the CLI (run in-process, no `pier up` and no CLI process). `env` is set in this
+ * process's environment until stop() (pier's library reads PIER_PYTHON, PIER_PIP_FIND_LINKS…);
+ * `defaultModel` creates the default workload as `pier up` does. Stopped when the test ends when `t`
+ * is given; otherwise call stop().
  */
-export async function pierInProcess(alerts?: AlertSettings): Promise<PierInProcess> {
-  const home = mkdtempSync(join(tmpdir(), "pier-inproc-"));
-  const pier = createPier({ home, ...(alerts ? { alerts } : {}) });
+export async function servePier(
+  t?: Cleanups,
+  options: {
+    home?: string;
+    env?: NodeJS.ProcessEnv;
+    alerts?: AlertSettings;
+    defaultModel?: boolean;
+    logger?: Logger;
+  } = {},
+): Promise<PierServer> {
+  const home = options.home ?? mkdtempSync(join(tmpdir(), "pier-server-"));
+  const env = { ...OFFLINE, ...options.env };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  const pier = createPier({
+    home,
+    ...(options.alerts ? { alerts: options.alerts } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   const url = await pier.listen(0);
-  return {
-    ...pier,
-    url,
-    run: (args, cwd) => cli(args, cwd, { PIER_HOME: home }),
-    stop: async () => {
+  await pier.restore();
+  if (options.defaultModel) await ensureDefaultWorkload(pier.engine, pier.registry, home, () => {});
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
       await pier.close({ instanceGraceMs: 1000 });
-      rmSync(home, { recursive: true, force: true });
-    },
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      if (!options.home) rmSync(home, { recursive: true, force: true });
+    })();
+    return stopped;
   };
+  t?.after(stop);
+  return { url, home, pier, run: (args, cwd) => cli(args, cwd, { PIER_HOME: home, ...env }), stop };
 }
 
 /** Resolves true once process `pid` no longer exists, false if it still does after `ms`. */

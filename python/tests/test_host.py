@@ -49,6 +49,15 @@ class Classify(unittest.TestCase):
         self.assertIsNone(pier_host.classify(raised(lambda: {}.missing)), "an AttributeError outside a pickle")
         self.assertIsNone(pier_host.classify(raised(lambda: 1 / 0)))
 
+    def test_a_model_missing_an_attribute_its_library_reads_is_a_stale_object(self):
+        import sklearn.linear_model
+
+        model = sklearn.linear_model.LinearRegression()
+        stale = raised(lambda: model.coef_)  # what a newer library reads of an object an older one saved
+        self.assertEqual(pier_host.classify(stale, model), "stale-object")
+        self.assertIsNone(pier_host.classify(stale), "no model: nothing to compare with")
+        self.assertIsNone(pier_host.classify(raised(lambda: {}.missing), model), "another library's object")
+
     @staticmethod
     def _load(data):
         try:

@@ -15,7 +15,7 @@ import {
   UP_FILE,
   type UpInfo,
 } from "../api/index.js";
-import { Engine } from "../engine/index.js";
+import { Engine, type ProgressSink } from "../engine/index.js";
 import { createGateway, createMetrics, RequestStats } from "../gateway/index.js";
 import {
   type AlertSettings,
@@ -65,6 +65,11 @@ export interface Pier {
   fetch(input: Request | string, init?: RequestInit): Promise<Response>;
   /** Listens on 127.0.0.1:`port` (0: any free port) and writes up.json for the CLI; resolves to the URL. */
   listen(port: number): Promise<string>;
+  /**
+   * Starts what the home ran before (scoring requests that come meanwhile wait for it), then lets
+   * the rollouts that were running go on; resolves to how many deployments it restored.
+   */
+  restore(progress?: ProgressSink): Promise<number>;
   /**
    * Stops: no new connections, the requests in flight finish (up to `graceMs`), then monitoring,
    * pipeline runs, rollouts and the instances (SIGTERM, then SIGKILL after `instanceGraceMs`), and the
@@ -221,6 +226,13 @@ export function createPier(options: PierOptions): Pier {
       writeFileSync(join(home, UP_FILE), JSON.stringify(info), { mode: 0o600 });
       logger.info(`listening on ${listening.url}`, { port: listening.port });
       return listening.url;
+    },
+    async restore(progress) {
+      const deployments = engine.store.deployments().length;
+      if (deployments > 0) await engine.restore(progress);
+      // Rollouts that were running when pier stopped go on (or roll back), and say which.
+      rollouts.resumeAll();
+      return deployments;
     },
     close({ graceMs = 0, instanceGraceMs = 5000, drained }: CloseOptions = {}) {
       closing ??= (async () => {

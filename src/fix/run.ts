@@ -2,7 +2,9 @@
  * `pier doctor --fix`, round by round: take the most fundamental diagnosis that carries actions,
  * show its change as diffs of the deployment's own files, ask, keep a copy, write, apply the
  * deployment again and wait for the outcome, send a smoke request, and say before → after. A new
- * cause with actions gets another round (at most three); a change that did not help is undone.
+ * cause with actions gets another round, and so does the same cause when what it now asks for goes
+ * further than what was just written (a timeout twice the one that still timed out, a memory limit
+ * above the peak it still hit): at most `maxRounds` (five). A change that did not help is undone.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -16,6 +18,8 @@ export interface ApplyOutcome {
   state: string;
   diagnoses: Diagnosis[];
 }
+
+const MAX_ROUNDS = 5;
 
 export interface FixSession {
   deploymentFile: string;
@@ -72,7 +76,11 @@ export async function runFix(session: FixSession): Promise<{ rounds: FixRound[];
     session.out("✔ Nothing wrong found: nothing to fix.");
     return { rounds, ok: true };
   }
-  for (let round = 1; round <= (session.maxRounds ?? 3); round++) {
+  /** The actions already written, so the same fix is never applied twice. */
+  const tried = new Set<string>();
+  /** The files as they were before this cause's first round: what an undo goes back to. */
+  let chain = new Map<string, string>();
+  for (let round = 1; round <= (session.maxRounds ?? MAX_ROUNDS); round++) {
     const diagnosis = diagnoses.find((d) => d.actions.length > 0);
     if (!diagnosis) {
       for (const line of manualSteps(diagnoses[0]!)) session.out(line);
@@ -87,6 +95,7 @@ export async function runFix(session: FixSession): Promise<{ rounds: FixRound[];
       });
       return { rounds, ok: false };
     }
+    tried.add(JSON.stringify(diagnosis.actions));
     const plan = planFix(diagnosis.actions, { deploymentFile: session.deploymentFile });
     const diff = plan.changes.map((c) => unifiedDiff(c.path, c.before, c.after)).join("\n");
     const files = plan.changes.map((c) => c.path);
@@ -124,10 +133,13 @@ export async function runFix(session: FixSession): Promise<{ rounds: FixRound[];
     mkdirSync(backup, { recursive: true });
     for (const [i, change] of plan.changes.entries())
       copyFileSync(change.path, join(backup, `${i}-${basename(change.path)}`));
-    for (const change of plan.changes) writeFileSync(change.path, change.after);
+    for (const change of plan.changes) {
+      if (!chain.has(change.path)) chain.set(change.path, change.before);
+      writeFileSync(change.path, change.after);
+    }
     session.out(`  wrote ${files.length} file(s); copies in ${backup}`);
     const restore = () => {
-      for (const change of plan.changes) writeFileSync(change.path, change.before);
+      for (const [path, before] of chain) writeFileSync(path, before);
     };
     let outcome: ApplyOutcome;
     try {
@@ -155,6 +167,17 @@ export async function runFix(session: FixSession): Promise<{ rounds: FixRound[];
       }
     } else diagnoses = outcome.diagnoses.length > 0 ? outcome.diagnoses : await session.diagnose();
     const next = diagnoses[0];
+    // The same cause, asking for more than what was just written: keep going from here.
+    if (next && next.code === diagnosis.code && next.actions.length > 0) {
+      const further = planFix(next.actions, { deploymentFile: session.deploymentFile });
+      const key = JSON.stringify(next.actions);
+      if (further.changes.length > 0 && !tried.has(key)) {
+        tried.add(key);
+        session.out(`  still ${next.code}, and it now asks for more: ${next.cause}`);
+        record("moved-on", `${outcome.state}; still ${next.code}, its fix goes further`);
+        continue;
+      }
+    }
     if (!next || next.code === diagnosis.code) {
       restore();
       const shown = `${outcome.state}${next ? `; still ${next.code}: ${next.cause}` : ""}`;
@@ -164,7 +187,8 @@ export async function runFix(session: FixSession): Promise<{ rounds: FixRound[];
     }
     session.out(`  ${diagnosis.code} is gone; next: ${next.code}: ${next.cause}`);
     record("moved-on", `${outcome.state}; next ${next.code}`);
+    chain = new Map();
   }
-  session.out(`✘ still not serving after ${session.maxRounds ?? 3} rounds`);
+  session.out(`✘ still not serving after ${session.maxRounds ?? MAX_ROUNDS} rounds`);
   return { rounds, ok: false };
 }

@@ -25,9 +25,11 @@ export function instanceError(status: number, body: string): HttpError {
       isCode(error.code) && codeInfo(error.code).http === 400 ? error.code : "BadRequest",
       error.message,
     );
+  // A host that names the exception as its code (not one of the table's) gets it kept as the exception.
+  const exception = error?.exception ?? (error && !isCode(error.code) ? String(error.code) : undefined);
   const failure: ModelFailure = {
     code: error && isCode(error.code) && codeInfo(error.code).class === "model" ? error.code : "ModelError",
-    ...(error?.exception ? { exception: error.exception } : {}),
+    ...(exception ? { exception } : {}),
     ...(error?.type ? { type: error.type } : {}),
     ...(error?.hint ? { hint: error.hint } : {}),
   };
@@ -36,7 +38,7 @@ export function instanceError(status: number, body: string): HttpError {
     `The model failed: ${error?.message ?? `status ${status}`}`,
     {
       "ms-azureml-model-error-statuscode": String(status),
-      "ms-azureml-model-error-reason": (error?.exception ?? failure.code)
+      "ms-azureml-model-error-reason": (exception ?? failure.code)
         .slice(0, 100)
         .replace(/[^\x20-\x7e]/g, "?"),
     },

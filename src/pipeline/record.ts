@@ -1,6 +1,12 @@
 /** A pipeline run's decision record, kept in pier.db (table pipeline_runs) as it goes. */
 import type { PipelineSpec } from "../config/index.js";
-import { openPierDatabase, type PierDatabase, type PierErrorJson } from "../shared/index.js";
+import {
+  openPierDatabase,
+  type PierDatabase,
+  type PierErrorJson,
+  RecordTable,
+  recordTableSql,
+} from "../shared/index.js";
 import type { Evaluation } from "../training/index.js";
 import type { Gate } from "./gate.js";
 
@@ -57,69 +63,37 @@ export interface RunRecord {
 const MIGRATIONS = [
   {
     name: "pipeline-001",
-    sql: `
-      CREATE TABLE pipeline_runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL,
-        state TEXT NOT NULL,
-        record TEXT NOT NULL,
-        started_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-      );
-    `,
+    sql: recordTableSql("pipeline_runs", "name"),
   },
 ];
 
 export class RunStore {
   readonly db: PierDatabase;
+  readonly #records: RecordTable<RunRecord>;
 
   constructor(home: string) {
     this.db = openPierDatabase(home, MIGRATIONS);
+    this.#records = new RecordTable(this.db, "pipeline_runs", "name");
   }
 
   insert(record: Omit<RunRecord, "id">): RunRecord {
-    const now = Date.now();
-    const id = Number(
-      this.db
-        .prepare(
-          "INSERT INTO pipeline_runs (name, state, record, started_at, updated_at) VALUES (?, ?, '{}', ?, ?)",
-        )
-        .run(record.name, record.state, now, now).lastInsertRowid,
-    );
-    const full = { ...record, id };
-    this.save(full);
-    return full;
+    return this.#records.insert(record.name, record);
   }
 
   save(record: RunRecord): void {
-    this.db
-      .prepare("UPDATE pipeline_runs SET state = ?, record = ?, updated_at = ? WHERE id = ?")
-      .run(record.state, JSON.stringify(record), Date.now(), record.id);
+    this.#records.save(record);
   }
 
   get(id: number): RunRecord | undefined {
-    const row = this.db.prepare("SELECT record FROM pipeline_runs WHERE id = ?").get(id) as
-      | { record: string }
-      | undefined;
-    return row ? (JSON.parse(row.record) as RunRecord) : undefined;
+    return this.#records.get(id);
   }
 
   list(limit = 50): RunRecord[] {
-    return (
-      this.db.prepare("SELECT record FROM pipeline_runs ORDER BY id DESC LIMIT ?").all(limit) as {
-        record: string;
-      }[]
-    ).map((r) => JSON.parse(r.record) as RunRecord);
+    return this.#records.find({}, "newest", limit);
   }
 
   open(): RunRecord[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT record FROM pipeline_runs WHERE state IN (${OPEN_RUN_STATES.map(() => "?").join(", ")})`,
-        )
-        .all(...OPEN_RUN_STATES) as { record: string }[]
-    ).map((r) => JSON.parse(r.record) as RunRecord);
+    return this.#records.find({ states: OPEN_RUN_STATES }, "oldest", 10_000);
   }
 
   close(): void {

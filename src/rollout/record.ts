@@ -5,21 +5,14 @@
  */
 import type { RolloutSpec } from "../config/index.js";
 import type { Diagnosis } from "../doctor/index.js";
-import { openPierDatabase, type PierDatabase } from "../shared/index.js";
+import { openPierDatabase, type PierDatabase, RecordTable, recordTableSql } from "../shared/index.js";
 import type { Check, Verdict } from "./analysis.js";
 
 const ROLLOUT_MIGRATIONS = [
   {
     name: "rollout-001",
     sql: `
-      CREATE TABLE rollouts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        endpoint TEXT NOT NULL,
-        state TEXT NOT NULL,
-        record TEXT NOT NULL,
-        started_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-      );
+      ${recordTableSql("rollouts", "endpoint")}
       CREATE INDEX rollouts_by_endpoint ON rollouts(endpoint, id);
     `,
   },
@@ -116,70 +109,39 @@ export interface RolloutRecord {
 
 export class RolloutStore {
   readonly db: PierDatabase;
+  readonly #records: RecordTable<RolloutRecord>;
 
   constructor(home: string) {
     this.db = openPierDatabase(home, ROLLOUT_MIGRATIONS);
+    this.#records = new RecordTable(this.db, "rollouts", "endpoint");
   }
 
   insert(record: Omit<RolloutRecord, "id">): RolloutRecord {
-    const now = Date.now();
-    const id = Number(
-      this.db
-        .prepare(
-          "INSERT INTO rollouts (endpoint, state, record, started_at, updated_at) VALUES (?, ?, '{}', ?, ?)",
-        )
-        .run(record.endpoint, record.state, now, now).lastInsertRowid,
-    );
-    const full = { ...record, id };
-    this.save(full);
-    return full;
+    return this.#records.insert(record.endpoint, record);
   }
 
   save(record: RolloutRecord): void {
-    this.db
-      .prepare("UPDATE rollouts SET state = ?, record = ?, updated_at = ? WHERE id = ?")
-      .run(record.state, JSON.stringify(record), Date.now(), record.id);
+    this.#records.save(record);
   }
 
   /** The endpoint's rollout that is Running or Held, if any. */
   open(endpoint: string): RolloutRecord | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT record FROM rollouts WHERE endpoint = ? AND state IN (${OPEN_STATES.map(() => "?").join(", ")}) ORDER BY id DESC LIMIT 1`,
-      )
-      .get(endpoint, ...OPEN_STATES) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as RolloutRecord) : undefined;
+    return this.#records.find({ key: endpoint, states: OPEN_STATES }, "newest", 1)[0];
   }
 
   /** Every endpoint's rollout that is Running or Held. */
   openAll(): RolloutRecord[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT record FROM rollouts WHERE state IN (${OPEN_STATES.map(() => "?").join(", ")}) ORDER BY id`,
-        )
-        .all(...OPEN_STATES) as { record: string }[]
-    ).map((r) => JSON.parse(r.record) as RolloutRecord);
+    return this.#records.find({ states: OPEN_STATES }, "oldest", 10_000);
   }
 
   /** Every rollout Running when pier stopped. */
   running(): RolloutRecord[] {
-    return (
-      this.db.prepare("SELECT record FROM rollouts WHERE state = 'Running' ORDER BY id").all() as {
-        record: string;
-      }[]
-    ).map((r) => JSON.parse(r.record) as RolloutRecord);
+    return this.#records.find({ states: ["Running"] }, "oldest", 10_000);
   }
 
   /** The endpoint's rollouts, newest first. */
   history(endpoint: string, limit = 50): RolloutRecord[] {
-    return (
-      this.db
-        .prepare("SELECT record FROM rollouts WHERE endpoint = ? ORDER BY id DESC LIMIT ?")
-        .all(endpoint, limit) as {
-        record: string;
-      }[]
-    ).map((r) => JSON.parse(r.record) as RolloutRecord);
+    return this.#records.find({ key: endpoint }, "newest", limit);
   }
 
   close(): void {

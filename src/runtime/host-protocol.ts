@@ -29,9 +29,10 @@ export interface HostLoadError {
   module?: string;
   /**
    * What kind of failure the host saw (python/pier_host.py, classify): a compiled package built for
-   * another numpy major version, or a pickle naming a class or module this interpreter lacks.
+   * another numpy major version, a pickle naming a class or module this interpreter lacks, or an
+   * unpickled model lacking an attribute its library's code now reads (made by another version).
    */
-  cause?: "numpy-abi" | "unpickling";
+  cause?: "numpy-abi" | "unpickling" | "stale-object";
 }
 
 /**

@@ -35,5 +35,6 @@ export {
 export { portHolder } from "./port-holder.js";
 export { createRandom, type Random } from "./random.js";
 export { RecentSamples } from "./recent-samples.js";
+export { RecordTable, recordTableSql } from "./record-table.js";
 export { escapeHtml, nearestRank } from "./stats.js";
 export { PIER_VERSION } from "./version.js";

@@ -11,7 +11,15 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { ApiClient, bearerOf } from "../../src/api/index.js";
-import { type Cleanups, type PierUp, processGone, startPier, tempDir, waitFor } from "../helpers.js";
+import {
+  type Cleanups,
+  processGone,
+  type RunningPier,
+  servePier,
+  startPier,
+  tempDir,
+  waitFor,
+} from "../helpers.js";
 import { byStatus, Load, type LoadTarget, quantile, throughput } from "./load.js";
 
 export interface ChaosSize {
@@ -35,9 +43,13 @@ export interface Workspace {
 
 const ENDPOINT = "chaos";
 
-const api = (pier: PierUp) => ApiClient.connect(pier.home);
+const api = (pier: RunningPier) => ApiClient.connect(pier.home);
 
-async function deploy(pier: PierUp, work: Workspace, yaml: Record<string, unknown>): Promise<LoadTarget> {
+async function deploy(
+  pier: RunningPier,
+  work: Workspace,
+  yaml: Record<string, unknown>,
+): Promise<LoadTarget> {
   await pier.run(["endpoint", "create", "-n", ENDPOINT]); // fails only when it exists already
   const file = join(work.dir, `${yaml.name}.yml`);
   writeFileSync(
@@ -50,7 +62,7 @@ async function deploy(pier: PierUp, work: Workspace, yaml: Record<string, unknow
 }
 
 /** The scoring request: one row of the model's input example, with the endpoint's key. */
-async function target(pier: PierUp, work: Workspace): Promise<LoadTarget> {
+async function target(pier: RunningPier, work: Workspace): Promise<LoadTarget> {
   const credentials = await api(pier).call("endpoints.credentials", { endpoint: ENDPOINT });
   const primaryKey = bearerOf(credentials);
   const example = JSON.parse(readFileSync(join(work.model, "input_example.json"), "utf8")) as {
@@ -67,15 +79,15 @@ async function target(pier: PierUp, work: Workspace): Promise<LoadTarget> {
   };
 }
 
-const show = (pier: PierUp, name: string) =>
+const show = (pier: RunningPier, name: string) =>
   api(pier).call("deployments.show", { endpoint: ENDPOINT, deployment: name });
 
 /** The doctor's diagnoses of one deployment. */
-const diagnoses = async (pier: PierUp, name: string) =>
+const diagnoses = async (pier: RunningPier, name: string) =>
   (await api(pier).call("doctor.endpoint", { endpoint: ENDPOINT, query: { deployment: name } }))[0]!
     .diagnoses;
 
-const events = (pier: PierUp, name: string) =>
+const events = (pier: RunningPier, name: string) =>
   api(pier).call("endpoints.events", { endpoint: ENDPOINT, query: { deployment: name } });
 
 /** Waits until `load` has had `count` more successful answers than now (the load is flowing). */
@@ -110,7 +122,7 @@ async function freePort(): Promise<number> {
  * may be lost to either; the frozen one is ejected and the other keeps the throughput.
  */
 export async function instanceFaults(t: Cleanups, work: Workspace, size: ChaosSize): Promise<ChaosReport[]> {
-  const pier = await startPier(t);
+  const pier = await servePier(t);
   const request = await deploy(pier, work, {
     name: "blue",
     instance_count: 2,
@@ -231,7 +243,7 @@ export async function pierKillRestart(t: Cleanups, work: Workspace, size: ChaosS
     for (const pid of pids) if (!(await processGone(pid, 10_000))) orphans.push(pid);
     const goneMs = performance.now() - killedAt;
     const restartedAt = performance.now();
-    const _second = await startPier(t, { home, port });
+    await startPier(t, { home, port });
     const openedAt = performance.now();
     await flowing(load, 200);
     const firstAnswer = load.samples.find((s) => s.status === 200 && s.start >= openedAt);
@@ -300,7 +312,7 @@ export async function stopInFlight(t: Cleanups, work: Workspace, size: ChaosSize
  */
 export async function storeCorruption(t: Cleanups, work: Workspace): Promise<ChaosReport> {
   const home = join(tempDir(t, "pier-chaos-"), "home");
-  const first = await startPier(t, { home });
+  const first = await servePier(t, { home });
   const registered = await first.run(["model", "register", work.model, "--name", "fin"]);
   if (registered.code !== 0) throw new Error(registered.stderr);
   await deploy(first, work, { name: "blue", instance_count: 1, model: "models:/fin/1" });
@@ -312,7 +324,7 @@ export async function storeCorruption(t: Cleanups, work: Workspace): Promise<Cha
   writeFileSync(blob, "not an onnx model any more");
   const failures: string[] = [];
 
-  const second = await startPier(t, { home });
+  const second = await servePier(t, { home });
   const failed = await waitFor(async () => {
     const view = await show(second, "blue");
     return view.provisioning_state === "Failed" && view;
@@ -328,7 +340,7 @@ export async function storeCorruption(t: Cleanups, work: Workspace): Promise<Cha
   await second.stop();
 
   const startedAt = performance.now();
-  const third = await startPier(t, { home });
+  const third = await servePier(t, { home });
   const request = await target(third, work);
   const back = await waitFor(
     async () => (await show(third, "blue")).provisioning_state === "Succeeded",
@@ -354,7 +366,7 @@ export async function storeCorruption(t: Cleanups, work: Workspace): Promise<Cha
 
 /** A scoring script whose run() allocates past the memory limit: 502 at once, and the doctor says OutOfMemory. */
 export async function outOfMemoryInRun(t: Cleanups, work: Workspace): Promise<ChaosReport> {
-  const pier = await startPier(t, { env: { PIER_FIDELITY: "local" } });
+  const pier = await servePier(t, { env: { PIER_FIDELITY: "local" } });
   const code = join(work.dir, "oom-code");
   mkdirSync(code, { recursive: true });
   writeFileSync(
@@ -407,7 +419,7 @@ export async function outOfMemoryInRun(t: Cleanups, work: Workspace): Promise<Ch
  * ones slow the small ones (p50 and p99 next to the same small load alone).
  */
 export async function largeBodies(t: Cleanups, work: Workspace, size: ChaosSize): Promise<ChaosReport> {
-  const pier = await startPier(t);
+  const pier = await servePier(t);
   const small = await deploy(pier, work, {
     name: "blue",
     instance_count: 2,

@@ -7,7 +7,7 @@ import { bearerOf } from "../../src/api/scoring.js";
 import { ApiFailure, call } from "../api";
 import { LiveChart } from "../charts";
 import { badge, enc, h, ms, note, show, time } from "../dom";
-import type { Deployment, Diagnosis, EndpointSummary, EngineEvent, ModelDetail, SecondStats } from "../types";
+import type { Deployment, Diagnosis, EndpointSummary } from "../types";
 import { rolloutTab } from "./rollout";
 import type { View } from "./view";
 

@@ -2,7 +2,6 @@
 import { call } from "../api";
 import { sparkline } from "../charts";
 import { badge, enc, h, ms, pct, show } from "../dom";
-import type { Overview } from "../types";
 import type { View } from "./view";
 
 const chips = (map: Record<string, number>) =>

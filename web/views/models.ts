@@ -1,7 +1,6 @@
 /** The registry: models, their versions with aliases, tags, validation findings, and files with their hashes. */
 import { call } from "../api";
 import { badge, enc, h, show } from "../dom";
-import type { ModelDetail, ModelSummary } from "../types";
 import type { View } from "./view";
 
 const size = (bytes: number) =>

@@ -1,4 +1,3 @@
-import type { DeploymentReport } from "../../api/index.js";
 import { defineCommand } from "../command.js";
 import { connect, endpointArgument, endpointNameOption } from "./api-common.js";
 

@@ -5,9 +5,8 @@
  * the same files, then the preflight again.
  */
 import { dirname, join, resolve } from "node:path";
-import type { DeploymentReport } from "../../api/index.js";
 import { loadDeploymentFile } from "../../config/index.js";
-import type { Diagnosis, DoctorReport } from "../../doctor/index.js";
+import type { Diagnosis } from "../../doctor/index.js";
 import type { PreflightEvidence, RecordedEvent } from "../../engine/index.js";
 import { type FixRecord, type FixSession, recordFix, runFix } from "../../fix/index.js";
 import { exampleScoreBody } from "../../model/index.js";

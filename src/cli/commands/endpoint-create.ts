@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import { loadEndpointFile, parseEndpointSpec } from "../../config/index.js";
-import type { EndpointView } from "../../engine/index.js";
 import { defineCommand } from "../command.js";
 import { connect, renderEndpoint } from "./api-common.js";
 

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { EndpointView } from "../../engine/index.js";
 import { userError } from "../../shared/index.js";
 import { defineCommand, required } from "../command.js";
 import { connect, nameArgument, nameOption } from "./api-common.js";

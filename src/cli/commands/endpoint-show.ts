@@ -1,4 +1,3 @@
-import type { EndpointView } from "../../engine/index.js";
 import { defineCommand } from "../command.js";
 import { connect, nameArgument, nameOption, renderEndpoint } from "./api-common.js";
 

@@ -1,11 +1,5 @@
-import type { AlertRecord } from "../../monitor/index.js";
 import { defineCommand } from "../command.js";
 import { connect } from "./api-common.js";
-
-interface Alerts {
-  alerts: AlertRecord[];
-  rules: { name: string; signal: string; above?: number; window: number; severity: string; action: string }[];
-}
 
 export const monitorAlerts = defineCommand({
   path: ["monitor", "alerts"],

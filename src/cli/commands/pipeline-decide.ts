@@ -1,5 +1,4 @@
 import { userInfo } from "node:os";
-import type { RunRecord } from "../../pipeline/index.js";
 import { defineCommand } from "../command.js";
 import { connect } from "./api-common.js";
 import { exitOf, followRun, renderRun, runNumber } from "./pipeline-common.js";

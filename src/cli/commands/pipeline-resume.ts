@@ -1,4 +1,3 @@
-import type { RunRecord } from "../../pipeline/index.js";
 import { defineCommand } from "../command.js";
 import { connect } from "./api-common.js";
 import { exitOf, followRun, renderRun, runNumber } from "./pipeline-common.js";

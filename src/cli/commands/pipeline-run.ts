@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
-import type { RunRecord } from "../../pipeline/index.js";
 import { userError } from "../../shared/index.js";
 import { defineCommand, required } from "../command.js";
 import { connect } from "./api-common.js";

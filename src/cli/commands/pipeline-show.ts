@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { pipelineReportHtml, type RunRecord } from "../../pipeline/index.js";
+import { pipelineReportHtml } from "../../pipeline/index.js";
 import { defineCommand } from "../command.js";
 import { connect } from "./api-common.js";
 import { renderRun, runNumber } from "./pipeline-common.js";

@@ -1,4 +1,3 @@
-import type { RolloutRecord } from "../../rollout/index.js";
 import { defineCommand } from "../command.js";
 import { connect } from "./api-common.js";
 import { renderRollout, rolloutEndpoint, rolloutEndpointOption } from "./rollout-common.js";

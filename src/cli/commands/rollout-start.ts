@@ -1,6 +1,5 @@
 import { dirname, resolve } from "node:path";
 import { loadDeploymentFile, loadRolloutFile } from "../../config/index.js";
-import type { RolloutRecord } from "../../rollout/index.js";
 import { choiceOption, defineCommand, FIDELITIES, fidelityOption, intOption } from "../command.js";
 import { connect, progressLine } from "./api-common.js";
 import { renderRollout, rolloutEndpoint, rolloutEndpointOption } from "./rollout-common.js";

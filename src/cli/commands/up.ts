@@ -154,14 +154,11 @@ export const up = defineCommand({
     });
     try {
       const deployments = engine.store.deployments().length;
-      if (deployments > 0) {
+      if (deployments > 0)
         ctx.err(
           `Restoring ${engine.store.endpoints().length} endpoint(s) and ${deployments} deployment(s)…\n`,
         );
-        await engine.restore(progress);
-      }
-      // Rollouts that were running when pier stopped go on (or roll back), and say which.
-      pier.rollouts.resumeAll();
+      await pier.restore(progress);
       if (args.options["no-default-model"] !== true && !engine.endpoints.route("fin-behavior")) {
         ctx.err("Creating the default workload (endpoint fin-behavior, deployment blue)…\n");
         await ensureDefaultWorkload(engine, registry, home, progress);

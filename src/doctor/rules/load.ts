@@ -107,7 +107,7 @@ export const pickleDrift: LoadRule = (evidence, { reported, base }) => {
   const drift = eventsOf(evidence.events, "EnvironmentWarning").find(
     (e) => e.data.finding.code === "PickleVersionDrift",
   );
-  if (!drift || reported.cause !== "unpickling") return undefined;
+  if (!drift || (reported.cause !== "unpickling" && reported.cause !== "stale-object")) return undefined;
   const finding = drift.data.finding;
   const saved = finding.subject?.version;
   return {

@@ -1,0 +1,96 @@
+/**
+ * Drift and data quality, in-process: the metrics Azure names on known distributions, verdicts that
+ * know their sample size, and quality rates measured against what the baseline itself had.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { profileCategories, profileNumbers } from "../../src/baseline/index.js";
+import { columnDrift, columnQuality } from "../../src/monitor/drift.js";
+import { createRandom } from "../../src/shared/index.js";
+
+const normals = (n: number, mean: number, sd: number, seed: number) => {
+  const random = createRandom(seed);
+  return Array.from({ length: n }, () => mean + sd * random.normal());
+};
+const categories = (n: number, weights: number[], seed: number) => {
+  const random = createRandom(seed);
+  return Array.from({ length: n }, () => random.weighted(["a", "b", "c"], weights));
+};
+
+test("numbers: the normalized Wasserstein distance is the mean shift in standard deviations", () => {
+  const base = profileNumbers(normals(5000, 10, 2, 1));
+  const same = columnDrift("x", base, normals(1000, 10, 2, 2));
+  assert.equal(same.metric, "normalized_wasserstein_distance");
+  assert.ok(same.value < 0.1, `undrifted NWD ${same.value}`);
+  assert.equal(same.verdict, "no drift");
+  const shifted = columnDrift("x", base, normals(1000, 11, 2, 3));
+  assert.ok(Math.abs(shifted.value - 0.5) < 0.06, `a shift of 0.5 sd gives NWD ${shifted.value}`);
+  assert.equal(shifted.verdict, "drift");
+  assert.ok(shifted.population_stability_index > 0.2, `PSI ${shifted.population_stability_index}`);
+  assert.ok(same.population_stability_index < 0.05, `PSI ${same.population_stability_index}`);
+});
+
+test("categories: Jensen–Shannon distance, 0 for the same mix and up to 1 for disjoint ones", () => {
+  const base = profileCategories(categories(3000, [1, 1, 1], 4));
+  const same = columnDrift("c", base, categories(800, [1, 1, 1], 5));
+  assert.equal(same.metric, "jensen_shannon_distance");
+  assert.equal(same.verdict, "no drift");
+  const moved = columnDrift("c", base, categories(800, [6, 2, 2], 6));
+  assert.ok(moved.value > 0.15 && moved.value < 0.4, `JSD ${moved.value}`);
+  assert.equal(moved.verdict, "drift");
+  const unseen = columnDrift("c", base, Array(100).fill("z"));
+  assert.ok(unseen.value > 0.99, `all-new categories: JSD ${unseen.value}`);
+});
+
+test("verdicts know their sample size: thin windows are insufficient, noisy ones only possible", () => {
+  const base = profileNumbers(normals(5000, 0, 1, 7));
+  assert.equal(columnDrift("x", base, normals(12, 3, 1, 8)).verdict, "insufficient data");
+  // 40 rows of the baseline's own distribution often sit over 0.1 by chance: never called drift.
+  let drift = 0;
+  let possible = 0;
+  for (let seed = 0; seed < 40; seed++) {
+    const verdict = columnDrift("x", base, normals(40, 0, 1, 100 + seed)).verdict;
+    if (verdict === "drift") drift++;
+    if (verdict === "possible drift") possible++;
+  }
+  assert.ok(drift <= 3, `${drift} of 40 undrifted thin windows called drift`);
+  assert.ok(possible >= 1, "some thin windows cross the threshold and say possible drift");
+  // A clear shift on the same 40 rows is drift.
+  assert.equal(columnDrift("x", base, normals(40, 1.5, 1, 9)).verdict, "drift");
+});
+
+test("data quality: nulls, type errors and out-of-range values beyond what the baseline had", () => {
+  const base = profileNumbers(normals(2000, 50, 5, 10));
+  const clean = columnQuality(base, normals(500, 50, 5, 11));
+  assert.deepEqual(
+    clean.map((r) => [r.metric, r.violated]),
+    [
+      ["null_value_rate", false],
+      ["data_type_error_rate", false],
+      ["out_of_bounds_rate", false],
+    ],
+  );
+  const dirty = columnQuality(base, [
+    ...normals(400, 50, 5, 12),
+    ...Array(50).fill(null),
+    ...Array(20).fill("n/a"),
+    ...Array(30).fill(500),
+  ]);
+  const byMetric = Object.fromEntries(dirty.map((r) => [r.metric, r]));
+  assert.equal(byMetric.null_value_rate!.violated, true);
+  assert.equal(byMetric.null_value_rate!.value, 0.1);
+  assert.equal(byMetric.data_type_error_rate!.violated, true);
+  assert.equal(byMetric.out_of_bounds_rate!.violated, true);
+  // A baseline that had 10 % nulls: the same rate in production is no violation.
+  const withNulls = profileNumbers([...normals(900, 0, 1, 13), ...Array(100).fill(null)]);
+  assert.equal(
+    columnQuality(withNulls, [...normals(450, 0, 1, 14), ...Array(50).fill(null)])[0]!.violated,
+    false,
+  );
+  // Categories: one never seen is out of bounds.
+  const cats = profileCategories(categories(1000, [1, 1, 1], 15));
+  assert.equal(
+    columnQuality(cats, [...categories(200, [1, 1, 1], 16), ...Array(40).fill("q")])[2]!.violated,
+    true,
+  );
+});
