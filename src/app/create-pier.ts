@@ -108,6 +108,38 @@ function errorResponse(error: unknown, req: PierRequest, logger: Logger): PierRe
   return jsonResponse(e.httpStatus, { error: body });
 }
 
+/** Where a request goes: the gateway, /metrics, the dashboard, the management API; anything else is a 404. */
+function requestHandler(parts: {
+  gateway: ReturnType<typeof createGateway>;
+  metrics: ReturnType<typeof createMetrics>["registry"];
+  dashboard: Dashboard;
+  handleApi: ReturnType<typeof createManagementApi>;
+  logger: Logger;
+}): (req: PierRequest) => Promise<PierResponse> {
+  const { gateway, metrics, dashboard, handleApi, logger } = parts;
+  return async (req) => {
+    try {
+      const scored = gateway.handle(req);
+      if (scored) return await scored;
+      if (pathOf(req.url) === "/metrics")
+        return {
+          status: 200,
+          headers: { "content-type": metrics.contentType },
+          body: await metrics.metrics(),
+        };
+      const answer = (await dashboard.handle(req)) ?? (await handleApi(req));
+      if (answer) return answer;
+      throw userError(
+        "NotFound",
+        `No route ${pathOf(req.url)}; scoring is at /endpoints/<name>/score`,
+        "Score at /endpoints/<name>/score; manage at /api/v1.",
+      );
+    } catch (error) {
+      return errorResponse(error, req, logger);
+    }
+  };
+}
+
 /** Builds pier on `home`. Nothing listens until listen(); handle() answers at once. */
 export function createPier(options: PierOptions): Pier {
   const { home } = options;
@@ -170,27 +202,7 @@ export function createPier(options: PierOptions): Pier {
     token,
   });
 
-  async function handle(req: PierRequest): Promise<PierResponse> {
-    try {
-      const scored = gateway.handle(req);
-      if (scored) return await scored;
-      if (pathOf(req.url) === "/metrics")
-        return {
-          status: 200,
-          headers: { "content-type": metrics.registry.contentType },
-          body: await metrics.registry.metrics(),
-        };
-      const answer = (await dashboard.handle(req)) ?? (await handleApi(req));
-      if (answer) return answer;
-      throw userError(
-        "NotFound",
-        `No route ${pathOf(req.url)}; scoring is at /endpoints/<name>/score`,
-        "Score at /endpoints/<name>/score; manage at /api/v1.",
-      );
-    } catch (error) {
-      return errorResponse(error, req, logger);
-    }
-  }
+  const handle = requestHandler({ gateway, metrics: metrics.registry, dashboard, handleApi, logger });
 
   monitoring.start();
   let closing: Promise<number> | undefined;

@@ -8,8 +8,14 @@
  * It sees the engine only through the Routing interface.
  */
 import { randomUUID } from "node:crypto";
-import type { DeploymentTarget, Routing } from "../engine/index.js";
-import { decodePathSegment, type Logger, type PierRequest, type PierResponse } from "../shared/index.js";
+import type { DeploymentTarget, EndpointRoute, Routing } from "../engine/index.js";
+import {
+  decodePathSegment,
+  type Logger,
+  type PierRequest,
+  type PierResponse,
+  pathOf,
+} from "../shared/index.js";
 import { authenticate } from "./authenticate.js";
 import type { CaptureTap, Collector } from "./capture-tap.js";
 import { asHttpError } from "./errors.js";
@@ -278,72 +284,30 @@ export class DataPlane {
     route: ProtocolRoute,
     adapter: ProtocolAdapter,
   ): Promise<PierResponse> {
-    const routing = this.#routing;
     const ids = requestIds(req.headers);
     const headers: Record<string, string> = { ...ids, ...adapter.answerHeaders?.(req.headers, ids) };
     const tally = new Tally(this.#options, req.connection);
     let mirrorAfter: (() => void) | undefined;
     try {
-      const endpoint = routing.endpoint(decodePathSegment(endpointSegment));
+      const name = decodePathSegment(endpointSegment);
+      const endpoint = this.#routing.endpoint(name);
       tally.endpoint = endpoint?.name;
-      if (!endpoint)
-        throw new HttpError(
-          "EndpointNotFound",
-          `Endpoint '${decodePathSegment(endpointSegment)}' does not exist`,
-        );
+      if (!endpoint) throw new HttpError("EndpointNotFound", `Endpoint '${name}' does not exist`);
       if (route.access === "open") {
         if (!route.methods.includes(req.method))
-          throw new HttpError("MethodNotAllowed", `Use GET for ${req.url.split("?")[0]}`);
-        return replyResponse(route.answer(endpoint, routing), headers);
+          throw new HttpError("MethodNotAllowed", `Use GET for ${pathOf(req.url)}`);
+        return replyResponse(route.answer(endpoint, this.#routing), headers);
       }
-      const methodOk =
-        route.access === "read" ? req.method === "GET" : route.anyMethodForScripts || req.method === "POST";
-      if (!methodOk)
-        throw new HttpError(
-          "MethodNotAllowed",
-          `Use ${route.access === "read" ? "GET" : "POST"} for ${req.url.split("?")[0]}`,
-        );
-      authenticate(req.headers.authorization, endpoint, routing.verifyToken);
-      const body = await req.body(MAX_BODY_BYTES);
-      await awaitRestore(routing);
-      const pin = req.headers[DEPLOYMENT_HEADER];
-      const { target, pinned } = routeRequest(
-        routing,
-        endpoint,
-        typeof pin === "string" ? pin : undefined,
-        this.#draw,
-        DataPlane.servesModel(route),
-      );
+      const { target, pinned, body } = await this.#admit(req, endpoint, route);
       tally.routedTo(target);
       headers[DEPLOYMENT_HEADER] = target.name;
       if (route.access === "read") return replyResponse(route.answer(target, endpoint, req.url), headers);
       tally.scoring = true;
       if (!target.rawRequests && req.method !== "POST")
-        throw new HttpError("MethodNotAllowed", `Use POST for ${req.url.split("?")[0]}`);
+        throw new HttpError("MethodNotAllowed", `Use POST for ${pathOf(req.url)}`);
       const scoring: Scoring = { req, body, adapter, route, ids: headers };
-      const tap = pinned ? undefined : this.#options.rollouts?.(endpoint.name);
-      const shared: SharedPreparation = {};
-      const served =
-        tap && (target.name === tap.candidate || target.name === tap.stable)
-          ? serveInRollout(
-              tap,
-              target,
-              routing.target(endpoint.name, tap.stable),
-              (t) => this.serve(t, scoring, shared),
-              this.#draw,
-            )
-          : this.serve(target, scoring, shared).then((answer): Served => ({ answer, target }));
-      // Copies to the mirror deployment leave once the live answer is sent: they cost it nothing.
-      if (!pinned)
-        mirrorAfter = () =>
-          this.mirror(
-            endpoint.name,
-            endpoint.mirrorTraffic,
-            () => served.then((s) => s.answer),
-            scoring,
-            tap,
-            shared,
-          );
+      const { served, mirror } = this.#score(endpoint, target, pinned, scoring);
+      mirrorAfter = mirror;
       const { answer, target: answered, failed } = await served;
       // The new deployment failed it and the stable answered: the client learns which did.
       if (answered !== target) {
@@ -377,5 +341,71 @@ export class DataPlane {
     } finally {
       tally.finish();
     }
+  }
+
+  /**
+   * Admit a request to a route that reads or scores: its method, its credentials, its body (read only
+   * now, once the caller is known), the restore it waits for, and the deployment it is routed to.
+   */
+  async #admit(
+    req: PierRequest,
+    endpoint: EndpointRoute,
+    route: Exclude<ProtocolRoute, { access: "open" }>,
+  ): Promise<{ target: DeploymentTarget; pinned: boolean; body: Buffer }> {
+    const methodOk =
+      route.access === "read" ? req.method === "GET" : route.anyMethodForScripts || req.method === "POST";
+    if (!methodOk)
+      throw new HttpError(
+        "MethodNotAllowed",
+        `Use ${route.access === "read" ? "GET" : "POST"} for ${pathOf(req.url)}`,
+      );
+    authenticate(req.headers.authorization, endpoint, this.#routing.verifyToken);
+    const body = await req.body(MAX_BODY_BYTES);
+    await awaitRestore(this.#routing);
+    const pin = req.headers[DEPLOYMENT_HEADER];
+    const routed = routeRequest(
+      this.#routing,
+      endpoint,
+      typeof pin === "string" ? pin : undefined,
+      this.#draw,
+      DataPlane.servesModel(route),
+    );
+    return { ...routed, body };
+  }
+
+  /**
+   * Scores on the routed deployment — under the endpoint's rollout, when one runs and the request is
+   * not pinned — and the mirror copies to send once the answer is on its way.
+   */
+  #score(
+    endpoint: EndpointRoute,
+    target: DeploymentTarget,
+    pinned: boolean,
+    scoring: Scoring,
+  ): { served: Promise<Served>; mirror: (() => void) | undefined } {
+    const tap = pinned ? undefined : this.#options.rollouts?.(endpoint.name);
+    const shared: SharedPreparation = {};
+    const served =
+      tap && (target.name === tap.candidate || target.name === tap.stable)
+        ? serveInRollout(
+            tap,
+            target,
+            this.#routing.target(endpoint.name, tap.stable),
+            (t) => this.serve(t, scoring, shared),
+            this.#draw,
+          )
+        : this.serve(target, scoring, shared).then((answer): Served => ({ answer, target }));
+    const mirror = pinned
+      ? undefined
+      : () =>
+          this.mirror(
+            endpoint.name,
+            endpoint.mirrorTraffic,
+            () => served.then((s) => s.answer),
+            scoring,
+            tap,
+            shared,
+          );
+    return { served, mirror };
   }
 }
