@@ -23,8 +23,13 @@ export const PICKLE_FILE = /\.(pkl|pickle|joblib|sav)$/i;
 export interface PickleImport {
   module: string;
   name: string;
-  /** With a check: whether the interpreter can import it. */
-  status?: "ok" | "module-missing" | "attribute-missing";
+  /**
+   * With a check: whether the interpreter can import it ("unchecked" for a name guessed from bytes,
+   * which is never imported).
+   */
+  status?: "ok" | "module-missing" | "attribute-missing" | "unchecked";
+  /** Read by pickle's own machine (true), or guessed from a byte pattern past where it stopped (false). */
+  certain?: boolean;
 }
 
 export interface PickleScan {
@@ -33,8 +38,10 @@ export interface PickleScan {
   packages?: Record<string, { distribution: string | null; version: string | null } | null>;
   /** Versions the pickle records of the libraries that wrote it (scikit-learn's _sklearn_version). */
   markers: Record<string, string[]>;
-  /** False when the opcodes could not be read to the end (joblib arrays); byte patterns filled in. */
+  /** False when the pickle could not be read to its end; byte patterns filled in (as guesses). */
   complete: boolean;
+  /** How it was stored: pickle, or the compression it was read through. */
+  format?: string;
 }
 
 /** Scans a pickle with `python`; with `check`, each import is also tried there. Undefined when the scan cannot run. */
@@ -62,9 +69,31 @@ export async function scanPickle(
 export const opcodeReaders = (): string[] =>
   [process.env.PIER_PYTHON, "/usr/bin/python3", "python3"].filter((p): p is string => Boolean(p));
 
-/** The top-level modules a pickle imports. */
+/** The top-level modules a pickle surely imports (names guessed from bytes are not among them). */
 export const importedModules = (scan: PickleScan): Set<string> =>
-  new Set(scan.imports.map((i) => i.module.split(".")[0]!));
+  new Set(scan.imports.filter((i) => i.certain !== false).map((i) => i.module.split(".")[0]!));
+
+/**
+ * A note, never an error, when the scan could not read a pickle to its end: what it found past that
+ * point is a guess from byte patterns, and whether the model loads is for its interpreter to say.
+ */
+export function pickleUncertainty(scan: PickleScan, file: string): Finding[] {
+  if (scan.complete) return [];
+  const guessed = scan.imports.filter((i) => i.certain === false).map((i) => `${i.module}.${i.name}`);
+  return [
+    {
+      code: "PickleScanIncomplete",
+      severity: "info",
+      message: `${file} could not be read to its end without running it${guessed.length ? `; past that point, byte patterns suggest ${guessed.slice(0, 5).join(", ")}${guessed.length > 5 ? ", …" : ""}, which may be array data rather than imports` : ""}. pier does not block on a guess: whether it loads is for the interpreter to say at startup`,
+      evidence: {
+        file,
+        value: `read ${scan.imports.filter((i) => i.certain !== false).length} import(s) for sure`,
+      },
+      fix: "Nothing to do if the deployment starts; if it fails, its startup names the exception (pier doctor shows it).",
+      actions: [],
+    },
+  ];
+}
 
 /** Where a pickle is read, and what it is read against. */
 export interface PickleContext {
@@ -101,7 +130,14 @@ function savedVersion(distribution: string, scan: PickleScan, context: PickleCon
  */
 export function pickleFindings(scan: PickleScan, context: PickleContext): Finding[] {
   const { interpreter } = context;
-  const failing = scan.imports.filter((i) => i.status && i.status !== "ok" && !context.ships(i.module));
+  const failing = scan.imports.filter(
+    (i) =>
+      i.status &&
+      i.status !== "ok" &&
+      i.status !== "unchecked" &&
+      i.certain !== false &&
+      !context.ships(i.module),
+  );
   const byTop = new Map<string, PickleImport[]>();
   for (const i of failing) {
     const top = i.module.split(".")[0]!;

@@ -20,10 +20,12 @@ import {
 } from "./interpreter.js";
 import { validateModelDir } from "./package.js";
 import {
+  importedModules,
   opcodeReaders,
   PICKLE_FILE,
   pickleFindings,
   pickleMarkerFindings,
+  pickleUncertainty,
   scanPickle,
 } from "./pickle-scan.js";
 import type { Requirement } from "./requirements.js";
@@ -189,7 +191,7 @@ async function pickleModules(
     for (const python of opcodeReaders()) {
       const scan = await scanPickle(python, file, false);
       if (!scan) continue;
-      for (const i of scan.imports) if (!ships(i.module)) modules.add(i.module.split(".")[0]!);
+      for (const module of importedModules(scan)) if (!ships(module)) modules.add(module);
       break;
     }
   }
@@ -269,7 +271,11 @@ export async function preflightEnvironment(
         ships,
       };
       const errors = pickleFindings(scan, pickleContext);
-      findings.push(...errors, ...(errors.length === 0 ? pickleMarkerFindings(scan, pickleContext) : []));
+      findings.push(
+        ...errors,
+        ...(errors.length === 0 ? pickleMarkerFindings(scan, pickleContext) : []),
+        ...pickleUncertainty(scan, relativePath),
+      );
     }
     return findings.map((f) =>
       // In cloud fidelity a pickle from another scikit-learn is a difference from what the cloud would run.

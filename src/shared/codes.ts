@@ -145,6 +145,8 @@ export const CODES = {
   NumpyAbiConflict: model(),
   PackageMissing: model(),
   PickleVersionDrift: model(),
+  /** A pickle the scan could not read to its end: a note; the interpreter decides at startup. */
+  PickleScanIncomplete: model(),
   ModuleNotShipped: model(),
   InstalledVersionsDiffer: model(),
   EnvironmentBuildFailed: model(),
