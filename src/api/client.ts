@@ -57,7 +57,7 @@ export class ApiClient {
     return new ApiClient(info, readFileSync(join(home, API_TOKEN_FILE), "utf8").trim());
   }
 
-  async #fetch<K extends RouteName>(name: K, input: CallInput<K>): Promise<Response> {
+  async #fetch<K extends RouteName>(name: K, input: CallInput<K>, signal?: AbortSignal): Promise<Response> {
     const { query, body, ...params } = input as { query?: QueryOf<K>; body?: unknown };
     const path = pathFor(name, params as ParamsOf<K>, query);
     try {
@@ -65,6 +65,7 @@ export class ApiClient {
         method: ROUTES[name].method,
         headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal ? { signal } : {}),
       });
     } catch (error) {
       throw notRunning(this.info.url, `cannot connect: ${(error as Error).message}`);
@@ -86,8 +87,9 @@ export class ApiClient {
     name: K,
     input: CallInput<K>,
     onProgress: (event: ProgressEvent) => void,
+    signal?: AbortSignal,
   ): Promise<Answers[K]> {
-    const response = await this.#fetch(name, input);
+    const response = await this.#fetch(name, input, signal);
     if (!response.ok || !response.body) {
       const payload = (await response.json()) as { error: PierErrorJson };
       throw new PierError(payload.error);

@@ -4,6 +4,7 @@
  * parameters it reads, whether it streams, and the type of its answer. The bodies' schemas are in
  * bodies.ts (zod, kept out of this file so the dashboard's bundle can import it without zod).
  */
+import type { DeploymentSpec } from "../config/index.js";
 import type { Diagnosis, DoctorReport } from "../doctor/index.js";
 import type { Credentials, DeploymentView, EndpointView, RecordedEvent } from "../engine/index.js";
 import type { ExportResult } from "../export/index.js";
@@ -39,6 +40,7 @@ export const ROUTES = {
   "deployments.list": { method: "GET", path: "/endpoints/:endpoint/deployments" },
   "deployments.show": { method: "GET", path: "/endpoints/:endpoint/deployments/:deployment" },
   "deployments.delete": { method: "DELETE", path: "/endpoints/:endpoint/deployments/:deployment" },
+  "deployments.spec": { method: "GET", path: "/endpoints/:endpoint/deployments/:deployment/spec" },
   "deployments.logs": {
     method: "GET",
     path: "/endpoints/:endpoint/deployments/:deployment/logs",
@@ -114,6 +116,8 @@ export interface Answers {
   "deployments.list": DeploymentReport[];
   "deployments.show": DeploymentReport;
   "deployments.delete": { deleted: string };
+  /** The YAML as pier keeps it (defaults filled in), the file it came from, and the model it resolved to. */
+  "deployments.spec": { spec: DeploymentSpec; source_file: string | null; model: string };
   "deployments.logs": { logs: string };
   "deployments.apply": DeploymentReport;
   "rollouts.start": RolloutRecord;

@@ -10,6 +10,7 @@ export {
   loadEndpointFile,
   parseDeploymentSpec,
   parseEndpointSpec,
+  readSpecDocument,
 } from "./load.js";
 export { type GateThreshold, type PipelineSpec, parsePipelineSpec } from "./pipeline-spec.js";
 export { loadRolloutFile, parseRolloutSpec, type RolloutSpec } from "./rollout-spec.js";
@@ -17,6 +18,8 @@ export {
   type DataCollectorSpec,
   type DeploymentSpec,
   type EndpointSpec,
+  environmentAssetSchema,
+  modelAssetSchema,
   modelPathOf,
   type ProbeSettings,
   resolveFromSpec,

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { z } from "zod";
-import { PierError, userError } from "../shared/index.js";
+import { type Code, PierError, userError } from "../shared/index.js";
+import { findInstanceType } from "./instance-types.js";
 import {
   type DeploymentSpec,
   deploymentSchema,
@@ -19,6 +20,8 @@ const PAYLOAD_COLLECTIONS = ["model_inputs", "model_outputs", "request", "respon
 export interface Loaded<T> {
   spec: T;
   warnings: string[];
+  /** The document as written (what the CLI sends pier up, which checks and fills it in again). */
+  document: unknown;
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {
@@ -49,7 +52,8 @@ export function checkSpec<T extends z.ZodType>(
   });
 }
 
-function readYamlDocument(path: string): unknown {
+/** A YAML file's mapping as written (a FileNotFound or BadArgument naming the file otherwise). */
+export function readSpecDocument(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -96,12 +100,61 @@ export function parseEndpointSpec(value: unknown, source: string): Loaded<Endpoi
       "Use auth_mode: key (the default) or aml_token.",
     );
   }
-  return { spec, warnings };
+  return { spec, warnings, document: value };
+}
+
+/**
+ * A managed deployment names its instance_type and instance_count; a Kubernetes one may leave them to
+ * the cluster (defaultinstancetype, one instance) and may scale on utilization.
+ */
+function placement(
+  parsed: z.infer<typeof deploymentSchema>,
+  source: string,
+  warnings: string[],
+): DeploymentSpec {
+  const kubernetes = parsed.type === "kubernetes";
+  const missing = (["instance_type", "instance_count"] as const).filter((k) => parsed[k] === undefined);
+  if (!kubernetes && missing.length > 0)
+    throw userError(
+      "BadArgument",
+      `${source} is not a valid online deployment: ${missing.join(", ")}: Required (a managed online deployment names its VM size and instance count)`,
+      `Add ${missing.map((k) => (k === "instance_type" ? "instance_type: Standard_DS3_v2" : "instance_count: 1")).join(" and ")} to ${source}, or type: kubernetes for a Kubernetes deployment, where they are optional.`,
+    );
+  const scale = parsed.scale_settings;
+  if (scale?.type === "target_utilization" && !kubernetes)
+    throw userError(
+      "BadArgument",
+      `${source}: scale_settings.type target_utilization is for Kubernetes online deployments`,
+      "Remove scale_settings (a managed deployment autoscales with Azure Monitor autoscale rules, outside its YAML), or set type: kubernetes.",
+    );
+  if (kubernetes && parsed.instance_type === undefined)
+    warnings.push(
+      `${source}: no instance_type: as on an attached cluster, the deployment gets defaultinstancetype (2 CPUs, 2 GiB), unless resources.limits says more`,
+    );
+  return {
+    ...parsed,
+    instance_type: parsed.instance_type ?? "defaultinstancetype",
+    instance_count: parsed.instance_count ?? (scale?.type === "target_utilization" ? scale.min_instances : 1),
+  };
+}
+
+/** What is said, not refused: a GPU size runs on this machine's CPU. */
+const GPU_NOT_AVAILABLE: Code = "GpuNotAvailable";
+
+function gpuWarnings(spec: DeploymentSpec, source: string): string[] {
+  const type = findInstanceType(spec.instance_type);
+  const gpus = type?.gpus ?? Number(spec.resources?.limits?.["nvidia.com/gpu"] ?? 0);
+  if (!gpus) return [];
+  return [
+    `${GPU_NOT_AVAILABLE}: ${source}: ${spec.instance_type}${type?.gpuModel ? ` has ${type.gpus} ${type.gpuModel} GPU(s)` : ` asks for ${gpus} GPU(s)`}; pier runs the model on this machine's CPU (a model that needs CUDA fails at startup with its own error)`,
+  ];
 }
 
 export function parseDeploymentSpec(value: unknown, source: string): Loaded<DeploymentSpec> {
-  const spec = checkSpec(deploymentSchema, value, source, "online deployment");
-  const warnings = unhonoured(spec, UNHONOURED_DEPLOYMENT_KEYS, source);
+  const parsed = checkSpec(deploymentSchema, value, source, "online deployment");
+  const warnings = unhonoured(parsed, UNHONOURED_DEPLOYMENT_KEYS, source);
+  const spec = placement(parsed, source, warnings);
+  warnings.push(...gpuWarnings(spec, source));
   if (spec.request_settings.max_queue_wait_ms !== undefined) {
     warnings.push(
       `${source}: request_settings.max_queue_wait_ms is deprecated in Azure ML; pier queues up to request_timeout_ms`,
@@ -139,10 +192,10 @@ export function parseDeploymentSpec(value: unknown, source: string): Loaded<Depl
     );
   }
   const environment = spec.environment;
-  if (typeof environment === "string" || (environment && !environment.conda_file)) {
-    // A registered environment (azureml:NAME:VERSION) or an image alone names nothing pier can read.
+  if (environment && typeof environment === "object" && !environment.conda_file && !environment.build) {
+    // An image alone names nothing pier can read. (A registered environment is resolved at deployment.)
     warnings.push(
-      `${source}: environment ${typeof environment === "string" ? `'${environment}' is a registered environment` : "has no conda_file"}, which pier cannot read locally: the model runs in the interpreter pier chooses (PIER_PYTHON) with only the model's own pins checked; give environment.conda_file to have its pins checked and built`,
+      `${source}: environment has no conda_file, which pier cannot read from an image: the model runs in the interpreter pier chooses (PIER_PYTHON) with only the model's own pins checked; give environment.conda_file to have its pins checked and built`,
     );
   }
   if (environment && typeof environment === "object" && environment.image) {
@@ -150,13 +203,13 @@ export function parseDeploymentSpec(value: unknown, source: string): Loaded<Depl
       `${source}: environment.image is not run (pier runs no containers); the conda_file and the chosen interpreter make the environment`,
     );
   }
-  return { spec, warnings };
+  return { spec, warnings, document: value };
 }
 
 export function loadEndpointFile(path: string): Loaded<EndpointSpec> {
-  return parseEndpointSpec(readYamlDocument(path), path);
+  return parseEndpointSpec(readSpecDocument(path), path);
 }
 
 export function loadDeploymentFile(path: string): Loaded<DeploymentSpec> {
-  return parseDeploymentSpec(readYamlDocument(path), path);
+  return parseDeploymentSpec(readSpecDocument(path), path);
 }

@@ -1,7 +1,10 @@
 /**
- * Endpoint and deployment YAML: the Azure ML CLI v2 fields (managedOnlineEndpoint /
- * managedOnlineDeployment schemas), checked strictly. Fields pier accepts but cannot honour on one
- * machine are listed in UNHONOURED_* and produce warnings.
+ * Endpoint and deployment YAML: every field of the Azure ML CLI v2 schemas of managed and Kubernetes
+ * online endpoints and deployments (managedOnlineEndpoint, kubernetesOnlineEndpoint,
+ * managedOnlineDeployment, kubernetesOnlineDeployment; reference-yaml-endpoint-online,
+ * reference-yaml-deployment-managed-online, reference-yaml-deployment-kubernetes-online), checked
+ * strictly: a key none of them has is an error naming it. Fields pier accepts but cannot honour on one
+ * machine are listed in UNHONOURED_* with what they would do in Azure, and produce warnings.
  */
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
@@ -21,7 +24,17 @@ export const endpointSchema = z.strictObject({
   name: resourceName,
   description: z.string().optional(),
   tags: z.record(z.string(), z.string()).optional(),
-  auth_mode: z.enum(["key", "aml_token", "aad_token"]).default("key"),
+  // Azure's own examples write Key and AMLToken as well as key and aml_token.
+  auth_mode: z
+    .string()
+    .transform((v) =>
+      v
+        .toLowerCase()
+        .replace(/^amltoken$/, "aml_token")
+        .replace(/^aadtoken$/, "aad_token"),
+    )
+    .pipe(z.enum(["key", "aml_token", "aad_token"]))
+    .default("key"),
   compute: z.string().optional(),
   identity: z
     .strictObject({
@@ -34,6 +47,7 @@ export const endpointSchema = z.strictObject({
   public_network_access: z.enum(["enabled", "disabled"]).optional(),
   location: z.string().optional(),
   kind: z.string().optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
 });
 export type EndpointSpec = z.infer<typeof endpointSchema>;
 
@@ -56,27 +70,78 @@ const PROBE_DEFAULTS: ProbeSettings = {
   failure_threshold: 30,
 };
 
-const modelSchema = z.union([
-  z.string().min(1),
-  z.strictObject({
-    path: z.string().min(1),
+/** A model asset (Azure's model YAML, inline or its own file); older examples write local_path for path. */
+export const modelAssetSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    path: z.string().min(1).optional(),
+    local_path: z.string().min(1).optional(),
     name: z.string().optional(),
     version: z.union([z.string(), z.number()]).optional(),
     type: z.enum(["custom_model", "mlflow_model", "triton_model"]).optional(),
     description: z.string().optional(),
-  }),
-]);
+    tags: z.record(z.string(), z.unknown()).optional(),
+    properties: z.record(z.string(), z.unknown()).optional(),
+    stage: z.string().optional(),
+    flavors: z.record(z.string(), z.unknown()).optional(),
+    // A model file of its own may say which job made it and where it is stored in Azure.
+    job_name: z.string().optional(),
+    datastore: z.string().optional(),
+  })
+  .refine((m) => m.path !== undefined || m.local_path !== undefined, {
+    message: "needs a path (the model's file or folder)",
+    path: ["path"],
+  })
+  .transform(({ local_path, ...m }) => ({ ...m, path: (m.path ?? local_path)! }));
+export type ModelAssetSpec = z.infer<typeof modelAssetSchema>;
 
-const environmentSchema = z.union([
-  z.string().min(1),
-  z.strictObject({
-    name: z.string().optional(),
-    version: z.union([z.string(), z.number()]).optional(),
-    image: z.string().optional(),
-    conda_file: z.string().optional(),
-    description: z.string().optional(),
-    inference_config: z.record(z.string(), z.unknown()).optional(),
-  }),
+const modelSchema = z.union([z.string().min(1), modelAssetSchema]);
+
+/** A custom container's routes: where its health and scoring answers are. */
+const route = z.strictObject({ port: z.number().int().min(1).max(65535), path: z.string().min(1) });
+
+/** An inline environment asset (Azure's environment YAML): an image, a conda file, or a Docker build context. */
+export const environmentAssetSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().optional(),
+  version: z.union([z.string(), z.number()]).optional(),
+  image: z.string().optional(),
+  conda_file: z.string().optional(),
+  build: z.strictObject({ path: z.string().min(1), dockerfile_path: z.string().optional() }).optional(),
+  os_type: z.enum(["linux", "windows"]).optional(),
+  description: z.string().optional(),
+  tags: z.record(z.string(), z.unknown()).optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
+  inference_config: z
+    .strictObject({
+      liveness_route: route.optional(),
+      readiness_route: route.optional(),
+      scoring_route: route.optional(),
+    })
+    .optional(),
+});
+export type EnvironmentAssetSpec = z.infer<typeof environmentAssetSchema>;
+
+const environmentSchema = z.union([z.string().min(1), environmentAssetSchema]);
+
+/**
+ * How a deployment scales: managed deployments have a fixed instance_count (type default); a Kubernetes
+ * deployment scales on utilization between min and max instances (Azure's TargetUtilizationScaleSettings).
+ */
+const scaleSettingsSchema = z.union([
+  z.strictObject({ type: z.literal("default") }),
+  z
+    .strictObject({
+      type: z.literal("target_utilization"),
+      min_instances: z.number().int().min(1).default(1),
+      max_instances: z.number().int().min(1).max(20).default(1),
+      polling_interval: z.number().int().min(1).default(1),
+      target_utilization_percentage: z.number().int().min(1).max(100).default(70),
+    })
+    .refine((s) => s.max_instances >= s.min_instances, {
+      message: "max_instances must be at least min_instances",
+      path: ["max_instances"],
+    }),
 ]);
 
 /** Azure writes `enabled: 'True'`; a YAML boolean means the same. */
@@ -121,6 +186,7 @@ export const SECRET_HEADERS = /^(authorization|cookie|proxy-authorization|x-pier
 const quantities = z.strictObject({
   cpu: z.union([z.string(), z.number()]).optional(),
   memory: z.string().optional(),
+  "nvidia.com/gpu": z.union([z.string(), z.number()]).optional(),
 });
 
 export const deploymentSchema = z.strictObject({
@@ -129,18 +195,29 @@ export const deploymentSchema = z.strictObject({
   endpoint_name: resourceName,
   description: z.string().optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
   model: modelSchema.optional(),
+  model_mount_path: z.string().min(1).optional(),
   code_configuration: z
-    .strictObject({ code: z.string().min(1), scoring_script: z.string().min(1) })
+    .strictObject({
+      // Older examples write code: {local_path: …}.
+      code: z.union([
+        z.string().min(1),
+        z.strictObject({ local_path: z.string().min(1) }).transform((c) => c.local_path),
+      ]),
+      scoring_script: z.string().min(1),
+    })
     .optional(),
   environment: environmentSchema.optional(),
   environment_variables: z
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
     .optional(),
-  instance_type: z.string().min(1),
-  instance_count: z.number().int().min(1).max(20),
+  /** Required for managed deployments; a Kubernetes deployment takes its cluster's default when absent. */
+  instance_type: z.string().min(1).optional(),
+  /** Required for managed deployments; 1 for a Kubernetes deployment when absent. */
+  instance_count: z.number().int().min(1).max(20).optional(),
   app_insights_enabled: z.boolean().optional(),
-  scale_settings: z.strictObject({ type: z.literal("default") }).optional(),
+  scale_settings: scaleSettingsSchema.optional(),
   request_settings: z
     .strictObject({
       request_timeout_ms: z.number().int().min(1).max(180_000).default(5000),
@@ -154,8 +231,14 @@ export const deploymentSchema = z.strictObject({
   data_collector: dataCollectorSchema.optional(),
   resources: z.strictObject({ requests: quantities.optional(), limits: quantities.optional() }).optional(),
   type: z.enum(["managed", "kubernetes"]).optional(),
+  private_network_connection: z.boolean().optional(),
 });
-export type DeploymentSpec = z.infer<typeof deploymentSchema>;
+
+/** A deployment as pier runs it: the managed one's required instance_type and instance_count filled in. */
+export type DeploymentSpec = Omit<z.infer<typeof deploymentSchema>, "instance_type" | "instance_count"> & {
+  instance_type: string;
+  instance_count: number;
+};
 
 /** A folder the deployment YAML names: absolute, or relative to the YAML file's folder. */
 export const resolveFromSpec = (path: string, specDir: string): string =>
@@ -166,14 +249,23 @@ export function modelPathOf(spec: DeploymentSpec): string | undefined {
   return typeof spec.model === "string" ? spec.model : spec.model?.path;
 }
 
-/** Keys accepted for compatibility that pier cannot honour locally, with why. */
+/** Keys accepted for compatibility that pier cannot honour locally: what they do in Azure, and what pier does. */
 export const UNHONOURED_ENDPOINT_KEYS: Record<string, string> = {
-  identity: "managed identities exist only in Azure",
-  compute: "pier runs every deployment on this machine",
-  public_network_access: "pier listens on 127.0.0.1 only",
+  identity:
+    "in Azure, the identity its deployments use to reach storage, Key Vault and registries; managed identities exist only in Azure",
+  compute:
+    "in Azure, the Kubernetes cluster a Kubernetes endpoint runs on; pier runs every deployment on this machine",
+  public_network_access:
+    "in Azure, whether the endpoint is reachable from the internet; pier listens on 127.0.0.1 only",
+  properties: "in Azure, free-form metadata of the resource; pier keeps it in the YAML only",
 };
 export const UNHONOURED_DEPLOYMENT_KEYS: Record<string, string> = {
-  app_insights_enabled: "Application Insights is an Azure service; use pier's /metrics",
-  egress_public_network_access: "pier does not isolate the instance's network",
-  scale_settings: "instance_count is fixed on one machine",
+  app_insights_enabled:
+    "in Azure, logs and metrics sent to Application Insights; use pier's /metrics and `pier deployment get-logs`",
+  egress_public_network_access:
+    "in Azure, whether the container may reach the internet; pier does not isolate the instance's network",
+  private_network_connection: "in Azure, a private endpoint for a legacy network-isolated workspace",
+  model_mount_path:
+    "in Azure, where a custom container finds the model; pier runs no containers, and a scoring script finds its model in AZUREML_MODEL_DIR as on Azure",
+  properties: "in Azure, free-form metadata of the resource; pier keeps it in the YAML only",
 };

@@ -4,6 +4,8 @@
  * update the old instances serve until the new ones are Ready, and stay if the new ones fail.
  * Restarting `pier up` restores every deployment that was not Failed.
  */
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import {
   type DeploymentSpec,
   type Loaded,
@@ -15,6 +17,7 @@ import { type Fidelity, fileInFolder, folderFacts, preflightEnvironment } from "
 import { type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
 import type { ScriptCode } from "../runtime/index.js";
 import { type Logger, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
+import { cannotRunHere, scriptNeedsIdentity } from "./azure-only.js";
 import type { Endpoints } from "./endpoints.js";
 import type { EventKind } from "./events.js";
 import {
@@ -22,6 +25,7 @@ import {
   type DeploymentEvidence,
   instanceLogs,
   latestAttempt,
+  type ModelLayout,
   NO_REQUESTS,
   type RequestSummaries,
   tailLogs,
@@ -160,16 +164,23 @@ export class Deployments {
     return record;
   }
 
+  /** A scoring script that needs Azure's identity (read from the file the YAML names). */
+  #identityNeeded(spec: DeploymentSpec, specDir: string): PierError | undefined {
+    const code = spec.code_configuration;
+    if (!code) return undefined;
+    const file = join(resolveFromSpec(code.code, specDir), code.scoring_script);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      return undefined; // the code snapshot names a missing script, with its own cause
+    }
+    return scriptNeedsIdentity(spec, code.scoring_script, text);
+  }
+
   /** What must hold before an attempt starts: the endpoint, a model, the name free (or taken, for update), room. */
   #checkApply(spec: DeploymentSpec, mode: ApplyOptions["mode"]): DeploymentRecord | undefined {
     this.endpoints.record(spec.endpoint_name);
-    if (!spec.model) {
-      throw userError(
-        "BadArgument",
-        `${spec.name}: pier needs a model for every deployment (custom containers are not supported)`,
-        "Add model: ./model-folder or model: models:/NAME/VERSION.",
-      );
-    }
     const existing = this.store.deployment(spec.endpoint_name, spec.name);
     if (mode === "create" && existing) {
       throw userError(
@@ -203,6 +214,9 @@ export class Deployments {
     const started = performance.now();
     let inputs: { version: ModelVersion; code: ScriptCode | null };
     try {
+      // What this machine cannot run at all is named before any file is read.
+      const unrunnable = cannotRunHere(spec) ?? this.#identityNeeded(spec, options.specDir);
+      if (unrunnable) throw unrunnable;
       inputs = {
         version: await resolveModel(this.registry, spec, options.specDir, fidelity, progress),
         code: spec.code_configuration ? snapshotCode(this.registry, spec, options.specDir, progress) : null,
@@ -495,9 +509,18 @@ export class Deployments {
   evidence(endpoint: string, name: string): DeploymentEvidence {
     const record = this.#record(endpoint, name);
     let findings: DeploymentEvidence["findings"] = [];
+    let model: ModelLayout | undefined;
     if (record.modelVersion > 0) {
       try {
-        findings = this.registry.getVersion(record.modelName, record.modelVersion).findings;
+        const version = this.registry.getVersion(record.modelName, record.modelVersion);
+        findings = version.findings;
+        const code = version.mlmodel.flavors?.python_function?.code;
+        model = {
+          uri: `models:/${version.name}/${version.version}`,
+          folder: version.sourceKind === "folder" ? basename(version.source) : null,
+          files: version.artifacts.map((a) => a.path),
+          codeFolder: typeof code === "string" && code !== "" ? code : null,
+        };
       } catch {}
     }
     const live = this.#live.get(key(endpoint, name));
@@ -517,6 +540,7 @@ export class Deployments {
       })),
       ...((live && this.requests(live)) ?? NO_REQUESTS),
       lateAnswersMs: instances.flatMap((i) => i.lateAnswersMs.values()),
+      ...(model ? { model } : {}),
     };
   }
 

@@ -55,6 +55,18 @@ export interface InstanceEvidence {
   loadMs: number;
 }
 
+/** The model version as a scoring script or a loader finds it: what is in AZUREML_MODEL_DIR, and where. */
+export interface ModelLayout {
+  /** models:/NAME/VERSION. */
+  uri: string;
+  /** A folder model keeps its name under AZUREML_MODEL_DIR; a file model lands in it (null). */
+  folder: string | null;
+  /** The version's files, relative to the model (a file model: its one name). */
+  files: string[];
+  /** MLmodel's python_function `code` key: where the project's own modules were logged (code_paths). */
+  codeFolder: string | null;
+}
+
 export interface DeploymentEvidence extends RequestSummary {
   endpoint: string;
   deployment: string;
@@ -70,6 +82,8 @@ export interface DeploymentEvidence extends RequestSummary {
   instances: InstanceEvidence[];
   /** How long requests that timed out really took, from answers that came late. */
   lateAnswersMs: number[];
+  /** The registered version's files as they are laid out, when it has one. */
+  model?: ModelLayout;
 }
 
 /** Evidence of a deployment with nothing recorded yet: the base a preflight (or a test) fills in. */

@@ -14,6 +14,7 @@ export {
 export {
   blankEvidence,
   type DeploymentEvidence,
+  type ModelLayout,
   type PreflightEvidence,
   type RequestSummary,
 } from "./evidence.js";

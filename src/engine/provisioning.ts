@@ -13,9 +13,15 @@ import {
   parseMemoryQuantity,
   resolveFromSpec,
 } from "../config/index.js";
-import { type Fidelity, readCondaFile } from "../env/index.js";
+import { type CondaFile, type Fidelity, readCondaFile } from "../env/index.js";
 import { checkFolderFiles, interfaceLines, listFolderFiles } from "../model/index.js";
-import { type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
+import {
+  isCuratedEnvironment,
+  type ModelVersion,
+  parseEnvironmentRef,
+  parseModelUri,
+  type Registry,
+} from "../registry/index.js";
 import { prepareHost, type ScriptCode } from "../runtime/index.js";
 import { type Finding, findingLine, PierError, toPierError, userError } from "../shared/index.js";
 import { Instance, type InstanceEvent } from "./instance.js";
@@ -43,18 +49,6 @@ export function fidelityOf(spec: DeploymentSpec, flag: string | undefined): Fide
       "Set environment_variables.PIER_FIDELITY (or --fidelity) to cloud, default or local.",
     );
   return value as Fidelity;
-}
-
-/** A YAML model.version as a version number. */
-function modelVersionNumber(value: string | number): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1)
-    throw userError(
-      "BadArgument",
-      `model.version '${value}' is not a version number`,
-      "Versions are whole numbers from 1, as `pier model list` shows; or remove model.version.",
-    );
-  return number;
 }
 
 /** The memory an instance may use: resources.limits.memory, else its instance type's memory. */
@@ -97,27 +91,65 @@ export async function resolveModel(
     version = registry.resolve(ref);
   } else {
     const name = typeof model === "object" && model.name ? model.name : `${spec.endpoint_name}-${spec.name}`;
-    // A scoring script's model is any folder (Azure's custom_model); otherwise it must be an MLflow model.
-    const type =
-      spec.code_configuration || (typeof model === "object" && model.type === "custom_model")
-        ? "custom_model"
-        : "mlflow_model";
+    // The model's type, as Azure's asset says; unstated: a scoring script's model is anything
+    // (custom_model), a deployment without one serves an MLflow model.
+    const declared = typeof model === "object" ? model.type : undefined;
+    const type = declared ?? (spec.code_configuration ? "custom_model" : "mlflow_model");
     const wanted = typeof model === "object" ? model.version : undefined;
     version = await registry.register(resolveFromSpec(ref.path, specDir), {
       name,
       type,
       description: `registered by deployment ${spec.endpoint_name}/${spec.name}`,
       fidelity,
-      ...(wanted !== undefined ? { version: modelVersionNumber(wanted) } : {}),
+      ...(wanted !== undefined ? { version: wanted } : {}),
     });
   }
   progress({
     step: "model",
-    message: `models:/${version.name}/${version.version}: ${version.artifacts.length} files, ${version.sizeBytes} bytes, sha256 recorded`,
+    message: `models:/${version.name}/${version.version}${version.label ? ` (version ${version.label})` : ""}: ${version.artifacts.length} files, ${version.sizeBytes} bytes, sha256 recorded${"reused" in version && version.reused ? " (these files were registered already: that version is used)" : ""}`,
     ms: performance.now() - started,
     status: "ok",
   });
   return version;
+}
+
+/**
+ * The conda file a scoring script's environment gives: inline (environment.conda_file beside the
+ * YAML), or the registered environment asset it names (azureml:NAME:VERSION, azureml:NAME@latest).
+ * A curated environment (Azure's own image) gives none: the script runs on the interpreter pier chooses.
+ */
+export function condaOf(
+  registry: Registry,
+  spec: DeploymentSpec,
+  specDir: string,
+  progress: ProgressSink,
+): CondaFile | null {
+  const environment = spec.environment;
+  if (typeof environment === "string") {
+    const ref = parseEnvironmentRef(environment);
+    if (!ref || isCuratedEnvironment(environment)) {
+      progress({
+        step: "code",
+        message: `environment '${environment}' is ${isCuratedEnvironment(environment) ? "one of Azure's curated environments" : "not an environment asset reference"}, whose image pier cannot have: the script runs on the interpreter pier chooses (PIER_PYTHON), with only the model's own pins checked; register an environment with its conda file (pier az ml environment create) to have its pins built`,
+        status: "warning",
+      });
+      return null;
+    }
+    const asset = registry.environments.resolve(ref, environment);
+    return asset.conda;
+  }
+  if (environment && typeof environment === "object" && environment.conda_file) {
+    const condaPath = resolveFromSpec(environment.conda_file, specDir);
+    if (!existsSync(condaPath)) {
+      throw userError(
+        "BadArgument",
+        `environment.conda_file '${environment.conda_file}' does not exist (looked at ${condaPath})`,
+        "Fix the path in the deployment YAML.",
+      );
+    }
+    return readCondaFile(specDir, environment.conda_file);
+  }
+  return null;
 }
 
 /** Copies a scoring script's code folder into the artifact store (so later edits do not leak in) and reads its conda file. */
@@ -155,19 +187,7 @@ export function snapshotCode(
     );
   }
   const artifacts = files.map((path) => ({ path, ...registry.store.put(join(dir, path)) }));
-  const environment = spec.environment;
-  let conda: ScriptCode["conda"] = null;
-  if (environment && typeof environment === "object" && environment.conda_file) {
-    const condaPath = resolveFromSpec(environment.conda_file, specDir);
-    if (!existsSync(condaPath)) {
-      throw userError(
-        "BadArgument",
-        `environment.conda_file '${environment.conda_file}' does not exist (looked at ${condaPath})`,
-        "Fix the path in the deployment YAML.",
-      );
-    }
-    conda = readCondaFile(specDir, environment.conda_file);
-  }
+  const conda = condaOf(registry, spec, specDir, progress);
   progress({
     step: "code",
     message: `${artifacts.length} files of ${dir} snapshotted (scoring script ${scoring_script})${conda ? ", conda file read" : ""}`,

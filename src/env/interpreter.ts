@@ -136,6 +136,7 @@ export const REPLACED_BY_PIER = new Set([
   "azureml-inference-server-http",
   "azureml-defaults",
   "azureml-ai-monitoring",
+  "azureml-contrib-services",
   "inference-schema",
   "gunicorn",
   "flask",

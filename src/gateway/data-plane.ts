@@ -182,10 +182,11 @@ export class DataPlane {
       const reply = scriptAnswer(
         await this.#counted(target, forward(target, scriptRequest(req, body, ids), current, stall, served)),
       );
-      if (reply.status >= 500) metrics.modelFailed(target);
+      if (reply.serverStatus >= 500) metrics.modelFailed(target);
       else metrics.observeModel(target, (performance.now() - began) / 1000, 1);
       const answer: Answer = {
         status: reply.status,
+        serverStatus: reply.serverStatus,
         body: reply.body,
         headers: reply.headers,
         text: reply.body.toString("utf8"),

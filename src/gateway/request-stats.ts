@@ -67,7 +67,7 @@ class DeploymentRequests {
         ...failure,
         count: (this.failures.get(failure.code)?.count ?? 0) + 1,
       });
-    if (status === 400 && refusal)
+    if (status >= 400 && status < 500 && status !== 408 && status !== 424 && status !== 429 && refusal)
       this.refused.set(refusal.code, {
         count: (this.refused.get(refusal.code)?.count ?? 0) + 1,
         message: refusal.message.slice(0, 300),

@@ -34,6 +34,8 @@ export interface Answer {
   text: string;
   /** A scoring script's failure, as its host named it. */
   failure?: ModelFailure;
+  /** A scoring script's server's own status, when the endpoint answered otherwise (a 422 sent as 424). */
+  serverStatus?: number;
 }
 
 /** Who answered a request; `failed`: the new deployment's failure, when the stable answered instead. */
@@ -47,6 +49,9 @@ export interface Served {
 export function failureOf(outcome: HttpError | Answer): FailureKind | undefined {
   const status = outcome.status;
   if (status < 400) return undefined;
+  // A scoring script that turned the request away (its server's 4xx, the endpoint's 424) refused it.
+  if (!(outcome instanceof HttpError) && outcome.serverStatus !== undefined && outcome.serverStatus < 500)
+    return "refused";
   if (outcome instanceof HttpError && outcome.code === "BadGateway") return "dropped";
   if (status === 408 || status === 429 || status === 424) return String(status) as FailureKind;
   if (status >= 500) return "5xx";

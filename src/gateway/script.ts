@@ -2,7 +2,7 @@
  * A request to a scoring script and its answer, as Azure's managed endpoint passes them to and from
  * the inference server in the container: the script gets the method, the query, the headers (with the
  * endpoint's request ids; never the caller's key) and the body as it came, bytes and all; what the
- * server answers comes back as it is, except that a 5xx becomes the endpoint's 424 with
+ * server answers comes back as it is, except that anything but a 200 becomes the endpoint's 424 with
  * ms-azureml-model-error-statuscode (reference/azureml-online-endpoints.md, status codes).
  */
 
@@ -52,7 +52,10 @@ export function scriptRequest(req: PierRequest, body: Buffer, ids: Record<string
 }
 
 export interface ScriptAnswer {
+  /** What the client gets: the server's 200, or the endpoint's 424 for anything else. */
   status: number;
+  /** What the scoring script's server answered. */
+  serverStatus: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
   /** The server answered 5xx: the model's failure (the client gets 424). */
@@ -73,17 +76,24 @@ export function scriptAnswer(text: string): ScriptAnswer {
   const body = Buffer.from(reply.body, "base64");
   const failure = parseFailure(headers[FAILURE_HEADER]);
   delete headers[FAILURE_HEADER];
-  if (reply.status < 500) return { status: reply.status, headers, body, failed: false };
+  if (reply.status === 200) return { status: 200, serverStatus: 200, headers, body, failed: false };
+  // Azure's front end answers any status but 200 from the container as 424, with the container's
+  // status in ms-azureml-model-error-statuscode (how-to-troubleshoot-online-endpoints, status codes).
   return {
     ...(failure ? { failure } : {}),
+    serverStatus: reply.status,
     status: 424,
     headers: {
       ...headers,
       "ms-azureml-model-error-statuscode": String(reply.status),
       "ms-azureml-model-error-reason":
-        headers["x-ms-run-function-failed"] === "True" ? "run() failed" : "model error",
+        headers["x-ms-run-function-failed"] === "True"
+          ? "run() failed"
+          : reply.status < 500
+            ? "the scoring script answered an error"
+            : "model error",
     },
     body,
-    failed: true,
+    failed: reply.status >= 500,
   };
 }

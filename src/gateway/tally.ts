@@ -58,11 +58,15 @@ export class Tally {
     this.#counters.enter(this.connection);
   }
 
-  /** The deployment answered (a scoring script's 400 is its refusal of the input). */
+  /**
+   * The deployment answered. A scoring script's server that answered 4xx refused the input (the client
+   * gets the endpoint's 424; the doctor reads a refusal, not a model failure).
+   */
   answered(answer: Answer, script: boolean): void {
     this.#status = answer.status;
-    this.#outcome = answer.status;
-    if (script && answer.status === 400)
+    const server = answer.serverStatus;
+    this.#outcome = script && server !== undefined && server >= 400 && server < 500 ? server : answer.status;
+    if (script && this.#outcome >= 400 && this.#outcome < 500 && this.#outcome !== 424)
       this.#refusal = { code: "BadRequest", message: answer.text.slice(0, 300) };
     this.#failure = answer.failure;
   }

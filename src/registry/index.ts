@@ -1,5 +1,10 @@
 export { ArtifactStore } from "./artifact-store.js";
 export {
+  type EnvironmentAsset,
+  isCuratedEnvironment,
+  parseEnvironmentRef,
+} from "./environments.js";
+export {
   type ModelVersion,
   type RegisteredModel,
   Registry,

@@ -3,10 +3,10 @@
  * content-addressed artifact store. A version is committed in one transaction after all its blobs
  * are stored, so a crash leaves either a whole version or none.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { ENV_FILES, type Fidelity, onlyUnresolvable, validateModelDir } from "../env/index.js";
-import { checkFolderFiles, listFolderFiles, type MlModel, requireModelFolder } from "../model/index.js";
+import { checkFolderFiles, listFolderFiles, type MlModel } from "../model/index.js";
 import {
   ensurePierHome,
   type Finding,
@@ -19,6 +19,7 @@ import {
   userError,
 } from "../shared/index.js";
 import { type ArtifactEntry, ArtifactStore } from "./artifact-store.js";
+import { ENVIRONMENT_MIGRATION, EnvironmentAssets } from "./environments.js";
 import { checkAliasName, checkModelName, type ModelRef, parseModelUri } from "./uri.js";
 
 const REGISTRY_MIGRATIONS = [
@@ -76,7 +77,22 @@ const REGISTRY_MIGRATIONS = [
       );
     `,
   },
+  {
+    // Azure's model asset: its type decides what is checked, a file or a folder is the model, and a
+    // version may be a label ("v2") as well as a number.
+    name: "registry-002",
+    sql: `
+      ALTER TABLE model_versions ADD COLUMN model_type TEXT NOT NULL DEFAULT 'mlflow_model';
+      ALTER TABLE model_versions ADD COLUMN source_kind TEXT NOT NULL DEFAULT 'folder';
+      ALTER TABLE model_versions ADD COLUMN label TEXT;
+      CREATE UNIQUE INDEX model_versions_label ON model_versions(name, label) WHERE label IS NOT NULL;
+    `,
+  },
+  ENVIRONMENT_MIGRATION,
 ];
+
+/** Azure ML's model types: what a model asset is, and so what pier checks of it. */
+export type ModelType = "mlflow_model" | "custom_model" | "triton_model";
 
 const INPUT_EXAMPLE_LIMIT_BYTES = 64 * 1024;
 
@@ -98,6 +114,12 @@ export interface ModelVersion {
   tags: Record<string, string>;
   aliases: string[];
   mlmodel: MlModel;
+  /** custom_model, mlflow_model or triton_model, as Azure's model asset says. */
+  type: ModelType;
+  /** The model was one file (it lands in AZUREML_MODEL_DIR itself) or a folder (which keeps its name there). */
+  sourceKind: "folder" | "file";
+  /** The version as Azure names it, when it is a label rather than a number ("v2"). */
+  label: string | null;
 }
 
 /** A registered version's use of a blob: which file of which version, registered from where. */
@@ -134,13 +156,18 @@ export interface RegisterOptions {
   versionTags?: Record<string, string>;
   /** Register even when validation finds errors. */
   force?: boolean;
-  /** mlflow_model (default) is validated as an MLflow directory; a custom_model is any folder (for scoring scripts). */
-  type?: "mlflow_model" | "custom_model";
   /**
-   * The version this must be (a deployment YAML's model.version): the same files as an existing
-   * version reuse it, the next number registers it, anything else is refused.
+   * What the model is, as Azure's model asset says: mlflow_model is checked as an MLflow folder,
+   * custom_model is any file or folder (for scoring scripts), triton_model a Triton repository. By
+   * default: mlflow_model for a folder with an MLmodel file, custom_model otherwise.
    */
-  version?: number;
+  type?: ModelType;
+  /**
+   * The version this must be (a deployment YAML's model.version), as Azure registers it: a number is
+   * that version, a label ("v2") is kept beside the next number. The same files as a version of that
+   * name reuse it; other files are refused, naming both.
+   */
+  version?: number | string;
   /** How close to what the cloud would build the environment must be (see env's Fidelity). */
   fidelity?: Fidelity;
 }
@@ -149,12 +176,68 @@ interface VersionRow {
   name: string;
   version: number;
   source: string;
+  model_type: ModelType;
+  source_kind: "folder" | "file";
+  label: string | null;
   description: string;
   created_at: number;
   size_bytes: number;
   mlmodel: string;
   findings: string;
   forced: number;
+}
+
+/** A version as a deployment states it: a number, or a label kept beside the next number. */
+type StatedVersion = { number: number; label?: undefined } | { label: string; number?: undefined };
+
+/** Azure's version labels: letters, digits, '.', '-', '_' (a number is a version as it is). */
+const VERSION_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/;
+
+function statedVersion(value: number | string | undefined): StatedVersion | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value).trim();
+  if (/^\d+$/.test(text) && Number(text) >= 1) return { number: Number(text) };
+  if (!VERSION_LABEL.test(text))
+    throw userError(
+      "BadArgument",
+      `model.version '${text}' is not a version Azure accepts`,
+      "Use a number (2) or a label of letters, digits, '.', '-' and '_' (v2, 2024.1).",
+    );
+  return { label: text };
+}
+
+const sameFiles = (a: readonly ArtifactEntry[], b: readonly ArtifactEntry[]) => {
+  const key = (list: readonly ArtifactEntry[]) =>
+    list
+      .map((x) => `${x.path}:${x.sha256}`)
+      .sort()
+      .join("\n");
+  return key(a) === key(b);
+};
+
+/**
+ * A model's source: a folder, or (not for an MLflow model, which is a folder) a single file, as
+ * Azure's model asset takes `path: model.pkl`.
+ */
+function requireModelSource(
+  path: string,
+  type: ModelType | undefined,
+): { source: string; kind: "folder" | "file" } {
+  const source = resolve(path);
+  if (!existsSync(source))
+    throw userError(
+      "ModelSourceNotFound",
+      `The model's path ${source} does not exist`,
+      "Pass the model's folder (or, for a custom model, its file).",
+    );
+  if (statSync(source).isDirectory()) return { source, kind: "folder" };
+  if (type === "mlflow_model")
+    throw userError(
+      "ModelSourceNotFound",
+      `An MLflow model is a folder holding an MLmodel file; ${source} is a file`,
+      "Pass the folder mlflow.<flavor>.save_model wrote, or register the file as type custom_model (with a scoring script to load it).",
+    );
+  return { source, kind: "file" };
 }
 
 function modelNotFound(name: string): PierError {
@@ -179,11 +262,14 @@ export class Registry {
   readonly home: string;
   readonly store: ArtifactStore;
   readonly db: PierDatabase;
+  /** Environment assets (`azureml:NAME:VERSION`), beside the models they serve. */
+  readonly environments: EnvironmentAssets;
 
   private constructor(home: string) {
     this.home = ensurePierHome(home);
     this.db = openPierDatabase(this.home, REGISTRY_MIGRATIONS);
     this.store = new ArtifactStore(this.home);
+    this.environments = new EnvironmentAssets(this.db);
   }
 
   static open(home: string): Registry {
@@ -195,14 +281,21 @@ export class Registry {
   }
 
   /** Validates, stores and records `dir` as the next version of `options.name` (or as options.version). */
-  async register(dir: string, options: RegisterOptions): Promise<ModelVersion & { repaired: string[] }> {
+  async register(
+    dir: string,
+    options: RegisterOptions,
+  ): Promise<ModelVersion & { repaired: string[]; reused: boolean }> {
     checkModelName(options.name);
-    const source = requireModelFolder(dir);
-    const files = listFolderFiles(source);
+    const { source, kind } = requireModelSource(dir, options.type);
+    const type: ModelType =
+      options.type ??
+      (kind === "folder" && existsSync(join(source, "MLmodel")) ? "mlflow_model" : "custom_model");
+    const files = kind === "file" ? [basename(source)] : listFolderFiles(source);
+    const base = kind === "file" ? dirname(source) : source;
     const validation =
-      options.type === "custom_model"
-        ? { dir: source, findings: checkFolderFiles(source, files, "model"), mlmodel: undefined }
-        : await validateModelDir(source, options.fidelity);
+      type === "mlflow_model"
+        ? await validateModelDir(source, options.fidelity)
+        : { dir: source, findings: checkFolderFiles(base, files, "model"), mlmodel: undefined };
     if (hasErrors(validation.findings) && !options.force) {
       const errors = validation.findings.filter((f) => f.severity === "error");
       // Pins that cannot resolve together, and nothing else: what Azure's image build would fail on.
@@ -225,7 +318,7 @@ export class Registry {
     const mlmodel = validation.mlmodel ?? ({ flavors: {} } as MlModel);
     const repaired: string[] = [];
     const artifacts: ArtifactEntry[] = files.map((path) => {
-      const { sha256, size, before } = this.store.put(join(source, path));
+      const { sha256, size, before } = this.store.put(join(base, path));
       // A blob missing while versions name it was lost, not new.
       const lost =
         before === "missing" &&
@@ -234,38 +327,39 @@ export class Registry {
       return { path, sha256, size };
     });
     failpoint("register:after-blobs");
-    if (options.version !== undefined) {
-      const same = this.#sameVersion(options.name, options.version, artifacts);
-      if (same) return { ...same, repaired };
+    const stated = statedVersion(options.version);
+    if (stated) {
+      const existing = this.#stated(options.name, stated);
+      if (existing) {
+        if (sameFiles(existing.artifacts, artifacts)) return { ...existing, repaired, reused: true };
+        throw userError(
+          "ModelVersionConflict",
+          `${options.name} version ${stated.label ?? stated.number} is registered already with other files: ${existing.source} (${existing.artifacts.length} file(s), registered ${existing.createdAt}); ${source} differs from it`,
+          `Give these files another version (model.version: ${this.#nextVersion(options.name)}), or deploy the registered one as it is: azureml:${options.name}:${stated.label ?? stated.number}.`,
+        );
+      }
     }
 
     const now = Date.now();
-    const version = this.db
-      .transaction((): number => {
+    const { version, reused } = this.db
+      .transaction((): { version: number; reused: boolean } => {
+        // No version stated and these exact files registered already: that version, not a copy of it
+        // (checked under the write lock, so registrations of the same files at once agree).
+        const identical = stated ? undefined : this.#withFiles(options.name, artifacts, type);
+        if (identical) return { version: identical.version, reused: true };
         // Another process may have swept a blob between put() and this lock: store it again.
         for (const artifact of artifacts)
-          if (!this.store.has(artifact.sha256)) this.store.put(join(source, artifact.path));
+          if (!this.store.has(artifact.sha256)) this.store.put(join(base, artifact.path));
         this.db
           .prepare(
             "INSERT INTO registered_models (name, description, created_at, updated_at) VALUES (?, '', ?, ?) ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at",
           )
           .run(options.name, now, now);
-        const next = (
-          this.db
-            .prepare("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM model_versions WHERE name = ?")
-            .get(options.name) as { v: number }
-        ).v;
-        if (options.version !== undefined && options.version !== next)
-          throw userError(
-            "ModelVersionConflict",
-            `${options.name} version ${options.version} cannot be registered: ${options.version < next ? `version ${options.version} exists with other files` : `the next version is ${next}`} (pier numbers versions 1, 2, … as MLflow does)`,
-            options.version < next
-              ? `Remove model.version to register the folder as version ${next}, or use models:/${options.name}/${options.version} to deploy the registered one.`
-              : `Remove model.version (the folder becomes version ${next}), or set model.version: ${next}.`,
-          );
+        // The stated number is the version (Azure's versions are labels, not a counter); else the next one.
+        const next = stated?.number ?? this.#nextVersion(options.name);
         this.db
           .prepare(
-            "INSERT INTO model_versions (name, version, source, description, created_at, size_bytes, mlmodel, findings, forced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO model_versions (name, version, source, description, created_at, size_bytes, mlmodel, findings, forced, model_type, source_kind, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           )
           .run(
             options.name,
@@ -277,6 +371,9 @@ export class Registry {
             JSON.stringify(mlmodel),
             JSON.stringify(validation.findings),
             options.force && hasErrors(validation.findings) ? 1 : 0,
+            type,
+            kind,
+            stated?.label ?? null,
           );
         const insertArtifact = this.db.prepare(
           "INSERT INTO version_artifacts (name, version, path, sha256, size) VALUES (?, ?, ?, ?, ?)",
@@ -290,10 +387,10 @@ export class Registry {
         for (const [key, value] of Object.entries(options.versionTags ?? {}))
           insertVersionTag.run(options.name, next, key, value);
         failpoint("register:before-commit");
-        return next;
+        return { version: next, reused: false };
       })
       .immediate();
-    return { ...this.getVersion(options.name, version), repaired };
+    return { ...this.getVersion(options.name, version), repaired, reused };
   }
 
   /**
@@ -331,20 +428,45 @@ export class Registry {
     return { checkedFiles: blobs.size, checkedBytes: bytes, damaged, brokenVersions: [...versions] };
   }
 
-  /** The registered version `version` of `name` when it holds exactly these files. */
-  #sameVersion(name: string, version: number, artifacts: ArtifactEntry[]): ModelVersion | undefined {
-    let existing: ModelVersion;
-    try {
-      existing = this.getVersion(name, version);
-    } catch {
-      return undefined;
+  /** The version of `name` a stated version names (by number or by label), when it is registered. */
+  #stated(name: string, stated: StatedVersion): ModelVersion | undefined {
+    const row = (
+      stated.label !== undefined
+        ? this.db
+            .prepare("SELECT version FROM model_versions WHERE name = ? AND label = ?")
+            .get(name, stated.label)
+        : this.db
+            .prepare("SELECT version FROM model_versions WHERE name = ? AND version = ?")
+            .get(name, stated.number)
+    ) as { version: number } | undefined;
+    return row ? this.getVersion(name, row.version) : undefined;
+  }
+
+  /** The newest version of `name` of this type that holds exactly these files, if any. */
+  #withFiles(name: string, artifacts: ArtifactEntry[], type: ModelType): ModelVersion | undefined {
+    const rows = this.db
+      .prepare("SELECT version FROM model_versions WHERE name = ? AND model_type = ? ORDER BY version DESC")
+      .all(name, type) as { version: number }[];
+    const count = (version: number) =>
+      (
+        this.db
+          .prepare("SELECT COUNT(*) AS n FROM version_artifacts WHERE name = ? AND version = ?")
+          .get(name, version) as { n: number }
+      ).n;
+    for (const { version } of rows) {
+      if (count(version) !== artifacts.length) continue;
+      const existing = this.getVersion(name, version);
+      if (sameFiles(existing.artifacts, artifacts)) return existing;
     }
-    const key = (list: readonly ArtifactEntry[]) =>
-      list
-        .map((a) => `${a.path}:${a.sha256}`)
-        .sort()
-        .join("\n");
-    return key(existing.artifacts) === key(artifacts) ? existing : undefined;
+    return undefined;
+  }
+
+  #nextVersion(name: string): number {
+    return (
+      this.db
+        .prepare("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM model_versions WHERE name = ?")
+        .get(name) as { v: number }
+    ).v;
   }
 
   private setModelTagRow(name: string, key: string, value: string): void {
@@ -466,6 +588,9 @@ export class Registry {
           .all(name, version) as { alias: string }[]
       ).map((a) => a.alias),
       mlmodel,
+      type: row.model_type,
+      sourceKind: row.source_kind,
+      label: row.label,
     };
   }
 
@@ -473,6 +598,16 @@ export class Registry {
   resolve(ref: Extract<ModelRef, { kind: "registry" }>): ModelVersion {
     const { name, selector } = ref;
     if (selector.type === "version") return this.getVersion(name, selector.version);
+    if (selector.type === "label") {
+      const found = this.#stated(name, { label: selector.label });
+      if (found) return found;
+      this.requireModel(name);
+      throw new PierError({
+        code: "ModelVersionNotFound",
+        summary: `Model ${name} has no version labelled '${selector.label}'`,
+        fix: `See its versions: pier model show models:/${name}/latest, or pier model list.`,
+      });
+    }
     if (selector.type === "latest") {
       this.requireModel(name);
       const latest = (

@@ -7,7 +7,9 @@ import { userError } from "../shared/index.js";
 export type VersionSelector =
   | { type: "version"; version: number }
   | { type: "latest" }
-  | { type: "alias"; alias: string };
+  | { type: "alias"; alias: string }
+  /** An Azure version label (azureml:NAME:v2). */
+  | { type: "label"; label: string };
 
 export type ModelRef =
   | { kind: "registry"; name: string; selector: VersionSelector; uri: string }
@@ -79,6 +81,14 @@ export function parseModelUri(uri: string): ModelRef {
         selector: { type: "version", version: Number(withVersion[2]) },
       };
     }
+    const labelled = /^([^:@/]+):([A-Za-z0-9][A-Za-z0-9._-]{0,49})$/.exec(body);
+    if (labelled)
+      return {
+        kind: "registry",
+        name: checkModelName(labelled[1]!),
+        uri,
+        selector: { type: "label", label: labelled[2]! },
+      };
     const latest = /^([^:@/]+)@latest$/.exec(body);
     if (latest)
       return { kind: "registry", name: checkModelName(latest[1]!), uri, selector: { type: "latest" } };

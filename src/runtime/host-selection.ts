@@ -43,6 +43,10 @@ export interface LaidOutFile {
 /** A model version as the host needs it. */
 export interface HostedModel extends ModelFacts {
   source: string;
+  /** One file (laid out in AZUREML_MODEL_DIR itself) or a folder (which keeps its name there). */
+  sourceKind?: "folder" | "file";
+  /** The version as Azure names it (a label such as v2): the folder AZUREML_MODEL_DIR ends in. */
+  label?: string | null;
   signature?: MlModel["signature"] | null;
   inputExample: unknown;
   artifacts: LaidOutFile[];
@@ -206,14 +210,18 @@ async function prepareScoringScript(
   const environment = await preflightEnvironment({ model, conda: code.conda }, preflight);
   const python = environment.interpreter!.executable;
   // As on Azure: AML_APP_ROOT holds the code folder (by its name) and azureml-models/<name>/<version>.
-  const modelRoot = join("app", "azureml-models", model.name, String(model.version));
+  const modelRoot = join("app", "azureml-models", model.name, model.label ?? String(model.version));
   const folder = code.folder ?? "code";
   return {
     name: "score",
     description: `scoring script ${code.scoringScript} in ${environment.description}`,
     findings: environment.findings,
     layout: [
-      { path: join(modelRoot, basename(model.source)), artifacts: model.artifacts },
+      // As Azure mounts a model asset: a file lands in AZUREML_MODEL_DIR, a folder keeps its name there.
+      {
+        path: model.sourceKind === "file" ? modelRoot : join(modelRoot, basename(model.source)),
+        artifacts: model.artifacts,
+      },
       { path: join("app", folder), artifacts: code.artifacts },
     ],
     rawRequests: true,

@@ -29,6 +29,8 @@ export const CODES = {
   UnknownOption: usage,
   MissingArgument: usage,
   BadOptionValue: usage,
+  /** The person at the terminal said no. */
+  Cancelled: user(),
 
   // Input, names and state that the caller controls.
   BadArgument: user(),
@@ -53,6 +55,7 @@ export const CODES = {
   ModelNotFound: user(404),
   ModelVersionNotFound: user(404),
   ModelVersionConflict: user(409),
+  EnvironmentVersionConflict: user(409),
   ModelHasNoVersions: user(404),
   AliasNotFound: user(404),
   InvalidTag: user(),
@@ -98,6 +101,8 @@ export const CODES = {
   NoValidDeployment: user(404),
   TooManyRequests: user(429),
   RequestTimeout: user(408),
+  /** `invoke` got an answer other than 200 (its status and body in the summary). */
+  InvokeFailed: user(),
 
   // The model package (validation findings; errors block registration and deployment).
   ModelValidationFailed: model(),
@@ -170,6 +175,12 @@ export const CODES = {
   ReadinessProbeFailed: model(),
   InstanceUnresponsive: model(),
   ModelError: model(424),
+  /** What one machine cannot run, each a cause of its own (engine/azure-only.ts). */
+  CustomContainerUnsupported: model(),
+  TritonModelUnsupported: model(),
+  IdentityUnavailable: model(),
+  /** A GPU VM size: run on this machine's CPU (a warning). */
+  GpuNotAvailable: model(),
   /** The model answered with something JSON cannot hold (a numpy array, a DataFrame): Azure answers 500, the endpoint 424. */
   UnserializableOutput: model(424),
   BadGateway: system(502),

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, type TestContext, test } from "node:test";
-import { parseModelUri } from "../../src/registry/index.js";
+import { isCuratedEnvironment, parseEnvironmentRef, parseModelUri } from "../../src/registry/index.js";
 import { cli, FIXTURES, pierProcess, tempDir, trainedWorkspace } from "../helpers.js";
 
 let work: string;
@@ -52,8 +52,22 @@ test("register → versions 1, 2; show records source, hashes, flavors, signatur
   ]);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.body.version, 1);
-  const second = await json(["model", "register", trained, "--name", "financial-behavior-model"]);
-  assert.equal(second.body.version, 2);
+  // The same files again: the version they are, said so, not a copy.
+  const again = await cli(["model", "register", trained, "--name", "financial-behavior-model"]);
+  assert.match(
+    again.stdout,
+    /models:\/financial-behavior-model\/1 holds exactly these files already: nothing new registered/,
+  );
+  const second = await json([
+    "model",
+    "register",
+    trained,
+    "--name",
+    "financial-behavior-model",
+    "--version",
+    "2",
+  ]);
+  assert.deepEqual([second.body.version, second.body.reused], [2, false], "a stated version is that version");
 
   const shown = (await json(["model", "show", "models:/financial-behavior-model/1"])).body;
   const v = shown.version;
@@ -238,7 +252,7 @@ test("unknown model, version and alias, and reserved aliases, are errors with ML
 test("aliases and tags: set, move, resolve, delete; deleting a version takes its aliases and keeps shared files", async (t) => {
   const pierHome = home(t);
   await cli(["model", "register", trained, "--name", "fin"]);
-  await cli(["model", "register", trained, "--name", "fin"]);
+  await cli(["model", "register", trained, "--name", "fin", "--version", "2"]);
   assert.equal((await cli(["model", "alias", "set", "fin", "champion", "1"])).code, 0);
   assert.equal((await json(["model", "show", "models:/fin@champion"])).body.version.version, 1);
   await cli(["model", "alias", "set", "fin", "champion", "2"]);
@@ -299,17 +313,22 @@ test("registration refuses a package with errors unless --force, and records the
   assert.match(credit.stdout, /ℹ PickleExecutesCode: Loading model\.pkl unpickles it/);
 });
 
-test("two processes registering the same name at once get distinct versions", async (t) => {
+test("processes registering the same name at once: other files get distinct versions, the same files one", async (t) => {
   const pierHome = tempDir(t, "pier-home-");
   const env = { PIER_HOME: pierHome };
-  const runs = await Promise.all(
-    Array.from({ length: 6 }, () =>
-      pierProcess(["model", "register", trained, "--name", "shared", "-o", "json"], { env }),
-    ),
-  );
+  const folders = Array.from({ length: 4 }, (_, i) => {
+    const dir = join(tempDir(t), `m${i}`);
+    cpSync(trained, dir, { recursive: true });
+    writeFileSync(join(dir, "note.txt"), `copy ${i}\n`);
+    return dir;
+  });
+  const register = (dir: string) =>
+    pierProcess(["model", "register", dir, "--name", "shared", "-o", "json"], { env });
+  const runs = await Promise.all([...folders.map(register), register(folders[0]!), register(folders[0]!)]);
   for (const run of runs) assert.equal(run.code, 0, run.stdout + run.stderr);
-  const versions = runs.map((run) => JSON.parse(run.stdout).version).sort((a: number, b: number) => a - b);
-  assert.deepEqual(versions, [1, 2, 3, 4, 5, 6]);
+  const versions = runs.map((run) => JSON.parse(run.stdout).version as number);
+  assert.deepEqual([...new Set(versions.slice(0, 4))].sort(), [1, 2, 3, 4], "four folders, four versions");
+  assert.deepEqual(new Set([versions[0], versions[4], versions[5]]).size, 1, "the same files, one version");
 });
 
 test("a registration killed mid-way (kill -9) leaves no half version behind", async (t) => {
@@ -335,4 +354,61 @@ test("a registration killed mid-way (kill -9) leaves no half version behind", as
     env: { PIER_HOME: pierHome },
   });
   assert.equal(download.code, 0, download.stderr);
+});
+
+test("environment assets as az registers them: stated version, reuse of the same definition, a clash named, latest, curated refs", async (t) => {
+  const dir = home(t);
+  writeFileSync(
+    join(dir, "conda.yml"),
+    "name: env\ndependencies:\n  - python=3.11\n  - pip:\n    - -r requirements.txt\n",
+  );
+  writeFileSync(join(dir, "requirements.txt"), "scikit-learn==1.2.1\n");
+  writeFileSync(
+    join(dir, "env.yml"),
+    "name: sk-env\nversion: 3\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04\nconda_file: conda.yml\n",
+  );
+  const created = await json(["az", "ml", "environment", "create", "-f", join(dir, "env.yml")]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(created.body.version, "3");
+  assert.deepEqual(created.body.conda_file.dependencies[0], "python=3.11");
+  // The same definition again is the same version; a changed one under it is refused, naming both.
+  assert.equal(
+    (await cli(["az", "ml", "environment", "create", "-f", join(dir, "env.yml"), "-o", "none"])).code,
+    0,
+  );
+  writeFileSync(join(dir, "requirements.txt"), "scikit-learn==1.3.0\n");
+  const clash = await cli(["az", "ml", "environment", "create", "-f", join(dir, "env.yml")]);
+  assert.equal(clash.code, 1);
+  assert.match(
+    clash.stderr,
+    /EnvironmentVersionConflict: environment sk-env:3 is already registered from .*env\.yml/,
+  );
+  // Without a version: the next number after the highest.
+  const next = await json([
+    "az",
+    "ml",
+    "environment",
+    "create",
+    "-n",
+    "sk-env",
+    "--image",
+    "python:3.11-slim",
+    "--conda-file",
+    join(dir, "conda.yml"),
+  ]);
+  assert.equal(next.body.version, "4");
+  const latest = await json(["az", "ml", "environment", "show", "-n", "sk-env", "--label", "latest"]);
+  assert.equal(latest.body.image, "python:3.11-slim");
+  const missing = await cli(["az", "ml", "environment", "show", "-n", "sk-env", "-v", "9"]);
+  assert.match(
+    missing.stderr,
+    /EnvironmentNotFound: environment 'azureml:sk-env:9' is not registered \(sk-env has version 3, 4\)/,
+  );
+  assert.deepEqual(parseEnvironmentRef("azureml:sk-env:3"), { name: "sk-env", version: "3" });
+  assert.deepEqual(parseEnvironmentRef("azureml:sk-env@latest"), { name: "sk-env", version: "latest" });
+  assert.equal(
+    parseEnvironmentRef("azureml://registries/azureml/environments/sklearn-1.5/labels/latest"),
+    undefined,
+  );
+  assert.ok(isCuratedEnvironment("azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu:1"));
 });

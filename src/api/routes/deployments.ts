@@ -13,6 +13,7 @@ export const sourceFileOf = (source: string | undefined) =>
 
 type Names =
   | "deployments.list"
+  | "deployments.spec"
   | "deployments.show"
   | "deployments.delete"
   | "deployments.logs"
@@ -23,6 +24,11 @@ export function deploymentRoutes({ engine, rollouts }: ApiDeps): Handlers<Names>
   return {
     "deployments.list": ({ params }) =>
       deployments.list(params.endpoint).map((d) => deploymentReport(engine, d)),
+    "deployments.spec": ({ params }) => {
+      const view = deployments.show(params.endpoint, params.deployment);
+      const record = engine.store.deployment(params.endpoint, params.deployment)!;
+      return { spec: record.spec, source_file: view.source_file, model: view.model };
+    },
     "deployments.show": ({ params }) =>
       deploymentReport(engine, deployments.show(params.endpoint, params.deployment)),
     "deployments.delete": ({ params }) => {

@@ -71,7 +71,7 @@ export async function fixDeployment(
         "deployments.apply",
         {
           body: {
-            spec: loaded.spec,
+            spec: loaded.document,
             source: deploymentFile,
             specDir: dirname(deploymentFile),
             mode: "update",

@@ -86,7 +86,7 @@ export const rolloutStart = defineCommand({
         body: {
           rollout,
           ...(o.rollout ? { rolloutSource: resolve(ctx.cwd, o.rollout) } : {}),
-          ...(loaded && path ? { spec: loaded.spec, source: path, specDir: dirname(path) } : {}),
+          ...(loaded && path ? { spec: loaded.document, source: path, specDir: dirname(path) } : {}),
           ...(o.deployment ? { deployment: o.deployment } : {}),
           ...(fidelity ? { fidelity } : {}),
         },

@@ -61,7 +61,14 @@ function shapeInvocationsBody(body: Json): Shaped {
           .map((k) => `'${k}'`)
           .join(", ")}}.'`,
       );
-    return fromSplit(value, "records");
+    try {
+      return fromSplit(value, "records");
+    } catch (error) {
+      // pd.DataFrame(index=…, columns=…, data=…) refused it (mlflow/utils/proto_json_utils.py).
+      throw invalidInput(
+        `Provided dataframe_split field is not a valid dataframe representation in 'split' format. Error: '${(error as Error).message}'`,
+      );
+    }
   }
   if (key === "dataframe_records") {
     if (!Array.isArray(value))
