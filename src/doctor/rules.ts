@@ -12,6 +12,8 @@ import { environmentFailure } from "./rules/environment.js";
 import { crashes, probes, stalls } from "./rules/instances.js";
 import { mib } from "./rules/lines.js";
 import {
+  codeFolderMissing,
+  directReferenceUnfetched,
   type LoadRule,
   loadReport,
   missingModule,
@@ -71,6 +73,7 @@ const FINDINGS_RANK = 11;
 
 /** The codes a load failure is named by: one failure, one of them. */
 const LOAD_CODES: readonly Code[] = [
+  "RequirementDirectReference",
   "UserScriptImportError",
   "UserScriptFunctionNotFound",
   "UserScriptRunInvalid",
@@ -102,12 +105,14 @@ const always = () => true;
 const RULES: readonly Rule[] = [
   { code: "findings", rank: FINDINGS_RANK, when: always, diagnose: packageFindings },
   { code: "findings", rank: FINDINGS_RANK, when: always, diagnose: environmentFailure },
+  loadRule("RequirementDirectReference", 3, directReferenceUnfetched),
   loadRule("UserScriptImportError", 4, scriptImportError),
   loadRule("UserScriptFunctionNotFound", 4, scriptFunctionNotFound),
   loadRule("UserScriptRunInvalid", 4, scriptRunInvalid),
   loadRule("UserScriptInitFailed", 4, scriptInitFailed),
   loadRule("NumpyAbiConflict", 2, numpyAbi),
   loadRule("PickleVersionDrift", 4, pickleDrift),
+  loadRule("ModuleNotShipped", 4, codeFolderMissing),
   loadRule("PackageMissing", 3, missingModule),
   loadRule("ModelLoadFailed", 4, otherLoadFailure),
   { code: "OutOfMemory", rank: 5, when: always, diagnose: outOfMemory },

@@ -150,7 +150,7 @@ function readingFindings(environments: readonly DeclaredEnvironment[]): Finding[
       findings.push({
         code: "RequirementDirectReference",
         severity: "warning",
-        message: `${req.file} line ${req.line}: ${req.name} comes from ${direct.kind === "vcs" ? "version control" : direct.kind === "url" ? "a URL" : "a local path"} (${direct.location})${direct.editable ? ", editable" : ""}, not the package index: ${req.pinned ? `version ${req.pinned} from its file name` : "pier cannot know its version"}, and a build needs ${direct.kind === "path" ? "that path beside the model" : "network access to it"}`,
+        message: `${req.file} line ${req.line}: ${req.name} comes from ${direct.kind === "vcs" ? "version control" : direct.kind === "url" ? "a URL" : "a local path"} (${direct.location})${direct.editable ? ", editable" : ""}${direct.nameFromRepository ? " (named after its repository: pip reads the real name when it builds it)" : ""}, not the package index: ${req.pinned ? `version ${req.pinned} from its file name` : "pier cannot know its version"}, and a build needs ${direct.kind === "path" ? "that path beside the model" : "network access to it"}`,
         evidence: { file: req.file, line: req.line, value: req.raw.trim() },
         fix: `Pin a released version instead (${req.name}==<version>) so every build gets the same package, or make sure ${direct.location} is reachable where the model is built.`,
         subject: { package: req.name },

@@ -109,6 +109,8 @@ export interface PickleContext {
   savedWith?: Record<string, string>;
   /** Whether a module ships with the model (a .py in the model folder or its code folder). */
   ships: (module: string) => boolean;
+  /** MLmodel's python_function `code` folder (where code_paths were logged) and what the package has in it. */
+  codeFolder?: { name: string; files: readonly string[] };
 }
 
 const major = (version: string) => Number(version.split(".")[0]);
@@ -201,6 +203,19 @@ export function pickleFindings(scan: PickleScan, context: PickleContext): Findin
         subject: { package: pin.name, ...(pin.pinned ? { version: pin.pinned } : {}) },
       };
     }
+    // The MLmodel says the project's code was logged under a folder the package lacks (or lacks it in):
+    // that is where the module went missing, whatever package shares its name.
+    const folder = context.codeFolder;
+    if (folder && top !== "__main__")
+      return {
+        code: "ModuleNotShipped",
+        severity: "error",
+        message: `The pickle refers to ${what}; the MLmodel says the project's own code was logged under ${folder.name}/ (python_function code: ${folder.name}), and ${folder.files.length === 0 ? `the package has no ${folder.name}/ folder` : `${folder.name}/ holds ${folder.files.slice(0, 6).join(", ")} but not ${first.module}`}`,
+        evidence,
+        fix: `Copy the folder that holds ${top} into the model as ${folder.name}/ (or log the model again with code_paths=["<path to ${top}>"], which MLflow copies there), then register the folder again: it is the project's own code, not a package to install.`,
+        actions: [],
+        subject: { package: top },
+      };
     const distribution = distributionOf(top);
     if (distribution) {
       return {

@@ -209,6 +209,16 @@ function shipsWith(model: ModelFacts) {
   };
 }
 
+/** MLmodel's python_function `code` folder (code_paths), and the files the package has under it. */
+function codeFolderOf(model: ModelFacts): { codeFolder?: { name: string; files: string[] } } {
+  const code = model.flavors.python_function?.code;
+  if (typeof code !== "string" || code === "") return {};
+  const name = code.replace(/\/+$/, "");
+  return {
+    codeFolder: { name, files: model.artifacts.map((a) => a.path).filter((p) => p.startsWith(`${name}/`)) },
+  };
+}
+
 /** Checks (and in build mode prepares) the environment a model or scoring script needs; throws what would fail. */
 export async function preflightEnvironment(
   target: EnvironmentTarget,
@@ -269,6 +279,7 @@ export async function preflightEnvironment(
         pins: needs.pins,
         ...(savedWith !== undefined ? { savedWith: { "scikit-learn": String(savedWith) } } : {}),
         ships,
+        ...codeFolderOf(model),
       };
       const errors = pickleFindings(scan, pickleContext);
       findings.push(

@@ -25,7 +25,13 @@ export interface Requirement {
    * control URL (git+https://…), or a local path; `editable` for `-e`. The version is not known unless
    * a wheel's file name gives it.
    */
-  direct?: { kind: "url" | "vcs" | "path"; location: string; editable?: boolean };
+  direct?: {
+    kind: "url" | "vcs" | "path";
+    location: string;
+    editable?: boolean;
+    /** A VCS reference without #egg or `name @`: its name is the repository's until pip builds it. */
+    nameFromRepository?: boolean;
+  };
 }
 
 export function normalizePackageName(name: string): string {
@@ -42,7 +48,7 @@ function exactPin(specifier: string): string | undefined {
 const VCS = /^(git|hg|svn|bzr)\+/;
 
 /** The name a direct reference carries: #egg=name, or a wheel's or sdist's file name. */
-function directName(location: string): { name?: string; version?: string } {
+function directName(location: string): { name?: string; version?: string; guessed?: boolean } {
   const egg = /[#&]egg=([A-Za-z0-9._-]+)/.exec(location)?.[1];
   if (egg) return { name: egg };
   const file = location.split(/[?#]/)[0]!.split("/").pop() ?? "";
@@ -50,6 +56,11 @@ function directName(location: string): { name?: string; version?: string } {
   if (wheel) return { name: wheel[1]!, version: wheel[2]! };
   const sdist = /^([A-Za-z0-9_.-]+?)-([0-9][0-9A-Za-z.+!-]*)\.(tar\.gz|zip|tar\.bz2)$/.exec(file);
   if (sdist) return { name: sdist[1]!, version: sdist[2]! };
+  // pip reads a VCS project's name from its metadata when it builds it; until then, the repository's.
+  if (VCS.test(location)) {
+    const repository = /\/([A-Za-z0-9._-]+?)(?:\.git)?\/?(?:@[^/#?]*)?(?:[#?].*)?$/.exec(location)?.[1];
+    if (repository) return { name: repository, guessed: true };
+  }
   return {};
 }
 
@@ -62,7 +73,7 @@ function directRequirement(
   editable: boolean,
 ): Requirement {
   const kind = VCS.test(location) ? "vcs" : /^[a-z]+:\/\//i.test(location) ? "url" : "path";
-  const { name, version } = directName(location);
+  const { name, version, guessed } = directName(location);
   return {
     name: normalizePackageName(name ?? location),
     raw,
@@ -70,7 +81,12 @@ function directRequirement(
     ...(version ? { pinned: version } : {}),
     file,
     line,
-    direct: { kind, location, ...(editable ? { editable: true } : {}) },
+    direct: {
+      kind,
+      location,
+      ...(editable ? { editable: true } : {}),
+      ...(guessed ? { nameFromRepository: true } : {}),
+    },
     ...(name || kind === "path"
       ? {}
       : { problem: "a direct reference without a name (add #egg=NAME, or write NAME @ URL)" }),

@@ -35,9 +35,41 @@ test("OutOfMemory without an explicit limit names the smallest instance type wit
   assert.equal(d!.code, "OutOfMemory");
   // 10 GiB needed: Standard_DS3_v2 (14 GiB) is the smallest that holds it.
   assert.deepEqual(d!.actions, [{ kind: "yaml", key: "instance_type", value: "Standard_DS3_v2" }]);
-  const [none] = diagnoseDeployment(evidence({ instance_type: "Standard_F2s_v2" }, { events: [oom(40)] }));
-  assert.deepEqual(none!.actions, [], "no instance type holds 80 GiB");
+  // Past the largest size, the largest is as far as a fix can grow, and it says so.
+  const [short] = diagnoseDeployment(evidence({ instance_type: "Standard_F2s_v2" }, { events: [oom(250)] }));
+  assert.deepEqual(short!.actions, [{ kind: "yaml", key: "instance_type", value: "Standard_E64s_v3" }]);
+  assert.match(short!.fix, /the largest instance type pier knows, 432 GiB, though twice what it had reached/);
+  const [none] = diagnoseDeployment({
+    ...evidence({ instance_type: "Standard_E64s_v3" }, { events: [oom(433)] }),
+    memoryLimitBytes: 432 * 2 ** 30,
+  });
+  assert.deepEqual(none!.actions, [], "already the largest");
   assert.match(none!.fix, /No instance type holds/);
+});
+
+test("OutOfMemory with the allocation that failed in the log: the peak plus that allocation, not twice the peak", () => {
+  // init() allocates 2 GiB at once: killed at 1 GiB, twice that (2 GiB) would fail again.
+  const logs = [
+    {
+      source: "inference-server (blue-x-0)",
+      path: "/tmp/inference-server.log",
+      lines: [
+        "numpy.core._exceptions._ArrayMemoryError: Unable to allocate 2.00 GiB for an array with shape (268435456,) and data type float64",
+      ],
+    },
+  ];
+  const [d] = diagnoseDeployment({
+    ...evidence({ instance_type: "Standard_DS1_v2" }, { events: [oom(1)], logs }),
+    memoryLimitBytes: 1 * 2 ** 30,
+  });
+  // (1 + 2) GiB and a tenth more = 3.3 GiB: Standard_DS1_v2 (3.5 GiB) holds it.
+  assert.deepEqual(d!.actions, [{ kind: "yaml", key: "instance_type", value: "Standard_DS1_v2" }]);
+  assert.match(d!.fix, /what it had reached \(1024 MiB\) plus the 2048 MiB it was allocating/);
+  const [explicit] = diagnoseDeployment({
+    ...evidence({ type: "kubernetes", resources: { limits: { memory: "1Gi" } } }, { events: [oom(1)], logs }),
+    memoryLimitBytes: 2 ** 30,
+  });
+  assert.deepEqual(explicit!.actions, [{ kind: "yaml", key: "resources.limits.memory", value: "3392Mi" }]);
 });
 
 test("a healthy deployment gets no diagnosis; request outcomes each get their own", () => {

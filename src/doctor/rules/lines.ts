@@ -2,7 +2,9 @@
 import type { DeploymentEvidence, RecordedEvent } from "../../engine/index.js";
 import { type Finding, nearestRank } from "../../shared/index.js";
 
-export const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+/** A size as people read it: MiB up to 10 GiB, GiB (one decimal) past that. */
+export const mib = (bytes: number) =>
+  bytes >= 10 * 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 export const eventLine = (e: RecordedEvent) =>
   `event ${e.at} ${e.kind}${e.instance ? ` [${e.instance}]` : ""}: ${e.message}`;
