@@ -61,6 +61,11 @@ export interface CommandDefinition<O extends OptionSpecs, Result> {
   render(result: Result, ctx: CommandContext): void;
   /** Exit code for a result that ran to the end (e.g. a failed gate); 0 when absent. */
   exitCode?(result: Result): number;
+  /**
+   * An Azure CLI form (`pier az …`): printed as az prints, `-o json|jsonc|yaml|tsv|table|none` (json
+   * by default) after `--query`; `render` is not used.
+   */
+  az?: true;
 }
 
 /** Any command, as the registry and the parser hold them. */
@@ -74,6 +79,7 @@ export interface AnyCommand {
   handler(args: ParsedArgs, ctx: CommandContext): Promise<unknown>;
   render(result: unknown, ctx: CommandContext): void;
   exitCode?(result: unknown): number;
+  az?: true;
 }
 
 export function defineCommand<const O extends OptionSpecs, Result>(

@@ -8,6 +8,7 @@
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { PIER_VERSION, PierError, toPierError, userError } from "../shared/index.js";
+import { applyQuery, azArgv, azOutputOf, formatAz } from "./az.js";
 import type { AnyCommand, CommandContext, OutputFormat, ParsedArgs } from "./command.js";
 import { formatError } from "./format.js";
 import { COMMANDS } from "./registry.js";
@@ -83,7 +84,9 @@ function globalHelp(): string {
     "Usage: pier <command> [options]   (-o json for machine-readable output, --help on any command)",
     "",
     "Commands:",
-    ...listing(COMMANDS),
+    ...listing(COMMANDS.filter((c) => !c.az)),
+    "",
+    `Azure's CLI forms (alias az='pier az'): pier az ml online-endpoint|online-deployment|model|environment <verb>; \`pier az ml --help\` lists the ${COMMANDS.filter((c) => c.az).length}.`,
   ].join("\n");
 }
 
@@ -103,7 +106,12 @@ function commandHelp(command: AnyCommand): string {
     `${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.type === "string" ? ` ${spec.valueName ?? "VALUE"}` : ""}`,
     spec.description,
   ]);
-  flags.push(["-o, --output text|json", "output format (default text)"], ["-h, --help", "show this help"]);
+  flags.push(
+    command.az
+      ? ["-o, --output json|jsonc|yaml|tsv|table|none", "output format, as az's (default json)"]
+      : ["-o, --output text|json", "output format (default text)"],
+    ["-h, --help", "show this help"],
+  );
   const width = Math.max(...flags.map(([f]) => f!.length));
   const positionals = (command.positionals ?? [])
     .map((p) => ` ${p.required ? p.name : `[${p.name}]`}`)
@@ -211,6 +219,31 @@ function outputFormat(value: string | undefined): OutputFormat {
   );
 }
 
+/** An Azure CLI form: the handler's result under --query, printed as -o says (json by default). */
+async function runAz(
+  command: AnyCommand,
+  args: ParsedArgs,
+  output: string | undefined,
+  io: CliIo,
+): Promise<number> {
+  const format = azOutputOf(output);
+  const ctx: CommandContext = {
+    output: "json",
+    out: io.out,
+    err: io.err,
+    interactive: io.interactive,
+    cwd: io.cwd,
+    env: io.env,
+    ...(io.ask ? { ask: io.ask } : {}),
+  };
+  const result = await command.handler(args, ctx);
+  // An operation with no result (delete, regenerate-keys) prints nothing, as az's.
+  if (result === undefined) return command.exitCode?.(result) ?? 0;
+  const text = formatAz(applyQuery(result, args.options.query as string | undefined), format);
+  if (text !== undefined && text !== "") io.out(text);
+  return command.exitCode?.(result) ?? 0;
+}
+
 /** Runs pier with `argv` (without node and script); returns the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const wantsJson =
@@ -245,7 +278,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.out(commandHelp(command));
       return 0;
     }
-    const { output, ...args } = parseOptions(command, rest);
+    const { output, ...args } = parseOptions(command, command.az ? azArgv(command.options, rest) : rest);
+    if (command.az) return await runAz(command, args, output, io);
     const ctx: CommandContext = {
       output: outputFormat(output),
       out: io.out,

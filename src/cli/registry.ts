@@ -1,5 +1,12 @@
-/** Every command pier has, one file per verb under commands/, in the order `pier --help` lists them. */
+/**
+ * Every command pier has, one file per verb under commands/ (the `pier az ml` forms one file per az
+ * noun), in the order `pier --help` lists them.
+ */
 import type { AnyCommand } from "./command.js";
+import { AZ_ENVIRONMENT_COMMANDS } from "./commands/az-environment.js";
+import { AZ_MODEL_COMMANDS } from "./commands/az-model.js";
+import { AZ_DEPLOYMENT_COMMANDS } from "./commands/az-online-deployment.js";
+import { AZ_ENDPOINT_COMMANDS } from "./commands/az-online-endpoint.js";
 import { dashboard } from "./commands/dashboard.js";
 import { dataSynth } from "./commands/data-synth.js";
 import { deploymentCreate } from "./commands/deployment-create.js";
@@ -105,4 +112,8 @@ export const COMMANDS: readonly AnyCommand[] = [
   pipelineApprove,
   pipelineReject,
   pipelineResume,
+  ...AZ_ENDPOINT_COMMANDS,
+  ...AZ_DEPLOYMENT_COMMANDS,
+  ...AZ_MODEL_COMMANDS,
+  ...AZ_ENVIRONMENT_COMMANDS,
 ];

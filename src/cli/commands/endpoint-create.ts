@@ -24,13 +24,17 @@ export const endpointCreate = defineCommand({
   async handler(args, ctx) {
     const file = args.options.file;
     const source = file ? resolve(ctx.cwd, file) : "command line";
-    const spec = file
-      ? loadEndpointFile(source).spec
-      : parseEndpointSpec({ name: args.options.name, auth_mode: args.options["auth-mode"] ?? "key" }, source)
-          .spec;
-    const warnings = file ? loadEndpointFile(source).warnings : [];
-    for (const w of warnings) ctx.err(`⚠ ${w}\n`);
-    return connect(ctx).call("endpoints.create", { body: { spec, source } });
+    // Flags given with -f override the file's keys, as az does; never silently dropped.
+    const flags = {
+      ...(args.options.name !== undefined ? { name: args.options.name } : {}),
+      ...(args.options["auth-mode"] !== undefined ? { auth_mode: args.options["auth-mode"] } : {}),
+    };
+    const document = file
+      ? { ...(loadEndpointFile(source).document as Record<string, unknown>), ...flags }
+      : { auth_mode: "key", ...flags };
+    const loaded = parseEndpointSpec(document, source);
+    for (const w of loaded.warnings) ctx.err(`⚠ ${w}\n`);
+    return connect(ctx).call("endpoints.create", { body: { spec: loaded.document, source } });
   },
   render(endpoint, ctx) {
     ctx.out("✔ Created");

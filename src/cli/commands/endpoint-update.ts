@@ -35,7 +35,7 @@ export const endpointUpdate = defineCommand({
     return connect(ctx).call("endpoints.update", {
       endpoint: name,
       body: {
-        ...(loaded ? { spec: loaded.spec, source: file } : {}),
+        ...(loaded ? { spec: loaded.document, source: file } : {}),
         ...(args.options.traffic !== undefined ? { traffic: args.options.traffic } : {}),
         ...(args.options["mirror-traffic"] !== undefined
           ? { mirror_traffic: args.options["mirror-traffic"] }
