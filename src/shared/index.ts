@@ -1,3 +1,10 @@
+export {
+  levelOf,
+  meanBounds,
+  proportionDifference,
+  quantileBounds,
+  wilson,
+} from "./bounds.js";
 export { CODES, type Code, codeInfo, isCode } from "./codes.js";
 export { openPierDatabase, type PierDatabase } from "./database.js";
 export {
