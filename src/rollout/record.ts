@@ -103,6 +103,8 @@ export interface RolloutRecord {
   steps: StepRecord[];
   /** Things that happened to the rollout itself: a restart, a manual promote. */
   notes: string[];
+  /** What the plan found before any traffic moved: a capacity shortfall, the data collection inherited. */
+  plan?: string[];
   /** The doctor on the new deployment when it was rolled back. */
   diagnosis?: Diagnosis[];
 }

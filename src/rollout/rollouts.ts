@@ -6,13 +6,13 @@
  * execution timeout the rollout is held with the stable serving everything. State lives in pier.db:
  * a rollout survives pier, and resumes (or rolls back) when pier starts again.
  */
-import type { RolloutSpec } from "../config/index.js";
+import type { DeploymentSpec, RolloutSpec } from "../config/index.js";
 import type { Diagnosis } from "../doctor/index.js";
 import type { DeploymentTarget, Engine, EngineEvent } from "../engine/index.js";
 import type { Observed, RolloutTap } from "../gateway/index.js";
 import { exampleScoreBody } from "../model/index.js";
 import { type Logger, PierError, userError } from "../shared/index.js";
-import { judge, quantile, StepWindow, type WindowStats } from "./analysis.js";
+import { type Capacity, judge, quantile, StepWindow, type WindowStats } from "./analysis.js";
 import { compareAnswers, type OutputKind } from "./compare.js";
 import {
   OPEN_STATES,
@@ -77,6 +77,8 @@ class Runner implements RolloutTap {
   /** An alert's action, taken at the next tick of a bake. */
   alert: { action: "hold" | "rollback"; reason: string } | undefined;
   closed = false;
+  /** The new deployment's admission against what the stable serves, measured when the rollout started. */
+  capacity: Capacity | undefined;
   readonly #declared: Map<string, OutputKind>;
 
   constructor(
@@ -192,8 +194,58 @@ export class Rollouts {
     return live[0]![0];
   }
 
+  /**
+   * What a new deployment of the endpoint takes from the stable one unless its YAML says otherwise:
+   * its data collection, so that monitoring goes on after the promotion (the stable is deleted then).
+   * Returns the document to apply and what was inherited, in words.
+   */
+  inherit(
+    endpoint: string,
+    document: Record<string, unknown>,
+  ): { document: Record<string, unknown>; notes: string[] } {
+    const { engine } = this.deps;
+    const live = Object.entries(engine.endpoints.show(endpoint).traffic).filter(([, w]) => w > 0);
+    const stable = live.length === 1 ? engine.store.deployment(endpoint, live[0]![0]) : undefined;
+    const collector = stable?.spec.data_collector;
+    if (!collector || document.data_collector !== undefined) return { document, notes: [] };
+    const collections = Object.keys(collector.collections ?? {});
+    return {
+      document: { ...document, data_collector: collector },
+      notes: [
+        `${String(document.name)} inherits ${stable!.name}'s data_collector (${collections.join(", ") || "no collections"}), so \`pier monitor\` goes on after the promotion; set data_collector in its YAML to change that`,
+      ],
+    };
+  }
+
+  /** The new deployment's admission against the most the stable has served at once. */
+  #capacity(endpoint: string, stable: string, candidate: string): Capacity | undefined {
+    const { engine } = this.deps;
+    const mine = engine.store.deployment(endpoint, candidate)?.spec;
+    const theirs = engine.store.deployment(endpoint, stable)?.spec;
+    if (!mine || !theirs) return undefined;
+    const slotsOf = (spec: DeploymentSpec) =>
+      spec.request_settings.max_concurrent_requests_per_instance * spec.instance_count;
+    const stablePeak = Math.max(engine.deployments.evidence(endpoint, stable).peakConcurrentRequests, 1);
+    const slots = slotsOf(mine);
+    const per = Math.max(
+      Math.ceil(stablePeak / mine.instance_count),
+      theirs.request_settings.max_concurrent_requests_per_instance,
+    );
+    return {
+      slots,
+      limit: 2 * slots,
+      stablePeak,
+      fix: `request_settings.max_concurrent_requests_per_instance: ${per} in ${candidate}'s YAML (it has ${mine.request_settings.max_concurrent_requests_per_instance}; ${stable} has ${theirs.request_settings.max_concurrent_requests_per_instance} × ${theirs.instance_count} instance(s)), or more instances`,
+    };
+  }
+
   /** Starts a rollout of `candidate` (a Succeeded deployment with no live traffic) on the endpoint. */
-  start(endpoint: string, candidate: string, spec: RolloutSpec): RolloutRecord {
+  start(
+    endpoint: string,
+    candidate: string,
+    spec: RolloutSpec,
+    inherited?: readonly string[],
+  ): RolloutRecord {
     const stable = this.preflight(endpoint);
     const { engine } = this.deps;
     if (candidate === stable)
@@ -209,6 +261,12 @@ export class Rollouts {
         `${candidate} is ${view.provisioning_state}${view.error ? ` (${view.error.code}: ${view.error.summary})` : ""}, not serving: a rollout needs the new deployment Ready`,
         `See why: pier doctor ${endpoint} ${candidate}; fix it and update it (pier deployment update -f …), then start the rollout again.`,
       );
+    const capacity = this.#capacity(endpoint, stable, candidate);
+    const plan = [...(inherited ?? [])];
+    if (capacity && capacity.slots < capacity.stablePeak)
+      plan.push(
+        `capacity: ${candidate} takes ${capacity.slots} request(s) at once (${capacity.limit} in flight or queued) while ${stable} has served up to ${capacity.stablePeak} at once: ${capacity.limit < capacity.stablePeak ? "as its share grows it will turn requests away (429), which fails the step as capacity" : "requests will queue on it"}; set ${capacity.fix}`,
+      );
     const now = new Date().toISOString();
     const record = this.#store.insert({
       endpoint,
@@ -220,6 +278,7 @@ export class Rollouts {
       startedAt: now,
       steps: [],
       notes: [],
+      ...(plan.length ? { plan } : {}),
       deadlineAt: new Date(Date.now() + spec.maximum_execution_timeout_seconds * 1000).toISOString(),
     });
     engine.store.addEvent(
@@ -232,7 +291,7 @@ export class Rollouts {
         .map((s) => stepLabel(s, spec))
         .join(" → ")})`,
     );
-    this.#launch(record);
+    this.#launch(record).capacity = capacity;
     return record;
   }
 
@@ -376,6 +435,7 @@ export class Rollouts {
 
   #launch(record: RolloutRecord): Runner {
     const runner = new Runner(record, this.deps.engine.routing.target(record.endpoint, record.candidate));
+    runner.capacity = this.#capacity(record.endpoint, record.stable, record.candidate);
     this.#runners.set(record.endpoint, runner);
     void this.#run(runner).catch((error: unknown) => {
       this.deps.logger.error(`rollout #${record.id}: ${(error as Error).message}`, {
@@ -536,11 +596,13 @@ export class Rollouts {
           reason: `${action === "hold" ? "held" : "rolled back"} at step ${stepRecord.index + 1} (${stepRecord.label}): alert ${reason}`,
         };
       }
-      const final = Date.now() - started >= bakeSeconds * 1000;
+      const elapsed = Date.now() - started;
+      const final = elapsed >= bakeSeconds * 1000;
       const judgement = judge(window.stats, spec.analysis, {
         final,
         compare: spec.analysis.compare_answers,
         baselineMs: runner.baselineMs,
+        ...(runner.capacity ? { capacity: runner.capacity } : {}),
       });
       stepRecord.candidate = summary(window.stats.candidate);
       stepRecord.stable = summary(window.stats.stable);
@@ -558,6 +620,13 @@ export class Rollouts {
           runner.baselineMs = window.stats.stable.latenciesMs;
         return { next: true };
       }
+      // Not enough evidence at the end of the bake: it goes on, up to its maximum, then holds.
+      const maxBake = spec.analysis.max_bake_seconds ?? Math.max(5 * bakeSeconds, 300);
+      if (judgement.verdict === "insufficient" && elapsed >= maxBake * 1000)
+        return {
+          end: "Held",
+          reason: `held at step ${stepRecord.index + 1} (${stepRecord.label}): ${judgement.reason} after ${Math.round(elapsed / 1000)} s (the bake's maximum is ${maxBake} s); send traffic to the endpoint (or replay requests: pier endpoint invoke ${runner.record.endpoint} --request-file requests.jsonl) and resume it (pier rollout resume -e ${runner.record.endpoint})`,
+        };
       if (Date.now() > deadline)
         return {
           end: "Held",

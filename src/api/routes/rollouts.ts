@@ -5,7 +5,7 @@
 import { parseDeploymentSpec, parseRolloutSpec } from "../../config/index.js";
 import { PierError, userError } from "../../shared/index.js";
 import { doctorOf } from "../reports.js";
-import { sourceFileOf } from "./deployments.js";
+import { applyReported, sourceFileOf } from "./deployments.js";
 import { type ApiDeps, type Handlers, text } from "./handler.js";
 
 type Names =
@@ -23,9 +23,14 @@ export function rolloutRoutes({ engine, rollouts }: ApiDeps): Handlers<Names> {
       const spec = parseRolloutSpec(body.rollout ?? {}, {}, text(body.rolloutSource, "the rollout"), "/");
       const stable = rollouts.preflight(endpoint);
       let candidate = body.deployment ?? "";
+      let inherited: string[] = [];
       if (body.spec !== undefined) {
         const source = text(body.source, "deployment");
-        const loaded = parseDeploymentSpec(body.spec, source);
+        // Monitoring goes on after the promotion: the stable's data collection, unless the YAML sets one.
+        const inheriting = rollouts.inherit(endpoint, body.spec as Record<string, unknown>);
+        inherited = inheriting.notes;
+        for (const note of inherited) progress({ step: "plan", message: note, status: "warning" });
+        const loaded = parseDeploymentSpec(inheriting.document, source);
         if (loaded.spec.endpoint_name !== endpoint)
           throw userError(
             "BadArgument",
@@ -46,11 +51,10 @@ export function rolloutRoutes({ engine, rollouts }: ApiDeps): Handlers<Names> {
             `${candidate} already has live traffic`,
             "Roll out a deployment at 0 %.",
           );
-        const view = await engine.applyDeployment(loaded, {
+        const view = await applyReported(engine, loaded, progress, {
           specDir: body.specDir ?? process.cwd(),
           allTraffic: false,
           mode: exists ? "update" : "create",
-          progress,
           ...(body.fidelity !== undefined ? { fidelity: body.fidelity } : {}),
           ...sourceFileOf(body.source),
         });
@@ -68,7 +72,7 @@ export function rolloutRoutes({ engine, rollouts }: ApiDeps): Handlers<Names> {
           "A rollout needs its new deployment: a deployment file (-f green.yml) or the name of one at 0 % (--deployment green)",
           `Run pier rollout start -e ${endpoint} -f green.yml`,
         );
-      return rollouts.start(endpoint, candidate, spec);
+      return rollouts.start(endpoint, candidate, spec, inherited);
     },
     "rollouts.status": ({ params }) => rollouts.status(params.endpoint),
     "rollouts.history": ({ params }) => rollouts.history(params.endpoint),

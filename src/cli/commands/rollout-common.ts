@@ -10,6 +10,14 @@ export const rolloutEndpoint = (args: ParsedArgs<typeof endpointNameOption>, ver
   endpointArgument(args, `pier rollout ${verb} -e fin-behavior`);
 
 const MARK: Record<string, string> = { pass: "✔", done: "✔", fail: "✘", insufficient: "…", pending: "…" };
+/** A rollout's mark: only a promotion is a ✔; a rollback or an abort is a ✘, a hold a ⚠. */
+const STATE_MARK: Record<string, string> = {
+  Succeeded: "✔",
+  RolledBack: "✘",
+  Aborted: "✘",
+  Held: "⚠",
+  Running: "…",
+};
 
 function side(name: string, s: StepRecord["candidate"]): string {
   if (!s) return "";
@@ -40,12 +48,14 @@ function renderStep(step: StepRecord, record: RolloutRecord, ctx: CommandContext
 }
 
 export function renderRollout(record: RolloutRecord, ctx: CommandContext, detail = true): void {
+  const mark = STATE_MARK[record.state] ?? "·";
   ctx.out(
-    `rollout #${record.id} on ${record.endpoint}: ${record.stable} → ${record.candidate} (${record.spec.strategy.type}), ${record.state}${record.reason ? `: ${record.reason}` : ""}`,
+    `${mark} rollout #${record.id} on ${record.endpoint}: ${record.stable} → ${record.candidate} (${record.spec.strategy.type}), ${record.state}${record.reason ? `: ${record.reason}` : ""}`,
   );
   ctx.out(
     `  started ${record.startedAt}${record.endedAt ? `, ended ${record.endedAt}` : `, execution timeout at ${record.deadlineAt}`}`,
   );
+  for (const finding of record.plan ?? []) ctx.out(`  ⚠ plan: ${finding}`);
   for (const step of record.steps) renderStep(step, record, ctx, detail);
   for (const note of record.notes) ctx.out(`  note: ${note}`);
   for (const d of record.diagnosis ?? []) ctx.out(`  doctor on ${record.candidate}: ${d.code}: ${d.cause}`);
