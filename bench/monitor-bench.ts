@@ -14,7 +14,7 @@ export async function monitorBench(home: string, modelDir: string): Promise<stri
   const baseline = JSON.parse(readFileSync(join(modelDir, "baseline.json"), "utf8")) as Baseline;
   const rows = modelInputRows(synthesizeBankingRecords({ rows: 10_000, seed: 9 }));
   const out: string[] = [];
-  for (const total of [10_000, 100_000]) {
+  for (const total of [10_000, 100_000, 1_000_000]) {
     const root = join(home, `capture-${total}`);
     const dir = join(root, "modelDataCollector/bench/blue/model_inputs/2026/12/01/10");
     mkdirSync(dir, { recursive: true });
@@ -40,7 +40,9 @@ export async function monitorBench(home: string, modelDir: string): Promise<stri
       );
     }
     const file = join(dir, "blue-0.jsonl");
+    const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
     writeFileSync(file, `${lines.join("\n")}\n`);
+    lines.length = 0;
     const from = Date.UTC(2026, 11, 1, 9);
     const to = Date.UTC(2026, 11, 1, 12);
     const timed = (fn: () => void) => {
@@ -55,8 +57,13 @@ export async function monitorBench(home: string, modelDir: string): Promise<stri
     const floor = timed(() => {
       for (const line of readFileSync(file, "utf8").split("\n")) if (line) JSON.parse(line);
     });
+    let sampled = "";
+    let heapPeak = 0;
+    const heapBefore = process.memoryUsage().heapUsed;
     const report = timed(() => {
       const captured = readCaptured(root, "bench", "blue", from, to);
+      sampled = `${captured.inputs.length} of ${captured.rowsInWindow} rows kept, ${captured.distinctRows} distinct`;
+      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed - heapBefore);
       deploymentSignals({
         endpoint: "bench",
         deployment: "blue",
@@ -70,7 +77,7 @@ export async function monitorBench(home: string, modelDir: string): Promise<stri
       });
     });
     out.push(
-      `  ${String(total).padStart(7)} captured rows (${(Buffer.byteLength(lines.join("\n")) / 2 ** 20).toFixed(1)} MiB): report ${report.toFixed(0)} ms; only parsing the lines ${floor.toFixed(0)} ms; ratio ${(report / floor).toFixed(2)}`,
+      `  ${String(total).padStart(7)} captured rows (${(bytes / 2 ** 20).toFixed(1)} MiB): report ${report.toFixed(0)} ms; only parsing the lines ${floor.toFixed(0)} ms; ratio ${(report / floor).toFixed(2)}; ${sampled}; heap held by the read ≈ ${(heapPeak / 2 ** 20).toFixed(0)} MiB`,
     );
   }
   return out;

@@ -48,6 +48,11 @@ export interface DriftResult {
   /** What a window of this many rows drawn from the baseline itself reaches by chance (mean + 3 sd). */
   noise: number;
   rows: number;
+  /**
+   * The sample size the verdict counts: distinct rows (a request replayed a thousand times is one
+   * observation, not a thousand), at most `rows`.
+   */
+  effective_rows: number;
   verdict: Verdict;
 }
 
@@ -179,6 +184,8 @@ export function columnDrift(
   base: ColumnProfile,
   values: readonly unknown[],
   thresholds: DriftThresholds = DEFAULT_DRIFT_THRESHOLDS,
+  /** Distinct rows behind the values (repeats are not new evidence); all of them when absent. */
+  distinctRows?: number,
 ): DriftResult {
   const metric: DriftMetric =
     base.type === "number" ? "normalized_wasserstein_distance" : "jensen_shannon_distance";
@@ -194,16 +201,18 @@ export function columnDrift(
     rows = categories.length;
     measure = rows ? measureCategories(base, categories) : { value: 0, psi: 0 };
   }
+  const effective = Math.min(rows, distinctRows ?? rows);
   const result = {
     metric,
     value: measure.value,
     threshold,
     population_stability_index: measure.psi,
     rows,
+    effective_rows: effective,
   };
-  if (rows < thresholds.min_rows) return { ...result, noise: Number.NaN, verdict: "insufficient data" };
+  if (effective < thresholds.min_rows) return { ...result, noise: Number.NaN, verdict: "insufficient data" };
   if (measure.value <= threshold) return { ...result, noise: Number.NaN, verdict: "no drift" };
-  const noise = noiseFloor(base, rows, seedOf(name));
+  const noise = noiseFloor(base, effective, seedOf(name));
   return { ...result, noise, verdict: measure.value > noise ? "drift" : "possible drift" };
 }
 

@@ -181,7 +181,7 @@ function qualityTable(rows: DeploymentSignals["data_quality"]): string {
 
 function deploymentSection(d: DeploymentSignals, weight: number | undefined): string {
   const header = `<header><h2>${esc(d.deployment)} <small>${esc(d.model.name)}:${d.model.version}${weight !== undefined ? ` · ${weight} % of traffic` : ""}</small></h2>${badge(d.summary.verdict)}</header>`;
-  const facts = `<p class="facts">${d.captured.rows.toLocaleString("en")} rows captured in ${d.captured.records.toLocaleString("en")} records${d.captured.skipped ? ` (${d.captured.skipped} torn or unreadable lines skipped)` : ""}${d.captured.truncated ? " (the window's newest 64 MiB per collection)" : ""}; baseline: ${d.baseline ? `${d.baseline.rows.toLocaleString("en")} rows of ${esc(d.baseline.source)} (${esc(d.baseline.origin)})` : "none"}.</p>`;
+  const facts = `<p class="facts">${d.captured.rows.toLocaleString("en")} rows captured in ${d.captured.records.toLocaleString("en")} records (${d.captured.distinct.toLocaleString("en")} distinct${d.captured.sampled < d.captured.rows ? `; signals on a uniform sample of ${d.captured.sampled.toLocaleString("en")}` : ""})${d.captured.skipped ? ` (${d.captured.skipped} torn or unreadable lines skipped)` : ""}${d.captured.truncated ? " (the window's newest 256 MiB per collection)" : ""}; baseline: ${d.baseline ? `${d.baseline.rows.toLocaleString("en")} rows of ${esc(d.baseline.source)} (${esc(d.baseline.origin)})` : "none"}.</p>`;
   const notes: string[] = [];
   if (!d.capturing)
     notes.push(

@@ -281,8 +281,8 @@ export class Monitoring {
       firing: drifted.length > 0,
       value: drifted.length,
       summary: drifted.length
-        ? `${deployment}: ${what} in ${drifted.map((r) => `${r.name} (${r.metric === "normalized_wasserstein_distance" ? "NWD" : "JSD"} ${r.value.toFixed(3)} > ${r.threshold})`).join(", ")} over ${s.captured.rows} rows`
-        : `${deployment}: no ${what} over ${s.captured.rows} rows`,
+        ? `${deployment}: ${what} in ${drifted.map((r) => `${r.name} (${r.metric === "normalized_wasserstein_distance" ? "NWD" : "JSD"} ${r.value.toFixed(3)} > ${r.threshold})`).join(", ")} over ${s.captured.rows} rows (${s.captured.distinct} distinct)`
+        : `${deployment}: no ${what} over ${s.captured.rows} rows (${s.captured.distinct} distinct)`,
     };
   }
 

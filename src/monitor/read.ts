@@ -5,11 +5,23 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { createRandom, type Random } from "../shared/index.js";
 import { CAPTURE_FOLDER, type CollectionName } from "./capture.js";
 
 export interface CapturedRows {
-  /** One object per scored row: input name → value. */
+  /**
+   * One object per scored row: input name → value. A window of more rows than a report keeps
+   * (MAX_ROWS) is a uniform sample of them (reservoir sampling), so memory is bounded whatever the
+   * volume; `rowsInWindow` says how many there were.
+   */
   inputs: Record<string, unknown>[];
+  /** Every input row of the window, sampled or not. */
+  rowsInWindow: number;
+  /**
+   * Distinct input rows among those kept: the sample size the drift noise floor counts (a replayed
+   * request is not new evidence). Counted exactly up to MAX_ROWS distinct, a lower bound past it.
+   */
+  distinctRows: number;
   /** The row's time (ms since the epoch), parallel to inputs. */
   times: number[];
   /** Per output column (vectors split by position), one value per row of inputs that had an answer. */
@@ -23,6 +35,9 @@ export interface CapturedRows {
   /** The window held more than one read takes: its newest files were read. */
   truncated: boolean;
 }
+
+/** At most this many rows (and as many predictions) are kept for a report: a uniform sample past it. */
+const MAX_ROWS = 100_000;
 
 interface CaptureRecord {
   time: string;
@@ -66,7 +81,8 @@ function bucketFiles(root: string, from: number, to: number): string[] {
   return files;
 }
 
-function readRecords(
+/** Calls `each` with every record of a collection in [from, to], newest files first, up to the read budget. */
+function eachRecord(
   home: string,
   endpoint: string,
   deployment: string,
@@ -74,9 +90,9 @@ function readRecords(
   from: number,
   to: number,
   counts: { records: number; skipped: number; files: number; truncated: boolean },
-): CaptureRecord[] {
+  each: (record: CaptureRecord, at: number) => void,
+): void {
   const root = join(home, CAPTURE_FOLDER, endpoint, deployment, collection);
-  const records: CaptureRecord[] = [];
   // Newest first, up to a budget: a long window of heavy traffic is read as its newest part, not all of it.
   let budget = READ_BUDGET_BYTES;
   for (const file of bucketFiles(root, from, to).sort().reverse()) {
@@ -88,27 +104,32 @@ function readRecords(
     budget -= size;
     counts.files++;
     const text = readFileSync(file, "utf8");
-    const lines = text.split("\n");
-    // The last piece has no newline after it: empty, or a line a crash cut short.
-    if (lines.pop() !== "") counts.skipped++;
-    for (const line of lines) {
+    let start = 0;
+    for (;;) {
+      const end = text.indexOf("\n", start);
+      // The last piece has no newline after it: empty, or a line a crash cut short.
+      if (end < 0) {
+        if (start < text.length) counts.skipped++;
+        break;
+      }
+      const line = text.slice(start, end);
+      start = end + 1;
       if (!line) continue;
       try {
         const record = JSON.parse(line) as CaptureRecord;
         const at = Date.parse(record.time);
         if (!(at >= from && at <= to)) continue;
         counts.records++;
-        records.push(record);
+        each(record, at);
       } catch {
         counts.skipped++;
       }
     }
   }
-  return records;
 }
 
 /** What one report reads of a collection at most (a window's newest files first). */
-const READ_BUDGET_BYTES = 64 * 2 ** 20;
+const READ_BUDGET_BYTES = 256 * 2 ** 20;
 
 /** Rows of a model_inputs record's data: row objects, or named columns of equal length. */
 function inputRows(data: unknown): Record<string, unknown>[] {
@@ -189,42 +210,76 @@ export function outputRows(answer: unknown): { rows: number; columns: Map<string
   return { rows: answer === null || answer === undefined ? 0 : 1, columns };
 }
 
-/** A deployment's captured inputs and predictions within [from, to]. */
+/**
+ * Keeps a uniform sample of at most `size` items of a stream (Vitter's algorithm R), seeded so that
+ * the same window gives the same report.
+ */
+class Reservoir<T> {
+  readonly items: T[] = [];
+  seen = 0;
+  readonly #random: Random;
+  constructor(
+    readonly size: number,
+    seed: number,
+  ) {
+    this.#random = createRandom(seed);
+  }
+  /** The slot the next item goes to, or -1 when it is not kept. */
+  slot(): number {
+    this.seen++;
+    if (this.items.length < this.size) return this.items.length;
+    const j = Math.floor(this.#random.next() * this.seen);
+    return j < this.size ? j : -1;
+  }
+}
+
+/** A deployment's captured inputs and predictions within [from, to], sampled past MAX_ROWS. */
 export function readCaptured(
   home: string,
   endpoint: string,
   deployment: string,
   from: number,
   to: number,
+  maxRows = MAX_ROWS,
 ): CapturedRows {
   const counts = { records: 0, skipped: 0, files: 0, truncated: false };
-  const inputs: Record<string, unknown>[] = [];
-  const times: number[] = [];
-  for (const record of readRecords(home, endpoint, deployment, "model_inputs", from, to, counts)) {
-    const at = Date.parse(record.time);
+  const inputs = new Reservoir<{ row: Record<string, unknown>; at: number }>(maxRows, 1);
+  const distinct = new Set<string>();
+  eachRecord(home, endpoint, deployment, "model_inputs", from, to, counts, (record, at) => {
     for (const row of inputRows(record.data)) {
-      inputs.push(row);
-      times.push(at);
+      if (distinct.size < maxRows) distinct.add(JSON.stringify(row));
+      const slot = inputs.slot();
+      if (slot >= 0) inputs.items[slot] = { row, at };
     }
-  }
-  const outputs = new Map<string, unknown[]>();
-  const outputTimes: number[] = [];
-  for (const record of readRecords(home, endpoint, deployment, "model_outputs", from, to, counts)) {
-    const at = Date.parse(record.time);
+  });
+  const outputsKept = new Reservoir<{ values: Map<string, unknown>; at: number }>(maxRows, 2);
+  const names = new Set<string>();
+  eachRecord(home, endpoint, deployment, "model_outputs", from, to, counts, (record, at) => {
     const { rows, columns } = outputRows(record.data);
-    const offset = outputTimes.length;
-    for (let i = 0; i < rows; i++) outputTimes.push(at);
-    for (const [name, values] of columns) {
-      const column = outputs.get(name) ?? [];
-      column.length = offset;
-      for (let i = 0; i < rows; i++) column[offset + i] = values[i] ?? null;
-      outputs.set(name, column);
+    for (let i = 0; i < rows; i++) {
+      const slot = outputsKept.slot();
+      if (slot < 0) continue;
+      const values = new Map<string, unknown>();
+      for (const [name, column] of columns) {
+        names.add(name);
+        values.set(name, column[i] ?? null);
+      }
+      outputsKept.items[slot] = { values, at };
     }
-  }
-  for (const column of outputs.values()) {
-    const from = column.length;
-    column.length = outputTimes.length;
-    column.fill(null, from);
-  }
-  return { inputs, times, outputs, outputTimes, ...counts };
+  });
+  const outputs = new Map<string, unknown[]>();
+  for (const name of names)
+    outputs.set(
+      name,
+      outputsKept.items.map((o) => o.values.get(name) ?? null),
+    );
+  return {
+    inputs: inputs.items.map((i) => i.row),
+    rowsInWindow: inputs.seen,
+    distinctRows: distinct.size,
+    times: inputs.items.map((i) => i.at),
+    outputs,
+    outputTimes: outputsKept.items.map((o) => o.at),
+    ...counts,
+  };
 }

@@ -60,7 +60,12 @@ export interface DeploymentSignals {
   capturing: boolean;
   baseline: { source: string; rows: number; origin: string } | null;
   captured: {
+    /** Input rows in the window. */
     rows: number;
+    /** Rows the signals were computed on: all of them, or a uniform sample of MAX_ROWS. */
+    sampled: number;
+    /** Distinct rows: the sample size drift counts. */
+    distinct: number;
     predictions: number;
     records: number;
     skipped: number;
@@ -136,8 +141,13 @@ function driftOverTime(
 ): DeploymentSignals["drift_over_time"] {
   const times = captured.times;
   if (times.length === 0) return { slots: [], values: {} };
-  const first = Math.min(...times);
-  const last = Math.max(...times);
+  // A loop, not Math.min(...times): a busy window has more rows than a call has room for arguments.
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const t of times) {
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
   const span = Math.max(1, last - first + 1);
   const slotOf = (t: number) => Math.min(TIME_SLOTS - 1, Math.floor(((t - first) / span) * TIME_SLOTS));
   const bySlot: number[][] = Array.from({ length: TIME_SLOTS }, () => []);
@@ -200,7 +210,11 @@ export function deploymentSignals(input: SignalInput): DeploymentSignals {
   if (base) {
     for (const [name, profile] of Object.entries(base.features)) {
       const values = column(name);
-      data_drift.push({ name, type: profile.type, ...columnDrift(name, profile, values, thresholds.drift) });
+      data_drift.push({
+        name,
+        type: profile.type,
+        ...columnDrift(name, profile, values, thresholds.drift, captured.distinctRows),
+      });
       data_quality.push({ name, results: columnQuality(profile, values, thresholds.quality) });
       histograms[name] = histogram(profile, values);
     }
@@ -209,7 +223,7 @@ export function deploymentSignals(input: SignalInput): DeploymentSignals {
       prediction_drift.push({
         name,
         type: profile.type,
-        ...columnDrift(name, profile, values, thresholds.drift),
+        ...columnDrift(name, profile, values, thresholds.drift, captured.distinctRows),
       });
       histograms[`prediction: ${name}`] = histogram(profile, values);
     }
@@ -228,7 +242,9 @@ export function deploymentSignals(input: SignalInput): DeploymentSignals {
     capturing: input.capturing,
     baseline: base ? { source: base.source, rows: base.rows, origin: input.baseline!.origin } : null,
     captured: {
-      rows: captured.inputs.length,
+      rows: captured.rowsInWindow,
+      sampled: captured.inputs.length,
+      distinct: captured.distinctRows,
       predictions: captured.outputTimes.length,
       records: captured.records,
       skipped: captured.skipped,

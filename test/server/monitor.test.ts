@@ -63,7 +63,8 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
       evaluate_every: "1h",
       webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, timeout: "5s" },
       rules: [
-        { name: "DataDrift", signal: "data_drift", window: "4s", severity: "critical", deployment: "blue" },
+        // A window long enough for a busy machine to send and evaluate inside it, short enough to resolve.
+        { name: "DataDrift", signal: "data_drift", window: "15s", severity: "critical", deployment: "blue" },
         { name: "GreenDrift", signal: "data_drift", window: "1h", deployment: "green", action: "rollback" },
       ],
     }),
@@ -227,10 +228,11 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
     ]),
     "blue",
   );
+  // Evaluated at once, while the alert's window holds the drifted rows.
+  const alerts = await pier.run(["monitor", "alerts", "-e", "fin", "--now", "-o", "json"]);
   const drifted = (await monitor("-n", "blue", "--since", since)).deployments[0]!;
   assert.deepEqual(drifted.summary.drift.sort(), ["Age", "Transaction Type"]);
   assert.equal(drifted.captured.rows, 400);
-  const alerts = await pier.run(["monitor", "alerts", "-e", "fin", "--now", "-o", "json"]);
   const firing = (
     JSON.parse(alerts.stdout) as {
       alerts: { rule: string; state: string; deployment: string; summary: string }[];
@@ -262,7 +264,7 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
   assert.equal(alert.endsAt, "0001-01-01T00:00:00Z");
   assert.equal(fired.version, "4");
 
-  // Traffic back to normal: once the 4 s window holds only undrifted rows, the alert resolves.
+  // Traffic back to normal: once the 15 s window holds only undrifted rows, the alert resolves.
   let seed = 100;
   await waitFor(
     async () => {
@@ -271,7 +273,7 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
       return received.some((p) => p.status === "resolved" && about(p));
     },
     "the alert to resolve",
-    30_000,
+    90_000,
   );
   const resolved = received.find((p) => p.status === "resolved" && about(p))!;
   assert.notEqual((resolved.alerts as Record<string, unknown>[])[0]!.endsAt, "0001-01-01T00:00:00Z");
@@ -288,6 +290,19 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
   assert.match(page, /<svg/);
   assert.match(page, /Transaction Type/);
   assert.doesNotMatch(page, /<script|<link|src="http/);
+
+  // Continuity: a new deployment whose YAML has no data_collector takes the stable's, and says so.
+  const inherited = pier.pier.rollouts.inherit("fin", { name: "green", endpoint_name: "fin" });
+  assert.deepEqual(
+    inherited.document.data_collector,
+    pier.pier.engine.store.deployment("fin", "blue")!.spec.data_collector,
+  );
+  assert.match(
+    inherited.notes[0]!,
+    /green inherits blue's data_collector \(model_inputs.*\), so `pier monitor` goes on after the promotion/,
+  );
+  const own = { name: "green", data_collector: { collections: { model_inputs: { enabled: "True" } } } };
+  assert.equal(pier.pier.rollouts.inherit("fin", own).document, own, "its own data_collector is kept");
 
   // An alert tied to a rollout: the new deployment's mirrored traffic drifts, the alert rolls it back.
   await deploy("green", { data_collector: { collections: { model_inputs: { enabled: "True" } } } });

@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { profileCategories, profileNumbers } from "../../src/baseline/index.js";
+import { baselineOf, profileCategories, profileNumbers } from "../../src/baseline/index.js";
 import { columnDrift, columnQuality } from "../../src/monitor/drift.js";
+import { deploymentSignals } from "../../src/monitor/signals.js";
 import { createRandom } from "../../src/shared/index.js";
 
 const normals = (n: number, mean: number, sd: number, seed: number) => {
@@ -93,4 +94,57 @@ test("data quality: nulls, type errors and out-of-range values beyond what the b
     columnQuality(cats, [...categories(200, [1, 1, 1], 16), ...Array(40).fill("q")])[2]!.violated,
     true,
   );
+});
+
+test("a replayed request is one observation: the noise floor counts distinct rows, not repeats", () => {
+  const base = profileNumbers(normals(5000, 0, 1, 11));
+  // 60 rows of the baseline's own distribution, replayed 300 times: 18,000 rows, 60 distinct.
+  let replayedDrift = 0;
+  let countedAsNew = 0;
+  for (let seed = 0; seed < 20; seed++) {
+    const sample = normals(60, 0, 1, 200 + seed);
+    const replayed = Array.from({ length: 300 }, () => sample).flat();
+    const honest = columnDrift("x", base, replayed, undefined, 60);
+    assert.equal(honest.rows, 18_000);
+    assert.equal(honest.effective_rows, 60);
+    if (honest.verdict === "drift") replayedDrift++;
+    if (columnDrift("x", base, replayed).verdict === "drift") countedAsNew++;
+  }
+  assert.ok(replayedDrift <= 1, `${replayedDrift} of 20 replays of undrifted rows called drift`);
+  assert.ok(countedAsNew > replayedDrift, "counted as 18,000 independent rows, chance looks like drift");
+  // Real drift is drift however often its rows repeat.
+  const shifted = normals(60, 1.5, 1, 300);
+  assert.equal(columnDrift("x", base, Array(300).fill(shifted).flat(), undefined, 60).verdict, "drift");
+});
+
+test("a busy window's signals hold: 300,000 captured rows evaluated without running out of stack, drift over time included", () => {
+  const baseline = baselineOf({ source: "test", features: { x: { values: normals(5000, 0, 1, 21) } } });
+  const values = normals(1000, 0, 1, 22);
+  const n = 300_000;
+  const start = Date.parse("2026-12-07T10:00:00Z");
+  const signals = deploymentSignals({
+    endpoint: "fin",
+    deployment: "blue",
+    model: { name: "m", version: 1 },
+    from: start,
+    to: start + 600_000,
+    capturing: true,
+    baseline: { baseline, origin: "test" },
+    captured: {
+      inputs: Array.from({ length: n }, (_, i) => ({ x: values[i % 1000] })),
+      rowsInWindow: n,
+      distinctRows: 1000,
+      times: Array.from({ length: n }, (_, i) => start + i * 2),
+      outputs: new Map(),
+      outputTimes: [],
+      records: n,
+      skipped: 0,
+      files: 10,
+      truncated: false,
+    },
+    traffic: [],
+  });
+  assert.equal(signals.drift_over_time.slots.length, 12);
+  assert.equal(signals.data_drift[0]!.effective_rows, 1000);
+  assert.equal(signals.summary.verdict, "no drift");
 });

@@ -1,10 +1,29 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type MonitorReport, reportHtml } from "../../monitor/index.js";
-import { defineCommand } from "../command.js";
+import { choiceOption, defineCommand } from "../command.js";
 import { connect, endpointArgument, endpointNameOption } from "./api-common.js";
 
-type Shown = MonitorReport & { html?: string };
+/** The report, with what --fail-on found (empty without it) and the HTML file written. */
+type Shown = MonitorReport & { html?: string; failing: string[] };
+
+const FAIL_ON = ["drift", "quality", "any"] as const;
+
+/** What --fail-on asks about that the report shows: one line per deployment and kind. */
+function failingOf(report: MonitorReport, failOn: ReadonlySet<(typeof FAIL_ON)[number]>): string[] {
+  const lines: string[] = [];
+  const wants = (kind: "drift" | "quality") => failOn.has(kind) || failOn.has("any");
+  for (const d of report.deployments) {
+    if (wants("drift") && d.summary.verdict === "drift")
+      lines.push(`${d.deployment} drifts (${d.summary.drift.join(", ")})`);
+    const violated = d.data_quality.flatMap((q) =>
+      q.results.filter((r) => r.violated).map((r) => `${q.name} ${r.metric}`),
+    );
+    if (wants("quality") && violated.length)
+      lines.push(`${d.deployment} violates data quality (${violated.join(", ")})`);
+  }
+  return lines;
+}
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
@@ -31,14 +50,23 @@ export const monitorShow = defineCommand({
       valueName: "FILE.html",
       description: "also write a self-contained report with plots",
     },
+    "fail-on": {
+      type: "string",
+      valueName: "drift|quality|any",
+      description:
+        "exit 1 when a deployment shows it (drift, a data quality violation, or either): for scripts",
+      multiple: true,
+    },
   },
   examples: [
     "pier monitor -e fin-behavior",
     "pier monitor -e fin-behavior -n green --since 1h -o json",
     "pier monitor -e fin-behavior --html report.html",
+    "pier monitor -e fin-behavior --since 1h --fail-on drift --fail-on quality",
   ],
   async handler(args, ctx) {
     const endpoint = endpointArgument(args, "pier monitor -e fin-behavior");
+    const failOn = new Set((args.options["fail-on"] ?? []).map((v) => choiceOption(v, "fail-on", FAIL_ON)!));
     const report = await connect(ctx).call("monitor.report", {
       endpoint,
       query: {
@@ -47,10 +75,11 @@ export const monitorShow = defineCommand({
         until: args.options.until,
       },
     });
-    if (!args.options.html) return report as Shown;
+    const failing = failingOf(report, failOn);
+    if (!args.options.html) return { ...report, failing } as Shown;
     const path = resolve(ctx.cwd, args.options.html);
     writeFileSync(path, reportHtml(report));
-    return { ...report, html: path } as Shown;
+    return { ...report, failing, html: path } as Shown;
   },
   render(report, ctx) {
     ctx.out(
@@ -63,7 +92,7 @@ export const monitorShow = defineCommand({
         `${d.deployment} (${d.model.name}:${d.model.version}${weight !== undefined ? `, ${weight} % of traffic` : ""}): ${d.summary.verdict.toUpperCase()}`,
       );
       ctx.out(
-        `  ${d.captured.rows} rows captured${d.captured.skipped ? ` (${d.captured.skipped} torn lines skipped)` : ""}; baseline ${d.baseline ? `${d.baseline.rows} rows of ${d.baseline.source}` : "none"}`,
+        `  ${d.captured.rows} rows captured (${d.captured.distinct} distinct${d.captured.sampled < d.captured.rows ? `; signals on a uniform sample of ${d.captured.sampled}` : ""})${d.captured.skipped ? ` (${d.captured.skipped} torn lines skipped)` : ""}; baseline ${d.baseline ? `${d.baseline.rows} rows of ${d.baseline.source}` : "none"}`,
       );
       if (!d.capturing)
         ctx.out(
@@ -115,6 +144,8 @@ export const monitorShow = defineCommand({
       for (const a of firing)
         ctx.out(`🔔 ${a.rule} (${a.severity}) since ${a.startsAt.slice(0, 19)}: ${a.summary}`);
     }
-    if (report.html) ctx.out(`\n✔ Report written to ${report.html}`);
+    if (report.html) ctx.out(`\nReport written to ${report.html}`);
+    if (report.failing.length) ctx.err(`✘ --fail-on: ${report.failing.join("; ")}\n`);
   },
+  exitCode: (report) => (report.failing.length ? 1 : 0),
 });
