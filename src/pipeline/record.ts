@@ -26,7 +26,8 @@ const OPEN_RUN_STATES: readonly RunState[] = ["Running", "WaitingApproval"];
 
 export interface StepRecord {
   name: StepName;
-  state: "running" | "done" | "cached" | "skipped" | "waiting" | "failed";
+  /** stopped: the step ran and decided to end the run (a gate HOLD or REJECT, a rollback, a rejection). */
+  state: "running" | "done" | "cached" | "skipped" | "waiting" | "failed" | "stopped";
   startedAt: string;
   ms?: number;
   detail?: string;

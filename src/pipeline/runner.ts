@@ -18,6 +18,7 @@ import {
   type Evaluation,
   evaluateModel,
   heldOutRows,
+  holdoutFractionOf,
   synthesizeBankingRecords,
   type TrainReport,
   trainFinancialModel,
@@ -25,6 +26,9 @@ import {
 } from "../training/index.js";
 import { judgeGate } from "./gate.js";
 import { type RunRecord, RunStore, type StepName, type StepRecord } from "./record.js";
+
+/** The fewest rows the gate compares two models on. */
+const MIN_GATE_ROWS = 100;
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
@@ -199,7 +203,8 @@ export class PipelineRuns {
       return value;
     } catch (error) {
       Object.assign(step, {
-        state: error instanceof RunEnded && error.state !== "Failed" ? "done" : "failed",
+        // A step that ended the run on its verdict ran to the end, but it is no success: "stopped".
+        state: error instanceof RunEnded && error.state !== "Failed" ? "stopped" : "failed",
         detail: error instanceof RunEnded ? error.outcome : toPierError(error).summary,
         ms: Math.round(performance.now() - started),
       });
@@ -318,20 +323,40 @@ export class PipelineRuns {
     const key = sha256(`${trained.key} ${run.spec.register.model} ${championVersion ?? "none"}`);
     const file = join(this.#cache, "evaluate", `${key}.json`);
     let cached = existsSync(file);
-    let result: { challenger: Evaluation; champion: { version: number; evaluation: Evaluation } | null };
+    let result: {
+      challenger: Evaluation;
+      champion: { version: number; evaluation: Evaluation } | null;
+      /** Rows both were scored on: held out by both. */
+      rows: number;
+    };
     if (cached) result = JSON.parse(readFileSync(file, "utf8")) as typeof result;
     else {
       const t = run.spec.train;
-      const heldOut = heldOutRows({
-        dataPath,
-        target: run.spec.target,
-        seed: t.seed,
-        testFraction: t.test_fraction,
-      });
+      // Rows neither model was trained on: held out by content, below the smaller of the two fractions.
+      const registry = this.deps.engine.registry;
+      let fraction = t.test_fraction;
+      if (championVersion !== undefined) {
+        const version = registry.getVersion(run.spec.register.model, championVersion);
+        const theirs = holdoutFractionOf(version.mlmodel.metadata);
+        if (theirs === undefined)
+          throw userError(
+            "GateUnfair",
+            `The champion models:/${run.spec.register.model}/${championVersion} does not record which rows it was trained on (no MLmodel metadata.holdout), so no rows can be shown to be new to it`,
+            `Retrain the champion with this pier (its package then records its held-out rows), or move @champion to such a version: pier model alias set ${run.spec.register.model} champion <VERSION>.`,
+          );
+        fraction = Math.min(fraction, theirs);
+      }
+      const heldOut = heldOutRows({ dataPath, target: run.spec.target, testFraction: fraction });
+      const positives = heldOut.labels.reduce((n, v) => n + v, 0);
+      if (heldOut.labels.length < MIN_GATE_ROWS || positives < 5 || heldOut.labels.length - positives < 5)
+        throw userError(
+          "GateEvidenceInsufficient",
+          `Only ${heldOut.labels.length} rows (${positives} positive) are held out by both the challenger (test_fraction ${t.test_fraction}) and the champion${fraction < t.test_fraction ? ` (test_fraction ${fraction})` : ""}: too few to compare them`,
+          `Use more data or a larger train.test_fraction (at least ${MIN_GATE_ROWS} rows with 5 of each class are needed).`,
+        );
       const challenger = await evaluateModel(trained.dir, heldOut);
       let champion: typeof result.champion = null;
       if (championVersion !== undefined) {
-        const registry = this.deps.engine.registry;
         const dir = join(
           this.#cache,
           "champions",
@@ -341,7 +366,7 @@ export class PipelineRuns {
           registry.download(registry.getVersion(run.spec.register.model, championVersion), dir);
         champion = { version: championVersion, evaluation: await evaluateModel(dir, heldOut) };
       }
-      result = { challenger, champion };
+      result = { challenger, champion, rows: heldOut.labels.length };
       mkdirSync(join(this.#cache, "evaluate"), { recursive: true });
       writeFileSync(file, JSON.stringify(result));
       cached = false;
@@ -351,7 +376,7 @@ export class PipelineRuns {
     const auc = (e: Evaluation) => e.metrics.roc_auc.toFixed(4);
     return {
       value: undefined,
-      detail: `challenger ROC AUC ${auc(result.challenger)}${result.champion ? `; champion v${result.champion.version} ${auc(result.champion.evaluation)} on the same held-out rows` : "; no champion yet"}`,
+      detail: `challenger ROC AUC ${auc(result.challenger)}${result.champion ? `; champion v${result.champion.version} ${auc(result.champion.evaluation)} on the same ${result.rows} held-out rows, new to both` : `on ${result.rows} held-out rows; no champion yet`}`,
       cached,
       key,
     };
@@ -463,8 +488,18 @@ export class PipelineRuns {
     }
     const candidate = `run${run.id}`;
     run.deployment = candidate;
+    // The stable's data collection goes with it, unless the pipeline's deployment sets its own.
+    const inheriting =
+      live.length === 1
+        ? rollouts.inherit(endpoint, { ...deployment, name: candidate })
+        : { document: { ...deployment, name: candidate }, notes: [] };
     const spec = parseDeploymentSpec(
-      { ...deployment, name: candidate, endpoint_name: endpoint, model: `models:/${name}/${version}` },
+      {
+        ...inheriting.document,
+        name: candidate,
+        endpoint_name: endpoint,
+        model: `models:/${name}/${version}`,
+      },
       `pipeline ${run.spec.name}`,
     );
     const view = await engine.applyDeployment(spec, {
@@ -493,7 +528,7 @@ export class PipelineRuns {
         detail: `${candidate} deployed with all traffic (no stable deployment to roll out from)`,
       };
     }
-    const rollout = rollouts.start(endpoint, candidate, parsed);
+    const rollout = rollouts.start(endpoint, candidate, parsed, inheriting.notes);
     run.rollout = { id: rollout.id, state: rollout.state };
     this.#store.save(run);
     for (;;) {

@@ -56,6 +56,10 @@ export const CODES = {
   ModelVersionNotFound: user(404),
   ModelVersionConflict: user(409),
   EnvironmentVersionConflict: user(409),
+  /** The pipeline gate cannot show which rows are new to the champion. */
+  GateUnfair: user(409),
+  /** Too few rows are new to both the challenger and the champion to compare them. */
+  GateEvidenceInsufficient: user(),
   ModelHasNoVersions: user(404),
   AliasNotFound: user(404),
   InvalidTag: user(),

@@ -16,6 +16,7 @@ export {
   type Evaluation,
   evaluateModel,
   heldOutRows,
+  holdoutFractionOf,
   type TrainEvent,
   type TrainReport,
   trainFinancialModel,

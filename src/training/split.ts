@@ -1,4 +1,4 @@
-/** Stratified splits: each part keeps the class balance of the whole. */
+/** Splits: stratified folds for cross-validation (each keeps the class balance), and the held-out rows by content. */
 import type { Random } from "../shared/index.js";
 
 function shuffledByClass(y: Uint8Array, rows: ArrayLike<number>, random: Random): number[][] {
@@ -11,24 +11,6 @@ function shuffledByClass(y: Uint8Array, rows: ArrayLike<number>, random: Random)
     }
   }
   return byClass;
-}
-
-/** Splits all rows into train and test, `testFraction` of each class going to test. */
-export function stratifiedTrainTestSplit(
-  y: Uint8Array,
-  testFraction: number,
-  random: Random,
-): { train: Int32Array; test: Int32Array } {
-  const all = Int32Array.from({ length: y.length }, (_, i) => i);
-  const train: number[] = [];
-  const test: number[] = [];
-  for (const list of shuffledByClass(y, all, random)) {
-    const testCount = Math.round(list.length * testFraction);
-    test.push(...list.slice(0, testCount));
-    train.push(...list.slice(testCount));
-  }
-  const ascending = (a: number, b: number) => a - b;
-  return { train: Int32Array.from(train.sort(ascending)), test: Int32Array.from(test.sort(ascending)) };
 }
 
 /** K stratified folds over `rows`: each fold's validation rows, the rest for fitting. */
@@ -50,4 +32,49 @@ export function stratifiedFolds(
     for (let i = 0; i < rows.length; i++) (assignment.get(rows[i]!) === fold ? validate : fit).push(rows[i]!);
     return { fit: Int32Array.from(fit), validate: Int32Array.from(validate) };
   });
+}
+
+/** FNV-1a (32 bits) of a string: a row's place, stable across runs, machines and versions of pier. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Where a row falls in [0, 1), from the content of `columns` alone (not its position, not a seed):
+ * the same row gets the same place in every file and every run. A row is held out by a run with
+ * test_fraction f when its place is below f, so two runs with fractions f1 and f2 both held out every
+ * row below min(f1, f2), and identical rows are never split between training and test.
+ */
+export function contentPlaces(
+  numbers: ReadonlyMap<string, ArrayLike<number>>,
+  strings: ReadonlyMap<string, readonly (string | null)[]>,
+  columns: readonly string[],
+  rowCount: number,
+): Float64Array {
+  const places = new Float64Array(rowCount);
+  for (let row = 0; row < rowCount; row++) {
+    const cells = columns.map((c) => {
+      const n = numbers.get(c);
+      if (n) return Number.isNaN(n[row]!) ? "" : String(n[row]);
+      return strings.get(c)?.[row] ?? "";
+    });
+    places[row] = fnv1a(cells.join("\u001f")) / 2 ** 32;
+  }
+  return places;
+}
+
+/** Train and test rows by their content places: test is every row placed below `testFraction`. */
+export function contentTrainTestSplit(
+  places: ArrayLike<number>,
+  testFraction: number,
+): { train: Int32Array; test: Int32Array } {
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let i = 0; i < places.length; i++) (places[i]! < testFraction ? test : train).push(i);
+  return { train: Int32Array.from(train), test: Int32Array.from(test) };
 }

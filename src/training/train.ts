@@ -1,5 +1,5 @@
 /**
- * Training the financial-behavior model end to end: CSV → features → stratified split → leakage
+ * Training the financial-behavior model end to end: CSV → features → a split by row content → leakage
  * check → random search (k-fold CV AUC) → final forest → held-out metrics → ONNX export → MLflow
  * package → a check that ONNX Runtime reproduces the forest on the held-out rows.
  */
@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { type Baseline, baselineOf } from "../baseline/index.js";
 import { OnnxScorer } from "../runtime/index.js";
 import { type Code, createRandom, PIER_VERSION, userError } from "../shared/index.js";
-import { loadCsvTable } from "./csv-table.js";
+import { type CsvTable, loadCsvTable } from "./csv-table.js";
 import {
   CATEGORICAL_INPUTS,
   deriveTarget,
@@ -25,7 +25,7 @@ import { type ClassificationMetrics, classificationMetrics, rocAuc } from "./met
 import { writeModelPackage } from "./model-package.js";
 import { exportForestPipeline, LABEL_OUTPUT, PROBABILITIES_OUTPUT } from "./onnx-export.js";
 import { DEFAULT_FOREST_PARAMS, randomSearch } from "./search.js";
-import { stratifiedTrainTestSplit } from "./split.js";
+import { contentPlaces, contentTrainTestSplit } from "./split.js";
 
 const LEAKAGE_AUC_THRESHOLD = 0.99;
 
@@ -161,7 +161,17 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
   }
 
   const random = createRandom(seed);
-  const split = stratifiedTrainTestSplit(target.y, options.testFraction ?? 0.2, random);
+  // Held-out rows are chosen by their content, not the seed: any two runs share their held-out rows
+  // (those below the smaller fraction), so a champion is never scored on rows it was trained on.
+  const testFraction = options.testFraction ?? 0.2;
+  const split = contentTrainTestSplit(contentPlacesOf(table), testFraction);
+  const testPositives = split.test.reduce((n, row) => n + target.y[row]!, 0);
+  if (testPositives === 0 || testPositives === split.test.length)
+    throw userError(
+      "TargetTooRare",
+      `The held-out ${Math.round(testFraction * 100)} % (${split.test.length} rows) has ${testPositives === 0 ? "no positive" : "only positive"} rows of ${targetName}`,
+      "Use more data, a larger --test-fraction, or another --target.",
+    );
   const pre = fitPreprocessor(inputs, split.train);
   const matrix = { values: transformInputs(pre, inputs), featureCount: pre.featureNames.length };
   const aucs = singleFeatureAucs(inputs, target.y, split.train);
@@ -236,8 +246,14 @@ export async function trainFinancialModel(options: TrainOptions): Promise<TrainR
       params,
       leakage: leakage.map((f) => ({ feature: f.feature, single_feature_auc: f.auc })),
       seed,
+      holdout: { method: HOLDOUT_METHOD, test_fraction: testFraction },
     },
-    metadata: { target: targetName, positive_label: target.positiveLabel },
+    metadata: {
+      target: targetName,
+      positive_label: target.positiveLabel,
+      // Which rows it never trained on: every row whose content place is below this fraction.
+      holdout: `${HOLDOUT_METHOD}<${testFraction}`,
+    },
   });
   phaseDone("export", `${options.outDir}: model.onnx ${onnx.length} bytes, MLmodel, env files`);
 
@@ -336,10 +352,33 @@ async function verifyOnnxParity(
   }
 }
 
-/** The held-out rows a training run with these options scores itself on: the model's inputs and the labels. */
-export function heldOutRows(options: Pick<TrainOptions, "dataPath" | "target" | "seed" | "testFraction">): {
+/** How held-out rows are chosen, as a model package records it (MLmodel metadata.holdout). */
+const HOLDOUT_METHOD = "content-fnv1a";
+
+/** The content places of a table's rows, over the columns every target's model reads. */
+const contentPlacesOf = (table: CsvTable) =>
+  contentPlaces(
+    table.numbers,
+    table.strings,
+    INPUT_SOURCE_COLUMNS.map((c) => c.name),
+    table.rowCount,
+  );
+
+/** A model package's held-out fraction, from its MLmodel metadata; undefined when it does not say. */
+export function holdoutFractionOf(metadata: Record<string, unknown> | undefined): number | undefined {
+  const holdout = metadata?.holdout;
+  const m = typeof holdout === "string" ? new RegExp(`^${HOLDOUT_METHOD}<([0-9.]+)$`).exec(holdout) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Rows of a data file that no model trained with a held-out fraction of `testFraction` (or more)
+ * was trained on: the model's inputs, the labels, and which rows they are (for checks).
+ */
+export function heldOutRows(options: Pick<TrainOptions, "dataPath" | "target" | "testFraction">): {
   records: Record<string, unknown>[];
   labels: Uint8Array;
+  rows: Int32Array;
 } {
   const targetName = options.target ?? "HighAmount";
   const requirement = targetRequirement(targetName);
@@ -349,15 +388,11 @@ export function heldOutRows(options: Pick<TrainOptions, "dataPath" | "target" | 
   );
   const target = deriveTarget(table, targetName);
   const inputs = engineerInputs(table);
-  // The same draws as trainFinancialModel: the split is the first use of the seeded stream.
-  const split = stratifiedTrainTestSplit(
-    target.y,
-    options.testFraction ?? 0.2,
-    createRandom(options.seed ?? 42),
-  );
+  const split = contentTrainTestSplit(contentPlacesOf(table), options.testFraction ?? 0.2);
   return {
     records: Array.from(split.test, (row) => recordAt(inputs, row)),
     labels: Uint8Array.from(split.test, (row) => target.y[row]!),
+    rows: split.test,
   };
 }
 

@@ -11,11 +11,14 @@ import {
   exportForestPipeline,
   fitForest,
   fitPreprocessor,
+  heldOutRows,
+  holdoutFractionOf,
   INPUT_SOURCE_COLUMNS,
   loadCsvTable,
   predictProba,
   recordAt,
   synthesizeBankingRecords,
+  trainFinancialModel,
   transformInputs,
   writeCsv,
 } from "../../src/training/index.js";
@@ -51,8 +54,9 @@ test("pier train writes an MLflow model package and warns about the leaked defau
     assert.ok(report.metrics[key] >= 0 && report.metrics[key] <= 1, key);
   }
   assert.ok(report.search.bestCvAuc > 0.9);
-  assert.equal(report.split.test, 400);
-  assert.equal(report.split.testPositives, 20, "stratified: 5% of the held-out rows are positive");
+  // Held out by content: about a fifth of the 2000 rows, with both classes.
+  assert.ok(Math.abs(report.split.test - 400) < 70, `${report.split.test} held-out rows`);
+  assert.ok(report.split.testPositives > 5 && report.split.testPositives < report.split.test);
 
   for (const file of [
     "MLmodel",
@@ -185,4 +189,38 @@ test("ONNX Runtime reproduces the TypeScript forest: identical labels, probabili
   });
   assert.ok(maxDifference < 1e-5, `max probability difference ${maxDifference}`);
   assert.ok(expected.some((p) => p > 0.5) && expected.some((p) => p < 0.5), "both classes are predicted");
+});
+
+test("held-out rows follow the rows' content, not the seed: a champion is never scored on rows it trained on, whatever seeds and fractions", async (t) => {
+  const dir = tempDir(t);
+  const train = async (name: string, seed: number, testFraction: number) => {
+    const out = join(dir, name);
+    await trainFinancialModel({
+      dataPath: csv,
+      outDir: out,
+      seed,
+      testFraction,
+      search: 0,
+      target: "Anomaly",
+    });
+    return holdoutFractionOf(parse(readFileSync(join(out, "MLmodel"), "utf8")).metadata)!;
+  };
+  const champion = await train("champion", 42, 0.2);
+  const challenger = await train("challenger", 7, 0.3);
+  assert.deepEqual([champion, challenger], [0.2, 0.3], "each package records its held-out fraction");
+  const all = new Set(Array.from({ length: 2000 }, (_, i) => i));
+  const heldOut = (f: number) =>
+    new Set(heldOutRows({ dataPath: csv, target: "Anomaly", testFraction: f }).rows);
+  const trainedOn = (f: number) => {
+    const held = heldOut(f);
+    return new Set([...all].filter((row) => !held.has(row)));
+  };
+  // The gate scores both on the rows below the smaller fraction, as the pipeline does.
+  const scored = heldOut(Math.min(champion, challenger));
+  assert.ok(scored.size > 300, `${scored.size} rows new to both`);
+  for (const row of trainedOn(champion)) assert.ok(!scored.has(row), `champion trained on row ${row}`);
+  for (const row of trainedOn(challenger)) assert.ok(!scored.has(row), `challenger trained on row ${row}`);
+  // Nested: a smaller fraction's rows are held out by every larger one.
+  const wider = heldOut(0.3);
+  for (const row of heldOut(0.2)) assert.ok(wider.has(row));
 });

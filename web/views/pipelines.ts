@@ -139,7 +139,7 @@ export function pipelineView(main: HTMLElement, id: string): View {
                     {},
                     badge(
                       s.state,
-                      s.state === "failed"
+                      s.state === "failed" || s.state === "stopped"
                         ? "bad"
                         : s.state === "cached"
                           ? "info"

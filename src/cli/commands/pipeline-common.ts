@@ -11,6 +11,7 @@ const MARK: Record<string, string> = {
   cached: "↺",
   skipped: "·",
   failed: "✘",
+  stopped: "■",
   running: "…",
   waiting: "⏸",
 };
