@@ -22,11 +22,27 @@ export function doctorOf(engine: Engine, endpoint: string, name: string): Doctor
   );
 }
 
-/** A deployment view, with diagnoses when it Failed or an instance is not well. */
+/**
+ * A deployment view, with diagnoses when it Failed or an instance is not well. A failure has one code
+ * everywhere (`deployment create`, the doctor, the dashboard): the doctor's first diagnosis, which is
+ * its most fundamental cause; the code the failing step raised is kept in the error's data.
+ */
 export function deploymentReport(engine: Engine, view: DeploymentView): DeploymentReport {
   if (!engine.deployments.unwell(view)) return view;
-  return {
-    ...view,
-    diagnoses: diagnoseDeployment(engine.deployments.evidence(view.endpoint_name, view.name)),
-  };
+  const diagnoses = diagnoseDeployment(engine.deployments.evidence(view.endpoint_name, view.name));
+  const first = diagnoses[0];
+  const error =
+    view.error && first && first.code !== view.error.code
+      ? {
+          ...view.error,
+          code: first.code,
+          summary:
+            diagnoses.length > 1
+              ? `${first.cause} (and ${diagnoses.length - 1} more: ${[...new Set(diagnoses.slice(1).map((d) => d.code))].join(", ")})`
+              : first.cause,
+          fix: first.fix,
+          data: { ...view.error.data, raisedAs: view.error.code },
+        }
+      : view.error;
+  return { ...view, error, diagnoses };
 }

@@ -3,7 +3,7 @@ export {
   secretsEqual,
   TokenSigner,
 } from "./credentials.js";
-export type { DeploymentView } from "./deployments.js";
+export type { ApplyOptions, DeploymentView } from "./deployments.js";
 export type { Credentials, EndpointView } from "./endpoints.js";
 export { Engine } from "./engine.js";
 export {

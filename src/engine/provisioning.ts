@@ -32,7 +32,8 @@ export interface ProgressEvent {
   step: string;
   message: string;
   ms?: number;
-  status?: "ok" | "warning" | "error";
+  /** ok ✔, warning ⚠, error ✘; info (·) for a step on the way that is neither. */
+  status?: "ok" | "warning" | "error" | "info";
 }
 
 export type ProgressSink = (event: ProgressEvent) => void;
@@ -238,7 +239,7 @@ export async function startGeneration(
     prepared = await prepareHost(version, spec, record.code, {
       home: context.home,
       fidelity: context.fidelity,
-      progress: (message) => progress({ step: "environment", message, status: "ok" }),
+      progress: (message, status = "ok") => progress({ step: "environment", message, status }),
       artifactPath: (path) => {
         const artifact = version.artifacts.find((a) => a.path === path);
         return artifact ? context.registry.store.blobPath(artifact.sha256) : undefined;

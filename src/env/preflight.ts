@@ -35,6 +35,7 @@ import {
   type EnvironmentContext,
   environmentError,
   type ModelFacts,
+  type ProgressStatus,
   selectEnvironment,
 } from "./selection.js";
 
@@ -81,7 +82,7 @@ export interface PreflightOptions {
   /** check: say what a deployment would build; build: build it now, once per set of pins. */
   mode: "check" | "build";
   fidelity?: Fidelity;
-  progress?: (message: string) => void;
+  progress?: (message: string, status?: ProgressStatus) => void;
   /** Where a file of the model can be read (its blob in the store, or the folder); for pickles and includes. */
   artifactPath?: (relativePath: string) => string | undefined;
 }

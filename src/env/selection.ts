@@ -35,10 +35,14 @@ export interface ModelFacts extends LoadableModel {
   artifacts: readonly { path: string; size: number }[];
 }
 
+/** How a line of progress reads: done, a warning, a failure, or a step on the way. */
+export type ProgressStatus = "ok" | "warning" | "error" | "info";
+
 /** Where environments are built, and where build progress goes. */
 export interface EnvironmentContext {
   home: string;
-  progress: (message: string) => void;
+  /** A line of progress: "info" for steps on the way, "error" for a failure (default ok). */
+  progress: (message: string, status?: ProgressStatus) => void;
   /** Check only: report what a deployment would build instead of building it. */
   preflight?: boolean;
   /** Interpreters named by the user (a deployment's PIER_PYTHON, then pier's). */
@@ -186,6 +190,7 @@ export async function selectEnvironment(
   }
   context.progress(
     `building an environment for ${request.requirements.length} pins on ${base.executable} (Python ${base.python}) because ${why}: ${request.requirements.map(pipLine).join(", ")}`,
+    "info",
   );
   let environment: EnvironmentRecord;
   try {
@@ -193,12 +198,12 @@ export async function selectEnvironment(
       ...request,
       onLine: (line) => {
         if (/^(Collecting|Successfully|Requirement already satisfied|ERROR)/.test(line))
-          context.progress(`  ${line.slice(0, 160)}`);
+          context.progress(`  ${line.slice(0, 160)}`, /^ERROR/.test(line) ? "error" : "info");
       },
     });
   } catch (error) {
     const e = toPierError(error);
-    context.progress(`could not build the environment: ${e.code}: ${e.summary}`);
+    context.progress(`could not build the environment: ${e.code}: ${e.summary}`, "error");
     if (e.code !== "IndexUnreachable") throw e;
     throw unbuildable(onBase.findings, e, triedLine);
   }

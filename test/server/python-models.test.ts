@@ -114,7 +114,8 @@ test("MLflow sklearn models serve what scikit-learn itself gives, or fail at sta
   if (reference.error) {
     // This interpreter's scikit-learn cannot use the 0.24.2 pickle: pier must say so at startup, not at the first request.
     assert.equal(credit.view.provisioning_state, "Failed");
-    assert.equal(credit.view.error?.code, "ModelLoadFailed");
+    // One code everywhere: the doctor's, which knows the pickle was made by another scikit-learn.
+    assert.equal(credit.view.error?.code, "PickleVersionDrift");
     assert.ok(
       credit.view.error?.summary.includes(reference.error.split(": ").slice(1).join(": ")),
       `${credit.view.error?.summary} vs ${reference.error}`,
@@ -133,13 +134,17 @@ test("MLflow sklearn models serve what scikit-learn itself gives, or fail at sta
 test("fixtures that cannot run end Failed with their specific cause, never a hang", async (t) => {
   const { pier, dir } = await withEndpoint(t);
   const cases: [string, string, RegExp][] = [
-    ["iris-legacy-sklearn", "ModelValidationFailed", /EnvFileMissing: MLmodel references conda\.yaml/],
+    ["iris-legacy-sklearn", "EnvFileMissing", /MLmodel references conda\.yaml/],
     [
       "lightgbm-iris",
       "PackageMissing",
       /^lightgbm==\S+ \(requirements\.txt\) is not installed in .*could not build an environment with the model's pins: No package index is reachable/s,
     ],
-    ["seed-financial-behavior-broken", "ModelValidationFailed", /has 5 error\(s\)/],
+    [
+      "seed-financial-behavior-broken",
+      "ArtifactMissing",
+      /model\.pkl.*\(and 1 more: EnvironmentUnresolvable\)/,
+    ],
   ];
   for (const [fixture, code, summary] of cases) {
     const started = Date.now();

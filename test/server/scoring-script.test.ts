@@ -217,7 +217,7 @@ test("environments: a missing package is built once ahead of the instances and r
 
   const missingView = await createView(pier, probeProject(tempDir(t), "==2.0")("nover"));
   assert.equal(missingView.provisioning_state, "Failed");
-  assert.equal(missingView.error?.code, "EnvironmentBuildFailed");
+  assert.equal(missingView.error?.code, "EnvironmentUnresolvable");
   assert.match(missingView.error!.summary, /pier-probe-pkg==2\.0 \(from versions: 1\.0\)/);
   assert.ok(missingView.error!.details.some((d) => /^build log: .*build\.log$/.test(d)));
 

@@ -1,7 +1,9 @@
 /** Deployments: created or updated with their progress streamed, shown with the doctor's diagnoses, their logs. */
 import { isAbsolute } from "node:path";
-import { parseDeploymentSpec } from "../../config/index.js";
+import { type DeploymentSpec, type Loaded, parseDeploymentSpec } from "../../config/index.js";
+import type { ApplyOptions, Engine, ProgressEvent, ProgressSink } from "../../engine/index.js";
 import { userError } from "../../shared/index.js";
+import type { DeploymentReport } from "../contract.js";
 import { deploymentReport } from "../reports.js";
 import { type ApiDeps, type Handlers, text } from "./handler.js";
 
@@ -10,6 +12,33 @@ const LOG_CONTAINERS = ["inference-server", "storage-initializer"] as const;
 /** A YAML file's absolute path: what `pier doctor --fix` edits later. */
 export const sourceFileOf = (source: string | undefined) =>
   source !== undefined && isAbsolute(source) && /\.ya?ml$/i.test(source) ? { sourceFile: source } : {};
+
+/**
+ * Applies a deployment with its progress streamed, and answers its report. The last line of a failure
+ * names the cause as the report (and the doctor) do: one code for one failure, not the step's own.
+ */
+export async function applyReported(
+  engine: Engine,
+  loaded: Loaded<DeploymentSpec>,
+  progress: ProgressSink,
+  options: Omit<ApplyOptions, "progress">,
+): Promise<DeploymentReport> {
+  let failed: ProgressEvent | undefined;
+  const view = await engine.applyDeployment(loaded, {
+    ...options,
+    progress: (event) => {
+      if (event.step === "failed") failed = event;
+      else progress(event);
+    },
+  });
+  const report = deploymentReport(engine, view);
+  if (failed)
+    progress({
+      ...failed,
+      message: report.error ? `${report.error.code}: ${report.error.summary}` : failed.message,
+    });
+  return report;
+}
 
 type Names =
   | "deployments.list"
@@ -58,15 +87,13 @@ export function deploymentRoutes({ engine, rollouts }: ApiDeps): Handlers<Names>
       if (body.allTraffic === true) rollouts.guard(loaded.spec.endpoint_name);
       if (engine.deployments.exists(loaded.spec.endpoint_name, loaded.spec.name))
         rollouts.guard(loaded.spec.endpoint_name, loaded.spec.name);
-      const view = await engine.applyDeployment(loaded, {
+      return applyReported(engine, loaded, progress, {
         specDir: body.specDir ?? process.cwd(),
         allTraffic: body.allTraffic === true,
         mode: body.mode ?? "create",
-        progress,
         ...(body.fidelity !== undefined ? { fidelity: body.fidelity } : {}),
         ...sourceFileOf(body.source),
       });
-      return deploymentReport(engine, view);
     },
   };
 }

@@ -53,7 +53,7 @@ export function renderDeployment(d: DeploymentReport, ctx: CommandContext): void
     );
   }
   if (d.diagnoses?.length) {
-    if (d.error) ctx.out(`✘ ${d.error.code}: ${d.error.summary}`);
+    // The error is the doctor's first diagnosis: printed once, with its evidence and fix.
     ctx.out("pier doctor:");
     renderDiagnoses(d.diagnoses, ctx.out);
   } else if (d.error) {
@@ -93,7 +93,15 @@ export const nameOption = {
 export function progressLine(ctx: CommandContext) {
   return (event: ProgressEvent) => {
     const mark =
-      event.status === "error" ? "✘" : event.status === "warning" ? "⚠" : event.status === "ok" ? "✔" : "…";
+      event.status === "error"
+        ? "✘"
+        : event.status === "warning"
+          ? "⚠"
+          : event.status === "ok"
+            ? "✔"
+            : event.status === "info"
+              ? "·"
+              : "…";
     ctx.err(
       `${mark} ${event.step.padEnd(11)} ${event.message}${event.ms !== undefined ? ` (${ms(event.ms)})` : ""}\n`,
     );
