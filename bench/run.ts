@@ -18,6 +18,7 @@ import {
   writeCsv,
 } from "../src/training/index.js";
 import { monitorBench } from "./monitor-bench.js";
+import { verdictsBench } from "./verdicts.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PIER = join(ROOT, "bin/pier.js");
@@ -176,6 +177,11 @@ async function defaultWorkloadBench(azureDefault: Target, benchUrl: string): Pro
 }
 
 async function main(): Promise<void> {
+  if (process.env.PIER_BENCH_ONLY === "verdicts") {
+    console.log("verdicts on evidence (rollouts with the defaults, bakes shortened; see bench/verdicts.ts):");
+    for (const row of await verdictsBench(work)) console.log(row);
+    return;
+  }
   const csv = join(work, "banking.csv");
   writeCsv(csv, BANKING_COLUMNS, synthesizeBankingRecords({ rows: 5000, seed: 42 }));
   const modelDir = join(work, "model");
@@ -419,6 +425,8 @@ async function main(): Promise<void> {
   console.log(
     `  reuse of a built environment: ${environments.reuse.toFixed(1)} ms (ratio ${(environments.reuse / environments.built).toFixed(4)} to a build); with no package index: ${environments.offline} after ${environments.offlineMs.toFixed(0)} ms`,
   );
+  console.log("verdicts on evidence (rollouts with the defaults, bakes shortened; see bench/verdicts.ts):");
+  for (const row of await verdictsBench(work)) console.log(row);
   console.log(
     `scikit-learn single-row predict inside one Python process (${concurrency.workers} workers vs 1 thread):`,
   );
