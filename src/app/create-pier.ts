@@ -37,7 +37,7 @@ import {
   userError,
 } from "../shared/index.js";
 import { fromFetchRequest, localRequest, toFetchResponse } from "./fetch.js";
-import { type Listening, listenHttp } from "./http-server.js";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits, type Listening, listenHttp } from "./http-server.js";
 
 export interface PierOptions {
   /** The home folder (pier.db, artifacts, instances, captured data). */
@@ -45,6 +45,10 @@ export interface PierOptions {
   logger?: Logger;
   /** The alert rules file's settings (the built-in rules when absent). */
   alerts?: AlertSettings;
+  /** Timeouts and connection caps of the socket (listen()); pier's defaults when absent. */
+  http?: Partial<HttpLimits>;
+  /** Host names the management API, the dashboard and /metrics answer besides 127.0.0.1, localhost and [::1]. */
+  allowedHosts?: readonly string[];
 }
 
 export interface Pier {
@@ -108,6 +112,20 @@ function errorResponse(error: unknown, req: PierRequest, logger: Logger): PierRe
   return jsonResponse(e.httpStatus, { error: body });
 }
 
+/**
+ * The Host a browser sent names pier itself: 127.0.0.1, localhost, [::1] or a name the user allowed.
+ * A DNS-rebinding page reaches 127.0.0.1 under its own name, and that name is refused, so it cannot
+ * read /metrics or the dashboard, nor drive the management API. A request without Host (HTTP/1.0, a
+ * request made in this process) is let through: no browser sends one.
+ */
+export function hostAllowed(host: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (host === undefined) return true;
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d*$/, "");
+  return allowed.has(name.toLowerCase());
+}
+
+const LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]"];
+
 /** Where a request goes: the gateway, /metrics, the dashboard, the management API; anything else is a 404. */
 function requestHandler(parts: {
   gateway: ReturnType<typeof createGateway>;
@@ -115,12 +133,19 @@ function requestHandler(parts: {
   dashboard: Dashboard;
   handleApi: ReturnType<typeof createManagementApi>;
   logger: Logger;
+  allowedHosts: ReadonlySet<string>;
 }): (req: PierRequest) => Promise<PierResponse> {
-  const { gateway, metrics, dashboard, handleApi, logger } = parts;
+  const { gateway, metrics, dashboard, handleApi, logger, allowedHosts } = parts;
   return async (req) => {
     try {
       const scored = gateway.handle(req);
       if (scored) return await scored;
+      if (!hostAllowed(req.headers.host, allowedHosts))
+        throw userError(
+          "HostNotAllowed",
+          `pier does not answer for Host '${String(req.headers.host).slice(0, 100)}': the management API, the dashboard and /metrics answer for 127.0.0.1, localhost and the names pier up was given`,
+          "Open pier at http://127.0.0.1:<port>/, or start it with pier up --allowed-host NAME.",
+        );
       if (pathOf(req.url) === "/metrics")
         return {
           status: 200,
@@ -202,7 +227,14 @@ export function createPier(options: PierOptions): Pier {
     token,
   });
 
-  const handle = requestHandler({ gateway, metrics: metrics.registry, dashboard, handleApi, logger });
+  const handle = requestHandler({
+    gateway,
+    metrics: metrics.registry,
+    dashboard,
+    handleApi,
+    logger,
+    allowedHosts: new Set([...LOCAL_HOSTS, ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]),
+  });
 
   monitoring.start();
   let closing: Promise<number> | undefined;
@@ -227,7 +259,7 @@ export function createPier(options: PierOptions): Pier {
       return toFetchResponse(response);
     },
     async listen(port) {
-      listening = await listenHttp(handle, port);
+      listening = await listenHttp(handle, port, { ...DEFAULT_HTTP_LIMITS, ...options.http });
       engine.baseUrl = listening.url;
       const info: UpInfo = {
         pid: process.pid,

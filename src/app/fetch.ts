@@ -3,7 +3,7 @@
  * smoke requests) as a PierRequest, and a PierResponse as a fetch Response. As hono's `app.request`
  * or MLServer's TestClient: the whole stack answers, no port is opened.
  */
-import { type PierRequest, type PierResponse, userError } from "../shared/index.js";
+import { type PierRequest, type PierResponse, tooLarge } from "../shared/index.js";
 
 /** A request built in this process. Each call is its own client connection unless `connection` says otherwise. */
 export function localRequest(
@@ -21,12 +21,7 @@ export function localRequest(
     headers: { ...lower, "content-length": String(bytes.length) },
     connection,
     body: async (limit) => {
-      if (bytes.length > limit)
-        throw userError(
-          "PayloadTooLarge",
-          `The request body is ${bytes.length} bytes; pier takes at most ${limit} (${(limit / 2 ** 20).toFixed(0)} MiB)`,
-          "Send fewer rows per request, or split the batch.",
-        );
+      if (bytes.length > limit) throw tooLarge(bytes.length, limit, true);
       return bytes;
     },
   };

@@ -105,6 +105,12 @@ export const CODES = {
   NoValidDeployment: user(404),
   TooManyRequests: user(429),
   RequestTimeout: user(408),
+  /** The client went away before its request was whole (nginx's 499): counted apart from pier's failures. */
+  ClientClosedRequest: user(499),
+  /** A Host header that is not pier's own (a DNS-rebinding page): the management side refuses it. */
+  HostNotAllowed: user(403),
+  /** A client (or all of them) holds more connections than pier up takes at once. */
+  TooManyConnections: user(503),
   /** `invoke` got an answer other than 200 (its status and body in the summary). */
   InvokeFailed: user(),
 

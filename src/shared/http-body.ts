@@ -1,37 +1,88 @@
 /**
- * A request body read with a limit: past it, the rest is read and dropped (so that the client, still
- * sending, gets the 413 instead of a reset connection), and the socket is closed only if the client
- * goes on past a hard cap.
+ * A request body read with a limit and a deadline. A body declared (Content-Length) or grown past the
+ * limit is refused at once, before the rest is read: the answer is a 413 and the connection closes
+ * after it. A body that does not arrive within the deadline is a 408; a client that goes away
+ * mid-body is a client abort (499), the client's doing and not pier's failure.
  */
 import type { IncomingMessage } from "node:http";
 import { userError } from "./errors.js";
 
-/** Past this much, a client still sending after its 413 is cut off. */
-const DRAIN_CAP_BYTES = 64 * 2 ** 20;
+export interface BodyRead {
+  /** The body, or a PierError: PayloadTooLarge, RequestTimeout, ClientClosedRequest. */
+  body: Promise<Buffer>;
+  /** True once the body was refused unread: the connection must close after the answer. */
+  readonly abandoned: boolean;
+}
 
-export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+export const tooLarge = (size: number, limitBytes: number, declared: boolean) =>
+  userError(
+    "PayloadTooLarge",
+    `The request body ${declared ? "is declared as" : "is more than"} ${size} bytes; pier takes at most ${limitBytes} (${mib(limitBytes)})`,
+    "Send fewer rows per request, or split the batch.",
+  );
+
+/** Reads `req`'s body: at most `limitBytes`, within `timeoutMs` of the call. */
+export function readBody(req: IncomingMessage, limitBytes: number, timeoutMs = 30_000): BodyRead {
+  const state = { abandoned: false };
+  const body = new Promise<Buffer>((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    const stop = (error: Error) => {
+      state.abandoned = true;
+      clearTimeout(timer);
+      req.removeAllListeners("data");
+      req.removeAllListeners("end");
+      reject(error);
+    };
+    if (Number.isFinite(declared) && declared > limitBytes) {
+      state.abandoned = true;
+      reject(tooLarge(declared, limitBytes, true));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(
+      () =>
+        stop(
+          userError(
+            "RequestTimeout",
+            `The request body did not arrive within ${+(timeoutMs / 1000).toFixed(1)} s (${size} bytes came${Number.isFinite(declared) ? ` of ${declared} declared` : ""})`,
+            "Send the whole body at once, or raise pier up --body-timeout.",
+          ),
+        ),
+      timeoutMs,
+    );
+    timer.unref();
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= limitBytes) chunks.push(chunk);
-      else if (size > limitBytes + DRAIN_CAP_BYTES) req.destroy();
-      else chunks.length = 0;
+      if (size > limitBytes) stop(tooLarge(size, limitBytes, false));
+      else chunks.push(chunk);
     });
     req.on("end", () => {
-      if (size <= limitBytes) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-      else
-        reject(
-          userError(
-            "PayloadTooLarge",
-            `The request body is ${size} bytes; pier takes at most ${limitBytes} (${(limitBytes / 2 ** 20).toFixed(0)} MiB)`,
-            "Send fewer rows per request, or split the batch.",
-          ),
-        );
+      clearTimeout(timer);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
-    req.on("error", reject);
+    const aborted = () => {
+      if (req.complete) return;
+      stop(
+        userError(
+          "ClientClosedRequest",
+          `The client closed the connection after ${size} bytes of the body`,
+          "Nothing to fix on pier's side: the client went away before it had sent its request.",
+        ),
+      );
+    };
+    req.on("error", aborted);
+    req.on("close", aborted);
+    if (req.destroyed) aborted();
   });
+  return {
+    body,
+    get abandoned() {
+      return state.abandoned;
+    },
+  };
 }
 
 /** A path segment decoded; a malformed escape (%ZZ) is the client's mistake, a 400. */

@@ -30,7 +30,7 @@ export {
   pathOf,
   queryOf,
 } from "./http.js";
-export { decodePathSegment, readBody } from "./http-body.js";
+export { type BodyRead, decodePathSegment, readBody, tooLarge } from "./http-body.js";
 export { parseJson, stringifyJson } from "./json.js";
 export {
   createLogger,

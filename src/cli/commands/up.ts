@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ensureDefaultWorkload, tryDefaultEndpoint, UP_FILE, type UpInfo } from "../../api/index.js";
-import { createPier } from "../../app/index.js";
+import { createPier, DEFAULT_HTTP_LIMITS } from "../../app/index.js";
 import { loadAlertSettings } from "../../monitor/index.js";
 import {
   createLogger,
@@ -91,12 +91,57 @@ export const up = defineCommand({
       valueName: "FILE.yml",
       description: "alert rules and webhook (added to the built-in rules; default PIER_ALERTS)",
     },
+    "allowed-host": {
+      type: "string",
+      multiple: true,
+      valueName: "NAME",
+      description:
+        "a Host name the dashboard, /metrics and the management API answer besides 127.0.0.1 and localhost",
+    },
+    "header-timeout": {
+      type: "string",
+      valueName: "SECONDS",
+      description: `how long a request's headers may take to arrive (408 after; default ${DEFAULT_HTTP_LIMITS.headerTimeoutMs / 1000})`,
+    },
+    "body-timeout": {
+      type: "string",
+      valueName: "SECONDS",
+      description: `how long a request's body may take to arrive (408 after; default ${DEFAULT_HTTP_LIMITS.bodyTimeoutMs / 1000})`,
+    },
+    "max-connections": {
+      type: "string",
+      valueName: "N",
+      description: `connections at once, all clients (503 past it; default ${DEFAULT_HTTP_LIMITS.maxConnections})`,
+    },
+    "max-connections-per-client": {
+      type: "string",
+      valueName: "N",
+      description: `connections at once from one address (503 past it; default ${DEFAULT_HTTP_LIMITS.maxConnectionsPerClient})`,
+    },
   },
   examples: ["pier up", "pier up --port 9000 --no-default-model", "pier up --alerts alerts.yml"],
   async handler(args, ctx) {
     // The command line is checked before anything is created.
     const logger = upLogger(args.options["log-level"], args.options["log-format"], ctx.env);
     const port = intOption(args.options.port, "port", { min: 0, max: 65535 }) ?? DEFAULT_PORT;
+    const seconds = (name: "header-timeout" | "body-timeout") => {
+      const value = intOption(args.options[name], name, { min: 1, max: 3600 });
+      return value === undefined
+        ? {}
+        : { [name === "header-timeout" ? "headerTimeoutMs" : "bodyTimeoutMs"]: value * 1000 };
+    };
+    const count = (name: "max-connections" | "max-connections-per-client") => {
+      const value = intOption(args.options[name], name, { min: 1, max: 100_000 });
+      return value === undefined
+        ? {}
+        : { [name === "max-connections" ? "maxConnections" : "maxConnectionsPerClient"]: value };
+    };
+    const http = {
+      ...seconds("header-timeout"),
+      ...seconds("body-timeout"),
+      ...count("max-connections"),
+      ...count("max-connections-per-client"),
+    };
     const alertsFile = args.options.alerts ?? ctx.env.PIER_ALERTS;
     const alerts = loadAlertSettings(alertsFile ? resolve(ctx.cwd, alertsFile) : undefined);
     const loose = existsSync(pierHome(ctx)) ? securePierHome(pierHome(ctx)) : undefined;
@@ -115,7 +160,7 @@ export const up = defineCommand({
         );
     }
     const progress = progressLine(ctx);
-    const pier = createPier({ home, logger, alerts });
+    const pier = createPier({ home, logger, alerts, http, allowedHosts: args.options["allowed-host"] ?? [] });
     const { engine, registry } = pier;
     const url = await pier.listen(port).catch(async (error) => {
       await pier.close();
