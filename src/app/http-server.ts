@@ -82,24 +82,38 @@ function rawAnswer(
 function refuseMalformed(error: NodeJS.ErrnoException, socket: import("node:stream").Duplex): void {
   // An answer already under way on this socket: nothing more can be said on it.
   const current = (socket as { _httpMessage?: ServerResponse })._httpMessage;
-  if (current?.headersSent) return void socket.destroy();
-  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT")
-    return rawAnswer(socket, "408 Request Timeout", {
-      code: "RequestTimeout",
-      summary: "The request did not arrive in time",
-      fix: "Send the request line and headers at once (pier up --header-timeout sets how long pier waits).",
-    });
-  if (error.code === "HPE_HEADER_OVERFLOW")
-    return rawAnswer(socket, "431 Request Header Fields Too Large", {
-      code: "HeadersTooLarge",
-      summary: "The request's headers are larger than 16 KiB",
-      fix: "Send smaller headers (a token, not a file, in Authorization).",
-    });
-  rawAnswer(socket, "400 Bad Request", {
-    code: "BadRequest",
-    summary: `The request is not valid HTTP${error.code === "HPE_INVALID_METHOD" ? " (an unknown method)" : ""}`,
-    fix: "Send an HTTP/1.1 request with GET, POST, PUT, PATCH or DELETE.",
-  });
+  if (current?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, answer] =
+    error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [
+          "408 Request Timeout",
+          {
+            code: "RequestTimeout",
+            summary: "The request did not arrive in time",
+            fix: "Send the request line and headers at once (pier up --header-timeout sets how long pier waits).",
+          },
+        ]
+      : error.code === "HPE_HEADER_OVERFLOW"
+        ? [
+            "431 Request Header Fields Too Large",
+            {
+              code: "HeadersTooLarge",
+              summary: "The request's headers are larger than 16 KiB",
+              fix: "Send smaller headers (a token, not a file, in Authorization).",
+            },
+          ]
+        : [
+            "400 Bad Request",
+            {
+              code: "BadRequest",
+              summary: `The request is not valid HTTP${error.code === "HPE_INVALID_METHOD" ? " (an unknown method)" : ""}`,
+              fix: "Send an HTTP/1.1 request with GET, POST, PUT, PATCH or DELETE.",
+            },
+          ];
+  rawAnswer(socket, status, answer);
 }
 
 /** Connections counted per client address and in total; one past a cap is answered 503 and closed. */

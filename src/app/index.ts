@@ -1,3 +1,3 @@
 export { createPier, hostAllowed, type Pier } from "./create-pier.js";
 export { localRequest } from "./fetch.js";
-export { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http-server.js";
+export { DEFAULT_HTTP_LIMITS } from "./http-server.js";
