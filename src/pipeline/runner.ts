@@ -12,18 +12,15 @@ import { parseDeploymentSpec, parseEndpointSpec, parsePipelineSpec } from "../co
 import type { Engine } from "../engine/index.js";
 import { listFolderFiles } from "../model/index.js";
 import type { Rollouts } from "../rollout/index.js";
-import { type Logger, PIER_VERSION, PierError, toPierError, userError } from "../shared/index.js";
 import {
-  BANKING_COLUMNS,
-  type Evaluation,
-  evaluateModel,
-  heldOutRows,
-  holdoutFractionOf,
-  synthesizeBankingRecords,
-  type TrainReport,
-  trainFinancialModel,
-  writeCsv,
-} from "../training/index.js";
+  type Logger,
+  PIER_VERSION,
+  PierError,
+  regularInputFile,
+  toPierError,
+  userError,
+} from "../shared/index.js";
+import { type Evaluation, holdoutFractionOf, runWork, type TrainReport } from "../training/index.js";
 import { judgeGate } from "./gate.js";
 import { type RunRecord, RunStore, type StepName, type StepRecord } from "./record.js";
 
@@ -223,23 +220,24 @@ export class PipelineRuns {
       cached = existsSync(path);
       if (!cached) {
         mkdirSync(join(this.#cache, "data"), { recursive: true });
-        writeCsv(
-          `${path}.tmp`,
-          BANKING_COLUMNS,
-          synthesizeBankingRecords({ rows: data.synthetic.rows, seed: data.synthetic.seed }),
+        await runWork(
+          { kind: "synthesize", path: `${path}.tmp`, rows: data.synthetic.rows, seed: data.synthetic.seed },
+          { signal: this.#closed.signal },
         );
         renameSync(`${path}.tmp`, path);
       }
-    } else path = data.path;
-    if (!existsSync(path))
-      throw userError(
-        "FileNotFound",
-        `The pipeline's data ${path} does not exist`,
+    } else
+      path = regularInputFile(
+        data.path,
+        "The pipeline's data",
         "Fix data.path in the pipeline file (relative to it).",
       );
-    const text = readFileSync(path);
-    const rows = Math.max(0, text.toString("utf8").trimEnd().split("\n").length - 1);
-    run.inputs = { data: path, sha256: sha256(text), rows };
+    // Read and hashed in a child process: a data file of gigabytes (or on a slow disk) never stalls scoring.
+    const { sha256: digest, rows } = await runWork(
+      { kind: "inspect", path },
+      { signal: this.#closed.signal },
+    );
+    run.inputs = { data: path, sha256: digest, rows };
     return {
       value: path,
       detail: `${rows} rows, sha256 ${run.inputs.sha256.slice(0, 12)}…${cached ? " (synthesized before)" : ""}`,
@@ -282,16 +280,23 @@ export class PipelineRuns {
     }
     const staging = `${root}.tmp`;
     rmSync(staging, { recursive: true, force: true });
-    const report = await trainFinancialModel({
-      dataPath,
-      outDir: join(staging, "model"),
-      target: run.spec.target,
-      seed: t.seed,
-      search: t.search,
-      folds: t.folds,
-      testFraction: t.test_fraction,
-      params,
-    });
+    // Trained in a child process at the lowest priority: scoring requests come first on a busy machine.
+    const { report } = await runWork(
+      {
+        kind: "train",
+        options: {
+          dataPath,
+          outDir: join(staging, "model"),
+          target: run.spec.target,
+          seed: t.seed,
+          search: t.search,
+          folds: t.folds,
+          testFraction: t.test_fraction,
+          params,
+        },
+      },
+      { signal: this.#closed.signal },
+    );
     writeFileSync(join(staging, "report.json"), JSON.stringify(report));
     rmSync(root, { recursive: true, force: true });
     renameSync(staging, root);
@@ -346,27 +351,41 @@ export class PipelineRuns {
           );
         fraction = Math.min(fraction, theirs);
       }
-      const heldOut = heldOutRows({ dataPath, target: run.spec.target, testFraction: fraction });
-      const positives = heldOut.labels.reduce((n, v) => n + v, 0);
-      if (heldOut.labels.length < MIN_GATE_ROWS || positives < 5 || heldOut.labels.length - positives < 5)
-        throw userError(
-          "GateEvidenceInsufficient",
-          `Only ${heldOut.labels.length} rows (${positives} positive) are held out by both the challenger (test_fraction ${t.test_fraction}) and the champion${fraction < t.test_fraction ? ` (test_fraction ${fraction})` : ""}: too few to compare them`,
-          `Use more data or a larger train.test_fraction (at least ${MIN_GATE_ROWS} rows with 5 of each class are needed).`,
-        );
-      const challenger = await evaluateModel(trained.dir, heldOut);
-      let champion: typeof result.champion = null;
+      let championDir: string | undefined;
       if (championVersion !== undefined) {
-        const dir = join(
+        championDir = join(
           this.#cache,
           "champions",
           `${sha256(run.spec.register.model).slice(0, 16)}-${championVersion}`,
         );
-        if (!existsSync(dir))
-          registry.download(registry.getVersion(run.spec.register.model, championVersion), dir);
-        champion = { version: championVersion, evaluation: await evaluateModel(dir, heldOut) };
+        if (!existsSync(championDir))
+          registry.download(registry.getVersion(run.spec.register.model, championVersion), championDir);
       }
-      result = { challenger, champion, rows: heldOut.labels.length };
+      // Both models score the same held-out rows in a child process, off the thread that serves.
+      const scored = await runWork(
+        {
+          kind: "evaluate",
+          dataPath,
+          target: run.spec.target,
+          testFraction: fraction,
+          minRows: MIN_GATE_ROWS,
+          models: championDir ? [trained.dir, championDir] : [trained.dir],
+        },
+        { signal: this.#closed.signal },
+      );
+      const { positives } = scored;
+      if (scored.evaluations.length === 0)
+        throw userError(
+          "GateEvidenceInsufficient",
+          `Only ${scored.rows} rows (${positives} positive) are held out by both the challenger (test_fraction ${t.test_fraction}) and the champion${fraction < t.test_fraction ? ` (test_fraction ${fraction})` : ""}: too few to compare them`,
+          `Use more data or a larger train.test_fraction (at least ${MIN_GATE_ROWS} rows with 5 of each class are needed).`,
+        );
+      const challenger = scored.evaluations[0]!;
+      const champion: typeof result.champion =
+        championVersion !== undefined
+          ? { version: championVersion, evaluation: scored.evaluations[1]! }
+          : null;
+      result = { challenger, champion, rows: scored.rows };
       mkdirSync(join(this.#cache, "evaluate"), { recursive: true });
       writeFileSync(file, JSON.stringify(result));
       cached = false;

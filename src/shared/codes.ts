@@ -37,8 +37,17 @@ export const CODES = {
   BadRequest: user(),
   FileNotFound: user(),
   PermissionDenied: user(),
+  /** A path the file system refuses for what it is (a symlink loop, a name too long, a file for a folder). */
+  PathUnusable: user(),
+  /** A path that is not a regular file (a FIFO, a device, /proc) where a file's content is read. */
+  NotARegularFile: user(),
+  /** Writing to the user's folder took past its deadline (a hung network disk). */
+  OutputTimedOut: user(504),
+  /** A pipeline step's work (training, scoring held-out rows) ran past its deadline and was stopped. */
+  WorkTimedOut: user(504),
   AlreadyRunning: user(409),
   PierNotRunning: system(503),
+  DiskFull: system(507),
   Unauthorized: user(401),
   RouteNotFound: user(404),
   NotFound: user(404),

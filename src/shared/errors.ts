@@ -94,6 +94,21 @@ export function userError(code: Code, summary: string, fix?: string, details?: s
 }
 
 /** Wraps anything thrown into a PierError; unknown errors are internal and keep their stack as evidence. */
+/** What the file system says of a path the user gave, in words, and what to do. */
+const PATH_REFUSALS: Record<string, [string, string]> = {
+  ELOOP: ["a loop of symbolic links", "Point it at a real file or folder."],
+  ENAMETOOLONG: [
+    "the name is longer than the file system takes (255 bytes a part, 4096 in all)",
+    "Use a shorter name.",
+  ],
+  ENOTDIR: ["a part of the path is a file, not a folder", "Use a path whose parents are folders."],
+  EISDIR: ["a folder where a file was expected", "Name a file."],
+  EEXIST: ["it exists already", "Choose another name, or remove it first."],
+  EROFS: ["the file system is read-only", "Choose a place you can write to."],
+  EXDEV: ["on another file system than pier can move it to", "Choose a place on the same disk."],
+  ENXIO: ["a device or a pipe with nothing behind it", "Name a regular file."],
+};
+
 export function toPierError(error: unknown): PierError {
   if (error instanceof PierError) return error;
   const nodeError = error as NodeJS.ErrnoException | undefined;
@@ -104,13 +119,23 @@ export function toPierError(error: unknown): PierError {
       "Check the path and try again.",
     );
   }
-  if (nodeError?.code === "EACCES" && nodeError.path) {
+  if ((nodeError?.code === "EACCES" || nodeError?.code === "EPERM") && nodeError.path) {
     return userError(
       "PermissionDenied",
       `Permission denied: ${nodeError.path}`,
       "Check the file's permissions.",
     );
   }
+  const refusal = nodeError?.code ? PATH_REFUSALS[nodeError.code] : undefined;
+  if (refusal && nodeError?.path)
+    return userError("PathUnusable", `${nodeError.path}: ${refusal[0]}`, refusal[1]);
+  if ((nodeError?.code === "ENOSPC" || nodeError?.code === "EDQUOT") && nodeError.path)
+    return new PierError({
+      code: "DiskFull",
+      summary: `No space left to write ${nodeError.path}`,
+      fix: "Free disk space (pier's home keeps its captured data under data/), then try again.",
+      cause: error,
+    });
   const message = error instanceof Error ? error.message : String(error);
   const stack = error instanceof Error && error.stack ? error.stack.split("\n").slice(1, 6) : [];
   return new PierError({

@@ -44,4 +44,5 @@ export { createRandom, type Random } from "./random.js";
 export { RecentSamples } from "./recent-samples.js";
 export { RecordTable, recordTableSql } from "./record-table.js";
 export { escapeHtml, nearestRank } from "./stats.js";
+export { deliverFolder, regularInputFile, writableOutputFolder } from "./user-paths.js";
 export { PIER_VERSION } from "./version.js";

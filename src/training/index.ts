@@ -14,10 +14,10 @@ export { applyShifts, modelInputRows, parseShift } from "./shift.js";
 export { synthesizeBankingRecords } from "./synth.js";
 export {
   type Evaluation,
-  evaluateModel,
   heldOutRows,
   holdoutFractionOf,
   type TrainEvent,
   type TrainReport,
   trainFinancialModel,
 } from "./train.js";
+export { runWork } from "./work.js";

@@ -4,10 +4,12 @@
  * headers and slow bodies are 408 within their deadline; a client that goes away mid-body is a 499,
  * not pier's 500; CONNECT is a 405; connections past a cap are 503; a Host that is not pier's is
  * refused for the dashboard, /metrics and the management API; a stop closes idle keep-alive
- * connections and tells open ones `Connection: close`.
+ * connections and tells open ones `Connection: close`; a pipeline's FIFO and an export into /proc are
+ * refused before they are opened.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -227,4 +229,50 @@ test("a stop closes idle keep-alive connections at once and answers Connection: 
   assert.match(answered.text, /connection: close/i);
   assert.equal(answered.reset, false);
   assert.equal(await closing, 1);
+});
+
+test("a pipeline reading a FIFO, an export into /proc or onto a file: refused with the reason, scoring goes on", async (t) => {
+  const { pier, key } = await serve(t);
+  const dir = mkdtempSync(join(tmpdir(), "pier-hostile-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync("mkfifo", [join(dir, "banking.csv")]);
+  writeFileSync(join(dir, "a-file"), "x");
+  const api = (path: string, body: unknown) =>
+    pier.fetch(`/api/v1${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${pier.token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const document = {
+    name: "fifo",
+    data: { path: "banking.csv" },
+    target: "HighAmount",
+    register: { model: "fifo" },
+    rollout: { endpoint: "fin", deployment: { instance_type: "Standard_F2s_v2" } },
+  };
+  const started = await api("/pipeline/runs", { document, source: "fifo.yml", baseDir: dir });
+  assert.equal(started.status, 201, await started.clone().text());
+  const { id } = (await started.json()) as { id: number };
+  const run = await waitFor(() => {
+    const r = pier.pipelineRuns.get(id);
+    return r.state === "Failed" ? r : undefined;
+  }, "the run failed at its data step");
+  assert.equal(run.error?.code, "NotARegularFile", run.outcome);
+  assert.match(run.error?.summary ?? "", /a named pipe \(FIFO\)/);
+  for (const [out, code] of [
+    ["/proc/self/x", "NotARegularFile"],
+    ["/dev/null", "NotARegularFile"],
+    [join(dir, "a-file"), "PathUnusable"],
+  ] as const) {
+    const answer = await api("/endpoints/fin/export", { target: "azureml", out });
+    assert.equal(answer.status, 400, out);
+    assert.equal(((await answer.json()) as { error: { code: string } }).error.code, code, out);
+  }
+  // The data plane answered all along: the endpoint (no deployment yet) says so at once.
+  const scored = await pier.fetch("/endpoints/fin/score", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.notEqual(scored.status, 500);
 });

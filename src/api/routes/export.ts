@@ -1,9 +1,9 @@
 /** `pier export`: Azure ML YAML or KServe manifests of an endpoint, written into a folder. */
-import { existsSync, readdirSync } from "node:fs";
-import { isAbsolute } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Engine } from "../../engine/index.js";
-import { type ExportSource, exportAzureMl, exportKserve } from "../../export/index.js";
-import { userError } from "../../shared/index.js";
+import { type ExportResult, type ExportSource, exportAzureMl, exportKserve } from "../../export/index.js";
+import { deliverFolder, userError, writableOutputFolder } from "../../shared/index.js";
 import type { ApiDeps, Handlers } from "./handler.js";
 
 /** What an export is made of: the endpoint, its Succeeded deployments and what pier measured of them. */
@@ -49,26 +49,38 @@ function exportSource(engine: Engine, endpoint: string, only: string | undefined
 
 export function exportRoutes({ engine }: ApiDeps): Handlers<"export.write"> {
   return {
-    "export.write": ({ params, body }) => {
-      const { out } = body;
-      if (!isAbsolute(out))
-        throw userError("BadArgument", "The export needs an absolute --out folder", "Pass --out DIR.");
-      if (existsSync(out) && readdirSync(out).length > 0)
-        throw userError(
-          "OutputExists",
-          `${out} already exists and is not empty`,
-          "Choose another --out folder, or empty this one.",
-        );
+    // Written in pier's home first, then moved to --out off the event loop: a user's folder (a slow
+    // disk, a path into /proc) can cost this answer, never the scoring requests beside it.
+    "export.write": async ({ params, body }) => {
+      const out = writableOutputFolder(body.out);
       const source = exportSource(engine, params.endpoint, body.deployment);
-      if (body.target === "azureml") return exportAzureMl(source, out);
       const storageUri = body.storageUri ?? "";
-      if (!/^(s3|gs|pvc|oci|hf|https?|file):\/\//.test(storageUri))
+      if (body.target === "kserve" && !/^(s3|gs|pvc|oci|hf|https?|file):\/\//.test(storageUri))
         throw userError(
           "BadArgument",
           `--storage-uri '${storageUri}' is not a storage URI KServe reads`,
           "Use s3://, gs://, pvc://, https://, oci://, hf:// or file://, e.g. --storage-uri s3://models/fin-behavior",
         );
-      return exportKserve(source, out, storageUri);
+      mkdirSync(join(engine.home, "tmp"), { recursive: true, mode: 0o700 });
+      const staging = mkdtempSync(join(engine.home, "tmp", "export-"));
+      let result: ExportResult;
+      try {
+        result =
+          body.target === "azureml"
+            ? exportAzureMl(source, staging)
+            : exportKserve(source, staging, storageUri);
+      } catch (error) {
+        rmSync(staging, { recursive: true, force: true });
+        throw error;
+      }
+      await deliverFolder(staging, out);
+      // What the export says of its files names them where the user has them.
+      return JSON.parse(
+        JSON.stringify({ ...result, dir: out }).replaceAll(
+          JSON.stringify(staging).slice(1, -1),
+          JSON.stringify(out).slice(1, -1),
+        ),
+      ) as ExportResult;
     },
   };
 }
