@@ -5,8 +5,8 @@
  * file. What a file cannot hold (a command outside pier, code to change) stays a step for a person.
  * Nothing outside the deployment file, its model folder and its conda file is ever planned.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { parse } from "yaml";
 import type { FixAction } from "../shared/index.js";
 import { listsPackage, pinInFile, setYamlKey } from "./edits.js";
@@ -76,6 +76,27 @@ function pinTargets(
   return [named, ...siblings];
 }
 
+/**
+ * Why `path` is not the deployment's own file to edit, if it is not: a file with another hard link, or
+ * one whose real place (links followed) is outside the model folder and the deployment's folder, is
+ * another file too, and writing it would change what lies outside them.
+ */
+function notOwnFile(path: string, scope: FixScope): string | undefined {
+  const stats = lstatSync(path);
+  const { modelDir } = ownFolders(scope.deploymentFile);
+  const real = realpathSync(path);
+  const within = (dir: string | undefined) => {
+    if (dir === undefined) return false;
+    const rel = relative(realpathSync(dir), real);
+    return rel === "" || !(rel.startsWith("..") || isAbsolute(rel));
+  };
+  if (stats.isFile() && stats.nlink > 1)
+    return `edit ${path} by hand: it has ${stats.nlink} hard links, so writing it would change the same file elsewhere (pier edits only files of their own)`;
+  if (!within(modelDir) && !within(dirname(scope.deploymentFile)))
+    return `edit ${path} by hand: it leads to ${real}, outside the model folder and the deployment's folder`;
+  return undefined;
+}
+
 /** The plan for a diagnosis's actions. Reads files; writes nothing. */
 export function planFix(actions: readonly FixAction[], scope: FixScope): FixPlan {
   const texts = new Map<string, string>();
@@ -115,6 +136,11 @@ export function planFix(actions: readonly FixAction[], scope: FixScope): FixPlan
   }
   const changes = [...texts]
     .filter(([path, text]) => originals.get(path) !== text)
-    .map(([path, after]) => ({ path, before: originals.get(path)!, after }));
+    .map(([path, after]) => ({ path, before: originals.get(path)!, after }))
+    .filter((change) => {
+      const refusal = notOwnFile(change.path, scope);
+      if (refusal) manual.push(refusal);
+      return refusal === undefined;
+    });
   return { changes, manual, environment };
 }

@@ -5,7 +5,7 @@
  * nothing. The fault corpus (faults.test.ts) runs it end to end on real deployments.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { Diagnosis } from "../../src/doctor/index.js";
@@ -119,6 +119,31 @@ test("a pin goes where the package already is, in every env file that lists it, 
   });
   assert.deepEqual(elsewhere.changes, [], "nothing outside the deployment's own files");
   assert.match(elsewhere.manual[0]!, /pier found no such file/);
+});
+
+test("a file with another hard link, or a link that leads outside, is never edited: it goes to the manual steps", (t) => {
+  const dir = project(t);
+  const outside = tempDir(t);
+  const deploymentFile = join(dir, "blue.yml");
+  // requirements.txt is also a file outside the project: editing it would change that one too.
+  writeFileSync(join(outside, "shared-requirements.txt"), file(dir, "model/requirements.txt"));
+  rmSync(join(dir, "model", "requirements.txt"));
+  linkSync(join(outside, "shared-requirements.txt"), join(dir, "model", "requirements.txt"));
+  const linked = planFix([{ kind: "pin", file: "requirements.txt", requirement: "pandas==2.0.3" }], {
+    deploymentFile,
+  });
+  assert.equal(after(linked, "requirements.txt"), undefined);
+  assert.match(linked.manual.join("\n"), /requirements\.txt by hand: it has 2 hard links/);
+  assert.match(after(linked, "conda.yaml")!, /pandas==2\.0\.3/, "its own files are still edited");
+
+  writeFileSync(join(outside, "conda.yaml"), file(dir, "model/conda.yaml"));
+  rmSync(join(dir, "model", "conda.yaml"));
+  symlinkSync(join(outside, "conda.yaml"), join(dir, "model", "conda.yaml"));
+  const symlinked = planFix([{ kind: "pin", file: "conda.yaml", requirement: "pandas==2.0.3" }], {
+    deploymentFile,
+  });
+  assert.equal(after(symlinked, "conda.yaml"), undefined);
+  assert.match(symlinked.manual.join("\n"), /conda\.yaml by hand: it leads to .*outside the model folder/);
 });
 
 function diagnosis(code: string, actions: Diagnosis["actions"]): Diagnosis {
