@@ -59,7 +59,8 @@ export type EngineEvent =
       kind: "AlertFiring";
       data: { alert: number; rule: string; severity: string; value: number | null; action: string };
     }
-  | { kind: "AlertResolved"; data: { alert: number; rule: string } };
+  | { kind: "AlertResolved"; data: { alert: number; rule: string } }
+  | { kind: "CaptureLost"; data: { records: number; reason: string } };
 
 export type EventKind = EngineEvent["kind"];
 
@@ -107,6 +108,7 @@ const KINDS: ReadonlySet<string> = new Set<EventKind>([
   "RolloutResumed",
   "AlertFiring",
   "AlertResolved",
+  "CaptureLost",
 ]);
 
 /** Whether a kind read back from the database is one this version of pier records. */

@@ -248,6 +248,20 @@ export function pruneCaptured(root: string, now = Date.now(), days = RETENTION_D
   return removed;
 }
 
+/** Records a deployment could not have written, told once per interval rather than once per record. */
+export interface CaptureLoss {
+  endpoint: string;
+  deployment: string;
+  records: number;
+  /** The file system's reason, the last one seen in the interval. */
+  reason: string;
+  /** Over how long, in ms. */
+  overMs: number;
+}
+
+/** How often losses are told (one log line and one event per deployment at most). */
+const LOSS_REPORT_MS = 10_000;
+
 /** Data capture for every deployment whose YAML has a data_collector. */
 export class DataCapture {
   readonly counts: CaptureCounts = { written: new Map(), errors: 0, dropped: 0 };
@@ -259,11 +273,14 @@ export class DataCapture {
   #flushing: Promise<void> = Promise.resolve();
   /** Files checked for a torn tail since this process started. */
   readonly #repaired = new Set<string>();
-  readonly #onError: (error: Error) => void;
+  readonly #onLoss: (loss: CaptureLoss) => void;
+  /** Losses since they were last told, by "endpoint\u0000deployment". */
+  readonly #losses = new Map<string, { records: number; reason: string; since: number }>();
+  #lossTimer: NodeJS.Timeout | undefined;
 
-  constructor(home: string, onError: (error: Error) => void = () => {}) {
+  constructor(home: string, onLoss: (loss: CaptureLoss) => void = () => {}) {
     this.#root = join(home, CAPTURE_FOLDER);
-    this.#onError = onError;
+    this.#onLoss = onLoss;
     this.repaired = repairRecent(this.#root);
     this.#pruned = Date.now();
     pruneCaptured(this.#root);
@@ -326,8 +343,8 @@ export class DataCapture {
       this.#pruned = Date.now();
       try {
         pruneCaptured(this.#root);
-      } catch (error) {
-        this.#onError(error as Error);
+      } catch {
+        // Old buckets stay until the next hour's pass; nothing captured is lost.
       }
     }
     const files = new Map<string, { text: string; keys: Map<string, number> }>();
@@ -352,19 +369,56 @@ export class DataCapture {
     }
     for (const [path, file] of files) {
       try {
-        if (!this.#repaired.has(path)) {
-          await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-          repairTail(path);
-          this.#repaired.add(path);
-        }
-        await appendFile(path, file.text, { mode: 0o600 });
+        await this.#append(path, file.text);
         for (const [key, n] of file.keys)
           this.counts.written.set(key, (this.counts.written.get(key) ?? 0) + n);
       } catch (error) {
-        for (const n of file.keys.values()) this.counts.errors += n;
-        this.#onError(error as Error);
+        for (const [key, n] of file.keys) {
+          this.counts.errors += n;
+          this.#lost(key.split("\u0000").slice(0, 2).join("\u0000"), n, (error as Error).message);
+        }
       }
     }
+  }
+
+  /** Appends to a capture file; a folder removed or moved meanwhile is made again, and the write tried once more. */
+  async #append(path: string, text: string): Promise<void> {
+    if (!this.#repaired.has(path)) {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      repairTail(path);
+      this.#repaired.add(path);
+    }
+    try {
+      await appendFile(path, text, { mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await appendFile(path, text, { mode: 0o600 });
+    }
+  }
+
+  #lost(key: string, records: number, reason: string): void {
+    const loss = this.#losses.get(key) ?? { records: 0, reason, since: Date.now() };
+    loss.records += records;
+    loss.reason = reason;
+    this.#losses.set(key, loss);
+    this.#lossTimer ??= setTimeout(() => this.#tellLosses(), LOSS_REPORT_MS).unref();
+  }
+
+  #tellLosses(): void {
+    this.#lossTimer = undefined;
+    const now = Date.now();
+    for (const [key, loss] of this.#losses) {
+      const [endpoint = "", deployment = ""] = key.split("\u0000");
+      this.#onLoss({
+        endpoint,
+        deployment,
+        records: loss.records,
+        reason: loss.reason,
+        overMs: now - loss.since,
+      });
+    }
+    this.#losses.clear();
   }
 
   /** Writes what is left; later records are still taken and written by a later flush. */
@@ -372,5 +426,7 @@ export class DataCapture {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.flush();
+    clearTimeout(this.#lossTimer);
+    this.#tellLosses();
   }
 }

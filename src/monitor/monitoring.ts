@@ -61,9 +61,20 @@ export class Monitoring {
     this.#db = openPierDatabase(home, [...SERIES_MIGRATIONS, ...ALERT_MIGRATIONS]);
     this.series = new RequestSeries(this.#db);
     this.alerts = new AlertStore(this.#db);
-    this.capture = new DataCapture(home, (error) =>
-      deps.logger.error(`data capture: ${error.message}`, { stack: error.stack ?? "" }),
-    );
+    // One line and one event per deployment and interval, whatever the number of records lost.
+    this.capture = new DataCapture(home, (loss) => {
+      const message = `data capture: ${loss.records} record(s) of ${loss.endpoint}/${loss.deployment} could not be written in the last ${Math.round(loss.overMs / 1000)} s: ${loss.reason}`;
+      deps.logger.error(message, {
+        endpoint: loss.endpoint,
+        deployment: loss.deployment,
+        records: loss.records,
+      });
+      deps.engine.store.addEvent(
+        { endpoint: loss.endpoint, deployment: loss.deployment },
+        { kind: "CaptureLost", data: { records: loss.records, reason: loss.reason } },
+        message.replace(/^data capture: /, "captured data lost: "),
+      );
+    });
     if (this.capture.repaired.files > 0)
       deps.logger.warn(
         `data capture: cut the torn last line of ${this.capture.repaired.files} file(s) (${this.capture.repaired.bytes} bytes) left by a crash`,

@@ -6,7 +6,7 @@
  * inference servers' metric names (whole lines after `kill -9` of pier: test/e2e/crash.test.ts).
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
@@ -263,6 +263,35 @@ test("monitoring: capture as Azure writes it, drift verdicts, alerts to a webhoo
   });
   assert.equal(alert.endsAt, "0001-01-01T00:00:00Z");
   assert.equal(fired.version, "4");
+
+  // Capture heals: the folder removed while serving is made again on the next write, nothing lost.
+  rmSync(join(home, "modelDataCollector/fin/blue"), { recursive: true, force: true });
+  await send(rowsOf(40, 50), "blue");
+  await waitFor(
+    () => captured(join(home, "modelDataCollector/fin/blue")).lines.length >= 20,
+    "5 requests × 4 collections captured into a folder made again",
+  );
+  const healthy = await (await fetch(`${pier.url}/metrics`)).text();
+  assert.doesNotMatch(healthy, /pier_data_collection_errors_total\{[^}]*\} [1-9]/, "no record lost");
+  // A folder that cannot be made (a file in its place): the loss is a metric and one event, not a line a record.
+  rmSync(join(home, "modelDataCollector/fin/blue"), { recursive: true, force: true });
+  writeFileSync(join(home, "modelDataCollector/fin/blue"), "in the way");
+  await send(rowsOf(41, 50), "blue");
+  const lost = await waitFor(
+    () => {
+      const events = pier.pier.engine.store.events("fin", "blue").filter((e) => e.kind === "CaptureLost");
+      return events.length > 0 && events;
+    },
+    "a CaptureLost event",
+    30_000,
+  );
+  assert.equal(lost.length, 1, "one event for the interval");
+  assert.match(lost[0]!.message, /captured data lost: 20 record\(s\) of fin\/blue could not be written/);
+  assert.match(
+    await (await fetch(`${pier.url}/metrics`)).text(),
+    /pier_data_collection_errors_total\{reason="write"\} 20/,
+  );
+  rmSync(join(home, "modelDataCollector/fin/blue"), { force: true });
 
   // Traffic back to normal: once the 15 s window holds only undrifted rows, the alert resolves.
   let seed = 100;
