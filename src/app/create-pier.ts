@@ -210,6 +210,7 @@ export function createPier(options: PierOptions): Pier {
     stats,
     logger,
     rollouts: (endpoint) => rollouts.tap(endpoint),
+    insteadOf: (endpoint, drawn) => rollouts.insteadOf(endpoint, drawn),
     capture: monitoring.capture.tap,
     observe: (endpoint, deployment, status, ms) =>
       monitoring.series.observe(endpoint, deployment, status, ms),

@@ -5,6 +5,7 @@
  * Restarting `pier up` restores every deployment that was not Failed.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import {
   type DeploymentSpec,
@@ -104,6 +105,8 @@ function mayHaveGone(record: DeploymentRecord): boolean {
 
 /** Azure's limit of deployments per endpoint. */
 const MAX_DEPLOYMENTS = 20;
+/** Deployments restored at once after a restart. */
+const RESTORE_CONCURRENCY = Math.max(2, Math.min(4, availableParallelism()));
 
 const key = (endpoint: string, deployment: string) => `${endpoint}/${deployment}`;
 
@@ -546,33 +549,53 @@ export class Deployments {
 
   /** Brings back every deployment recorded as Succeeded, Creating or Updating. */
   async restore(progress: ProgressSink = () => {}): Promise<void> {
-    for (const record of this.store.deployments()) {
-      if (record.provisioningState === "Failed" && !mayHaveGone(record)) continue;
-      const name = `${record.endpoint}/${record.name}`;
-      try {
-        const version = this.registry.getVersion(record.modelName, record.modelVersion);
-        progress({
-          step: "restore",
-          message:
-            record.provisioningState === "Failed"
-              ? `${name}: trying again: it Failed with ${record.error?.code}, which something outside its files (a repaired blob, an installed package, a free machine) may have fixed`
-              : `${name}: starting models:/${version.name}/${version.version}`,
-        });
-        this.store.setDeploymentState(record.endpoint, record.name, "Updating");
-        const live = await startGeneration(
-          record,
-          version,
-          this.#startContext(fidelityOf(record.spec, undefined), () => {}),
-        );
-        this.#live.set(key(record.endpoint, record.name), live);
-        this.store.setDeploymentState(record.endpoint, record.name, "Succeeded");
-        progress({ step: "restore", message: `${name}: Succeeded`, status: "ok" });
-      } catch (error) {
-        const e = error instanceof StartFailed ? error.error : toPierError(error);
-        if (error instanceof StartFailed) this.#keepMeasuring(record, error.lingering);
-        this.store.setDeploymentState(record.endpoint, record.name, "Failed", e.toJSON());
-        progress({ step: "restore", message: `${name}: Failed: ${e.code}: ${e.summary}`, status: "error" });
-      }
+    // A few at a time: each start is mostly waiting (a process, a model load), and a machine of two
+    // cores still starts its instances without starving the ones already serving.
+    const queue = this.store
+      .deployments()
+      .filter((record) => record.provisioningState !== "Failed" || mayHaveGone(record));
+    const workers = Math.min(queue.length, RESTORE_CONCURRENCY);
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        for (let record = queue.shift(); record; record = queue.shift())
+          await this.#restoreOne(record, progress);
+      }),
+    );
+  }
+
+  async #restoreOne(record: DeploymentRecord, progress: ProgressSink): Promise<void> {
+    const name = `${record.endpoint}/${record.name}`;
+    const began = performance.now();
+    try {
+      const version = this.registry.getVersion(record.modelName, record.modelVersion);
+      progress({
+        step: "restore",
+        message:
+          record.provisioningState === "Failed"
+            ? `${name}: trying again: it Failed with ${record.error?.code}, which something outside its files (a repaired blob, an installed package, a free machine) may have fixed`
+            : `${name}: starting models:/${version.name}/${version.version}`,
+      });
+      this.store.setDeploymentState(record.endpoint, record.name, "Updating");
+      const live = await startGeneration(
+        record,
+        version,
+        this.#startContext(fidelityOf(record.spec, undefined), () => {}),
+      );
+      this.#live.set(key(record.endpoint, record.name), live);
+      this.store.setDeploymentState(record.endpoint, record.name, "Succeeded");
+      const ms = Math.round(performance.now() - began);
+      progress({ step: "restore", message: `${name}: Succeeded in ${ms} ms`, status: "ok", ms });
+    } catch (error) {
+      const e = error instanceof StartFailed ? error.error : toPierError(error);
+      if (error instanceof StartFailed) this.#keepMeasuring(record, error.lingering);
+      this.store.setDeploymentState(record.endpoint, record.name, "Failed", e.toJSON());
+      const ms = Math.round(performance.now() - began);
+      progress({
+        step: "restore",
+        message: `${name}: Failed after ${ms} ms: ${e.code}: ${e.summary}`,
+        status: "error",
+        ms,
+      });
     }
   }
 

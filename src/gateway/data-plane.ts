@@ -132,6 +132,11 @@ export interface DataPlaneOptions {
   draw?: Draw;
   /** The rollout in progress on an endpoint, if any. */
   rollouts?: (endpoint: string) => RolloutTap | undefined;
+  /**
+   * The deployment that takes a drawn one's request while that one has no running instance: an open
+   * rollout's stable for its new deployment, from pier's start on (before the rollout resumes).
+   */
+  insteadOf?: (endpoint: string, drawn: string) => string | undefined;
   /** The data collector of a deployment, if its YAML has one. */
   capture?: CaptureTap;
   /** Every scoring request's outcome, for requests over time. */
@@ -364,12 +369,16 @@ export class DataPlane {
     const body = await req.body(MAX_BODY_BYTES);
     await awaitRestore(this.#routing);
     const pin = req.headers[DEPLOYMENT_HEADER];
+    // A rollout's new deployment with no running instance (it failed its restore, it is restarting):
+    // its share goes to the stable, so no client sees its failure.
+    const { insteadOf } = this.#options;
     const routed = routeRequest(
       this.#routing,
       endpoint,
       typeof pin === "string" ? pin : undefined,
       this.#draw,
       DataPlane.servesModel(route),
+      insteadOf && ((drawn) => insteadOf(endpoint.name, drawn)),
     );
     return { ...routed, body };
   }

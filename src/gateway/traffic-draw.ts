@@ -36,6 +36,8 @@ const notReady = (name: string) =>
 /**
  * The deployment for this request: the pinned one, or one drawn by traffic weight. `serves`, when
  * given (a v2 path naming a model), limits the draw to deployments of that model; none is a 404.
+ * `instead`, when given, names the deployment that takes a drawn one's request while that one has no
+ * running instance (a rollout's stable for its new deployment).
  */
 export function route(
   routing: Routing,
@@ -43,6 +45,7 @@ export function route(
   pinned: string | undefined,
   draw: Draw = Math.random,
   serves?: (target: DeploymentTarget) => boolean,
+  instead?: (drawn: string) => string | undefined,
 ): { target: DeploymentTarget; pinned: boolean } {
   const notServed = () =>
     new HttpError(
@@ -85,7 +88,10 @@ export function route(
       "NoValidDeployment",
       "The endpoint doesn't have any valid deployment with positive weight.",
     );
-  const target = routing.target(endpoint.name, chosen);
+  const alternative = instead?.(chosen);
+  const target =
+    routing.target(endpoint.name, chosen) ??
+    (alternative !== undefined ? routing.target(endpoint.name, alternative) : undefined);
   if (!target) throw notReady(chosen);
   return { target, pinned: false };
 }

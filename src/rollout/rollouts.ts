@@ -137,6 +137,15 @@ export class Rollouts {
     return this.#runners.get(endpoint);
   }
 
+  /**
+   * Who serves instead of `drawn` while it has no running instance: the stable, when `drawn` is the
+   * new deployment of a rollout still open (running, held, or not yet resumed after a restart).
+   */
+  insteadOf(endpoint: string, drawn: string): string | undefined {
+    const open = this.#runners.get(endpoint) ?? this.#store.open(endpoint);
+    return open && drawn === open.candidate ? open.stable : undefined;
+  }
+
   /** Every rollout Running or Held (for metrics): a running one as its runner has it now. */
   active(): RolloutRecord[] {
     return this.#store.openAll().map((r) => this.#runners.get(r.endpoint)?.record ?? r);

@@ -182,6 +182,23 @@ test("route: the header pins a deployment even at 0%; unknown ones are 404, ones
   );
 });
 
+test("route: a rollout's new deployment without instances (it failed its restore) has its share served by the stable", () => {
+  const routing = routingTable(["blue"]); // green, the canary, did not come back
+  const canary = { ...fin, traffic: { blue: 90, green: 10 } };
+  const instead = (drawn: string) => (drawn === "green" ? "blue" : undefined);
+  for (const point of [0, 0.5, 0.95, 0.999])
+    assert.equal(route(routing, canary, undefined, () => point, undefined, instead).target.name, "blue");
+  // Without an open rollout it is the 503 Azure gives; a pinned request still names its deployment.
+  assert.throws(
+    () => route(routing, canary, undefined, () => 0.95),
+    /Deployment 'green' has no running instances/,
+  );
+  assert.throws(
+    () => route(routing, canary, "green", () => 0, undefined, instead),
+    /has no running instances/,
+  );
+});
+
 test("authenticate: either key in constant time, a missing header asks for Bearer, an aml_token is checked and expires", (t) => {
   const routing = routingTable([]);
   const status = (header: string | undefined, endpoint = fin, verify = routing.verifyToken) => {
