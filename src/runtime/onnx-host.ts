@@ -10,13 +10,13 @@ import { Socket } from "node:net";
 import { PierError, parseJson, userError } from "../shared/index.js";
 import {
   HOST_MESSAGE_FD,
-  type HostErrorBody,
   type HostMessage,
   INSTANCE_TOKEN_HEADER,
   type InvokeRequest,
   LOAD_FAILED_EXIT_CODE,
 } from "./host-protocol.js";
 import { encodeFrame, FrameDecoder, INVOKE_CHANNEL_FD } from "./invoke-channel.js";
+import { BULK_BYTES, BulkLane, errorAnswer } from "./onnx-bulk.js";
 import { OnnxScorer } from "./onnx-scorer.js";
 
 /**
@@ -86,26 +86,6 @@ async function main(): Promise<void> {
     `model loaded from ${modelDir} in ${loadMs.toFixed(1)} ms (inputs: ${scorer.inputs.tensors.map((t) => `${t.name} ${t.dtype} [${t.shape?.join(", ")}]`).join("; ")}); startup prediction ${smoke}`,
   );
 
-  /** One request's answer: a 400 for input the model cannot take, a 500 with its trace for a model failure. */
-  const answer = (error: unknown): { status: number; body: HostErrorBody } => {
-    const input = error instanceof PierError && error.class === "user";
-    if (!input)
-      process.stderr.write(
-        `${new Date().toISOString()} E [${process.pid}] onnx-host - Error: ${(error as Error).stack}\n`,
-      );
-    return {
-      status: input ? 400 : 500,
-      body: {
-        error: {
-          code: input ? (error as PierError).code : "ModelError",
-          message: input ? (error as PierError).summary : (error as Error).message,
-          kind: input ? "input" : "model",
-          ...(input ? {} : { trace: (error as Error).stack ?? String(error) }),
-        },
-      },
-    };
-  };
-
   /**
    * Scores requests that arrived together (OnnxScorer.scoreMany shares one ONNX Runtime run among
    * them when it can); every request gets its own answer or error.
@@ -142,7 +122,7 @@ async function main(): Promise<void> {
         ? scored[k++]!
         : { ok: false as const, error: userError("InvalidJson", "The request is not JSON", "Send JSON.") };
       if (result.ok) return { status: 200, body: JSON.stringify(result.value) };
-      const failure = answer(result.error);
+      const failure = errorAnswer(result.error);
       return { status: failure.status, body: JSON.stringify(failure.body) };
     });
   }
@@ -151,22 +131,39 @@ async function main(): Promise<void> {
   const decoder = new FrameDecoder();
   let inFlight = 0;
   let onDrained: (() => void) | undefined;
-  channel.on("data", (chunk: Buffer) => {
-    const frames = decoder.push(chunk);
-    if (frames.length === 0) return;
-    inFlight += frames.length;
-    void scoreTogether(frames.map((f) => f.payload.toString("utf8")))
+  const bulk = new BulkLane(modelDir, threads);
+  /** Answers a group of frames; the group's replies leave together, in one write. */
+  const answerGroup = (
+    group: { id: number; payload: Buffer }[],
+    scored: Promise<{ status: number; body: string }[]>,
+  ) => {
+    inFlight += group.length;
+    void scored
       // Whatever goes wrong, every request gets an answer: none is left to time out.
       .catch((error: unknown) =>
-        frames.map(() => ({ status: 500, body: JSON.stringify(answer(error).body) })),
+        group.map(() => ({ status: 500, body: JSON.stringify(errorAnswer(error).body) })),
       )
       .then((answers) => {
-        // The answers to one chunk's requests leave together, in one write.
-        const replies = answers.map((a, i) => encodeFrame(frames[i]!.id, a.status, a.body));
+        const replies = answers.map((a, i) => encodeFrame(group[i]!.id, a.status, a.body));
         channel.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
-        inFlight -= frames.length;
+        inFlight -= group.length;
         if (inFlight === 0) onDrained?.();
       });
+  };
+  // Small requests that arrived together are scored together here; each large one in the bulk lane,
+  // so that none of the small ones waits for it.
+  channel.on("data", (chunk: Buffer) => {
+    const frames = decoder.push(chunk);
+    const small = frames.filter((f) => f.payload.length < BULK_BYTES);
+    if (small.length > 0) answerGroup(small, scoreTogether(small.map((f) => f.payload.toString("utf8"))));
+    for (const frame of frames)
+      if (frame.payload.length >= BULK_BYTES) {
+        scoredRequests++;
+        answerGroup(
+          [frame],
+          bulk.score(frame.payload).then((reply) => [reply]),
+        );
+      }
   });
   // pier holds the other end: when it is gone, so is every reason to keep running.
   channel.on("end", () => process.exit(0));

@@ -36,7 +36,10 @@ async function main(): Promise<number> {
   const work = await trainedWorkspace("pier-chaos-", 600);
   cleanups.push(work.cleanup);
   const reports: ChaosReport[] = [];
-  const run = async (scenario: () => Promise<ChaosReport | ChaosReport[]>) => {
+  // PIER_CHAOS_ONLY=large,management runs only the scenarios named (faults, restart, stop, store, oom, large, management, corpus).
+  const only = process.env.PIER_CHAOS_ONLY?.split(",");
+  const run = async (name: string, scenario: () => Promise<ChaosReport | ChaosReport[]>) => {
+    if (only && !only.includes(name)) return;
     for (const report of [await scenario()].flat()) {
       print(report);
       reports.push(report);
@@ -44,30 +47,34 @@ async function main(): Promise<number> {
     // Each scenario's pier stops before the next starts.
     for (const fn of cleanups.splice(1).reverse()) await fn();
   };
-  await run(async () => {
+  await run("faults", async () => {
     const [killed, frozen] = await instanceFaults(t, work, size);
     const ratio = Number(frozen!.figures["throughput frozen / before"]);
     if (ratio < 0.9)
       frozen!.failures.push(`throughput while frozen is ${ratio} of before (at least 0.9 expected)`);
     return [killed!, frozen!];
   });
-  await run(() => pierKillRestart(t, work, size));
-  await run(() => stopInFlight(t, work, size));
-  await run(() => storeCorruption(t, work));
-  await run(() => outOfMemoryInRun(t, work));
-  await run(() => largeBodies(t, work, size));
+  await run("restart", () => pierKillRestart(t, work, size));
+  await run("stop", () => stopInFlight(t, work, size));
+  await run("store", () => storeCorruption(t, work));
+  await run("oom", () => outOfMemoryInRun(t, work));
+  await run("large", () => largeBodies(t, work, size));
 
-  console.log("\n… the malformed-request corpus (test/malformed.test.ts):");
-  const corpus = spawnSync(process.execPath, ["--test", join(REPO_ROOT, "dist/test/malformed.test.js")], {
-    encoding: "utf8",
-  });
-  const summary = corpus.stdout.split("\n").filter((line) => /^# (pass|fail)/.test(line));
-  console.log(`    ${summary.join(", ")}`);
-  reports.push({
-    scenario: "malformed corpus",
-    figures: {},
-    failures: corpus.status === 0 ? [] : [corpus.stdout.slice(-2000)],
-  });
+  if (!only || only.includes("corpus")) {
+    console.log("\n… the malformed-request corpus (test/server/malformed.test.ts):");
+    const corpus = spawnSync(
+      process.execPath,
+      ["--test", join(REPO_ROOT, "dist/test/server/malformed.test.js")],
+      { encoding: "utf8" },
+    );
+    const summary = corpus.stdout.split("\n").filter((line) => /^# (pass|fail)/.test(line));
+    console.log(`    ${summary.join(", ")}`);
+    reports.push({
+      scenario: "malformed corpus",
+      figures: {},
+      failures: corpus.status === 0 ? [] : [corpus.stdout.slice(-2000)],
+    });
+  }
 
   const failed = reports.filter((r) => r.failures.length > 0);
   console.log(`\n${reports.length - failed.length} held, ${failed.length} failed`);
