@@ -1,4 +1,4 @@
-export { type ExportResult, exportAzureMl } from "./azureml.js";
+export type { ExportResult } from "./azureml.js";
 export type { ExportSource } from "./facts.js";
-export { exportKserve } from "./kserve.js";
+export { exportOffThread } from "./off-thread.js";
 export { type CheckFinding, checkExportDir } from "./validate.js";

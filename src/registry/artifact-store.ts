@@ -37,6 +37,42 @@ export function sha256File(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
+/** Where a blob lives in a store's root. */
+function blobIn(root: string, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+  return join(root, "sha256", sha256.slice(0, 2), sha256);
+}
+
+/**
+ * Writes the files of a manifest from the store at `root` into `dir`, checking every hash on the way
+ * out. A function of the root alone, so that a worker thread can do it without opening the store.
+ */
+export function materializeBlobs(root: string, entries: readonly ArtifactEntry[], dir: string): void {
+  for (const entry of entries) {
+    const target = resolve(dir, entry.path);
+    if (relative(resolve(dir), target).startsWith(".."))
+      throw new Error(`artifact path escapes: ${entry.path}`);
+    mkdirSync(dirname(target), { recursive: true });
+    const blob = blobIn(root, entry.sha256);
+    if (!existsSync(blob))
+      throw userError(
+        "ArtifactCorrupted",
+        `${entry.path} is missing from the artifact store (sha256 ${entry.sha256})`,
+        REPAIR_FIX,
+      );
+    copyFileSync(blob, target);
+    chmodSync(target, 0o644);
+    const actual = sha256File(target);
+    if (actual !== entry.sha256) {
+      throw userError(
+        "ArtifactCorrupted",
+        `${entry.path} does not match its recorded sha256 (expected ${entry.sha256}, got ${actual}): the artifact store was modified`,
+        REPAIR_FIX,
+      );
+    }
+  }
+}
+
 export class ArtifactStore {
   readonly root: string;
 
@@ -60,8 +96,7 @@ export class ArtifactStore {
   }
 
   blobPath(sha256: string): string {
-    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
-    return join(this.root, "sha256", sha256.slice(0, 2), sha256);
+    return blobIn(this.root, sha256);
   }
 
   has(sha256: string): boolean {
@@ -102,28 +137,7 @@ export class ArtifactStore {
 
   /** Writes the files of a manifest into `dir`, checking every hash on the way out. */
   materialize(entries: readonly ArtifactEntry[], dir: string): void {
-    for (const entry of entries) {
-      const target = resolve(dir, entry.path);
-      if (relative(resolve(dir), target).startsWith(".."))
-        throw new Error(`artifact path escapes: ${entry.path}`);
-      mkdirSync(dirname(target), { recursive: true });
-      if (!this.has(entry.sha256))
-        throw userError(
-          "ArtifactCorrupted",
-          `${entry.path} is missing from the artifact store (sha256 ${entry.sha256})`,
-          REPAIR_FIX,
-        );
-      copyFileSync(this.blobPath(entry.sha256), target);
-      chmodSync(target, 0o644);
-      const actual = sha256File(target);
-      if (actual !== entry.sha256) {
-        throw userError(
-          "ArtifactCorrupted",
-          `${entry.path} does not match its recorded sha256 (expected ${entry.sha256}, got ${actual}): the artifact store was modified`,
-          REPAIR_FIX,
-        );
-      }
-    }
+    materializeBlobs(this.root, entries, dir);
   }
 
   /** Removes blobs that no manifest references (call inside the registry's write lock). */

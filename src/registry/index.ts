@@ -1,4 +1,4 @@
-export { ArtifactStore } from "./artifact-store.js";
+export { ArtifactStore, materializeBlobs } from "./artifact-store.js";
 export {
   type EnvironmentAsset,
   isCuratedEnvironment,

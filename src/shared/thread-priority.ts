@@ -10,7 +10,7 @@ import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 
 /** The nice value of bulk work: about a tenth of the CPU against a busy thread at 0. */
-export const BULK_NICE = 10;
+const BULK_NICE = 10;
 
 /** Sets the calling thread's nice value to `nice` (only ever up); false when the system has no per-thread priority. */
 export function lowerThreadPriority(nice = BULK_NICE): boolean {

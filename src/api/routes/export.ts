@@ -2,12 +2,16 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Engine } from "../../engine/index.js";
-import { type ExportResult, type ExportSource, exportAzureMl, exportKserve } from "../../export/index.js";
+import { type ExportResult, type ExportSource, exportOffThread } from "../../export/index.js";
 import { deliverFolder, userError, writableOutputFolder } from "../../shared/index.js";
 import type { ApiDeps, Handlers } from "./handler.js";
 
 /** What an export is made of: the endpoint, its Succeeded deployments and what pier measured of them. */
-function exportSource(engine: Engine, endpoint: string, only: string | undefined): ExportSource {
+function exportSource(
+  engine: Engine,
+  endpoint: string,
+  only: string | undefined,
+): Omit<ExportSource, "materialize"> {
   const record = engine.endpoints.record(endpoint);
   const names = only ? [only] : engine.store.deployments(endpoint).map((d) => d.name);
   if (names.length === 0)
@@ -43,14 +47,14 @@ function exportSource(engine: Engine, endpoint: string, only: string | undefined
       mirrorTraffic: record.mirrorTraffic,
     },
     deployments,
-    materialize: (files, dir) => engine.registry.store.materialize(files, dir),
   };
 }
 
 export function exportRoutes({ engine }: ApiDeps): Handlers<"export.write"> {
   return {
-    // Written in pier's home first, then moved to --out off the event loop: a user's folder (a slow
-    // disk, a path into /proc) can cost this answer, never the scoring requests beside it.
+    // Written on the export thread into pier's home, then moved to --out off the event loop: a large
+    // model or a user's folder (a slow disk, a path into /proc) can cost this answer, never the
+    // scoring requests beside it.
     "export.write": async ({ params, body }) => {
       const out = writableOutputFolder(body.out);
       const source = exportSource(engine, params.endpoint, body.deployment);
@@ -65,10 +69,13 @@ export function exportRoutes({ engine }: ApiDeps): Handlers<"export.write"> {
       const staging = mkdtempSync(join(engine.home, "tmp", "export-"));
       let result: ExportResult;
       try {
-        result =
-          body.target === "azureml"
-            ? exportAzureMl(source, staging)
-            : exportKserve(source, staging, storageUri);
+        result = await exportOffThread({
+          target: body.target === "azureml" ? "azureml" : "kserve",
+          source,
+          artifacts: engine.registry.store.root,
+          dir: staging,
+          storageUri,
+        });
       } catch (error) {
         rmSync(staging, { recursive: true, force: true });
         throw error;
