@@ -9,8 +9,10 @@
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 
-/** The nice value of bulk work: about a tenth of the CPU against a busy thread at 0. */
+/** The nice value of a large request's work: about a tenth of the CPU against a busy thread at 0. */
 const BULK_NICE = 10;
+/** The nice value of management work (exports, monitoring reads): what the CPU has left. */
+export const BACKGROUND_NICE = 19;
 
 /** Sets the calling thread's nice value to `nice` (only ever up); false when the system has no per-thread priority. */
 export function lowerThreadPriority(nice = BULK_NICE): boolean {

@@ -12,6 +12,7 @@ import {
   type ChaosSize,
   instanceFaults,
   largeBodies,
+  managementBeside,
   outOfMemoryInRun,
   pierKillRestart,
   stopInFlight,
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
   await run("store", () => storeCorruption(t, work));
   await run("oom", () => outOfMemoryInRun(t, work));
   await run("large", () => largeBodies(t, work, size));
+  await run("management", () => managementBeside(t, work, size));
 
   if (!only || only.includes("corpus")) {
     console.log("\n… the malformed-request corpus (test/server/malformed.test.ts):");

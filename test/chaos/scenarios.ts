@@ -479,3 +479,150 @@ export async function largeBodies(t: Cleanups, work: Workspace, size: ChaosSize)
     await bigLoad?.stop();
   }
 }
+
+/**
+ * The data plane never waits for the control plane: small scoring requests while, all at once, a
+ * pipeline trains (and scores its held-out rows), exports are written, monitoring reports read 100k
+ * captured rows and two clients send 4 MiB bodies. Against the same small load alone: p99 within 2×,
+ * throughput at least 0.8.
+ */
+export async function managementBeside(t: Cleanups, work: Workspace, size: ChaosSize): Promise<ChaosReport> {
+  const server = await servePier(t);
+  const { pier } = server;
+  const small = await deploy(server, work, {
+    name: "blue",
+    instance_count: 2,
+    request_settings: {
+      max_concurrent_requests_per_instance: Math.max(2, size.clients / 2),
+      request_timeout_ms: 90_000,
+    },
+    data_collector: { collections: { model_inputs: { enabled: "True" } } },
+  });
+  const row = (JSON.parse(small.body) as { input_data: { columns: string[]; data: unknown[][] } }).input_data;
+  const batch = (rows: number) =>
+    JSON.stringify({
+      input_data: {
+        columns: row.columns,
+        index: Array.from({ length: rows }, (_, i) => i),
+        data: Array.from({ length: rows }, () => row.data[0]),
+      },
+    });
+  // 100k captured rows for the monitoring reports to read.
+  for (let i = 0; i < 50; i++) {
+    const response = await fetch(`${small.url}${small.path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...small.headers },
+      body: batch(2000),
+    });
+    if (response.status !== 200)
+      throw new Error(`capture batch: ${response.status} ${await response.text()}`);
+  }
+  await pier.monitoring.capture.flush();
+  const rowBytes = JSON.stringify(row.data[0]).length + 1;
+  const large: LoadTarget = { ...small, body: batch(Math.floor((4 * 2 ** 20) / rowBytes)) };
+
+  const smallLoad = new Load(small, size.clients);
+  let bigLoad: Load | undefined;
+  const counts = { pipelineRuns: 0, exports: 0, reports: 0, reportRows: 0 };
+  let busy = false;
+  const loops: Promise<void>[] = [];
+  const api = (path: string, body: unknown) =>
+    pier.fetch(`/api/v1${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${pier.token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  try {
+    await flowing(smallLoad, 200);
+    const [aloneFrom, aloneTo] = await window(size.seconds * 1000);
+    busy = true;
+    // PIER_CHAOS_BESIDE=training,exports,reports,large picks what runs beside (all by default).
+    const beside = (what: string) =>
+      !process.env.PIER_CHAOS_BESIDE || process.env.PIER_CHAOS_BESIDE.split(",").includes(what);
+    bigLoad = new Load(large, beside("large") ? 2 : 0);
+    const dir = tempDir(t, "pier-chaos-exports-");
+    // A pipeline that trains and scores its held-out rows, then waits for an approval it never gets.
+    loops.push(
+      (async () => {
+        while (busy && beside("training")) {
+          const started = await api("/pipeline/runs", {
+            document: {
+              name: `busy-${counts.pipelineRuns}`,
+              data: { synthetic: { rows: 20_000, seed: counts.pipelineRuns } },
+              target: "HighAmount",
+              train: { search: 4, seed: counts.pipelineRuns },
+              approval: { required: true },
+              register: { model: "busy" },
+              rollout: { endpoint: "busy", deployment: { instance_type: "Standard_F2s_v2" } },
+            },
+            source: "busy.yml",
+            baseDir: dir,
+          });
+          const { id } = (await started.json()) as { id: number };
+          await waitFor(
+            () => !busy || pier.pipelineRuns.get(id).state !== "Running",
+            "the run's steps",
+            600_000,
+          );
+          counts.pipelineRuns++;
+        }
+      })(),
+      (async () => {
+        while (busy && beside("exports")) {
+          const answer = await api(`/endpoints/${ENDPOINT}/export`, {
+            target: "azureml",
+            out: join(dir, `export-${counts.exports}`),
+          });
+          if (answer.status !== 200) throw new Error(`export: ${answer.status} ${await answer.text()}`);
+          counts.exports++;
+        }
+      })(),
+      (async () => {
+        while (busy && beside("reports")) {
+          const report = await pier.monitoring.report(ENDPOINT, Date.now() - 3_600_000, Date.now(), "blue");
+          counts.reportRows = report.deployments[0]!.captured.rows;
+          counts.reports++;
+        }
+      })(),
+    );
+    if (beside("large")) await waitFor(() => bigLoad!.count(200) >= 1, "a large answer", 120_000);
+    const [withFrom, withTo] = await window(size.seconds * 1000);
+    busy = false;
+    const latencies = (from: number, to: number) =>
+      smallLoad.samples
+        .filter((s) => s.status === 200 && s.start >= from && s.end < to)
+        .map((s) => s.end - s.start);
+    const alone = latencies(aloneFrom, aloneTo);
+    const besides = latencies(withFrom, withTo);
+    const p99Ratio = quantile(besides, 0.99) / quantile(alone, 0.99);
+    const throughputRatio = besides.length / alone.length;
+    const notOk = [...smallLoad.samples, ...bigLoad.samples].filter((s) => s.status !== 200);
+    const failures = [
+      ...(p99Ratio > 2 ? [`small p99 is ${p99Ratio.toFixed(2)}× alone (at most 2× expected)`] : []),
+      ...(throughputRatio < 0.8
+        ? [`small throughput is ${throughputRatio.toFixed(2)} of alone (at least 0.8 expected)`]
+        : []),
+      ...(notOk.length ? [`requests failed: ${others(byStatus(notOk))}`] : []),
+    ];
+    return {
+      scenario: "small requests beside training, exports, 100k-row reports and 4 MiB bodies",
+      figures: {
+        "pipeline runs trained (20k rows, search 4)": counts.pipelineRuns,
+        "exports written": counts.exports,
+        "monitoring reports (rows each)": `${counts.reports} (${counts.reportRows})`,
+        "large requests answered": bigLoad.samples.filter((s) => s.start >= withFrom && s.end < withTo)
+          .length,
+        "small p50 alone / beside (ms)": `${quantile(alone, 0.5).toFixed(1)} / ${quantile(besides, 0.5).toFixed(1)}`,
+        "small p99 alone / beside (ms)": `${quantile(alone, 0.99).toFixed(1)} / ${quantile(besides, 0.99).toFixed(1)}`,
+        "small p99 beside / alone": p99Ratio.toFixed(2),
+        "small throughput beside / alone": throughputRatio.toFixed(2),
+      },
+      failures,
+    };
+  } finally {
+    busy = false;
+    await Promise.allSettled(loops);
+    await smallLoad.stop();
+    await bigLoad?.stop();
+  }
+}
