@@ -64,7 +64,8 @@ export class BulkLane {
   ) {}
 
   score(payload: Buffer): Promise<Reply> {
-    const worker = (this.#worker ??= this.#start());
+    this.#worker ??= this.#start();
+    const worker = this.#worker;
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
