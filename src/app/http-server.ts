@@ -21,9 +21,9 @@ export interface HttpLimits {
   headerTimeoutMs: number;
   /** A body must be whole within this once a handler reads it (408 after). */
   bodyTimeoutMs: number;
-  /** Connections at once, all clients together (503 to the next). */
+  /** Connections at once, all clients together (429 to the next). */
   maxConnections: number;
-  /** Connections at once from one address (503 to the next). */
+  /** Connections at once from one address (429 to the next). */
   maxConnectionsPerClient: number;
 }
 
@@ -116,7 +116,7 @@ function refuseMalformed(error: NodeJS.ErrnoException, socket: import("node:stre
   rawAnswer(socket, status, answer);
 }
 
-/** Connections counted per client address and in total; one past a cap is answered 503 and closed. */
+/** Connections counted per client address and in total; one past a cap is answered 429 and closed. */
 function capConnections(server: Server, limits: HttpLimits): void {
   const perClient = new Map<string, number>();
   let total = 0;
@@ -125,7 +125,7 @@ function capConnections(server: Server, limits: HttpLimits): void {
     const mine = perClient.get(client) ?? 0;
     if (total >= limits.maxConnections || mine >= limits.maxConnectionsPerClient) {
       const overall = total >= limits.maxConnections;
-      rawAnswer(socket, "503 Service Unavailable", {
+      rawAnswer(socket, "429 Too Many Requests", {
         code: "TooManyConnections",
         summary: overall
           ? `pier up holds ${total} connections, its limit (--max-connections ${limits.maxConnections})`

@@ -42,9 +42,9 @@ export const CODES = {
   /** A path that is not a regular file (a FIFO, a device, /proc) where a file's content is read. */
   NotARegularFile: user(),
   /** Writing to the user's folder took past its deadline (a hung network disk). */
-  OutputTimedOut: user(504),
+  OutputTimedOut: system(504),
   /** A pipeline step's work (training, scoring held-out rows) ran past its deadline and was stopped. */
-  WorkTimedOut: user(504),
+  WorkTimedOut: system(504),
   AlreadyRunning: user(409),
   PierNotRunning: system(503),
   DiskFull: system(507),
@@ -119,7 +119,7 @@ export const CODES = {
   /** A Host header that is not pier's own (a DNS-rebinding page): the management side refuses it. */
   HostNotAllowed: user(403),
   /** A client (or all of them) holds more connections than pier up takes at once. */
-  TooManyConnections: user(503),
+  TooManyConnections: user(429),
   /** `invoke` got an answer other than 200 (its status and body in the summary). */
   InvokeFailed: user(),
 

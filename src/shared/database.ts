@@ -15,6 +15,24 @@ export interface Migration {
 
 const DATABASE_FILE = "pier.db";
 
+/**
+ * Switches to WAL. SQLite does not call its busy handler for a change of journal mode that another
+ * process opening the same new database holds a lock against (it answers SQLITE_BUSY at once), so
+ * the switch is tried again for as long as the busy timeout would have waited.
+ */
+function setWal(db: PierDatabase): void {
+  const deadline = Date.now() + 15_000;
+  for (let wait = 5; ; wait = Math.min(100, wait * 2)) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+    }
+  }
+}
+
 export function openPierDatabase(home: string, migrations: readonly Migration[]): PierDatabase {
   // The database holds endpoint state: owner-only, and SQLite gives its -wal and -shm files the same mode.
   const path = join(home, DATABASE_FILE);
@@ -23,7 +41,7 @@ export function openPierDatabase(home: string, migrations: readonly Migration[])
   // better-sqlite3's `timeout` is SQLite's busy timeout: set before anything that may wait for a lock,
   // such as switching a new database to WAL while another process opens it too.
   const db = new Database(path, { timeout: 15_000 });
-  db.pragma("journal_mode = WAL");
+  setWal(db);
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.exec("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");

@@ -9,7 +9,7 @@
 import { accessSync, constants, readdirSync, realpathSync, type Stats, statSync } from "node:fs";
 import { cp, rm } from "node:fs/promises";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
-import { toPierError, userError } from "./errors.js";
+import { PierError, toPierError, userError } from "./errors.js";
 
 /** Kernel and device trees: their files are not data, and reading or creating in them can block for good. */
 const SPECIAL_TREES = ["/proc", "/sys", "/dev"];
@@ -147,11 +147,11 @@ export async function deliverFolder(staging: string, out: string, timeoutMs = 60
     timer = setTimeout(
       () =>
         reject(
-          userError(
-            "OutputTimedOut",
-            `Writing to ${out} did not finish within ${timeoutMs / 1000} s: the file system there is slow or hung`,
-            "Choose a folder on a local disk.",
-          ),
+          new PierError({
+            code: "OutputTimedOut",
+            summary: `Writing to ${out} did not finish within ${timeoutMs / 1000} s: the file system there is slow or hung`,
+            fix: "Choose a folder on a local disk.",
+          }),
         ),
       timeoutMs,
     );

@@ -6,7 +6,7 @@
  */
 import { fork } from "node:child_process";
 import { setPriority } from "node:os";
-import { type Code, PierError, type PierErrorJson, userError } from "../shared/index.js";
+import { type Code, PierError, type PierErrorJson } from "../shared/index.js";
 import type { Evaluation, TrainOptions, TrainReport } from "./train.js";
 
 export type WorkJob =
@@ -72,13 +72,14 @@ export function runWork<J extends WorkJob>(
       () =>
         finish(() =>
           reject(
-            userError(
-              "WorkTimedOut",
-              `The pipeline's ${job.kind} step did not finish within ${Math.round(timeoutMs / 60_000)} min and was stopped`,
-              job.kind === "train"
-                ? "Train on fewer rows, or with a smaller train.search."
-                : "Use a smaller data file.",
-            ),
+            new PierError({
+              code: "WorkTimedOut",
+              summary: `The pipeline's ${job.kind} step did not finish within ${Math.round(timeoutMs / 60_000)} min and was stopped`,
+              fix:
+                job.kind === "train"
+                  ? "Train on fewer rows, or with a smaller train.search."
+                  : "Use a smaller data file.",
+            }),
           ),
         ),
       timeoutMs,

@@ -2,7 +2,7 @@
  * The socket's bounds, tried as a careless or hostile client would, on raw TCP so that nothing cleans
  * up what is sent: a body declared past the limit is a 413 at once, a real one too (not a reset); slow
  * headers and slow bodies are 408 within their deadline; a client that goes away mid-body is a 499,
- * not pier's 500; CONNECT is a 405; connections past a cap are 503; a Host that is not pier's is
+ * not pier's 500; CONNECT is a 405; connections past a cap are 429; a Host that is not pier's is
  * refused for the dashboard, /metrics and the management API; a stop closes idle keep-alive
  * connections and tells open ones `Connection: close`; a pipeline's FIFO and an export into /proc are
  * refused before they are opened.
@@ -146,7 +146,7 @@ test("slow headers and slow bodies are 408 within their deadline; a client gone 
   assert.doesNotMatch(metrics, /status="500"/);
 });
 
-test("CONNECT is a 405, an unknown method a 400, and connections past the cap a 503", async (t) => {
+test("CONNECT is a 405, an unknown method a 400, and connections past the cap a 429", async (t) => {
   const { port } = await serve(t);
   const tunnel = raw(port);
   tunnel.socket.write("CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n");
@@ -165,7 +165,7 @@ test("CONNECT is a 405, an unknown method a 400, and connections past the cap a 
   await Promise.all(held.map((c) => new Promise((resolve) => c.socket.once("connect", resolve))));
   const refused = raw(port);
   const over = await refused.closed;
-  assert.equal(statusOf(over.text), 503, over.text);
+  assert.equal(statusOf(over.text), 429, over.text);
   assert.match(over.text, /TooManyConnections/);
   assert.match(over.text, /max-connections-per-client 30/);
   // One closes, and the next is served again.

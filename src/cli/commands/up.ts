@@ -111,12 +111,12 @@ export const up = defineCommand({
     "max-connections": {
       type: "string",
       valueName: "N",
-      description: `connections at once, all clients (503 past it; default ${DEFAULT_HTTP_LIMITS.maxConnections})`,
+      description: `connections at once, all clients (429 past it; default ${DEFAULT_HTTP_LIMITS.maxConnections})`,
     },
     "max-connections-per-client": {
       type: "string",
       valueName: "N",
-      description: `connections at once from one address (503 past it; default ${DEFAULT_HTTP_LIMITS.maxConnectionsPerClient})`,
+      description: `connections at once from one address (429 past it; default ${DEFAULT_HTTP_LIMITS.maxConnectionsPerClient})`,
     },
   },
   examples: ["pier up", "pier up --port 9000 --no-default-model", "pier up --alerts alerts.yml"],
