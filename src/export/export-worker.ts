@@ -1,12 +1,12 @@
-/** The export thread (off-thread.ts): writes exports into pier's staging folders, at nice 19, one at a time. */
+/** The export thread (off-thread.ts): writes exports into pier's staging folders, at the background priority, one at a time. */
 import { parentPort } from "node:worker_threads";
 import { materializeBlobs } from "../registry/index.js";
-import { BACKGROUND_NICE, lowerThreadPriority, toPierError } from "../shared/index.js";
+import { lowerThreadPriority, toPierError } from "../shared/index.js";
 import { exportAzureMl } from "./azureml.js";
 import { exportKserve } from "./kserve.js";
 import type { ExportJob } from "./off-thread.js";
 
-lowerThreadPriority(BACKGROUND_NICE);
+void lowerThreadPriority();
 
 parentPort?.on("message", ({ id, job }: { id: number; job: ExportJob }) => {
   try {

@@ -1,5 +1,5 @@
 /**
- * Exports written on a thread of their own at nice 19: building the documents, validating them against
+ * Exports written on a thread of their own at the lowest priority (nice 19, SCHED_IDLE): building the documents, validating them against
  * the CRDs and copying the model's files out of the store take a worker's time, never the time of the
  * thread that answers scoring requests. The worker stays for the next export (its compiled validators
  * with it).

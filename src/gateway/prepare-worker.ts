@@ -4,7 +4,7 @@ import { lowerThreadPriority } from "../shared/index.js";
 import { type PrepareJob, prepareOutcome } from "./prepare.js";
 
 // Large bodies are bulk work: the gateway thread, answering small requests, comes first.
-lowerThreadPriority();
+void lowerThreadPriority();
 
 parentPort?.on("message", ({ id, job }: { id: number; job: PrepareJob }) => {
   parentPort?.postMessage({ id, outcome: prepareOutcome(job) });

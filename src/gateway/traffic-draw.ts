@@ -88,10 +88,12 @@ export function route(
       "NoValidDeployment",
       "The endpoint doesn't have any valid deployment with positive weight.",
     );
-  const alternative = instead?.(chosen);
-  const target =
-    routing.target(endpoint.name, chosen) ??
-    (alternative !== undefined ? routing.target(endpoint.name, alternative) : undefined);
+  // Asked only when the drawn one cannot serve: the hot path never pays for the question.
+  let target = routing.target(endpoint.name, chosen);
+  if (!target) {
+    const alternative = instead?.(chosen);
+    if (alternative !== undefined) target = routing.target(endpoint.name, alternative);
+  }
   if (!target) throw notReady(chosen);
   return { target, pinned: false };
 }

@@ -1,11 +1,11 @@
 /** The monitoring worker thread: reads a deployment's captured data and measures it, off pier up's thread. */
 import { parentPort } from "node:worker_threads";
-import { BACKGROUND_NICE, lowerThreadPriority } from "../shared/index.js";
+import { lowerThreadPriority } from "../shared/index.js";
 import { readCaptured } from "./read.js";
 import { deploymentSignals, type SignalJob } from "./signals.js";
 
 // Reading a window of 100k records is bulk work: scoring requests come first.
-lowerThreadPriority(BACKGROUND_NICE);
+void lowerThreadPriority();
 
 parentPort?.on("message", ({ id, job }: { id: number; job: SignalJob }) => {
   try {

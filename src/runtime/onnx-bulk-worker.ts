@@ -1,10 +1,10 @@
-/** The ONNX host's bulk lane (onnx-bulk.ts): its own session, at a higher nice value, one large request at a time. */
+/** The ONNX host's bulk lane (onnx-bulk.ts): its own session, at the lowest priority (SCHED_IDLE), one large request at a time. */
 import { parentPort, workerData } from "node:worker_threads";
 import { lowerThreadPriority } from "../shared/index.js";
 import { errorAnswer, scoreOne } from "./onnx-bulk.js";
 import { OnnxScorer } from "./onnx-scorer.js";
 
-lowerThreadPriority();
+void lowerThreadPriority();
 const { modelDir, intraOpThreads } = workerData as { modelDir: string; intraOpThreads: number };
 const loaded = OnnxScorer.load(modelDir, { intraOpThreads });
 

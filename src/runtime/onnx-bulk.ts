@@ -1,6 +1,6 @@
 /**
  * The ONNX host's bulk lane. A request of BULK_BYTES or more (a batch of thousands of rows) is parsed,
- * scored and answered on a worker thread of its own, at a higher nice value, with its own ONNX Runtime
+ * scored and answered on a worker thread of its own, at the lowest priority (SCHED_IDLE), with its own ONNX Runtime
  * session: the host's main thread goes on answering the small requests meanwhile, and the kernel gives
  * them the CPU first. Without small requests to answer, the bulk lane has the whole CPU.
  */

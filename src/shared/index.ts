@@ -44,6 +44,6 @@ export { createRandom, type Random } from "./random.js";
 export { RecentSamples } from "./recent-samples.js";
 export { RecordTable, recordTableSql } from "./record-table.js";
 export { escapeHtml, nearestRank } from "./stats.js";
-export { BACKGROUND_NICE, lowerThreadPriority } from "./thread-priority.js";
+export { lowerProcessPriority, lowerThreadPriority } from "./thread-priority.js";
 export { deliverFolder, regularInputFile, writableOutputFolder } from "./user-paths.js";
 export { PIER_VERSION } from "./version.js";

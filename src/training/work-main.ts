@@ -1,11 +1,11 @@
 /**
  * The child process of training work (work.ts): reads one job from its parent, does it, sends back
- * the result or the error, and exits. It runs at the lowest CPU priority, so that on a busy machine
- * the scoring requests of the process that started it come first.
+ * the result or the error, and exits. It runs at the lowest CPU priority (nice 19, SCHED_IDLE), so
+ * that on a busy machine the scoring requests of the process that started it come first.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { toPierError } from "../shared/index.js";
+import { lowerProcessPriority, toPierError } from "../shared/index.js";
 import { BANKING_COLUMNS } from "./banking-schema.js";
 import { writeCsv } from "./csv-table.js";
 import { synthesizeBankingRecords } from "./synth.js";
@@ -42,14 +42,18 @@ async function run(job: WorkJob): Promise<WorkResult> {
   }
 }
 
+const lowered = lowerProcessPriority(process.pid);
+
 process.once("message", (job: WorkJob) => {
-  run(job).then(
-    (result) => process.send!({ result }, () => process.exit(0)),
-    (error: unknown) => {
-      const e = toPierError(error);
-      process.send!({ error: { ...e.toJSON(), stack: (error as Error)?.stack ?? "" } }, () =>
-        process.exit(0),
-      );
-    },
-  );
+  lowered
+    .then(() => run(job))
+    .then(
+      (result) => process.send!({ result }, () => process.exit(0)),
+      (error: unknown) => {
+        const e = toPierError(error);
+        process.send!({ error: { ...e.toJSON(), stack: (error as Error)?.stack ?? "" } }, () =>
+          process.exit(0),
+        );
+      },
+    );
 });

@@ -5,7 +5,6 @@
  * model that crashes ONNX Runtime costs the run its step, never a scoring request its latency.
  */
 import { fork } from "node:child_process";
-import { setPriority } from "node:os";
 import { type Code, PierError, type PierErrorJson } from "../shared/index.js";
 import type { Evaluation, TrainOptions, TrainReport } from "./train.js";
 
@@ -52,9 +51,6 @@ export function runWork<J extends WorkJob>(
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       serialization: "advanced",
     });
-    try {
-      if (child.pid !== undefined) setPriority(child.pid, 19);
-    } catch {}
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr = (stderr + chunk.toString("utf8")).slice(-4000);
