@@ -169,7 +169,8 @@ function requestHandler(parts: {
 export function createPier(options: PierOptions): Pier {
   const { home } = options;
   const logger = options.logger ?? silentLogger;
-  const registry = Registry.open(home);
+  // Registrations and copies out of the store run on a thread of their own: scoring never waits for them.
+  const registry = Registry.open(home, { fileThread: !process.env.PIER_TMP_SYNC });
   const stats = new RequestStats();
   let engine: Engine;
   try {

@@ -15,7 +15,6 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
 import type { ProbeSettings } from "../config/index.js";
-import type { ArtifactStore } from "../registry/index.js";
 import {
   type HostLoadError,
   HttpInvokeClient,
@@ -82,7 +81,8 @@ export interface InstanceConfig {
   dir: string;
   /** What the storage initializer lays out: folders (relative to the instance dir) and their files. */
   layout: readonly { path: string; artifacts: readonly LaidOutFile[] }[];
-  store: ArtifactStore;
+  /** Writes files from the artifact store into a folder, each hash checked (off the request thread in pier up). */
+  materialize: (files: readonly LaidOutFile[], dir: string) => Promise<void>;
   /** Builds the runtime command once the files are in place; gets the instance dir. */
   command: (instanceDir: string) => InstanceCommand;
   liveness: ProbeSettings;
@@ -217,7 +217,7 @@ export class Instance {
   }
 
   /** The storage-initializer container: copy the version's files and verify each sha256. */
-  #initializeStorage(): void {
+  async #initializeStorage(): Promise<void> {
     this.#enter("Initializing");
     const logPath = join(this.#config.dir, STORAGE_INITIALIZER_LOG);
     const line = (text: string) => appendFileSync(logPath, `${new Date().toISOString()} ${text}\n`);
@@ -228,7 +228,7 @@ export class Instance {
       rmSync(target, { recursive: true, force: true });
       line(`copying ${folder.artifacts.length} files into ${target}`);
       try {
-        this.#config.store.materialize(folder.artifacts, target);
+        await this.#config.materialize(folder.artifacts, target);
       } catch (error) {
         line(`FAILED: ${(error as Error).message}`);
         throw error;
@@ -253,7 +253,7 @@ export class Instance {
 
   /** Initializes storage and starts the process; resolves when Ready, rejects with the startup failure. */
   async start(): Promise<void> {
-    this.#initializeStorage();
+    await this.#initializeStorage();
     await this.#launch();
   }
 

@@ -284,7 +284,7 @@ export async function startGeneration(
         id: `${record.name}-${generation}-${index}`,
         dir: join(context.home, "instances", record.endpoint, record.name, `${generation}-${index}`),
         layout: prepared.layout,
-        store: context.registry.store,
+        materialize: (files, dir) => context.registry.materialize(files, dir),
         command: prepared.command,
         liveness: spec.liveness_probe,
         readiness: spec.readiness_probe,

@@ -4,8 +4,7 @@
  * thread that answers scoring requests. The worker stays for the next export (its compiled validators
  * with it).
  */
-import { Worker } from "node:worker_threads";
-import { type Code, PierError, type PierErrorJson } from "../shared/index.js";
+import { JobThread } from "../shared/index.js";
 import type { ExportResult } from "./azureml.js";
 import type { ExportSource } from "./facts.js";
 
@@ -19,52 +18,12 @@ export interface ExportJob {
   storageUri?: string;
 }
 
-let worker: Worker | undefined;
-let nextId = 1;
-const pending = new Map<number, { resolve: (r: ExportResult) => void; reject: (e: Error) => void }>();
-
-function exportThread(): Worker {
-  if (worker) return worker;
-  const started = new Worker(new URL("./export-worker.js", import.meta.url));
-  started.on(
-    "message",
-    ({ id, result, error }: { id: number; result?: ExportResult; error?: PierErrorJson }) => {
-      const waiting = pending.get(id);
-      pending.delete(id);
-      if (pending.size === 0) started.unref();
-      if (error)
-        waiting?.reject(
-          new PierError({
-            code: error.code as Code,
-            summary: error.summary,
-            details: error.details,
-            ...(error.fix ? { fix: error.fix } : {}),
-            ...(error.data ? { data: error.data } : {}),
-          }),
-        );
-      else waiting?.resolve(result!);
-    },
-  );
-  const fail = (error: Error) => {
-    if (worker === started) worker = undefined;
-    for (const waiting of pending.values()) waiting.reject(error);
-    pending.clear();
-  };
-  started.on("error", fail);
-  started.on("exit", (code) => fail(new Error(`the export thread ended (exit ${code})`)));
-  // After its listeners (adding one refs it again): idle, it keeps no process alive.
-  started.unref();
-  worker = started;
-  return started;
-}
+const thread = new JobThread<ExportJob, ExportResult>(
+  new URL("./export-worker.js", import.meta.url),
+  "export",
+);
 
 /** Writes an export into `job.dir` on the export thread. */
 export function exportOffThread(job: ExportJob): Promise<ExportResult> {
-  const thread = exportThread();
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    thread.ref();
-    thread.postMessage({ id, job });
-  });
+  return thread.run(job);
 }

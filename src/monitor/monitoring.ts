@@ -3,10 +3,9 @@
  * deployment over a window (what `pier monitor` shows), and the alert rules evaluated on a timer,
  * firing and resolving as endpoint events, to a webhook, and on running rollouts.
  */
-import { Worker } from "node:worker_threads";
 import type { Engine } from "../engine/index.js";
 import type { Rollouts } from "../rollout/index.js";
-import { type Logger, openPierDatabase, type PierDatabase } from "../shared/index.js";
+import { JobThread, type Logger, openPierDatabase, type PierDatabase } from "../shared/index.js";
 import {
   ALERT_MIGRATIONS,
   type AlertRecord,
@@ -129,44 +128,14 @@ export class Monitoring {
     });
   }
 
-  #worker: Worker | undefined;
-  readonly #pending = new Map<
-    number,
-    { resolve: (s: DeploymentSignals) => void; reject: (e: Error) => void }
-  >();
-  #nextJob = 1;
+  readonly #signals = new JobThread<SignalJob, DeploymentSignals>(
+    new URL("./signals-worker.js", import.meta.url),
+    "monitoring",
+  );
 
   /** Reading captured files and measuring them takes long on a big window: a worker thread does it. */
   #measure(job: SignalJob): Promise<DeploymentSignals> {
-    if (!this.#worker) {
-      const worker = new Worker(new URL("./signals-worker.js", import.meta.url));
-      worker.unref();
-      worker.on(
-        "message",
-        ({ id, result, error }: { id: number; result?: DeploymentSignals; error?: string }) => {
-          const pending = this.#pending.get(id);
-          this.#pending.delete(id);
-          if (error !== undefined) pending?.reject(new Error(`monitoring worker: ${error}`));
-          else pending?.resolve(result!);
-        },
-      );
-      const fail = (error: Error) => {
-        this.#worker = undefined;
-        for (const pending of this.#pending.values()) pending.reject(error);
-        this.#pending.clear();
-      };
-      worker.on("error", fail);
-      worker.on("exit", (code) => {
-        if (this.#worker === worker) fail(new Error(`monitoring worker exited with code ${code}`));
-      });
-      this.#worker = worker;
-    }
-    const id = this.#nextJob++;
-    const worker = this.#worker;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id, job });
-    });
+    return this.#signals.run(job);
   }
 
   /** The endpoint's report: every deployment (or one) over [from, to]. */
@@ -330,7 +299,7 @@ export class Monitoring {
     clearInterval(this.#timer);
     await this.#evaluating;
     await this.capture.close();
-    await this.#worker?.terminate();
+    await this.#signals.close();
     this.series.flush(true);
     this.webhook?.close();
     this.#db.close();

@@ -20,6 +20,7 @@ import {
 } from "../shared/index.js";
 import { type ArtifactEntry, ArtifactStore } from "./artifact-store.js";
 import { ENVIRONMENT_MIGRATION, EnvironmentAssets } from "./environments.js";
+import { FileThread, type Registered } from "./file-work.js";
 import { checkAliasName, checkModelName, type ModelRef, parseModelUri } from "./uri.js";
 
 const REGISTRY_MIGRATIONS = [
@@ -265,26 +266,39 @@ export class Registry {
   /** Environment assets (`azureml:NAME:VERSION`), beside the models they serve. */
   readonly environments: EnvironmentAssets;
 
-  private constructor(home: string) {
+  /** Where registrations and copies out of the store run: a thread of their own (pier up), or here. */
+  readonly #files: FileThread | undefined;
+
+  private constructor(home: string, options: { fileThread?: boolean }) {
     this.home = ensurePierHome(home);
     this.db = openPierDatabase(this.home, REGISTRY_MIGRATIONS);
     this.store = new ArtifactStore(this.home);
     this.environments = new EnvironmentAssets(this.db);
+    this.#files = options.fileThread ? new FileThread() : undefined;
   }
 
-  static open(home: string): Registry {
-    return new Registry(home);
+  /**
+   * `fileThread`: register and copy files on a thread of their own, for a process that answers
+   * requests meanwhile (pier up).
+   */
+  static open(home: string, options: { fileThread?: boolean } = {}): Registry {
+    return new Registry(home, options);
   }
 
   close(): void {
+    void this.#files?.close();
     this.db.close();
   }
 
+  /** Writes a version's files from the store into `dir`, each hash checked (off this thread when it has a file thread). */
+  async materialize(entries: readonly ArtifactEntry[], dir: string): Promise<void> {
+    if (this.#files) await this.#files.materialize(this.store.root, entries, dir);
+    else this.store.materialize(entries, dir);
+  }
+
   /** Validates, stores and records `dir` as the next version of `options.name` (or as options.version). */
-  async register(
-    dir: string,
-    options: RegisterOptions,
-  ): Promise<ModelVersion & { repaired: string[]; reused: boolean }> {
+  async register(dir: string, options: RegisterOptions): Promise<Registered> {
+    if (this.#files) return this.#files.register(this.home, dir, options);
     checkModelName(options.name);
     const { source, kind } = requireModelSource(dir, options.type);
     const type: ModelType =

@@ -31,6 +31,7 @@ export {
   queryOf,
 } from "./http.js";
 export { type BodyRead, decodePathSegment, readBody, tooLarge } from "./http-body.js";
+export { JobThread, serveJobs } from "./job-thread.js";
 export { parseJson, stringifyJson } from "./json.js";
 export {
   createLogger,

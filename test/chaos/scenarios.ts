@@ -6,6 +6,7 @@
  * `test/chaos.test.ts` a CI-sized part.
  */
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -542,7 +543,14 @@ export async function managementBeside(t: Cleanups, work: Workspace, size: Chaos
 
   const smallLoad = new Load(small, size.clients);
   let bigLoad: Load | undefined;
-  const counts = { pipelineStarted: 0, pipelineRuns: 0, exports: 0, reports: 0, reportRows: 0 };
+  const counts = {
+    pipelineStarted: 0,
+    pipelineRuns: 0,
+    registrations: 0,
+    exports: 0,
+    reports: 0,
+    reportRows: 0,
+  };
   let busy = false;
   const loops: Promise<void>[] = [];
   const api = (path: string, body: unknown) =>
@@ -555,7 +563,7 @@ export async function managementBeside(t: Cleanups, work: Workspace, size: Chaos
     await flowing(smallLoad, 200);
     const [aloneFrom, aloneTo] = await window(size.seconds * 1000);
     busy = true;
-    // PIER_CHAOS_BESIDE=training,exports,reports,large picks what runs beside (all by default).
+    // PIER_CHAOS_BESIDE=training,exports,registrations,reports,large picks what runs beside (all by default).
     const beside = (what: string) =>
       !process.env.PIER_CHAOS_BESIDE || process.env.PIER_CHAOS_BESIDE.split(",").includes(what);
     bigLoad = new Load(large, beside("large") ? 2 : 0);
@@ -598,6 +606,16 @@ export async function managementBeside(t: Cleanups, work: Workspace, size: Chaos
         }
       })(),
       (async () => {
+        // A 64 MiB model registered again and again: copied into the store and hashed each time.
+        const weights = join(dir, "weights");
+        mkdirSync(weights, { recursive: true });
+        writeFileSync(join(weights, "weights.bin"), randomBytes(64 * 2 ** 20));
+        while (busy && beside("registrations")) {
+          await pier.registry.register(weights, { name: "weights", type: "custom_model" });
+          counts.registrations++;
+        }
+      })(),
+      (async () => {
         while (busy && beside("reports")) {
           const report = await pier.monitoring.report(ENDPOINT, Date.now() - 3_600_000, Date.now(), "blue");
           counts.reportRows = report.deployments[0]!.captured.rows;
@@ -631,10 +649,11 @@ export async function managementBeside(t: Cleanups, work: Workspace, size: Chaos
       ...(notOk.length ? [`requests failed: ${others(byStatus(notOk))}`] : []),
     ];
     return {
-      scenario: "small requests beside training, exports, 100k-row reports and 4 MiB bodies",
+      scenario: "small requests beside training, exports, registrations, 100k-row reports and 4 MiB bodies",
       figures: {
         "pipeline runs started / ended (20k rows, search 4)": `${counts.pipelineStarted} / ${counts.pipelineRuns}`,
         "exports written": counts.exports,
+        "registrations (64 MiB each)": counts.registrations,
         "monitoring reports (rows each)": `${counts.reports} (${counts.reportRows})`,
         "large answers in the window (median s)": `${bigAnswered.length} (${(quantile(bigAnswered, 0.5) / 1000).toFixed(1)})`,
         "small p50 alone / beside (ms)": `${quantile(alone, 0.5).toFixed(1)} / ${quantile(besides, 0.5).toFixed(1)}`,
