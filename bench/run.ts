@@ -17,6 +17,7 @@ import {
   trainFinancialModel,
   writeCsv,
 } from "../src/training/index.js";
+import { cliBench } from "./cli-bench.js";
 import { monitorBench } from "./monitor-bench.js";
 import { verdictsBench } from "./verdicts.js";
 
@@ -177,6 +178,9 @@ async function defaultWorkloadBench(azureDefault: Target, benchUrl: string): Pro
 }
 
 async function main(): Promise<void> {
+  console.log("CLI start (median of 9; bench/cli-bench.ts):");
+  for (const row of cliBench(PIER)) console.log(row);
+  if (process.env.PIER_BENCH_ONLY === "cli") return;
   if (process.env.PIER_BENCH_ONLY === "verdicts") {
     console.log("verdicts on evidence (rollouts with the defaults, bakes shortened; see bench/verdicts.ts):");
     for (const row of await verdictsBench(work)) console.log(row);

@@ -78,6 +78,20 @@ for (const file of files) {
       else if (statement.name && ts.isIdentifier(statement.name)) local(statement.name.text);
     }
   }
+  // A dynamic import("./x.js") uses the whole module, as `import * as` does.
+  const dynamic = (node) => {
+    if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
+      const target = resolveSpecifier(file, node.arguments[0].text);
+      if (target) imports.push({ target, name: "*" });
+    }
+    ts.forEachChild(node, dynamic);
+  };
+  dynamic(source);
   modules.set(file, { exports, imports });
 }
 

@@ -7,10 +7,18 @@
  * spaces), jsonc, yaml, tsv (values only, tab-separated, one row per item: what `$(az … -o tsv)` reads),
  * table (the scalar fields of each item under their names) or none.
  */
-import { search } from "@jmespath-community/jmespath";
-import { stringify } from "yaml";
+import { createRequire } from "node:module";
 import { PierError, userError } from "../shared/index.js";
 import type { OptionSpecs } from "./command.js";
+
+// JMESPath and YAML are loaded when an az command prints, not for every `pier` invocation.
+const require = createRequire(import.meta.url);
+const search = (data: unknown, query: string): unknown =>
+  (require("@jmespath-community/jmespath") as typeof import("@jmespath-community/jmespath")).search(
+    data as never,
+    query,
+  );
+const stringify = (value: unknown): string => (require("yaml") as typeof import("yaml")).stringify(value);
 
 const AZ_OUTPUTS = ["json", "jsonc", "yaml", "yamlc", "tsv", "table", "none"] as const;
 export type AzOutput = (typeof AZ_OUTPUTS)[number];

@@ -149,3 +149,6 @@ export function required<T>(value: T | undefined, name: string, example: string)
   }
   return value;
 }
+
+/** What help and the option parser need of a command: all of it but its code. */
+export type CommandInfo = Omit<AnyCommand, "handler" | "render" | "exitCode">;

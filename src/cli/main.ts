@@ -9,9 +9,11 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { PIER_VERSION, PierError, toPierError, userError } from "../shared/index.js";
 import { applyQuery, azArgv, azOutputOf, formatAz } from "./az.js";
-import type { AnyCommand, CommandContext, OutputFormat, ParsedArgs } from "./command.js";
+import { type CatalogEntry, loadCatalog, loadCommand } from "./catalog.js";
+import type { AnyCommand, CommandContext, CommandInfo, OutputFormat, ParsedArgs } from "./command.js";
 import { formatError } from "./format.js";
-import { COMMANDS } from "./registry.js";
+
+const COMMANDS = await loadCatalog();
 
 export interface CliIo {
   out: (text: string) => void;
@@ -24,8 +26,8 @@ export interface CliIo {
 }
 
 /** The command whose path is the longest prefix of `words`. */
-function findCommand(words: string[]): { command: AnyCommand; rest: string[] } | undefined {
-  let best: { command: AnyCommand; rest: string[] } | undefined;
+function findCommand(words: string[]): { command: CatalogEntry; rest: string[] } | undefined {
+  let best: { command: CatalogEntry; rest: string[] } | undefined;
   for (const command of COMMANDS) {
     const matches = command.path.every((part, i) => words[i] === part);
     if (matches && (!best || command.path.length > best.command.path.length)) {
@@ -72,7 +74,7 @@ function nearest(word: string, candidates: readonly string[]): string | undefine
 /** The commands under a prefix such as ["model", "tag"]. */
 const under = (prefix: string[]) => COMMANDS.filter((c) => prefix.every((p, i) => c.path[i] === p));
 
-function listing(commands: readonly AnyCommand[]): string[] {
+function listing(commands: readonly CommandInfo[]): string[] {
   const width = Math.max(...commands.map((c) => c.path.join(" ").length));
   return commands.map((c) => `  ${c.path.join(" ").padEnd(width)}  ${c.summary}`);
 }
@@ -101,7 +103,7 @@ function groupHelp(prefix: string[]): string {
   ].join("\n");
 }
 
-function commandHelp(command: AnyCommand): string {
+function commandHelp(command: CommandInfo): string {
   const flags = Object.entries(command.options).map(([name, spec]) => [
     `${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.type === "string" ? ` ${spec.valueName ?? "VALUE"}` : ""}`,
     spec.description,
@@ -158,7 +160,7 @@ function unknownCommand(argv: string[]): PierError {
 }
 
 /** Parses the command's options strictly; an unknown option gets the nearest known one as a suggestion. */
-function parseOptions(command: AnyCommand, rest: string[]): ParsedArgs & { output: string | undefined } {
+function parseOptions(command: CommandInfo, rest: string[]): ParsedArgs & { output: string | undefined } {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -273,12 +275,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       throw unknownCommand(argv);
     }
-    const { command, rest } = found;
+    const { command: entry, rest } = found;
     if (help) {
-      io.out(commandHelp(command));
+      io.out(commandHelp(entry));
       return 0;
     }
-    const { output, ...args } = parseOptions(command, command.az ? azArgv(command.options, rest) : rest);
+    const { output, ...args } = parseOptions(entry, entry.az ? azArgv(entry.options, rest) : rest);
+    const command = await loadCommand(entry);
     if (command.az) return await runAz(command, args, output, io);
     const ctx: CommandContext = {
       output: outputFormat(output),

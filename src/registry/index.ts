@@ -1,4 +1,4 @@
-export { ArtifactStore, materializeBlobs } from "./artifact-store.js";
+export { materializeBlobs } from "./artifact-store.js";
 export {
   type EnvironmentAsset,
   isCuratedEnvironment,

@@ -3,8 +3,12 @@
  * migrations; each runs once, inside a transaction, in the order given.
  */
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+
+// The native addon is loaded when a database is first opened, not by every `pier --help`.
+const require = createRequire(import.meta.url);
 
 export type PierDatabase = Database.Database;
 
@@ -40,7 +44,8 @@ export function openPierDatabase(home: string, migrations: readonly Migration[])
   for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
   // better-sqlite3's `timeout` is SQLite's busy timeout: set before anything that may wait for a lock,
   // such as switching a new database to WAL while another process opens it too.
-  const db = new Database(path, { timeout: 15_000 });
+  const SQLite = require("better-sqlite3") as typeof Database;
+  const db = new SQLite(path, { timeout: 15_000 });
   setWal(db);
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
