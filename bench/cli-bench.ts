@@ -32,3 +32,25 @@ export function cliBench(pier: string): string[] {
     return `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(5)} ms  (${(ms / floor).toFixed(2)}× node -e 0)`;
   });
 }
+
+/** `pier export kserve --check` on a real export of endpoint `endpoint` (pier up running on `home`). */
+export function checkBench(pier: string, home: string, endpoint: string, out: string): string[] {
+  execFileSync(
+    process.execPath,
+    [pier, "export", "kserve", "-e", endpoint, "--storage-uri", "s3://bench", "--out", out],
+    {
+      env: { ...process.env, PIER_HOME: home },
+      stdio: "ignore",
+    },
+  );
+  const floor: number[] = [];
+  const check: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    floor.push(timed(["-e", "0"]));
+    check.push(timed([pier, "export", "kserve", "--check", out]));
+  }
+  const ms = median(check);
+  return [
+    `  pier export kserve --check (one export)  ${ms.toFixed(0).padStart(5)} ms  (${(ms / median(floor)).toFixed(2)}× node -e 0)`,
+  ];
+}

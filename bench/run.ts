@@ -17,7 +17,7 @@ import {
   trainFinancialModel,
   writeCsv,
 } from "../src/training/index.js";
-import { cliBench } from "./cli-bench.js";
+import { checkBench, cliBench } from "./cli-bench.js";
 import { monitorBench } from "./monitor-bench.js";
 import { verdictsBench } from "./verdicts.js";
 
@@ -236,6 +236,8 @@ async function main(): Promise<void> {
     await api(url, token, "DELETE", `/endpoints/bench/deployments/try${i}`);
   }
   await api(url, token, "POST", "/deployments", { ...deployment("blue"), allTraffic: true });
+  console.log("export check (median of 5):");
+  for (const row of checkBench(PIER, home, "bench", join(work, "kserve-export"))) console.log(row);
   const key = (
     JSON.parse(await api(url, token, "POST", "/endpoints/bench/credentials")) as { primaryKey: string }
   ).primaryKey;

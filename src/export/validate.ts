@@ -6,10 +6,12 @@
  * runtime that serves it with that protocol, a canary's percent is 1–99, names fit Kubernetes.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from "ajv";
 import { parse, parseAllDocuments } from "yaml";
 import { AZURE_DEPLOYMENT_SCHEMA, AZURE_ENDPOINT_SCHEMA } from "./azureml-schema.js";
+import { type StructuralSchema, validateStructural } from "./structural.js";
 
 export interface CheckFinding {
   file: string;
@@ -21,21 +23,37 @@ export interface CheckFinding {
 
 const DATA = new URL("../../../data/kserve/", import.meta.url);
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const azureEndpoint = ajv.compile(AZURE_ENDPOINT_SCHEMA);
-const azureDeployment = ajv.compile(AZURE_DEPLOYMENT_SCHEMA);
-let inferenceService: ValidateFunction | undefined;
-
-/** The CRD's schema for v1beta1 InferenceServices, compiled on first use (it is 2 MB of YAML). */
-function inferenceServiceSchema(): ValidateFunction {
-  if (!inferenceService) {
-    const crd = parse(readFileSync(new URL("serving.kserve.io_inferenceservices.yaml", DATA), "utf8")) as {
-      spec: { versions: { name: string; schema: { openAPIV3Schema: object } }[] };
+/** Azure's endpoint and deployment schemas, compiled when an Azure document is first checked. */
+let azure: { endpoint: ValidateFunction; deployment: ValidateFunction } | undefined;
+function azureSchemas(): { endpoint: ValidateFunction; deployment: ValidateFunction } {
+  if (!azure) {
+    const { Ajv } = createRequire(import.meta.url)("ajv") as { Ajv: typeof AjvClass };
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    azure = {
+      endpoint: ajv.compile(AZURE_ENDPOINT_SCHEMA),
+      deployment: ajv.compile(AZURE_DEPLOYMENT_SCHEMA),
     };
-    const v1beta1 = crd.spec.versions.find((v) => v.name === "v1beta1")!;
-    inferenceService = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(
-      v1beta1.schema.openAPIV3Schema,
-    );
+  }
+  return azure;
+}
+let inferenceService: StructuralSchema | undefined;
+
+/**
+ * The CRD's schema for v1beta1 InferenceServices: the JSON the build extracts from it, or (in a build
+ * without that step) the CRD's 2 MB of YAML parsed here.
+ */
+function inferenceServiceSchema(): StructuralSchema {
+  if (!inferenceService) {
+    try {
+      inferenceService = JSON.parse(
+        readFileSync(new URL("./inferenceservice.schema.json", import.meta.url), "utf8"),
+      ) as StructuralSchema;
+    } catch {
+      const crd = parse(readFileSync(new URL("serving.kserve.io_inferenceservices.yaml", DATA), "utf8")) as {
+        spec: { versions: { name: string; schema: { openAPIV3Schema: StructuralSchema } }[] };
+      };
+      inferenceService = crd.spec.versions.find((v) => v.name === "v1beta1")!.schema.openAPIV3Schema;
+    }
   }
   return inferenceService;
 }
@@ -47,8 +65,17 @@ export interface Runtime {
 }
 
 /** The ClusterServingRuntimes KServe ships, as data/kserve has them. */
+let runtimes: Runtime[] | undefined;
 export function kserveRuntimes(): Runtime[] {
-  return readdirSync(DATA)
+  if (runtimes) return runtimes;
+  try {
+    // As the build extracted them (scripts/build-schemas.mjs), else from the YAML.
+    runtimes = JSON.parse(
+      readFileSync(new URL("./kserve-runtimes.json", import.meta.url), "utf8"),
+    ) as Runtime[];
+    return runtimes;
+  } catch {}
+  runtimes = readdirSync(DATA)
     .filter((f) => /^kserve-.*\.yaml$/.test(f))
     .map((f) => {
       const doc = parse(readFileSync(new URL(f, DATA), "utf8")) as {
@@ -61,6 +88,7 @@ export function kserveRuntimes(): Runtime[] {
         protocols: doc.spec.protocolVersions,
       };
     });
+  return runtimes;
 }
 
 function schemaFindings(
@@ -88,7 +116,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export function checkAzureDocument(file: string, doc: unknown, baseDir: string): CheckFinding[] {
   if (!isObject(doc)) return [{ file, path: "/", rule: "yaml", message: "not a YAML mapping" }];
   const isEndpoint = String(doc.$schema ?? "").includes("managedOnlineEndpoint");
-  const validate = isEndpoint ? azureEndpoint : azureDeployment;
+  const validate = isEndpoint ? azureSchemas().endpoint : azureSchemas().deployment;
   const findings = validate(doc)
     ? []
     : schemaFindings(
@@ -163,8 +191,8 @@ export function checkInferenceService(
         message: "not a serving.kserve.io/v1beta1 InferenceService",
       },
     ];
-  const validate = inferenceServiceSchema();
-  if (!validate(doc)) findings.push(...schemaFindings(file, validate.errors, "kserve-crd"));
+  for (const error of validateStructural(inferenceServiceSchema(), doc))
+    findings.push({ file, path: error.path, rule: "kserve-crd", message: error.message });
   const name = (doc.metadata as Record<string, unknown> | undefined)?.name;
   if (typeof name !== "string" || !DNS_1123.test(name) || name.length > 63)
     findings.push({

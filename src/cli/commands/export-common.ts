@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import { type CheckFinding, checkExportDir, type ExportResult } from "../../export/index.js";
 import { userError } from "../../shared/index.js";
 import type { CommandContext } from "../command.js";
-import { connect } from "./api-common.js";
 
 export type ExportOutcome =
   | ({ checked: false } & ExportResult)
@@ -60,6 +59,8 @@ export async function runExport(
       "Name the folder to write with --out",
       `pier export ${target} -e ${endpoint} --out ${target}`,
     );
+  // The API client is loaded only for an export: a --check needs none of it.
+  const { connect } = await import("./api-common.js");
   const result = await connect(ctx).call("export.write", {
     endpoint,
     body: {
