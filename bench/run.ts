@@ -99,6 +99,40 @@ async function latencies(pool: Pool, target: Target, count: number): Promise<num
   return out;
 }
 
+/**
+ * One request at a time, stage by stage as pier up's Server-Timing header gives them (x-pier-timing),
+ * with the client's own round trip beside: the median of each over `count` requests.
+ */
+async function stageBreakdown(pool: Pool, target: Target, count: number): Promise<string[]> {
+  const stages = new Map<string, number[]>();
+  const roundTrips: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const response = await pool.request({
+      path: target.path,
+      method: "POST",
+      body: target.body,
+      headers: { "content-type": "application/json", "x-pier-timing": "1", ...target.headers },
+    });
+    await response.body.text();
+    roundTrips.push(performance.now() - t);
+    for (const part of String(response.headers["server-timing"] ?? "").split(", ")) {
+      const [name, dur] = part.split(";dur=");
+      if (!name || dur === undefined) continue;
+      if (!stages.has(name)) stages.set(name, []);
+      stages.get(name)!.push(Number(dur));
+    }
+  }
+  const roundTrip = median(roundTrips);
+  const total = median(stages.get("total") ?? [0]);
+  return [
+    ...[...stages].map(
+      ([name, values]) => `  ${name.padEnd(40)} ${median(values).toFixed(3).padStart(7)} ms`,
+    ),
+    `  ${"client round trip (HTTP, sockets, client)".padEnd(40)} ${roundTrip.toFixed(3).padStart(7)} ms (${(roundTrip - total).toFixed(3)} ms outside pier's handler)`,
+  ];
+}
+
 /** Requests per second with `concurrency` loops for `seconds`. */
 async function throughput(
   origin: string,
@@ -272,8 +306,16 @@ async function main(): Promise<void> {
     viaGateway.push(...(await latencies(gatewayPool, viaGatewayTarget, 1)));
     direct.push(...(await latencies(directPool, directTarget, 1)));
   }
+  const stageRows = await stageBreakdown(gatewayPool, viaGatewayTarget, 2000);
   await gatewayPool.close();
   await directPool.close();
+  if (process.env.PIER_BENCH_ONLY === "stages") {
+    console.log(
+      `gateway p50 ${median(viaGateway).toFixed(3)} ms, straight to the instance ${median(direct).toFixed(3)} ms; stage by stage:`,
+    );
+    for (const row of stageRows) console.log(row);
+    return;
+  }
 
   const { match: limitMatch } = await start(
     [join(ROOT, "dist/bench/minimal-onnx-server.js"), modelDir],
@@ -395,6 +437,10 @@ async function main(): Promise<void> {
   console.log(
     `  gateway overhead at p50: ${(p50Gateway - p50Direct).toFixed(3)} ms (target < 0.3 ms); p99 ${quantile(viaGateway, 0.99).toFixed(3)} vs ${quantile(direct, 0.99).toFixed(3)} ms`,
   );
+  console.log(
+    "one request through the gateway, stage by stage (median of 2000; Server-Timing; instance = the hop to the instance process, ONNX Runtime and back):",
+  );
+  for (const row of stageRows) console.log(row);
   console.log("throughput vs a minimal Node server scoring in-process (target ratio ≥ 0.7 at 64):");
   for (const row of rows) console.log(row);
   console.log(

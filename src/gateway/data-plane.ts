@@ -28,6 +28,7 @@ import type { ProtocolAdapter, ProtocolRoute, Reply } from "./protocol.js";
 import type { RequestStats } from "./request-stats.js";
 import { type Answer, type RolloutTap, type Served, serveInRollout, shadowCompare } from "./rollout-tap.js";
 import { scriptAnswer, scriptRequest } from "./script.js";
+import { StageTimes, TIMING_HEADER } from "./stage-times.js";
 import { Tally } from "./tally.js";
 import { type Draw, drawMirrors, route as routeRequest } from "./traffic-draw.js";
 
@@ -80,6 +81,8 @@ interface Scoring {
   adapter: ProtocolAdapter;
   route: ProtocolRoute;
   ids: Record<string, string>;
+  /** The request's stages, when its client asked for them (x-pier-timing). */
+  timing?: StageTimes;
 }
 
 /**
@@ -178,7 +181,7 @@ export class DataPlane {
     const current = (t: DeploymentTarget) => this.#routing.target(t.endpoint, t.name);
     const stall = stallAfter(target.requestTimeoutMs, stats.of(target).p99());
     const collector = target.dataCollector ? capture?.(target) : undefined;
-    const served = { instance: "" };
+    const served: { instance: string; admittedAt?: number } = { instance: "" };
     const keep = captureStep(collector, scoring, served);
     const { req, body, adapter, ids } = scoring;
     if (target.rawRequests) {
@@ -222,9 +225,13 @@ export class DataPlane {
       }));
     if (shared && !shared.prepared) Object.assign(shared, { prepared, key });
     if (prepared.rows === 0) throw new HttpError("EmptyInput", "The request has no rows to score");
+    const { timing } = scoring;
+    timing?.mark(reused ? "prepare (shared)" : "prepare");
     const began = performance.now();
     const predictions = await this.#counted(target, forward(target, prepared.text, current, stall, served));
     metrics.observeModel(target, (performance.now() - began) / 1000, prepared.rows);
+    if (timing && served.admittedAt !== undefined) timing.mark("queue", served.admittedAt);
+    timing?.mark("instance");
     const route = scoring.route as { model?: string; version?: string };
     const answer: Answer = {
       status: 200,
@@ -238,6 +245,7 @@ export class DataPlane {
       headers: prepared.ignoredParams ? { "x-pier-params-ignored": prepared.ignoredParams.join(",") } : {},
       text: predictions,
     };
+    timing?.mark("format");
     keep?.(answer, { inputs: prepared.inputs, outputs: predictions });
     return answer;
   }
@@ -258,7 +266,9 @@ export class DataPlane {
     for (const name of drawMirrors(mirrorTraffic, this.#draw)) {
       const target = this.#routing.target(endpoint, name);
       if (!target) continue;
-      const copy = this.serve(target, { ...scoring, ids: { "x-request-id": randomUUID() } }, shared);
+      // A copy has its own ids, and no part in the live request's stage times.
+      const { timing: _timing, ...copied } = scoring;
+      const copy = this.serve(target, { ...copied, ids: { "x-request-id": randomUUID() } }, shared);
       copy.then(
         (answer) => metrics.mirrored.inc({ endpoint, deployment: name, status: String(answer.status) }),
         (error: unknown) =>
@@ -304,14 +314,16 @@ export class DataPlane {
           throw new HttpError("MethodNotAllowed", `Use GET for ${pathOf(req.url)}`);
         return replyResponse(route.answer(endpoint, this.#routing), headers);
       }
+      const timing = req.headers[TIMING_HEADER] !== undefined ? new StageTimes() : undefined;
       const { target, pinned, body } = await this.#admit(req, endpoint, route);
+      timing?.mark("admit");
       tally.routedTo(target);
       headers[DEPLOYMENT_HEADER] = target.name;
       if (route.access === "read") return replyResponse(route.answer(target, endpoint, req.url), headers);
       tally.scoring = true;
       if (!target.rawRequests && req.method !== "POST")
         throw new HttpError("MethodNotAllowed", `Use POST for ${pathOf(req.url)}`);
-      const scoring: Scoring = { req, body, adapter, route, ids: headers };
+      const scoring: Scoring = { req, body, adapter, route, ids: headers, ...(timing ? { timing } : {}) };
       const { served, mirror } = this.#score(endpoint, target, pinned, scoring);
       mirrorAfter = mirror;
       const { answer, target: answered, failed } = await served;
@@ -322,6 +334,7 @@ export class DataPlane {
       }
       tally.answered(answer, target.rawRequests);
       const bodyBytes = typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body;
+      if (timing) headers["server-timing"] = timing.header();
       return {
         status: answer.status,
         headers: {

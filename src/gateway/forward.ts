@@ -83,7 +83,7 @@ export async function forward(
   body: string,
   current: CurrentTarget,
   stallMs?: number,
-  served?: { instance: string },
+  served?: { instance: string; admittedAt?: number },
 ): Promise<string> {
   let target = initial;
   const timeoutMs = target.requestTimeoutMs;
@@ -118,7 +118,10 @@ export async function forward(
       : ({ failure: "connection" } as const);
     unwatch();
     admitted.release();
-    if (served) served.instance = admitted.instance.id;
+    if (served) {
+      served.instance = admitted.instance.id;
+      served.admittedAt = performance.now();
+    }
     if ("failure" in result) {
       if (result.failure === "timeout")
         throw new HttpError(

@@ -71,8 +71,19 @@ test("every request format reaches the model and gets the same predictions; sche
   const invocations = `${pier.url}/endpoints/formats/invocations`;
   const records = example.data.map((row) => Object.fromEntries(example.columns.map((c, i) => [c, row[i]])));
   const byColumn = Object.fromEntries(example.columns.map((c, i) => [c, example.data.map((r) => r[i])]));
-  const expected = (await post(score, splitBody(), auth)).body;
+  const plain = await post(score, splitBody(), auth);
+  const expected = plain.body;
   assert.equal(expected.length, example.data.length);
+  // Stage times only for a client that asks: each stage a Server-Timing entry, in order, then the total.
+  assert.equal(plain.headers.get("server-timing"), null);
+  const timed = await post(score, splitBody(), { ...auth, "x-pier-timing": "1" });
+  assert.deepEqual(timed.body, expected);
+  const stages = String(timed.headers.get("server-timing")).split(", ");
+  assert.deepEqual(
+    stages.map((s) => s.split(";")[0]),
+    ["admit", "prepare", "queue", "instance", "format", "total"],
+  );
+  for (const stage of stages) assert.match(stage, /^[a-z ()]+;dur=\d+\.\d{3}$/);
 
   for (const body of [
     { input_data: example.data },
