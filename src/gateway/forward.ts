@@ -110,6 +110,7 @@ export async function forward(
         );
       throw new HttpError("NoReadyInstance", `Deployment '${target.name}' has no Ready instance`);
     }
+    if (served) served.admittedAt = performance.now();
     const client = admitted.instance.client;
     // The retry is not watched: a request that outlives two instances' silence is slow, not unlucky.
     const unwatch = watch(target, admitted.instance, attempt === 0 ? stallMs : undefined);
@@ -118,10 +119,7 @@ export async function forward(
       : ({ failure: "connection" } as const);
     unwatch();
     admitted.release();
-    if (served) {
-      served.instance = admitted.instance.id;
-      served.admittedAt = performance.now();
-    }
+    if (served) served.instance = admitted.instance.id;
     if ("failure" in result) {
       if (result.failure === "timeout")
         throw new HttpError(
