@@ -429,16 +429,31 @@ export class Deployments {
     const live = record.traffic[name] ?? 0;
     const mirrored = record.mirrorTraffic[name] ?? 0;
     if (live > 0 || mirrored > 0) {
+      // Where its traffic can go: the deployment with the most of the rest, else any other one.
+      const other =
+        Object.entries(record.traffic)
+          .filter(([n]) => n !== name)
+          .sort((a, b) => b[1] - a[1])[0]?.[0] ??
+        this.store
+          .deployments(endpoint)
+          .map((d) => d.name)
+          .find((n) => n !== name);
       throw userError(
         "BadArgument",
         `Deployment '${name}' still receives ${live > 0 ? `${live}% of live traffic` : `${mirrored}% mirrored traffic`}; it cannot be deleted`,
-        `Move its traffic first, e.g. pier endpoint update ${endpoint} --traffic "<other>=100"${mirrored > 0 ? ` --mirror-traffic "${name}=0"` : ""}`,
+        live > 0
+          ? `Move its traffic first: pier endpoint update ${endpoint} --traffic "${other ? `${name}=0 ${other}=100` : `${name}=0`}"${mirrored > 0 ? ` --mirror-traffic "${name}=0"` : ""}.`
+          : `Stop its mirror first: pier endpoint update ${endpoint} --mirror-traffic "${name}=0".`,
       );
     }
     this.store.setDeploymentState(endpoint, name, "Deleting");
     await this.#stop(endpoint, name);
     this.store.deleteDeployment(endpoint, name);
-    this.store.addEvent({ endpoint, deployment: name }, { kind: "Deleted", data: {} }, "deployment deleted");
+    this.store.addEvent(
+      { endpoint, deployment: name },
+      { kind: "Deleted", data: {} },
+      `deployment ${name} deleted`,
+    );
     return { deleted: `${endpoint}/${name}` };
   }
 

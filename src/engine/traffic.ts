@@ -20,6 +20,20 @@ export function parseTrafficArgument(text: string, flag: string): TrafficMap {
   return map;
 }
 
+/** Weights in the same proportions adding up to exactly 100 (largest remainders get the rounding). */
+function scaledTo100(traffic: TrafficMap): TrafficMap {
+  const sum = Object.values(traffic).reduce((a, b) => a + b, 0);
+  const exact = Object.entries(traffic).map(([name, w]) => ({ name, share: (w * 100) / sum }));
+  const scaled = exact.map((e) => ({ ...e, weight: Math.floor(e.share) }));
+  let left = 100 - scaled.reduce((a, e) => a + e.weight, 0);
+  for (const e of [...scaled].sort((a, b) => b.share - b.weight - (a.share - a.weight))) {
+    if (left <= 0) break;
+    e.weight++;
+    left--;
+  }
+  return Object.fromEntries(scaled.map((e) => [e.name, e.weight]));
+}
+
 export function checkTraffic(
   traffic: TrafficMap,
   mirror: TrafficMap,
@@ -40,7 +54,11 @@ export function checkTraffic(
     throw userError(
       "BadArgument",
       `Traffic percentages must add up to 0 or 100, but ${JSON.stringify(traffic)} adds up to ${sum}`,
-      'Adjust the weights, e.g. --traffic "blue=90 green=10".',
+      `Give weights that add up to 100, e.g. the same split scaled: pier endpoint update ${endpoint} --traffic "${Object.entries(
+        scaledTo100(traffic),
+      )
+        .map(([name, weight]) => `${name}=${weight}`)
+        .join(" ")}".`,
     );
   }
   const mirrored = Object.entries(mirror).filter(([, p]) => p > 0);

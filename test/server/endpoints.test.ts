@@ -295,6 +295,11 @@ test("deployment update swaps instances without dropping the endpoint; repeated 
   assert.ok(loop, `a CrashLoop event after 3 crashes: ${events.map((e) => e.kind).join(",")}`);
   assert.match(loop.message, /3 crashes within 60 s/);
 
+  // A deployment with live traffic is not deleted; the hint names where its traffic can go, as printed.
+  const refused = await pier.run(["deployment", "delete", "-e", "roll", "-n", "blue"]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /pier endpoint update roll --traffic "blue=0"\./);
+
   assert.equal((await pier.run(["endpoint", "delete", "roll"])).code, 0);
   assert.equal((await post(url, splitBody(), auth)).status, 404);
   assert.match(
