@@ -157,7 +157,7 @@ function driftTable(rows: DeploymentSignals["data_drift"], what: string): string
       (
         d,
       ) => `<tr><td>${esc(d.name)}</td><td>${d.type}</td><td>${d.metric === "normalized_wasserstein_distance" ? "normalized Wasserstein" : "Jensen–Shannon"}</td>
-<td class="num ${d.value > d.threshold ? "over" : ""}">${fmt(d.value)}</td><td class="num">${d.threshold}</td><td class="num">${fmt(d.population_stability_index)}</td><td class="num">${d.rows}</td><td>${badge(d.verdict)}</td></tr>`,
+<td class="num ${d.rows > 0 && d.value > d.threshold ? "over" : ""}">${d.rows > 0 ? fmt(d.value) : "–"}</td><td class="num">${d.threshold}</td><td class="num">${d.rows > 0 ? fmt(d.population_stability_index) : "–"}</td><td class="num">${d.rows}</td><td>${badge(d.verdict)}</td></tr>`,
     )
     .join("");
   return `<table><thead><tr><th>${what}</th><th>type</th><th>metric</th><th class="num">value</th><th class="num">threshold</th><th class="num">PSI</th><th class="num">rows</th><th>verdict</th></tr></thead><tbody>${body}</tbody></table>`;
@@ -166,9 +166,11 @@ function driftTable(rows: DeploymentSignals["data_drift"], what: string): string
 function qualityTable(rows: DeploymentSignals["data_quality"]): string {
   if (rows.length === 0) return "";
   const cell = (r: DeploymentSignals["data_quality"][number]["results"][number] | undefined) =>
-    r
-      ? `<td class="num ${r.violated ? "over" : ""}" title="baseline ${fmt(r.baseline, 4)}, ${r.count} of ${r.rows}">${(r.value * 100).toFixed(2)} %</td>`
-      : "<td></td>";
+    r && r.rows === 0
+      ? `<td class="num" title="no rows in this window">–</td>`
+      : r
+        ? `<td class="num ${r.violated ? "over" : ""}" title="baseline ${fmt(r.baseline, 4)}, ${r.count} of ${r.rows}">${(r.value * 100).toFixed(2)} %</td>`
+        : "<td></td>";
   const body = rows
     .map((q) => {
       const by = Object.fromEntries(q.results.map((r) => [r.metric, r]));

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { baselineOf, profileCategories, profileNumbers } from "../../src/baseline/index.js";
 import { columnDrift, columnQuality } from "../../src/monitor/drift.js";
+import { reportHtml } from "../../src/monitor/index.js";
 import { deploymentSignals } from "../../src/monitor/signals.js";
 import { createRandom } from "../../src/shared/index.js";
 
@@ -147,4 +148,43 @@ test("a busy window's signals hold: 300,000 captured rows evaluated without runn
   assert.equal(signals.drift_over_time.slots.length, 12);
   assert.equal(signals.data_drift[0]!.effective_rows, 1000);
   assert.equal(signals.summary.verdict, "no drift");
+});
+
+test("a window with no rows reads as no data: its drift and quality cells are '–', never 0.000", () => {
+  const baseline = baselineOf({ source: "test", features: { x: { values: normals(5000, 0, 1, 31) } } });
+  const start = Date.parse("2026-12-07T10:00:00Z");
+  const signals = deploymentSignals({
+    endpoint: "fin",
+    deployment: "blue",
+    model: { name: "m", version: 1 },
+    from: start,
+    to: start + 600_000,
+    capturing: true,
+    baseline: { baseline, origin: "test" },
+    captured: {
+      inputs: [],
+      rowsInWindow: 0,
+      distinctRows: 0,
+      times: [],
+      outputs: new Map(),
+      outputTimes: [],
+      records: 0,
+      skipped: 0,
+      files: 0,
+      truncated: false,
+    },
+    traffic: [],
+  });
+  const html = reportHtml({
+    endpoint: "fin",
+    generatedAt: new Date(start).toISOString(),
+    window: { from: new Date(start).toISOString(), to: new Date(start + 600_000).toISOString() },
+    deployments: [signals],
+    traffic: { blue: 100 },
+    alerts: [],
+  });
+  const cells = [...html.matchAll(/<td class="num[^"]*"[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.ok(cells.length > 0, "the report has its tables");
+  assert.ok(!cells.some((c) => /^0\.0+( %)?$/.test(c!)), `no zero measured on no rows: ${cells.join(" | ")}`);
+  assert.ok(cells.includes("–"));
 });
