@@ -133,6 +133,30 @@ async function stageBreakdown(pool: Pool, target: Target, count: number): Promis
   ];
 }
 
+/** RSS and PSS of a process, in MiB, as the kernel counts them. */
+function memoryOf(pid: number): { rss: number; pss: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? 0);
+  return { rss: kib("Rss") / 1024, pss: kib("Pss") / 1024 };
+}
+
+/** pier up's own memory and each instance's, by deployment. */
+async function memoryBench(url: string, token: string, pierPid: number): Promise<string[]> {
+  const row = (what: string, pid: number) => {
+    const { rss, pss } = memoryOf(pid);
+    return `  ${what.padEnd(44)} RSS ${rss.toFixed(0).padStart(4)} MiB, PSS ${pss.toFixed(0).padStart(4)} MiB`;
+  };
+  const rows = [row("pier up (gateway, management, monitoring)", pierPid)];
+  const deployments = JSON.parse(await api(url, token, "GET", "/endpoints/bench/deployments")) as {
+    name: string;
+    model: string;
+    instances: { id: string; pid: number }[];
+  }[];
+  for (const d of deployments)
+    for (const instance of d.instances) rows.push(row(`instance ${instance.id} (${d.model})`, instance.pid));
+  return rows;
+}
+
 /** Requests per second with `concurrency` loops for `seconds`. */
 async function throughput(
   origin: string,
@@ -240,7 +264,7 @@ async function main(): Promise<void> {
   }
 
   const home = join(work, "home");
-  const { match } = await start(
+  const { match, child: pierUp } = await start(
     [PIER, "up", "--port", "0", "--no-default-model"],
     { PIER_HOME: home },
     /pier is up at (http:\/\/127\.0\.0\.1:\d+)/,
@@ -420,6 +444,7 @@ async function main(): Promise<void> {
     execFileSync(python, [join(ROOT, "bench/python_concurrency.py"), "2"], { encoding: "utf8" }),
   ) as Record<string, number>;
 
+  const memoryRows = await memoryBench(url, token, pierUp.pid!);
   const environments = await environmentBench(python);
 
   const p50Gateway = median(viaGateway);
@@ -470,6 +495,10 @@ async function main(): Promise<void> {
   console.log(
     `  the same with WORKER_COUNT=2 (two worker processes, reached over HTTP): ${pyWorkersThroughput.toFixed(0)} req/s (ratio ${(pyWorkersThroughput / pyThroughput).toFixed(2)} to one process with threads on the invoke channel)`,
   );
+  console.log(
+    "memory after the load above (RSS counts shared pages in every process; PSS shares them out: /proc/PID/smaps_rollup):",
+  );
+  for (const row of memoryRows) console.log(row);
   console.log("Python environment builds (one pin, from a local wheel folder):");
   console.log(
     `  build: median ${environments.built.toFixed(0)} ms; the same venv + pip install run bare: ${environments.bare.toFixed(0)} ms; ratio ${(environments.built / environments.bare).toFixed(2)}`,

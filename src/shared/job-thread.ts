@@ -17,15 +17,23 @@ export class JobThread<J, R> {
   #worker: Worker | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, Pending<R>>();
+  #idle: NodeJS.Timeout | undefined;
+  readonly #retired = new WeakSet<Worker>();
 
-  /** `script`: the worker's module, which calls serveJobs. `name`: what the thread is, in errors. */
+  /**
+   * `script`: the worker's module, which calls serveJobs. `name`: what the thread is, in errors.
+   * `idleMs`: how long the thread waits for its next job before it ends (its heap with it); the
+   * next job starts it again.
+   */
   constructor(
     private readonly script: URL,
     private readonly name: string,
+    private readonly idleMs = 60_000,
   ) {}
 
   /** Runs `job` on the thread. */
   run(job: J): Promise<R> {
+    clearTimeout(this.#idle);
     const thread = this.#thread();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -35,8 +43,20 @@ export class JobThread<J, R> {
     });
   }
 
+  #endWhenIdle(worker: Worker): void {
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => {
+      if (this.#worker !== worker || this.#pending.size > 0) return;
+      this.#retired.add(worker);
+      this.#worker = undefined;
+      void worker.terminate();
+    }, this.idleMs);
+    this.#idle.unref();
+  }
+
   /** Ends the thread (jobs still pending are rejected). */
   async close(): Promise<void> {
+    clearTimeout(this.#idle);
     const worker = this.#worker;
     this.#worker = undefined;
     await worker?.terminate();
@@ -48,11 +68,16 @@ export class JobThread<J, R> {
     worker.on("message", ({ id, result, error }: { id: number; result?: R; error?: PierErrorJson }) => {
       const waiting = this.#pending.get(id);
       this.#pending.delete(id);
-      if (this.#pending.size === 0) worker.unref();
+      if (this.#pending.size === 0) {
+        worker.unref();
+        this.#endWhenIdle(worker);
+      }
       if (error) waiting?.reject(PierError.fromJSON(error));
       else waiting?.resolve(result as R);
     });
     const fail = (error: Error) => {
+      // A thread ended for being idle had no job left: the jobs pending now are its successor's.
+      if (this.#retired.has(worker)) return;
       if (this.#worker === worker) this.#worker = undefined;
       for (const waiting of this.#pending.values()) waiting.reject(error);
       this.#pending.clear();

@@ -50,7 +50,10 @@ function deploymentCard(d: Deployment, traffic: number, mirror: number): HTMLEle
       { class: "muted" },
       `${d.model} · ${d.instance_type} × ${d.instance_count} · ${traffic} % traffic${mirror ? ` · ${mirror} % mirrored` : ""} · ${d.request_settings.max_concurrent_requests_per_instance} per instance, timeout ${d.request_settings.request_timeout_ms} ms`,
     ),
-    d.error ? note(`${d.error.code}: ${d.error.summary}`, "error") : null,
+    // One place per diagnosis: the error's own line only when no diagnosis below already names it.
+    d.error && !d.diagnoses?.some((x) => x.code === d.error!.code)
+      ? note(`${d.error.code}: ${d.error.summary}`, "error")
+      : null,
     diagnosesBlock(d.diagnoses),
     d.instances.length
       ? h(
