@@ -51,7 +51,13 @@ export class LiveChart {
     }
     this.#plot?.destroy();
     this.#labels = labels;
-    const width = Math.max(280, this.container.clientWidth || 560);
+    // The plot fits inside the card's padding (clientWidth counts it), so nothing is cut at the right.
+    const style = getComputedStyle(this.container);
+    const inner =
+      this.container.clientWidth -
+      Number.parseFloat(style.paddingLeft) -
+      Number.parseFloat(style.paddingRight);
+    const width = Math.max(240, inner || 560);
     this.#plot = new uPlot(
       {
         title: this.title,
@@ -71,7 +77,8 @@ export class LiveChart {
           })),
         ],
         axes: [
-          {},
+          // Time labels a little further apart, so two never overlap on a narrow screen.
+          { space: 70 },
           { values: (_u: uPlot, ticks: number[]) => ticks.map((v) => `${v}${this.unit}`), size: 60 },
         ],
         scales: { y: { range: (_u: uPlot, _min: number, max: number) => [0, Math.max(1, max * 1.1)] } },

@@ -87,6 +87,10 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   const go = (hash: string) => page.goto(`${pier.url}/dashboard/${hash}`);
 
+  // A bad percent-escape in a report's endpoint is the client's mistake: 400, not pier's 500.
+  const badEscape = await page.request.get(`${pier.url}/dashboard/report/%ZZ`);
+  assert.equal(badEscape.status(), 400, await badEscape.text());
+
   // Endpoints.
   await page.getByRole("link", { name: "fin", exact: true }).waitFor();
   await page.getByText("blue 100 %").waitFor();
