@@ -53,8 +53,13 @@ const TONES: Record<string, string> = {
   pending: "muted",
 };
 
+/** A badge; a name in CamelCase may fold between its words on a narrow screen (its text stays whole). */
 export const badge = (text: string, tone?: "good" | "bad" | "warn" | "info" | "muted") =>
-  h("span", { class: `badge ${tone ?? TONES[text] ?? "muted"}` }, text);
+  h(
+    "span",
+    { class: `badge ${tone ?? TONES[text] ?? "muted"}` },
+    text.split(/(?<=[a-z])(?=[A-Z])/).flatMap((part, i) => (i ? [h("wbr", {}), part] : [part])),
+  );
 
 export const ms = (v: number | null | undefined) =>
   v === null || v === undefined ? "–" : `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;

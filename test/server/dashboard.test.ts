@@ -218,6 +218,7 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
   await page.getByText("sha256").waitFor();
   await page.getByText("model.onnx").waitFor();
   await shot("model");
+  const modelPage = page.url();
 
   // Pipelines: a run waiting for approval, approved from the page; the record keeps who and why.
   const pipelineFile = join(dir, "pipeline.yml");
@@ -271,5 +272,24 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
     "no sideways scrolling at 420 px",
   );
   await shot("endpoints-narrow");
+  // The views people open on a phone: none scrolls sideways, long text folds.
+  for (const [name, url, ready] of [
+    ["endpoint", `${pier.url}/dashboard/#/e/fin/overview`, ".uplot"],
+    ["events", `${pier.url}/dashboard/#/e/fin/events`, "table"],
+    ["diagnosis", `${pier.url}/dashboard/#/e/bad/overview`, ".diagnosis"],
+    ["model", modelPage, "table"],
+  ] as const) {
+    await page.goto(url);
+    await page.locator(ready).first().waitFor();
+    await shot(`${name}-narrow`);
+    const overflow = await page.evaluate(
+      "[document.documentElement.scrollWidth, window.innerWidth, [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 2).slice(0, 5).map((e) => e.tagName + '.' + e.className).join(' ')]",
+    );
+    const [scrollWidth, innerWidth, culprits] = overflow as [number, number, string];
+    assert.ok(
+      scrollWidth <= innerWidth + 2,
+      `${name} at 420 px scrolls sideways (${scrollWidth} px): ${culprits}`,
+    );
+  }
   assert.deepEqual(errors, []);
 });

@@ -524,7 +524,7 @@ function eventsTab(panel: HTMLElement, name: string): View {
                 h(
                   "tr",
                   {},
-                  h("td", {}, time(e.at)),
+                  h("td", { class: "when" }, time(e.at)),
                   h("td", {}, badge(e.kind)),
                   h("td", {}, [e.deployment, e.instance].filter(Boolean).join(" / ")),
                   h("td", {}, e.message),
