@@ -9,8 +9,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from "ajv";
-import { parse, parseAllDocuments } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { AZURE_DEPLOYMENT_SCHEMA, AZURE_ENDPOINT_SCHEMA } from "./azureml-schema.js";
+import { built, type Runtime } from "./kserve-data.js";
 import { type StructuralSchema, validateStructural } from "./structural.js";
 
 export interface CheckFinding {
@@ -20,8 +21,6 @@ export interface CheckFinding {
   rule: string;
   message: string;
 }
-
-const DATA = new URL("../../../data/kserve/", import.meta.url);
 
 /** Azure's endpoint and deployment schemas, compiled when an Azure document is first checked. */
 let azure: { endpoint: ValidateFunction; deployment: ValidateFunction } | undefined;
@@ -36,60 +35,14 @@ function azureSchemas(): { endpoint: ValidateFunction; deployment: ValidateFunct
   }
   return azure;
 }
+
+/** KServe's v1beta1 InferenceService schema and its runtimes, read once (kserve-data.ts). */
 let inferenceService: StructuralSchema | undefined;
+const inferenceServiceSchema = (): StructuralSchema => (inferenceService ??= built("schema"));
 
-/**
- * The CRD's schema for v1beta1 InferenceServices: the JSON the build extracts from it, or (in a build
- * without that step) the CRD's 2 MB of YAML parsed here.
- */
-function inferenceServiceSchema(): StructuralSchema {
-  if (!inferenceService) {
-    try {
-      inferenceService = JSON.parse(
-        readFileSync(new URL("./inferenceservice.schema.json", import.meta.url), "utf8"),
-      ) as StructuralSchema;
-    } catch {
-      const crd = parse(readFileSync(new URL("serving.kserve.io_inferenceservices.yaml", DATA), "utf8")) as {
-        spec: { versions: { name: string; schema: { openAPIV3Schema: StructuralSchema } }[] };
-      };
-      inferenceService = crd.spec.versions.find((v) => v.name === "v1beta1")!.schema.openAPIV3Schema;
-    }
-  }
-  return inferenceService;
-}
-
-export interface Runtime {
-  name: string;
-  formats: string[];
-  protocols: string[];
-}
-
-/** The ClusterServingRuntimes KServe ships, as data/kserve has them. */
 let runtimes: Runtime[] | undefined;
-export function kserveRuntimes(): Runtime[] {
-  if (runtimes) return runtimes;
-  try {
-    // As the build extracted them (scripts/build-schemas.mjs), else from the YAML.
-    runtimes = JSON.parse(
-      readFileSync(new URL("./kserve-runtimes.json", import.meta.url), "utf8"),
-    ) as Runtime[];
-    return runtimes;
-  } catch {}
-  runtimes = readdirSync(DATA)
-    .filter((f) => /^kserve-.*\.yaml$/.test(f))
-    .map((f) => {
-      const doc = parse(readFileSync(new URL(f, DATA), "utf8")) as {
-        metadata: { name: string };
-        spec: { supportedModelFormats: { name: string }[]; protocolVersions: string[] };
-      };
-      return {
-        name: doc.metadata.name,
-        formats: [...new Set(doc.spec.supportedModelFormats.map((m) => m.name))],
-        protocols: doc.spec.protocolVersions,
-      };
-    });
-  return runtimes;
-}
+/** The ClusterServingRuntimes KServe ships, as data/kserve has them. */
+export const kserveRuntimes = (): Runtime[] => (runtimes ??= built("runtimes"));
 
 function schemaFindings(
   file: string,
