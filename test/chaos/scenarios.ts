@@ -435,20 +435,33 @@ export async function outOfMemoryInRun(t: Cleanups, work: Workspace): Promise<Ch
 }
 
 /**
+ * The small requests the load scenarios measure: deployment blue, two instances with room for every
+ * client, and the one-row request it answers (its columns and row, for building larger bodies).
+ */
+async function smallLoadTarget(
+  server: RunningPier,
+  work: Workspace,
+  size: ChaosSize,
+  settings: { request_timeout_ms: number },
+  extra: Record<string, unknown> = {},
+): Promise<{ small: LoadTarget; row: { columns: string[]; data: unknown[][] } }> {
+  const small = await deploy(server, work, {
+    name: "blue",
+    instance_count: 2,
+    request_settings: { max_concurrent_requests_per_instance: Math.max(2, size.clients / 2), ...settings },
+    ...extra,
+  });
+  const row = (JSON.parse(small.body) as { input_data: { columns: string[]; data: unknown[][] } }).input_data;
+  return { small, row };
+}
+
+/**
  * Small requests while two clients send 4 MiB bodies (about 12,000 rows each): how much the large
  * ones slow the small ones (p50 and p99 next to the same small load alone).
  */
 export async function largeBodies(t: Cleanups, work: Workspace, size: ChaosSize): Promise<ChaosReport> {
   const pier = await servePier(t);
-  const small = await deploy(pier, work, {
-    name: "blue",
-    instance_count: 2,
-    request_settings: {
-      max_concurrent_requests_per_instance: Math.max(2, size.clients / 2),
-      request_timeout_ms: 60_000,
-    },
-  });
-  const row = (JSON.parse(small.body) as { input_data: { columns: string[]; data: unknown[][] } }).input_data;
+  const { small, row } = await smallLoadTarget(pier, work, size, { request_timeout_ms: 60_000 });
   const rowBytes = JSON.stringify(row.data[0]).length + 1;
   const rows = Math.floor((4 * 2 ** 20) / rowBytes);
   const large: LoadTarget = {
@@ -509,16 +522,13 @@ export async function largeBodies(t: Cleanups, work: Workspace, size: ChaosSize)
 export async function managementBeside(t: Cleanups, work: Workspace, size: ChaosSize): Promise<ChaosReport> {
   const server = await servePier(t);
   const { pier } = server;
-  const small = await deploy(server, work, {
-    name: "blue",
-    instance_count: 2,
-    request_settings: {
-      max_concurrent_requests_per_instance: Math.max(2, size.clients / 2),
-      request_timeout_ms: 90_000,
-    },
-    data_collector: { collections: { model_inputs: { enabled: "True" } } },
-  });
-  const row = (JSON.parse(small.body) as { input_data: { columns: string[]; data: unknown[][] } }).input_data;
+  const { small, row } = await smallLoadTarget(
+    server,
+    work,
+    size,
+    { request_timeout_ms: 90_000 },
+    { data_collector: { collections: { model_inputs: { enabled: "True" } } } },
+  );
   const batch = (rows: number) =>
     JSON.stringify({
       input_data: {

@@ -118,67 +118,56 @@ test("a replayed request is one observation: the noise floor counts distinct row
   assert.equal(columnDrift("x", base, Array(300).fill(shifted).flat(), undefined, 60).verdict, "drift");
 });
 
-test("a busy window's signals hold: 300,000 captured rows evaluated without running out of stack, drift over time included", () => {
-  const baseline = baselineOf({ source: "test", features: { x: { values: normals(5000, 0, 1, 21) } } });
-  const values = normals(1000, 0, 1, 22);
-  const n = 300_000;
-  const start = Date.parse("2026-12-07T10:00:00Z");
-  const signals = deploymentSignals({
+const WINDOW_START = Date.parse("2026-12-07T10:00:00Z");
+
+/** A deployment's signals over a 10-minute window of captured inputs of x, against a baseline of seed `seed`. */
+function windowSignals(seed: number, inputs: number[], distinctRows: number) {
+  const baseline = baselineOf({ source: "test", features: { x: { values: normals(5000, 0, 1, seed) } } });
+  return deploymentSignals({
     endpoint: "fin",
     deployment: "blue",
     model: { name: "m", version: 1 },
-    from: start,
-    to: start + 600_000,
+    from: WINDOW_START,
+    to: WINDOW_START + 600_000,
     capturing: true,
     baseline: { baseline, origin: "test" },
     captured: {
-      inputs: Array.from({ length: n }, (_, i) => ({ x: values[i % 1000] })),
-      rowsInWindow: n,
-      distinctRows: 1000,
-      times: Array.from({ length: n }, (_, i) => start + i * 2),
+      inputs: inputs.map((x) => ({ x })),
+      rowsInWindow: inputs.length,
+      distinctRows,
+      times: inputs.map((_, i) => WINDOW_START + i * 2),
       outputs: new Map(),
       outputTimes: [],
-      records: n,
+      records: inputs.length,
       skipped: 0,
-      files: 10,
+      files: inputs.length ? 10 : 0,
       truncated: false,
     },
     traffic: [],
   });
+}
+
+test("a busy window's signals hold: 300,000 captured rows evaluated without running out of stack, drift over time included", () => {
+  const values = normals(1000, 0, 1, 22);
+  const signals = windowSignals(
+    21,
+    Array.from({ length: 300_000 }, (_, i) => values[i % 1000]!),
+    1000,
+  );
   assert.equal(signals.drift_over_time.slots.length, 12);
   assert.equal(signals.data_drift[0]!.effective_rows, 1000);
   assert.equal(signals.summary.verdict, "no drift");
 });
 
 test("a window with no rows reads as no data: its drift and quality cells are '–', never 0.000", () => {
-  const baseline = baselineOf({ source: "test", features: { x: { values: normals(5000, 0, 1, 31) } } });
-  const start = Date.parse("2026-12-07T10:00:00Z");
-  const signals = deploymentSignals({
-    endpoint: "fin",
-    deployment: "blue",
-    model: { name: "m", version: 1 },
-    from: start,
-    to: start + 600_000,
-    capturing: true,
-    baseline: { baseline, origin: "test" },
-    captured: {
-      inputs: [],
-      rowsInWindow: 0,
-      distinctRows: 0,
-      times: [],
-      outputs: new Map(),
-      outputTimes: [],
-      records: 0,
-      skipped: 0,
-      files: 0,
-      truncated: false,
-    },
-    traffic: [],
-  });
+  const signals = windowSignals(31, [], 0);
   const html = reportHtml({
     endpoint: "fin",
-    generatedAt: new Date(start).toISOString(),
-    window: { from: new Date(start).toISOString(), to: new Date(start + 600_000).toISOString() },
+    generatedAt: new Date(WINDOW_START).toISOString(),
+    window: {
+      from: new Date(WINDOW_START).toISOString(),
+      to: new Date(WINDOW_START + 600_000).toISOString(),
+    },
     deployments: [signals],
     traffic: { blue: 100 },
     alerts: [],
