@@ -1,17 +1,15 @@
 /**
  * The registry's file thread (file-work.ts): registers model folders (validation, pickle scan,
  * hashing, copying into the store) and writes a version's files out of the store, with synchronous
- * file I/O that would stall the thread answering requests, at the lowest priority. The registry it
- * opens is the same pier.db.
+ * file I/O that would stall the thread answering requests. The registry it opens is the same pier.db.
  */
-import { lowerThreadPriority, serveJobs } from "../shared/index.js";
+import { serveJobs } from "../shared/index.js";
 import { materializeBlobs } from "./artifact-store.js";
 import type { FileJob } from "./file-work.js";
 import { Registry } from "./registry.js";
 
-// Management work: it takes what the threads answering requests leave.
-void lowerThreadPriority();
-
+// Not lowered: a deployment create, a restore and `pier up`'s first start wait on this thread, and at
+// SCHED_IDLE a machine busy with other processes starved it (pier up never finished its start).
 const opened = new Map<string, Registry>();
 
 serveJobs(async (job: FileJob) => {
