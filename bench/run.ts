@@ -17,6 +17,7 @@ import {
   trainFinancialModel,
   writeCsv,
 } from "../src/training/index.js";
+import { autoscaleBench } from "./autoscale-bench.js";
 import { checkBench, cliBench } from "./cli-bench.js";
 import { monitorBench } from "./monitor-bench.js";
 import { verdictsBench } from "./verdicts.js";
@@ -271,6 +272,18 @@ async function main(): Promise<void> {
   );
   const url = match[1]!;
   const token = readFileSync(join(home, "api-token"), "utf8").trim();
+  const python = process.env.PIER_PYTHON ?? "/usr/bin/python3";
+  if (process.env.PIER_BENCH_ONLY === "autoscale") {
+    console.log("autoscaling under a step of load (bench/autoscale-bench.ts):");
+    const rows = await autoscaleBench(
+      url,
+      (m, p, b) => api(url, token, m, p, b),
+      join(work, "autoscale"),
+      python,
+    );
+    for (const row of rows) console.log(row);
+    return;
+  }
   await api(url, token, "POST", "/endpoints", { spec: { name: "bench", auth_mode: "key" }, source: "bench" });
   const deployment = (name: string) => ({
     spec: {
@@ -391,7 +404,6 @@ async function main(): Promise<void> {
   );
 
   // A Python model (MLflow sklearn flavor) through the same gateway, next to the ONNX figures.
-  const python = process.env.PIER_PYTHON ?? "/usr/bin/python3";
   const sklearnDir = join(work, "sklearn-model");
   execFileSync(python, ["-c", SKLEARN_MODEL_SCRIPT, sklearnDir]);
   const pyDeploys: number[] = [];
@@ -445,6 +457,12 @@ async function main(): Promise<void> {
   ) as Record<string, number>;
 
   const memoryRows = await memoryBench(url, token, pierUp.pid!);
+  const autoscaleRows = await autoscaleBench(
+    url,
+    (m, p, b) => api(url, token, m, p, b),
+    join(work, "autoscale"),
+    python,
+  );
   const environments = await environmentBench(python);
 
   const p50Gateway = median(viaGateway);
@@ -499,6 +517,8 @@ async function main(): Promise<void> {
     "memory after the load above (RSS counts shared pages in every process; PSS shares them out: /proc/PID/smaps_rollup):",
   );
   for (const row of memoryRows) console.log(row);
+  console.log("autoscaling under a step of load (bench/autoscale-bench.ts):");
+  for (const row of autoscaleRows) console.log(row);
   console.log("Python environment builds (one pin, from a local wheel folder):");
   console.log(
     `  build: median ${environments.built.toFixed(0)} ms; the same venv + pip install run bare: ${environments.bare.toFixed(0)} ms; ratio ${(environments.built / environments.bare).toFixed(2)}`,

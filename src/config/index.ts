@@ -14,6 +14,7 @@ export {
 } from "./load.js";
 export { type GateThreshold, type PipelineSpec, parsePipelineSpec } from "./pipeline-spec.js";
 export { loadRolloutFile, parseRolloutSpec, type RolloutSpec } from "./rollout-spec.js";
+export { parseCpuQuantity, type ScaleRule, scaleRuleOf } from "./scale.js";
 export {
   type DataCollectorSpec,
   type DeploymentSpec,

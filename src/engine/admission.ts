@@ -23,12 +23,35 @@ interface Waiter<S extends AdmissionSlot> {
 export class Admission<S extends AdmissionSlot> {
   #queue: Waiter<S>[] = [];
   #cursor = 0;
+  /** Requests in flight or queued, and their integral over time (request·ms) up to #changedAt. */
+  #demand = 0;
+  #demandArea = 0;
+  #changedAt = performance.now();
 
+  /**
+   * `instanceCount` is what the 429 rule counts: instance_count, or max_instances for a deployment
+   * that scales (Azure reserves quota for max_instances, and a burst waits for the scale-up).
+   */
   constructor(
     private readonly instances: () => readonly S[],
     private readonly maxConcurrent: number,
     private readonly instanceCount: number,
   ) {}
+
+  #account(delta: number): void {
+    const now = performance.now();
+    this.#demandArea += this.#demand * (now - this.#changedAt);
+    this.#changedAt = now;
+    this.#demand += delta;
+  }
+
+  /**
+   * Requests in flight or queued, integrated over time (request·ms) since admission began: the
+   * difference of two readings over their interval is the mean demand (what autoscaling reads).
+   */
+  demandArea(): number {
+    return this.#demandArea + this.#demand * (performance.now() - this.#changedAt);
+  }
 
   get queued(): number {
     return this.#queue.length;
@@ -57,6 +80,7 @@ export class Admission<S extends AdmissionSlot> {
 
   #grant(instance: S): Admitted<S> {
     instance.inFlight++;
+    this.#account(1);
     let released = false;
     return {
       ok: true,
@@ -65,6 +89,7 @@ export class Admission<S extends AdmissionSlot> {
         if (released) return;
         released = true;
         instance.inFlight--;
+        this.#account(-1);
         this.#drain();
       },
     };
@@ -75,6 +100,7 @@ export class Admission<S extends AdmissionSlot> {
       const instance = this.#freeInstance(this.#queue[0]!.exclude);
       if (!instance) return;
       const waiter = this.#queue.shift()!;
+      this.#account(-1);
       clearTimeout(waiter.timer);
       waiter.resolve(this.#grant(instance));
     }
@@ -94,10 +120,12 @@ export class Admission<S extends AdmissionSlot> {
         exclude,
         timer: setTimeout(() => {
           this.#queue = this.#queue.filter((w) => w !== waiter);
+          this.#account(-1);
           resolve({ ok: false, reason: "timeout" });
         }, timeoutMs),
       };
       this.#queue.push(waiter);
+      this.#account(1);
     });
   }
 

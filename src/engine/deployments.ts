@@ -43,6 +43,7 @@ import {
   startGeneration,
 } from "./provisioning.js";
 import type { LiveDeployment } from "./routing.js";
+import { Autoscaler } from "./scaling.js";
 import type { DeploymentRecord, EngineStore } from "./store.js";
 
 export interface InstanceView {
@@ -63,7 +64,10 @@ export interface DeploymentView {
   provisioning_state: string;
   model: string;
   instance_type: string;
+  /** Instances now: instance_count, or what the autoscaler has set between min and max. */
   instance_count: number;
+  /** A target_utilization deployment's bounds and target; absent when the count is fixed. */
+  autoscale?: { min_instances: number; max_instances: number; target_utilization_percentage: number };
   memory_limit_mib: number;
   request_settings: DeploymentSpec["request_settings"];
   liveness_probe: ProbeSettings;
@@ -103,6 +107,13 @@ function mayHaveGone(record: DeploymentRecord): boolean {
   );
 }
 
+function autoscaleOf(spec: DeploymentSpec): Pick<DeploymentView, "autoscale"> {
+  const scale = spec.scale_settings;
+  if (scale?.type !== "target_utilization") return {};
+  const { min_instances, max_instances, target_utilization_percentage } = scale;
+  return { autoscale: { min_instances, max_instances, target_utilization_percentage } };
+}
+
 /** Azure's limit of deployments per endpoint. */
 const MAX_DEPLOYMENTS = 20;
 /** Deployments restored at once after a restart. */
@@ -138,6 +149,8 @@ export class Deployments {
   readonly #live = new Map<string, LiveDeployment<Instance>>();
   /** Instances of failed starts that go on loading to be measured; stopped with their deployment or with pier. */
   readonly #lingering = new Map<Instance, string>();
+  /** Changes the instance count of deployments whose scale_settings say target_utilization. */
+  readonly #autoscaler: Autoscaler;
 
   constructor(
     private readonly home: string,
@@ -146,7 +159,28 @@ export class Deployments {
     private readonly endpoints: Endpoints,
     private readonly requests: RequestSummaries,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#autoscaler = new Autoscaler(() => this.lives(), {
+      onChange: (live, { from, to, slots, cpu, why }) => {
+        const message = `scaled ${to > from ? "up" : "down"} from ${from} to ${to} instance(s): ${why}`;
+        this.store.addEvent(
+          { endpoint: live.endpoint, deployment: live.name },
+          { kind: "Scaled", data: { from, to, slots, cpu } },
+          message,
+        );
+        this.logger.info(`deployment ${live.endpoint}/${live.name} ${message}`);
+      },
+      onStartFailed: (live, instance, error) => {
+        const e = toPierError(error);
+        this.store.addEvent(
+          { endpoint: live.endpoint, deployment: live.name, instance: instance.id },
+          { kind: "ScaleFailed", data: { instance: instance.id, error: e.toJSON() } },
+          `an added instance did not start: ${e.code}: ${e.summary}; the deployment goes on with ${live.instances.length}`,
+        );
+      },
+    });
+    this.#autoscaler.start();
+  }
 
   /** The running generation of a deployment, if it has one. */
   live(endpoint: string, name: string): LiveDeployment<Instance> | undefined {
@@ -471,7 +505,8 @@ export class Deployments {
       provisioning_state: record.provisioningState,
       model: `models:/${record.modelName}/${record.modelVersion}`,
       instance_type: record.spec.instance_type,
-      instance_count: record.spec.instance_count,
+      instance_count: live?.instances.length ?? record.spec.instance_count,
+      ...autoscaleOf(record.spec),
       memory_limit_mib: Math.round(memoryLimitBytes(record.spec) / 2 ** 20),
       request_settings: record.spec.request_settings,
       liveness_probe: record.spec.liveness_probe,
@@ -616,6 +651,7 @@ export class Deployments {
 
   /** Stops every instance: gracefully, then forcefully after the grace period. */
   async shutdown(graceMs: number): Promise<void> {
+    await this.#autoscaler.shutdown(graceMs);
     const lives = [...this.#live.values()];
     this.#live.clear();
     const lingering = [...this.#lingering.keys()];

@@ -46,6 +46,9 @@ export type EngineEvent =
   /** An instance that stopped answering while others answered, taken out of rotation. */
   | { kind: "Ejected"; data: { silentMs: number; process: string } }
   | { kind: "Recovered"; data: { ejectedMs: number } }
+  // Autoscaling (scale_settings target_utilization): a change of count, or an instance that would not start.
+  | { kind: "Scaled"; data: { from: number; to: number; slots: number; cpu: number } }
+  | { kind: "ScaleFailed"; data: { instance: string; error: PierErrorJson } }
   // A rollout on the endpoint (pier rollout): a step begins, and how it ends.
   | { kind: "RolloutStarted"; data: { rollout: number; candidate: string; stable: string; strategy: string } }
   | { kind: "RolloutStep"; data: { rollout: number; step: number; label: string } }
@@ -99,6 +102,8 @@ const KINDS: ReadonlySet<string> = new Set<EventKind>([
   "LateReady",
   "Ejected",
   "Recovered",
+  "Scaled",
+  "ScaleFailed",
   "ProbeFailed",
   "Unready",
   "LivenessFailed",

@@ -277,22 +277,23 @@ export async function startGeneration(
   const live = new LiveDeployment<Instance>(record, version, prepared);
   const generation = Date.now().toString(36);
   const onEvent = context.onEvent(record, () => live);
-  live.instances = Array.from(
-    { length: spec.instance_count },
-    (_, index) =>
-      new Instance({
-        id: `${record.name}-${generation}-${index}`,
-        dir: join(context.home, "instances", record.endpoint, record.name, `${generation}-${index}`),
-        layout: prepared.layout,
-        materialize: (files, dir) => context.registry.materialize(files, dir),
-        command: prepared.command,
-        liveness: spec.liveness_probe,
-        readiness: spec.readiness_probe,
-        memoryLimitBytes: memory,
-        maxConcurrent: spec.request_settings.max_concurrent_requests_per_instance,
-        onEvent,
-      }),
-  );
+  let made = 0;
+  live.newInstance = () => {
+    const index = made++;
+    return new Instance({
+      id: `${record.name}-${generation}-${index}`,
+      dir: join(context.home, "instances", record.endpoint, record.name, `${generation}-${index}`),
+      layout: prepared.layout,
+      materialize: (files, dir) => context.registry.materialize(files, dir),
+      command: prepared.command,
+      liveness: spec.liveness_probe,
+      readiness: spec.readiness_probe,
+      memoryLimitBytes: memory,
+      maxConcurrent: spec.request_settings.max_concurrent_requests_per_instance,
+      onEvent,
+    });
+  };
+  live.instances = Array.from({ length: spec.instance_count }, live.newInstance);
   const started = performance.now();
   const results = await Promise.allSettled(live.instances.map((i) => i.start()));
   const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");

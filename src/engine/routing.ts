@@ -74,6 +74,8 @@ export interface Routing {
 /** A deployment's running generation: its record, model version, instances and admission queue. */
 export class LiveDeployment<I extends RoutedInstance = RoutedInstance> implements DeploymentTarget {
   instances: I[] = [];
+  /** Makes one more instance of this generation (not started), for the autoscaler; set by its start. */
+  newInstance: (() => I) | undefined;
   readonly admission: Admission<RoutedInstance>;
   readonly rawRequests: boolean;
   readonly interface: ModelInterface;
@@ -92,7 +94,9 @@ export class LiveDeployment<I extends RoutedInstance = RoutedInstance> implement
     this.admission = new Admission<RoutedInstance>(
       () => this.instances,
       record.spec.request_settings.max_concurrent_requests_per_instance,
-      record.spec.instance_count,
+      record.spec.scale_settings?.type === "target_utilization"
+        ? record.spec.scale_settings.max_instances
+        : record.spec.instance_count,
     );
   }
 

@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import type { DeploymentSpec } from "../config/index.js";
+import { type DeploymentSpec, scaleRuleOf } from "../config/index.js";
 import { exampleScoreBody } from "../model/index.js";
 import { PIER_VERSION } from "../shared/index.js";
 import { type ExportNote, type ExportResult, notesSection } from "./azureml.js";
@@ -117,17 +117,39 @@ function predictorOf(
   });
   const requests = chooseRequestSettings(spec, m);
   const probes = chooseProbes(spec, m);
+  const concurrency = requests.value.max_concurrent_requests_per_instance;
   const common = {
     minReplicas: spec.instance_count,
     maxReplicas: spec.instance_count,
-    containerConcurrency: requests.value.max_concurrent_requests_per_instance,
+    containerConcurrency: concurrency,
     timeout: Math.ceil(requests.value.request_timeout_ms / 1000),
   };
-  chosen.push({
-    deployment: d.name,
-    what: `minReplicas = maxReplicas = ${spec.instance_count}, containerConcurrency ${common.containerConcurrency}, timeout ${common.timeout} s`,
-    why: `instance_count, max_concurrent_requests_per_instance and request_timeout_ms (${requests.why})`,
-  });
+  const scale = scaleRuleOf(spec);
+  if (scale) {
+    // Knative's autoscaler (KServe's default) scales on concurrency per replica: the slots pier scales on.
+    const target = Math.max(1, Math.round(concurrency * scale.target));
+    Object.assign(common, {
+      minReplicas: scale.min,
+      maxReplicas: scale.max,
+      scaleMetric: "concurrency",
+      scaleTarget: target,
+    });
+    chosen.push({
+      deployment: d.name,
+      what: `minReplicas ${scale.min}, maxReplicas ${scale.max}, scaleMetric concurrency, scaleTarget ${target}, containerConcurrency ${concurrency}, timeout ${common.timeout} s`,
+      why: `scale_settings (target_utilization ${Math.round(scale.target * 100)} % of ${concurrency} slot(s) per instance), max_concurrent_requests_per_instance and request_timeout_ms (${requests.why})`,
+    });
+    notCarried.push({
+      deployment: d.name,
+      what: "scale_settings: scaling on CPU as well",
+      why: "an InferenceService scales on one metric; pier scales on the higher of request slots and CPU, and the export carries the slots (KPA's concurrency)",
+    });
+  } else
+    chosen.push({
+      deployment: d.name,
+      what: `minReplicas = maxReplicas = ${spec.instance_count}, containerConcurrency ${common.containerConcurrency}, timeout ${common.timeout} s`,
+      why: `instance_count, max_concurrent_requests_per_instance and request_timeout_ms (${requests.why})`,
+    });
   const dc = spec.data_collector;
   if (dc) {
     const req = dc.collections.request?.enabled || dc.collections.model_inputs?.enabled;

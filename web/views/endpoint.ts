@@ -48,7 +48,7 @@ function deploymentCard(d: Deployment, traffic: number, mirror: number): HTMLEle
     h(
       "p",
       { class: "muted" },
-      `${d.model} · ${d.instance_type} × ${d.instance_count} · ${traffic} % traffic${mirror ? ` · ${mirror} % mirrored` : ""} · ${d.request_settings.max_concurrent_requests_per_instance} per instance, timeout ${d.request_settings.request_timeout_ms} ms`,
+      `${d.model} · ${d.instance_type} × ${d.instance_count}${d.autoscale ? ` (autoscaled ${d.autoscale.min_instances}–${d.autoscale.max_instances} at ${d.autoscale.target_utilization_percentage} %)` : ""} · ${traffic} % traffic${mirror ? ` · ${mirror} % mirrored` : ""} · ${d.request_settings.max_concurrent_requests_per_instance} per instance, timeout ${d.request_settings.request_timeout_ms} ms`,
     ),
     // One place per diagnosis: the error's own line only when no diagnosis below already names it.
     d.error && !d.diagnoses?.some((x) => x.code === d.error!.code)

@@ -45,7 +45,12 @@ export function renderEndpoint(e: EndpointView, ctx: CommandContext): void {
 
 export function renderDeployment(d: DeploymentReport, ctx: CommandContext): void {
   ctx.out(`${d.endpoint_name}/${d.name}  ${d.provisioning_state}  ${d.model}`);
-  ctx.out(`  ${d.instance_type} × ${d.instance_count} (memory limit ${d.memory_limit_mib} MiB per instance)`);
+  const scale = d.autoscale
+    ? `, autoscaled ${d.autoscale.min_instances}–${d.autoscale.max_instances} at ${d.autoscale.target_utilization_percentage} % utilization`
+    : "";
+  ctx.out(
+    `  ${d.instance_type} × ${d.instance_count}${scale} (memory limit ${d.memory_limit_mib} MiB per instance)`,
+  );
   ctx.out(`  request_settings ${JSON.stringify(d.request_settings)}`);
   for (const i of d.instances) {
     ctx.out(
