@@ -4,6 +4,7 @@
  * while an instance starts.
  */
 import { execFile } from "node:child_process";
+import { statSync } from "node:fs";
 import { promisify } from "node:util";
 import { satisfies } from "@renovatebot/pep440";
 import type { MlModel } from "../model/index.js";
@@ -60,8 +61,40 @@ def importable(m):
         return False
 print(json.dumps({"executable": sys.executable, "python": platform.python_version(),
   "packages": {d: version(d) for d in dists},
-  "importable": {m: importable(m) for m in mods}}))
+  "importable": {m: importable(m) for m in mods}, "path": sys.path}))
 `;
+
+/**
+ * Reports already probed, by interpreter and question, with the modification times of the folders on
+ * its sys.path when it answered: installing or removing a package adds or removes an entry in one of
+ * them (its .dist-info, its module), which changes that folder's time, and the report is probed again.
+ */
+const probed = new Map<string, { report: InterpreterReport; stamps: [string, number][] }>();
+
+function folderStamps(paths: readonly string[]): [string, number][] {
+  return paths.map((path) => {
+    try {
+      return [path, statSync(path).mtimeMs];
+    } catch {
+      return [path, -1];
+    }
+  });
+}
+
+/** The sys.path folders each interpreter last reported, for installedState. */
+const sysPaths = new Map<string, string[]>();
+
+/**
+ * What is installed in an interpreter, as a token that changes when a package is installed or removed
+ * (the times of its sys.path folders, as its last probe listed them); undefined before a probe.
+ */
+export function installedState(python: string): string | undefined {
+  const folders = sysPaths.get(python);
+  return folders ? JSON.stringify([statStamp(python), folderStamps(folders)]) : undefined;
+}
+
+const stillTrue = (stamps: [string, number][]): boolean =>
+  folderStamps(stamps.map(([path]) => path)).every(([, time], i) => time === stamps[i]![1]);
 
 /** Runs the probe in one interpreter; undefined when it cannot run. */
 export async function probeInterpreter(
@@ -69,6 +102,9 @@ export async function probeInterpreter(
   distributions: string[],
   modules: string[],
 ): Promise<InterpreterReport | undefined> {
+  const key = JSON.stringify([candidate, statStamp(candidate), distributions, modules]);
+  const known = probed.get(key);
+  if (known && stillTrue(known.stamps)) return known.report;
   try {
     const { stdout } = await run(
       candidate,
@@ -77,9 +113,23 @@ export async function probeInterpreter(
         timeout: 15_000,
       },
     );
-    return JSON.parse(stdout) as InterpreterReport;
+    const { path, ...report } = JSON.parse(stdout) as InterpreterReport & { path?: string[] };
+    const folders = (path ?? []).filter((p) => p !== "" && !p.endsWith(".zip"));
+    probed.set(key, { report, stamps: folderStamps(folders) });
+    sysPaths.set(candidate, folders);
+    if (report.executable) sysPaths.set(report.executable, folders);
+    return report;
   } catch {
     return undefined;
+  }
+}
+
+/** The interpreter file's own time: a replaced executable (a rebuilt venv) is another interpreter. */
+function statStamp(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
   }
 }
 

@@ -6,16 +6,21 @@
  * (PackageMissing), or the project's own code left out of the model package (ModuleNotShipped).
  */
 import { execFile } from "node:child_process";
+import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Finding, FixAction } from "../shared/index.js";
-import type { InterpreterReport } from "./interpreter.js";
+import { type InterpreterReport, installedState } from "./interpreter.js";
 import { distributionOf, importNameOf } from "./knowledge.js";
 import type { Requirement } from "./requirements.js";
 
 const run = promisify(execFile);
 
 const PICKLE_SCAN = fileURLToPath(new URL("../../../python/pickle_scan.py", import.meta.url));
+
+/** Scans already made, by interpreter, file (path, size, time), check and installed state; the oldest go first. */
+const scans = new Map<string, PickleScan>();
+const MAX_SCANS = 256;
 
 /** File names a model's pickles go by (sklearn, joblib, cloudpickle). */
 export const PICKLE_FILE = /\.(pkl|pickle|joblib|sav)$/i;
@@ -50,13 +55,33 @@ export async function scanPickle(
   file: string,
   check: boolean,
 ): Promise<PickleScan | undefined> {
+  // The same file read by the same interpreter reads the same; a check also depends on what is installed.
+  let stamp: string;
+  try {
+    const { size, mtimeMs } = statSync(file);
+    stamp = JSON.stringify([
+      python,
+      file,
+      size,
+      mtimeMs,
+      check,
+      check ? (installedState(python) ?? null) : 0,
+    ]);
+  } catch {
+    return undefined;
+  }
+  const known = scans.get(stamp);
+  if (known && (!check || installedState(python) !== undefined)) return known;
   try {
     const { stdout } = await run(python, [PICKLE_SCAN, ...(check ? ["--check"] : []), file], {
       timeout: 60_000,
       maxBuffer: 16 * 2 ** 20,
     });
     const result = JSON.parse(stdout) as PickleScan & { error?: string };
-    return result.error ? undefined : result;
+    if (result.error) return undefined;
+    if (scans.size >= MAX_SCANS) scans.delete(scans.keys().next().value!);
+    scans.set(stamp, result);
+    return result;
   } catch {
     return undefined;
   }
