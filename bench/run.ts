@@ -21,6 +21,7 @@ import { autoscaleBench } from "./autoscale-bench.js";
 import { checkBench, cliBench } from "./cli-bench.js";
 import { monitorBench } from "./monitor-bench.js";
 import { verdictsBench } from "./verdicts.js";
+import { memoryOf, warmBench } from "./warm-bench.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PIER = join(ROOT, "bin/pier.js");
@@ -132,13 +133,6 @@ async function stageBreakdown(pool: Pool, target: Target, count: number): Promis
     ),
     `  ${"client round trip (HTTP, sockets, client)".padEnd(40)} ${roundTrip.toFixed(3).padStart(7)} ms (${(roundTrip - total).toFixed(3)} ms outside pier's handler)`,
   ];
-}
-
-/** RSS and PSS of a process, in MiB, as the kernel counts them. */
-function memoryOf(pid: number): { rss: number; pss: number } {
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? 0);
-  return { rss: kib("Rss") / 1024, pss: kib("Pss") / 1024 };
 }
 
 /** pier up's own memory and each instance's, by deployment. */
@@ -273,6 +267,25 @@ async function main(): Promise<void> {
   const url = match[1]!;
   const token = readFileSync(join(home, "api-token"), "utf8").trim();
   const python = process.env.PIER_PYTHON ?? "/usr/bin/python3";
+  if (process.env.PIER_BENCH_ONLY === "warm") {
+    await api(url, token, "POST", "/endpoints", {
+      spec: { name: "warm", auth_mode: "key" },
+      source: "bench",
+    });
+    const sklearnDir = join(work, "sklearn-model");
+    execFileSync(python, ["-c", SKLEARN_MODEL_SCRIPT, sklearnDir]);
+    console.log("Python instances, cold and forked from the warm interpreter (bench/warm-bench.ts):");
+    const rows = await warmBench(
+      (m, p, b) => api(url, token, m, p, b),
+      home,
+      pierUp.pid!,
+      sklearnDir,
+      python,
+      "warm",
+    );
+    for (const row of rows) console.log(row);
+    return;
+  }
   if (process.env.PIER_BENCH_ONLY === "autoscale") {
     console.log("autoscaling under a step of load (bench/autoscale-bench.ts):");
     const rows = await autoscaleBench(

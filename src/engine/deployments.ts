@@ -16,7 +16,7 @@ import {
 } from "../config/index.js";
 import { type Fidelity, fileInFolder, folderFacts, preflightEnvironment } from "../env/index.js";
 import { type ModelVersion, parseModelUri, type Registry } from "../registry/index.js";
-import type { ScriptCode } from "../runtime/index.js";
+import { type ScriptCode, WarmPythons } from "../runtime/index.js";
 import { type Logger, PierError, type PierErrorJson, toPierError, userError } from "../shared/index.js";
 import { cannotRunHere, scriptNeedsIdentity } from "./azure-only.js";
 import type { Endpoints } from "./endpoints.js";
@@ -151,6 +151,8 @@ export class Deployments {
   readonly #lingering = new Map<Instance, string>();
   /** Changes the instance count of deployments whose scale_settings say target_utilization. */
   readonly #autoscaler: Autoscaler;
+  /** The warm Python interpreters instances fork from, one per executable. */
+  readonly #warm: WarmPythons;
 
   constructor(
     private readonly home: string,
@@ -180,6 +182,7 @@ export class Deployments {
       },
     });
     this.#autoscaler.start();
+    this.#warm = new WarmPythons(home);
   }
 
   /** The running generation of a deployment, if it has one. */
@@ -288,6 +291,7 @@ export class Deployments {
       home: this.home,
       fidelity,
       registry: this.registry,
+      warm: this.#warm,
       progress,
       onEvent:
         (record, live) =>
@@ -660,5 +664,6 @@ export class Deployments {
       ...lives.flatMap((r) => r.instances.map((i) => i.stop(graceMs))),
       ...lingering.map((i) => i.stop(graceMs)),
     ]);
+    await this.#warm.close();
   }
 }

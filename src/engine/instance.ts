@@ -340,6 +340,12 @@ export class Instance {
   #onHostMessage(launch: Launch, text: string): void {
     const message = parseHostMessage(text);
     if (!message) return;
+    if (message.type === "forked") {
+      // The shim stays pier's child; memory, CPU and state are read from the instance's own process.
+      if (launch.child === this.#child) this.pid = message.pid;
+      this.#log?.write(`pier: forked from the warm interpreter as pid ${message.pid}\n`);
+      return;
+    }
     if (message.type === "load-failed") {
       launch.loadFailure = message.error;
       this.#event(

@@ -22,7 +22,7 @@ import {
   parseModelUri,
   type Registry,
 } from "../registry/index.js";
-import { prepareHost, type ScriptCode } from "../runtime/index.js";
+import { prepareHost, type ScriptCode, type WarmPythons } from "../runtime/index.js";
 import { type Finding, findingLine, PierError, toPierError, userError } from "../shared/index.js";
 import { Instance, type InstanceEvent } from "./instance.js";
 import { LiveDeployment } from "./routing.js";
@@ -202,6 +202,8 @@ export interface StartContext {
   home: string;
   fidelity: Fidelity;
   registry: Registry;
+  /** The warm Python interpreters that Python instances fork from. */
+  warm: WarmPythons;
   progress: ProgressSink;
   /** Where each instance's events go. */
   onEvent: (
@@ -239,6 +241,7 @@ export async function startGeneration(
     prepared = await prepareHost(version, spec, record.code, {
       home: context.home,
       fidelity: context.fidelity,
+      warm: { pythons: context.warm, memoryLimitBytes: memoryLimitBytes(spec) },
       progress: (message, status = "ok") => progress({ step: "environment", message, status }),
       artifactPath: (path) => {
         const artifact = version.artifacts.find((a) => a.path === path);

@@ -56,7 +56,9 @@ export type HostMessage =
       channel?: boolean;
       swagger?: ScriptSwagger;
     }
-  | { type: "load-failed"; error: HostLoadError };
+  | { type: "load-failed"; error: HostLoadError }
+  /** From an instance forked by a warm interpreter (warm-python.ts), first: its own pid, not the shim's. */
+  | { type: "forked"; pid: number };
 
 /** A request to a scoring script, as the gateway sends it: the HTTP request, its body in base64. */
 export interface ScriptRequest {
@@ -133,6 +135,7 @@ export function parseFailure(value: unknown): ModelFailure | undefined {
 export function parseHostMessage(line: string): HostMessage | undefined {
   try {
     const value = JSON.parse(line) as HostMessage;
+    if (value?.type === "forked") return Number.isInteger(value.pid) && value.pid > 0 ? value : undefined;
     return value && (value.type === "ready" || value.type === "load-failed") ? value : undefined;
   } catch {
     return undefined;

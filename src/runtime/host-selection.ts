@@ -22,6 +22,7 @@ import {
   modelLoader,
 } from "../model/index.js";
 import { type Finding, stringifyJson } from "../shared/index.js";
+import type { WarmPythons } from "./warm-python.js";
 
 const ONNX_HOST = fileURLToPath(new URL("./onnx-host.js", import.meta.url));
 const PYTHON_HOST = fileURLToPath(new URL("../../../python/pier_host.py", import.meta.url));
@@ -118,11 +119,15 @@ export async function prepareHost(
   model: HostedModel,
   spec: DeploymentSpec,
   code: ScriptCode | null,
-  options: Omit<PreflightOptions, "mode" | "preferredPython">,
+  options: Omit<PreflightOptions, "mode" | "preferredPython"> & {
+    /** Warm interpreters to fork Python instances from, and the instance's memory limit (see warm-python.ts). */
+    warm?: { pythons: WarmPythons; memoryLimitBytes: number } | undefined;
+  },
 ): Promise<PreparedHost> {
   const extra = spec.environment_variables ?? {};
-  const preflight = { ...options, mode: "build" as const, preferredPython: extra.PIER_PYTHON };
-  if (code) return prepareScoringScript(model, spec, code, preflight);
+  const { warm, ...rest } = options;
+  const preflight = { ...rest, mode: "build" as const, preferredPython: extra.PIER_PYTHON };
+  if (code) return warmed(await prepareScoringScript(model, spec, code, preflight), warm);
   const loader = modelLoader(model);
   const modelLayout = [{ path: "model", artifacts: model.artifacts }];
   const iface = modelInterface({
@@ -159,39 +164,60 @@ export async function prepareHost(
   const environment = await preflightEnvironment({ model }, preflight);
   const python = environment.interpreter!.executable;
   const named = iface.inputs.kind === "columns" ? iface.inputs.columns.map((c) => String(c.name)) : null;
+  return warmed(
+    {
+      name: "python",
+      description: environment.description,
+      findings: environment.findings,
+      layout: modelLayout,
+      rawRequests: false,
+      interface: iface,
+      answers: "values",
+      command: (instanceDir) => ({
+        file: python,
+        args: [PYTHON_HOST],
+        env: {
+          ...baseEnv(join(instanceDir, "model")),
+          ...loaderEnv(loader),
+          PIER_COLUMNS: named ? JSON.stringify(named) : "",
+          PIER_TENSORS:
+            iface.inputs.kind === "tensors"
+              ? JSON.stringify({
+                  named: iface.inputs.named,
+                  dtypes: Object.fromEntries(
+                    iface.inputs.tensors.map((t) => [t.name, t.dtype === "string" ? "object" : t.dtype]),
+                  ),
+                })
+              : "",
+          PIER_PREDICT_FN:
+            typeof model.flavors.python_function?.predict_fn === "string"
+              ? model.flavors.python_function.predict_fn
+              : "",
+          PIER_SMOKE_REQUEST: smokeRequest(model, iface),
+          ...pythonEnv(spec),
+          ...extra,
+        },
+      }),
+    },
+    warm,
+  );
+}
+
+/**
+ * A Python host whose instances start from the executable's warm interpreter once it is ready
+ * (warm-python.ts); the interpreter starts warming now, while the first instances start cold.
+ */
+function warmed(
+  host: PreparedHost,
+  warm: { pythons: WarmPythons; memoryLimitBytes: number } | undefined,
+): PreparedHost {
+  if (!warm) return host;
+  const cold = host.command;
+  const python = cold("").file;
+  warm.pythons.prepare(python);
   return {
-    name: "python",
-    description: environment.description,
-    findings: environment.findings,
-    layout: modelLayout,
-    rawRequests: false,
-    interface: iface,
-    answers: "values",
-    command: (instanceDir) => ({
-      file: python,
-      args: [PYTHON_HOST],
-      env: {
-        ...baseEnv(join(instanceDir, "model")),
-        ...loaderEnv(loader),
-        PIER_COLUMNS: named ? JSON.stringify(named) : "",
-        PIER_TENSORS:
-          iface.inputs.kind === "tensors"
-            ? JSON.stringify({
-                named: iface.inputs.named,
-                dtypes: Object.fromEntries(
-                  iface.inputs.tensors.map((t) => [t.name, t.dtype === "string" ? "object" : t.dtype]),
-                ),
-              })
-            : "",
-        PIER_PREDICT_FN:
-          typeof model.flavors.python_function?.predict_fn === "string"
-            ? model.flavors.python_function.predict_fn
-            : "",
-        PIER_SMOKE_REQUEST: smokeRequest(model, iface),
-        ...pythonEnv(spec),
-        ...extra,
-      },
-    }),
+    ...host,
+    command: (instanceDir) => warm.pythons.command(cold(instanceDir), python, warm.memoryLimitBytes),
   };
 }
 

@@ -26,3 +26,4 @@ export {
 export { HttpInvokeClient } from "./invoke-http.js";
 export { runLocalTest } from "./local-test.js";
 export { OnnxScorer } from "./onnx-scorer.js";
+export { WarmPythons } from "./warm-python.js";
