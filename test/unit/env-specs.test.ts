@@ -96,6 +96,10 @@ test("knowledge answers known or unknown, never a guess", () => {
   assert.equal(known(requiresPython("scikit-learn", "1.7.0")), ">=3.10");
   assert.equal(known(requiresPython("scikit_learn", "0.24.2")), ">=3.6", "names are normalized");
   assert.deepEqual(requiresPython("torch", "2.3.0"), { known: false });
+  // ONNX Runtime publishes one wheel per CPython: what pier's own trained packages pin is known.
+  assert.equal(known(requiresPython("onnxruntime", "1.20.1")), ">=3.10,<3.14");
+  assert.equal(known(requiresPython("onnxruntime", "1.24.3")), ">=3.11,<3.15");
+  assert.deepEqual(requiresPython("onnxruntime", "1.16.3"), { known: false });
   assert.deepEqual(
     requiresPython("scikit-learn", "0.14.0"),
     { known: false },
