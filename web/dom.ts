@@ -53,6 +53,10 @@ const TONES: Record<string, string> = {
   pending: "muted",
 };
 
+/** The tone a state's badge takes ("Failed" bad, "Succeeded" good…), or muted. */
+export const toneOf = (state: string) =>
+  (TONES[state] ?? "muted") as "good" | "bad" | "warn" | "info" | "muted";
+
 /** A badge; a name in CamelCase may fold between its words on a narrow screen (its text stays whole). */
 export const badge = (text: string, tone?: "good" | "bad" | "warn" | "info" | "muted") =>
   h(
@@ -72,3 +76,23 @@ export const note = (text: string, tone: "error" | "info" = "info") =>
 
 /** A name in a page link or a non-API URL (scoring, reports). */
 export const enc = encodeURIComponent;
+
+/**
+ * JSON as a person reads it: objects one key per line, and a list of plain values (a row, a column
+ * list, probabilities) on one line, so that a request's rows stay in sight instead of one value per line.
+ */
+export function readableJson(value: unknown, indent = ""): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== "object"))
+      return `[${value.map((v) => JSON.stringify(v) ?? "null").join(", ")}]`;
+    if (value.length === 0) return "[]";
+    return `[\n${value.map((v) => inner + readableJson(v, inner)).join(",\n")}\n${indent}]`;
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return "{}";
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${readableJson(v, inner)}`).join(",\n")}\n${indent}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}

@@ -395,7 +395,7 @@ export class PipelineRuns {
     const auc = (e: Evaluation) => e.metrics.roc_auc.toFixed(4);
     return {
       value: undefined,
-      detail: `challenger ROC AUC ${auc(result.challenger)}${result.champion ? `; champion v${result.champion.version} ${auc(result.champion.evaluation)} on the same ${result.rows} held-out rows, new to both` : `on ${result.rows} held-out rows; no champion yet`}`,
+      detail: `challenger ROC AUC ${auc(result.challenger)}${result.champion ? `; champion v${result.champion.version} ${auc(result.champion.evaluation)} on the same ${result.rows} held-out rows, new to both` : ` on ${result.rows} held-out rows; no champion yet`}`,
       cached,
       key,
     };

@@ -5,14 +5,17 @@
  * nothing is readable or changeable without a session. Screenshots go to test-output/dashboard/.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { stringify } from "yaml";
 import { FIXTURES, post, REPO_ROOT, servePier, tempDir, trainedWorkspace, waitFor } from "../helpers.js";
 
+const run = promisify(execFile);
 const CHROMIUM = process.env.PIER_CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = join(REPO_ROOT, "test-output/dashboard");
 
@@ -57,6 +60,8 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
     yml("lgbm", "bad", join(FIXTURES, "mlflow/lightgbm-iris")),
   ]);
   assert.equal(failed.code, 1, "the lightgbm fixture cannot run here: its deployment Fails");
+  // Beside it, one that serves: the endpoint list must show both.
+  assert.equal((await pier.run(["deployment", "create", "-f", yml("onnx", "bad", work.model)])).code, 0);
   const key = JSON.parse(
     (await pier.run(["endpoint", "get-credentials", "fin", "-o", "json"])).stdout,
   ).primaryKey;
@@ -94,6 +99,9 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
   // Endpoints.
   await page.getByRole("link", { name: "fin", exact: true }).waitFor();
   await page.getByText("blue 100 %").waitFor();
+  const badRow = page.getByRole("row").filter({ has: page.getByRole("link", { name: "bad", exact: true }) });
+  await badRow.getByText("lgbm: Failed").waitFor();
+  await badRow.getByText("onnx: Succeeded").waitFor();
   await shot("endpoints");
 
   // Endpoint: deployments, instances, live charts; then traffic changed in the page.
@@ -139,10 +147,28 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
   // Consume: the key masked, revealed on demand, never in the URL.
   await go("#/e/fin/consume");
   await page.getByText("••••").waitFor();
+  const curlSample = page.locator("section.card", { hasText: "curl" }).locator("pre");
+  assert.match((await curlSample.textContent()) ?? "", /Bearer <primary key: press Reveal above>/);
   await page.getByRole("button", { name: "Reveal" }).click();
-  await page.getByText(key).waitFor();
+  await page.getByText(key).first().waitFor();
   assert.ok(!page.url().includes(key));
   await shot("consume");
+  // The samples work as printed: the real URL, the revealed key, the input example inline.
+  const curl = (await curlSample.textContent()) ?? "";
+  assert.ok(curl.includes(`${pier.url}/endpoints/fin/score`) && curl.includes(key), curl);
+  // Run beside pier, which serves from this process: asynchronously, or the sample would wait on itself.
+  const { stdout: curlRun } = await run("sh", ["-c", curl], { encoding: "utf8" });
+  assert.match(curlRun, /"probabilities"/, curlRun);
+  const python =
+    (await page.locator("section.card", { hasText: "Python" }).locator("pre").textContent()) ?? "";
+  const { stdout: pythonRun } = await run(
+    process.env.PIER_TEST_PYTHON ?? "/usr/bin/python3",
+    ["-c", python],
+    {
+      encoding: "utf8",
+    },
+  );
+  assert.match(pythonRun, /'probabilities'/, pythonRun);
 
   // Test: the model's input example, sent from the page.
   await go("#/e/fin/test");
@@ -151,6 +177,9 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
     async () => (await page.getByLabel("request body").inputValue()).includes("input_data"),
     "the input example",
   );
+  // The rows are in sight: each on one line, not one value per line.
+  const requestBody = await page.getByLabel("request body").inputValue();
+  assert.match(requestBody, /^ {6}\[\d[^\n]*"(Deposit|Withdrawal|Transfer)"[^\n]*\]/m, requestBody);
   await page.getByRole("button", { name: "Send" }).click();
   await page.locator("#test-answer").waitFor();
   assert.match((await page.locator("#test-answer").textContent()) ?? "", /probabilities/);
@@ -165,6 +194,12 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
   await shot("logs");
   await go("#/e/fin/events");
   await page.getByText("EndpointUpdated").first().waitFor();
+  const wheres = await page.locator("tbody tr td:nth-child(3)").allTextContents();
+  assert.ok(
+    wheres.length > 0 && wheres.every((w) => w.trim() !== ""),
+    `every event says what it is about: ${wheres}`,
+  );
+  assert.ok(wheres.includes("endpoint fin"));
   await shot("events");
 
   // Monitoring: the report in its frame.
@@ -272,24 +307,37 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
     "no sideways scrolling at 420 px",
   );
   await shot("endpoints-narrow");
-  // The views people open on a phone: none scrolls sideways, long text folds.
-  for (const [name, url, ready] of [
-    ["endpoint", `${pier.url}/dashboard/#/e/fin/overview`, ".uplot"],
-    ["events", `${pier.url}/dashboard/#/e/fin/events`, "table"],
-    ["diagnosis", `${pier.url}/dashboard/#/e/bad/overview`, ".diagnosis"],
-    ["model", modelPage, "table"],
-  ] as const) {
-    await page.goto(url);
-    await page.locator(ready).first().waitFor();
-    await shot(`${name}-narrow`);
-    const overflow = await page.evaluate(
-      "[document.documentElement.scrollWidth, window.innerWidth, [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 2).slice(0, 5).map((e) => e.tagName + '.' + e.className).join(' ')]",
-    );
-    const [scrollWidth, innerWidth, culprits] = overflow as [number, number, string];
-    assert.ok(
-      scrollWidth <= innerWidth + 2,
-      `${name} at 420 px scrolls sideways (${scrollWidth} px): ${culprits}`,
-    );
+  // Every view, at both widths: nothing sticks out of the window, long text folds.
+  const views = [
+    ["endpoints", "#/", "table"],
+    ["endpoint", "#/e/fin/overview", ".uplot"],
+    ["rollout", "#/e/fin/rollout", "section"],
+    ["monitoring", "#/e/fin/monitoring", "iframe.report"],
+    ["consume", "#/e/fin/consume", "pre.log"],
+    ["test", "#/e/fin/test", "textarea"],
+    ["logs", "#/e/fin/logs", "#logs"],
+    ["events", "#/e/fin/events", "table"],
+    ["diagnosis", "#/e/bad/overview", ".diagnosis"],
+    ["models", "#/models", "table"],
+    ["model", modelPage.slice(modelPage.indexOf("#")), "table"],
+    ["pipelines", "#/pipelines", "table"],
+    ["pipeline", `#/pipelines/${queued.id}`, "header"],
+  ] as const;
+  for (const width of [1280, 420]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const [name, hash, ready] of views) {
+      await go(hash);
+      await page.locator(ready).first().waitFor();
+      if (width === 420) await shot(`${name}-narrow`);
+      const overflow = await page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth, [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 2).slice(0, 5).map((e) => e.tagName + '.' + e.className).join(' ')]",
+      );
+      const [scrollWidth, innerWidth, culprits] = overflow as [number, number, string];
+      assert.ok(
+        scrollWidth <= innerWidth + 2,
+        `${name} at ${width} px scrolls sideways (${scrollWidth} px): ${culprits}`,
+      );
+    }
   }
   assert.deepEqual(errors, []);
 });

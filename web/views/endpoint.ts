@@ -6,8 +6,8 @@
 import { bearerOf } from "../../src/api/scoring.js";
 import { ApiFailure, call } from "../api";
 import { LiveChart } from "../charts";
-import { badge, enc, h, ms, note, show, time } from "../dom";
-import type { Deployment, Diagnosis, EndpointSummary } from "../types";
+import { badge, enc, h, ms, note, readableJson, show, time } from "../dom";
+import type { Deployment, Diagnosis, EndpointSummary, EngineEvent } from "../types";
 import { rolloutTab } from "./rollout";
 import type { View } from "./view";
 
@@ -297,20 +297,81 @@ function monitoringTab(panel: HTMLElement, name: string): View {
   };
 }
 
+/** A JSON value as Python writes it (True, False, None; strings as JSON writes them, which Python reads). */
+function pythonLiteral(value: unknown): string {
+  if (value === null || value === undefined) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (Array.isArray(value)) return `[${value.map(pythonLiteral).join(", ")}]`;
+  if (typeof value === "object")
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v)}`)
+      .join(", ")}}`;
+  return JSON.stringify(value);
+}
+
+/**
+ * Code that scores this endpoint as printed: its URL, a key (a placeholder until Reveal fills in the
+ * real one) and, inline, the input example of the deployment taking the most traffic.
+ */
+function samples(uri: string, credential: string, example: unknown): [string, string][] {
+  const body = JSON.stringify(example);
+  const shell = `'${body.replaceAll("'", "'\\''")}'`;
+  return [
+    [
+      "curl",
+      `curl -s ${uri} \\\n  -H "Authorization: Bearer ${credential}" \\\n  -H "Content-Type: application/json" \\\n  -d ${shell}`,
+    ],
+    [
+      "Python",
+      `import json, urllib.request\n\nbody = ${pythonLiteral(example)}\nrequest = urllib.request.Request(\n    "${uri}",\n    data=json.dumps(body).encode(),\n    headers={"Authorization": "Bearer ${credential}", "Content-Type": "application/json"},\n)\nprint(json.load(urllib.request.urlopen(request)))`,
+    ],
+    [
+      "JavaScript",
+      `const response = await fetch("${uri}", {\n  method: "POST",\n  headers: { authorization: "Bearer ${credential}", "content-type": "application/json" },\n  body: JSON.stringify(${body}),\n});\nconsole.log(response.status, await response.json());`,
+    ],
+  ];
+}
+
 function consumeTab(panel: HTMLElement, name: string): View {
   return {
     async refresh() {
-      const endpoint = await call("endpoints.show", { endpoint: name });
-      const keyBox = h("code", { id: "key" }, "••••••••••••••••");
+      const [endpoint, deployments] = await Promise.all([
+        call("endpoints.show", { endpoint: name }),
+        call("deployments.list", { endpoint: name }),
+      ]);
+      const masked = "••••••••••••••••";
+      const keyBox = h("code", { id: "key" }, masked);
       let key: string | undefined;
       const fetchKey = async () => {
         key ??= bearerOf(await call("endpoints.credentials", { endpoint: name }));
         return key;
       };
+      const busiest = [...deployments].sort(
+        (a, b) => (endpoint.traffic[b.name] ?? 0) - (endpoint.traffic[a.name] ?? 0),
+      )[0];
+      const example = busiest ? await exampleRequest(busiest) : null;
+      const body = example ?? { input_data: [] };
+      const placeholder =
+        endpoint.auth_mode === "key"
+          ? "<primary key: press Reveal above>"
+          : `<token: pier endpoint get-credentials ${name}>`;
+      const code = h("div", {});
+      const render = (credential: string) =>
+        show(
+          code,
+          samples(endpoint.scoring_uri, credential, body).map(([lang, text]) =>
+            h("section", { class: "card" }, h("h3", {}, lang), h("pre", { class: "log" }, text)),
+          ),
+        );
+      render(placeholder);
       const reveal = h("button", { type: "button", "aria-controls": "key" }, "Reveal");
       reveal.addEventListener("click", async () => {
-        keyBox.textContent = keyBox.textContent?.startsWith("•") ? await fetchKey() : "••••••••••••••••";
-        reveal.textContent = keyBox.textContent?.startsWith("•") ? "Reveal" : "Hide";
+        const hidden = keyBox.textContent?.startsWith("•");
+        const shown = hidden ? await fetchKey() : undefined;
+        keyBox.textContent = shown ?? masked;
+        reveal.textContent = shown ? "Hide" : "Reveal";
+        render(shown ?? placeholder);
       });
       const copy = h("button", { type: "button" }, "Copy key");
       const copied = h("span", { "aria-live": "polite" });
@@ -320,28 +381,13 @@ function consumeTab(panel: HTMLElement, name: string): View {
           () => show(copied, " (the browser refused the clipboard: use Reveal)"),
         );
       });
-      const uri = endpoint.scoring_uri;
-      const samples: [string, string][] = [
-        [
-          "curl",
-          `curl -s ${uri} \\\n  -H "Authorization: Bearer $PIER_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d @request.json`,
-        ],
-        [
-          "Python",
-          `import json, os, urllib.request\n\nrequest = urllib.request.Request(\n    "${uri}",\n    data=open("request.json", "rb").read(),\n    headers={"Authorization": "Bearer " + os.environ["PIER_KEY"], "Content-Type": "application/json"},\n)\nprint(json.load(urllib.request.urlopen(request)))`,
-        ],
-        [
-          "JavaScript",
-          `const response = await fetch("${uri}", {\n  method: "POST",\n  headers: { authorization: \`Bearer \${process.env.PIER_KEY}\`, "content-type": "application/json" },\n  body: await (await import("node:fs/promises")).readFile("request.json", "utf8"),\n});\nconsole.log(response.status, await response.json());`,
-        ],
-      ];
       show(
         panel,
         h(
           "section",
           { class: "card" },
           h("h2", {}, "Scoring"),
-          h("p", {}, "URL ", h("code", {}, uri)),
+          h("p", {}, "URL ", h("code", {}, endpoint.scoring_uri)),
           h("p", {}, "OpenAPI ", h("a", { href: endpoint.openapi_uri }, endpoint.openapi_uri)),
           h(
             "p",
@@ -349,17 +395,22 @@ function consumeTab(panel: HTMLElement, name: string): View {
             `Auth: ${endpoint.auth_mode} `,
             endpoint.auth_mode === "key" ? ["Primary key ", keyBox, " ", reveal, " ", copy, copied] : null,
           ),
+          h(
+            "p",
+            { class: "muted" },
+            busiest && example
+              ? `The samples send the input example of ${busiest.model} (deployment ${busiest.name}, ${endpoint.traffic[busiest.name] ?? 0} % of traffic).`
+              : "No deployment has an input example: put your rows in the body.",
+          ),
         ),
-        samples.map(([lang, code]) =>
-          h("section", { class: "card" }, h("h3", {}, lang), h("pre", { class: "log" }, code)),
-        ),
+        code,
       );
     },
   };
 }
 
-/** The input example of the model a deployment serves, as a /score body. */
-async function exampleBody(deployment: Deployment): Promise<string> {
+/** The input example of the model a deployment serves, as a /score body (null when it has none). */
+async function exampleRequest(deployment: Deployment): Promise<unknown> {
   const [, model, version] = deployment.model.split("/");
   const detail = await call("models.show", { model: model ?? "" });
   const example = detail.versions.find((v) => String(v.version) === version)?.inputExample as
@@ -367,13 +418,14 @@ async function exampleBody(deployment: Deployment): Promise<string> {
     | unknown[]
     | null;
   if (example && !Array.isArray(example) && Array.isArray(example.columns) && Array.isArray(example.data))
-    return JSON.stringify(
-      { input_data: { columns: example.columns, index: example.data.map((_, i) => i), data: example.data } },
-      null,
-      2,
-    );
-  return JSON.stringify({ input_data: example ?? [] }, null, 2);
+    return {
+      input_data: { columns: example.columns, index: example.data.map((_, i) => i), data: example.data },
+    };
+  return example ? { input_data: example } : null;
 }
+
+const exampleBody = async (deployment: Deployment): Promise<string> =>
+  readableJson((await exampleRequest(deployment)) ?? { input_data: [] });
 
 function testTab(panel: HTMLElement, name: string): View {
   return {
@@ -391,6 +443,7 @@ function testTab(panel: HTMLElement, name: string): View {
       const load = async () => {
         const d = deployments.find((x) => x.name === target.value) ?? deployments[0];
         if (d) body.value = await exampleBody(d);
+        body.rows = Math.min(24, body.value.split("\n").length + 1);
       };
       target.addEventListener("change", load);
       send.addEventListener("click", async () => {
@@ -410,7 +463,7 @@ function testTab(panel: HTMLElement, name: string): View {
           const text = await response.text();
           let shown = text;
           try {
-            shown = JSON.stringify(JSON.parse(text), null, 2);
+            shown = readableJson(JSON.parse(text));
           } catch {}
           show(
             result,
@@ -492,6 +545,24 @@ function logsTab(panel: HTMLElement, name: string): View {
   };
 }
 
+/** What an event is about: its deployment and instance, a rollout, an alert's rule, or the endpoint itself. */
+function whereOf(e: EngineEvent, endpoint: string): string {
+  if (e.deployment) return [e.deployment, e.instance].filter(Boolean).join(" / ");
+  switch (e.kind) {
+    case "RolloutStarted":
+      return `rollout #${e.data.rollout}: ${e.data.stable} → ${e.data.candidate}`;
+    case "RolloutStep":
+    case "RolloutEnded":
+    case "RolloutResumed":
+      return `rollout #${e.data.rollout}`;
+    case "AlertFiring":
+    case "AlertResolved":
+      return `alert ${e.data.rule}`;
+    default:
+      return `endpoint ${endpoint}`;
+  }
+}
+
 function eventsTab(panel: HTMLElement, name: string): View {
   return {
     every: 3000,
@@ -526,7 +597,7 @@ function eventsTab(panel: HTMLElement, name: string): View {
                   {},
                   h("td", { class: "when" }, time(e.at)),
                   h("td", {}, badge(e.kind)),
-                  h("td", {}, [e.deployment, e.instance].filter(Boolean).join(" / ")),
+                  h("td", {}, whereOf(e, name)),
                   h("td", {}, e.message),
                 ),
               ),

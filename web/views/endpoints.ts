@@ -1,7 +1,7 @@
 /** Endpoints: each one's state, traffic and mirror, requests per second, p99 and error rate, with a sparkline. */
 import { call } from "../api";
 import { sparkline } from "../charts";
-import { badge, enc, h, ms, pct, show } from "../dom";
+import { badge, enc, h, ms, pct, show, toneOf } from "../dom";
 import type { View } from "./view";
 
 const chips = (map: Record<string, number>) =>
@@ -81,9 +81,8 @@ export function endpointsView(main: HTMLElement): View {
                   {},
                   badge(e.provisioning_state),
                   " ",
-                  Object.entries(e.deployment_states).map(([d, s]) =>
-                    s === "Succeeded" ? null : [badge(`${d}: ${s}`), " "],
-                  ),
+                  // Every deployment, the healthy ones too: a Failed one beside a serving one reads as it is.
+                  Object.entries(e.deployment_states).map(([d, s]) => [badge(`${d}: ${s}`, toneOf(s)), " "]),
                 ),
                 h(
                   "td",

@@ -123,9 +123,14 @@ export function modelView(main: HTMLElement, name: string): View {
                   h(
                     "tr",
                     {},
-                    h("td", {}, a.path),
-                    h("td", { class: "num" }, size(a.size)),
-                    h("td", {}, h("code", {}, a.sha256)),
+                    // A path folds after its slashes only; on a narrow screen the hash shows its start (all of it copies).
+                    h(
+                      "td",
+                      { class: "file" },
+                      a.path.split("/").flatMap((part, i) => (i ? ["/", h("wbr", {}), part] : [part])),
+                    ),
+                    h("td", { class: "num when" }, size(a.size)),
+                    h("td", {}, h("code", { class: "sha", title: a.sha256 }, a.sha256)),
                   ),
                 ),
               ),

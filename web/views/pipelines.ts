@@ -133,7 +133,7 @@ export function pipelineView(main: HTMLElement, id: string): View {
                 h(
                   "tr",
                   {},
-                  h("td", {}, s.name),
+                  h("td", { class: "when" }, s.name),
                   h(
                     "td",
                     {},
@@ -148,7 +148,7 @@ export function pipelineView(main: HTMLElement, id: string): View {
                             : "warn",
                     ),
                   ),
-                  h("td", { class: "num" }, s.ms === undefined ? "" : `${s.ms} ms`),
+                  h("td", { class: "num when" }, s.ms === undefined ? "" : `${s.ms} ms`),
                   h("td", {}, s.detail ?? ""),
                 ),
               ),
