@@ -12,6 +12,7 @@ import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
 import { AZURE_DEPLOYMENT_SCHEMA, AZURE_ENDPOINT_SCHEMA } from "./azureml-schema.js";
 import { built, type Runtime } from "./kserve-data.js";
+import { webhookFindings } from "./kserve-webhook.js";
 import { type StructuralSchema, validateStructural } from "./structural.js";
 
 export interface CheckFinding {
@@ -124,8 +125,7 @@ export function checkAzureDocument(file: string, doc: unknown, baseDir: string):
   return findings;
 }
 
-const DNS_1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const STORAGE = /^(s3|gs|pvc|oci|hf|https?|file):\/\//;
+const STORAGE = /^(s3|gs|pvc|oci|hf|https?|hdfs|webhdfs|file):\/\//;
 
 /** An InferenceService: the CRD's schema, then what KServe decides only when it reconciles. */
 export function checkInferenceService(
@@ -146,13 +146,14 @@ export function checkInferenceService(
     ];
   for (const error of validateStructural(inferenceServiceSchema(), doc))
     findings.push({ file, path: error.path, rule: "kserve-crd", message: error.message });
+  findings.push(...webhookFindings(file, doc));
   const name = (doc.metadata as Record<string, unknown> | undefined)?.name;
-  if (typeof name !== "string" || !DNS_1123.test(name) || name.length > 63)
+  if (typeof name === "string" && name.length > 63)
     findings.push({
       file,
       path: "/metadata/name",
       rule: "dns-1123",
-      message: `'${String(name)}' must be lowercase letters, digits and '-', at most 63`,
+      message: `'${name}' is ${name.length} characters: the Service KServe makes for it takes at most 63 (a DNS label)`,
     });
   const predictor = (doc.spec as Record<string, unknown> | undefined)?.predictor as
     | Record<string, unknown>
@@ -162,23 +163,16 @@ export function checkInferenceService(
       ...findings,
       { file, path: "/spec/predictor", rule: "predictor", message: "an InferenceService needs a predictor" },
     ];
+  // canaryTrafficPercent: 0 pins traffic back to the last ready revision and 100 promotes, both as KServe documents.
   const canary = predictor.canaryTrafficPercent;
-  if (canary !== undefined && (typeof canary !== "number" || canary < 1 || canary > 99))
+  if (canary !== undefined && (typeof canary !== "number" || canary < 0 || canary > 100))
     findings.push({
       file,
       path: "/spec/predictor/canaryTrafficPercent",
       rule: "canary-percent",
-      message: "a canary takes 1–99 % (0 or 100 is no canary)",
+      message: "canaryTrafficPercent is a percent of traffic: 0–100",
     });
   const model = predictor.model;
-  const containers = predictor.containers;
-  if (isObject(model) && Array.isArray(containers) && containers.length > 0)
-    findings.push({
-      file,
-      path: "/spec/predictor",
-      rule: "one-predictor",
-      message: "a predictor has a model or containers, not both",
-    });
   if (isObject(model)) {
     const format = (model.modelFormat as Record<string, unknown> | undefined)?.name;
     const protocol = (model.protocolVersion as string | undefined) ?? "v1";
@@ -202,21 +196,20 @@ export function checkInferenceService(
         rule: "runtime",
         message: `no runtime serves modelFormat ${String(format)} with protocol ${protocol}${model.runtime ? ` as ${String(model.runtime)}` : ""} (runtimes: ${runtimes.map((r) => `${r.name}: ${r.formats.join("/")} ${r.protocols.join("/")}`).join("; ")})`,
       });
+    // The storage initializer reads these; a storage spec (model.storage) or storageUris may stand in for storageUri.
     const uri = model.storageUri;
-    if (typeof uri !== "string" || !STORAGE.test(uri))
+    if (
+      uri !== undefined
+        ? typeof uri !== "string" || !STORAGE.test(uri)
+        : !model.storage && !predictor.storageUris
+    )
       findings.push({
         file,
         path: "/spec/predictor/model/storageUri",
         rule: "storage-uri",
-        message: `'${String(uri)}' is not a storage URI KServe reads (s3://, gs://, pvc://, https://, oci://, hf://, file://)`,
+        message: `'${String(uri)}' is not a storage URI KServe's storage initializer reads (s3://, gs://, pvc://, https://, http://, oci://, hf://, hdfs://, webhdfs://, file://)`,
       });
-  } else if (!Array.isArray(containers) || containers.length === 0)
-    findings.push({
-      file,
-      path: "/spec/predictor",
-      rule: "predictor",
-      message: "a predictor needs a model or containers",
-    });
+  }
   return findings;
 }
 
