@@ -10,9 +10,20 @@ import type { StructuralSchema } from "./structural.js";
 
 const DATA = new URL("../../../data/kserve/", import.meta.url);
 
+/** One entry of a runtime's supportedModelFormats. */
+export interface SupportedFormat {
+  name: string;
+  version?: string;
+  autoSelect: boolean;
+  priority?: number;
+}
+
 export interface Runtime {
   name: string;
+  /** The format names it serves (any version). */
   formats: string[];
+  supported: SupportedFormat[];
+  /** protocolVersions; KServe's default, v1, when the runtime lists none. */
   protocols: string[];
 }
 
@@ -34,12 +45,27 @@ function runtimesFromYaml(): Runtime[] {
     .map((f) => {
       const doc = parse(readFileSync(new URL(f, DATA), "utf8")) as {
         metadata: { name: string };
-        spec: { supportedModelFormats: { name: string }[]; protocolVersions: string[] };
+        spec: {
+          supportedModelFormats?: {
+            name: string;
+            version?: string;
+            autoSelect?: boolean;
+            priority?: number;
+          }[];
+          protocolVersions?: string[];
+        };
       };
+      const supported = (doc.spec.supportedModelFormats ?? []).map((m) => ({
+        name: m.name,
+        ...(m.version !== undefined ? { version: String(m.version) } : {}),
+        autoSelect: m.autoSelect === true,
+        ...(m.priority !== undefined ? { priority: m.priority } : {}),
+      }));
       return {
         name: doc.metadata.name,
-        formats: [...new Set(doc.spec.supportedModelFormats.map((m) => m.name))],
-        protocols: doc.spec.protocolVersions,
+        formats: [...new Set(supported.map((m) => m.name))],
+        supported,
+        protocols: doc.spec.protocolVersions ?? ["v1"],
       };
     });
 }

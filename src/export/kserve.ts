@@ -24,6 +24,7 @@ import {
   modelKind,
   pierOnlyVariables,
 } from "./facts.js";
+import type { Runtime } from "./kserve-data.js";
 import { type CheckFinding, checkInferenceService, kserveRuntimes } from "./validate.js";
 
 /** A name Kubernetes takes: lowercase letters, digits and '-'. */
@@ -265,9 +266,10 @@ function predictorOf(
   // An MLflow model (sklearn or any pyfunc): MLServer's mlflow runtime reads the folder.
   source.materialize(d.model.artifacts, join(dir, folder, "model"));
   files.push(`${folder}/model/ (${d.model.artifacts.length} files)`);
+  const format = mlflowFormat(d, kserveRuntimes(), notCarried);
   chosen.push({
     deployment: d.name,
-    what: `modelFormat mlflow on kserve-mlserver, storageUri ${base}/model`,
+    what: `modelFormat mlflow${format.version ? ` version ${format.version}` : ""} on kserve-mlserver, storageUri ${base}/model`,
     why: `MLServer serves MLflow model folders with protocol v2${kind === "sklearn" ? " (kserve-sklearnserver would need the bare pickle, and loses the signature's checks)" : ""}; upload ${folder}/model to the storage URI`,
   });
   return {
@@ -275,7 +277,7 @@ function predictorOf(
     spec: {
       ...common,
       model: {
-        modelFormat: { name: "mlflow" },
+        modelFormat: format,
         protocolVersion: "v2",
         runtime: "kserve-mlserver",
         storageUri: `${base}/model`,
@@ -284,6 +286,33 @@ function predictorOf(
       },
     },
   };
+}
+
+/**
+ * The modelFormat of an MLflow model as a runtime serves it: the major version of the MLflow that saved
+ * it when kserve-mlserver lists that version, else the newest it lists at or below it (said as an
+ * approximation: KServe finds no runtime for a version nobody lists, such as an MLflow 3 model's "3").
+ */
+function mlflowFormat(
+  d: ExportDeployment,
+  runtimes: readonly Runtime[],
+  notCarried: ExportNote[],
+): { name: "mlflow"; version?: string } {
+  const saved = d.model.mlmodel?.mlflow_version;
+  const major = typeof saved === "string" ? /^(\d+)\./.exec(saved)?.[1] : undefined;
+  const listed = (runtimes.find((r) => r.name === "kserve-mlserver")?.supported ?? [])
+    .filter((f) => f.name === "mlflow" && f.version !== undefined)
+    .map((f) => f.version!)
+    .sort((a, b) => Number(b) - Number(a));
+  if (!major || listed.length === 0) return { name: "mlflow" };
+  if (listed.includes(major)) return { name: "mlflow", version: major };
+  const below = listed.find((v) => Number(v) <= Number(major)) ?? listed.at(-1)!;
+  notCarried.push({
+    deployment: d.name,
+    what: `mlflow_version ${saved}`,
+    why: `kserve-mlserver lists mlflow ${listed.join(" and ")} only, so the InferenceService says version ${below}: check that MLServer's MLflow runtime loads a model saved by MLflow ${major}, or save it with MLflow ${below}`,
+  });
+  return { name: "mlflow", version: below };
 }
 
 function inferenceService(

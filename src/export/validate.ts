@@ -174,28 +174,9 @@ export function checkInferenceService(
     });
   const model = predictor.model;
   if (isObject(model)) {
-    const format = (model.modelFormat as Record<string, unknown> | undefined)?.name;
-    const protocol = (model.protocolVersion as string | undefined) ?? "v1";
-    if (format === "onnx" && protocol !== "v2")
-      findings.push({
-        file,
-        path: "/spec/predictor/model/protocolVersion",
-        rule: "onnx-needs-v2",
-        message: "onnx is served by Triton, which speaks v2 only: set protocolVersion: v2",
-      });
-    const serving = runtimes.filter(
-      (r) =>
-        r.formats.includes(String(format)) &&
-        r.protocols.includes(protocol) &&
-        (!model.runtime || r.name === model.runtime),
-    );
-    if (serving.length === 0)
-      findings.push({
-        file,
-        path: "/spec/predictor/model",
-        rule: "runtime",
-        message: `no runtime serves modelFormat ${String(format)} with protocol ${protocol}${model.runtime ? ` as ${String(model.runtime)}` : ""} (runtimes: ${runtimes.map((r) => `${r.name}: ${r.formats.join("/")} ${r.protocols.join("/")}`).join("; ")})`,
-      });
+    const runtimeFinding = runtimeSelection(model, runtimes);
+    if (runtimeFinding)
+      findings.push({ file, path: "/spec/predictor/model", rule: "runtime", message: runtimeFinding });
     // The storage initializer reads these; a storage spec (model.storage) or storageUris may stand in for storageUri.
     const uri = model.storageUri;
     if (
@@ -211,6 +192,53 @@ export function checkInferenceService(
       });
   }
   return findings;
+}
+
+/**
+ * How KServe picks the runtime of a `model` predictor when it reconciles, and why none fits: a named
+ * runtime must list the format (and the version, when both say one) and, when given, the protocol; a
+ * runtime left unnamed is chosen among those that auto-select the format for the protocol (v1 when the
+ * manifest says none), the highest priority first. undefined when one is found.
+ */
+export function runtimeSelection(
+  model: Record<string, unknown>,
+  runtimes: readonly Runtime[],
+): string | undefined {
+  const modelFormat = isObject(model.modelFormat) ? model.modelFormat : {};
+  const name = String(modelFormat.name ?? "");
+  const version = modelFormat.version === undefined ? undefined : String(modelFormat.version);
+  const protocol = model.protocolVersion === undefined ? undefined : String(model.protocolVersion);
+  const named = typeof model.runtime === "string" ? model.runtime : undefined;
+  const fits = (r: Runtime, auto: boolean) =>
+    r.supported.some(
+      (f) =>
+        f.name.toLowerCase() === name.toLowerCase() &&
+        (version === undefined || f.version === undefined || f.version === version) &&
+        (!auto || f.autoSelect),
+    );
+  const said = `modelFormat ${name}${version !== undefined ? ` version ${version}` : ""}`;
+  const listing = (r: Runtime) =>
+    `${r.name}: ${r.supported.map((f) => `${f.name}${f.version ? ` ${f.version}` : ""}`).join(", ")}; ${r.protocols.join("/")}`;
+  if (named) {
+    const runtime = runtimes.find((r) => r.name === named);
+    if (!runtime) return `no runtime ${named} among KServe's (${runtimes.map((r) => r.name).join(", ")})`;
+    if (!fits(runtime, false))
+      return `${named} does not serve ${said} (${listing(runtime)}): KServe reports "No runtime found" when it reconciles`;
+    if (protocol !== undefined && !runtime.protocols.includes(protocol))
+      return `${named} does not speak protocol ${protocol} (${runtime.protocols.join(", ")})`;
+    return undefined;
+  }
+  const wanted = protocol ?? "v1";
+  if (runtimes.some((r) => fits(r, true) && r.protocols.includes(wanted))) return undefined;
+  const serving = runtimes.filter((r) => fits(r, true));
+  return serving.length > 0
+    ? `no runtime auto-selects ${said} for protocol ${wanted}${protocol === undefined ? " (KServe's default when protocolVersion is not set)" : ""}; ${serving.map(listing).join(" | ")}`
+    : `no runtime serves ${said}: KServe reports "No runtime found" when it reconciles (${
+        runtimes
+          .filter((r) => r.formats.includes(name))
+          .map(listing)
+          .join(" | ") || "no runtime lists that format"
+      })`;
 }
 
 /** Every Azure ML YAML and InferenceService in a folder (not in its model or code copies). */

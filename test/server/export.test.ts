@@ -266,7 +266,7 @@ test("export to Azure ML and KServe: checked, deployed again from the export, sa
   assert.equal(ksCheck.code, 1);
   assert.match(
     ksCheck.stdout,
-    /fin\.yaml \/spec\/predictor\/model\/protocolVersion: onnx is served by Triton, which speaks v2 only.* \[onnx-needs-v2\]/,
+    /fin\.yaml \/spec\/predictor\/model: kserve-tritonserver does not speak protocol v1 \(v2, grpc-v2\) \[runtime\]/,
   );
 
   // Refusals: a folder in use, a storage URI KServe cannot read, an endpoint with nothing to export.

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { webhookFindings } from "../../src/export/kserve-webhook.js";
-import { checkInferenceService } from "../../src/export/validate.js";
+import { checkInferenceService, kserveRuntimes, runtimeSelection } from "../../src/export/validate.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: documents are edited freely, as a user edits YAML
 type Doc = Record<string, any>;
@@ -249,4 +249,70 @@ test("--check accepts what KServe accepts: canary 0 and 100, hdfs://, a storage 
   const bad = isvc({ storageUri: "gs://m/fin" });
   bad.metadata.name = "1fin";
   assert.match(findings(bad)[0]!, /^validateInferenceServiceName: /);
+});
+
+test("runtime selection as KServe reconciles: format versions a runtime lists, protocols with KServe's default, every runtime KServe installs", () => {
+  const select = (model: Doc) => runtimeSelection(model, kserveRuntimes());
+  const mlflow = (version: string | undefined) => ({
+    modelFormat: { name: "mlflow", ...(version ? { version } : {}) },
+    protocolVersion: "v2",
+  });
+  // kserve-mlserver lists mlflow "1" and "2": "3" and "2.9.2" find no runtime.
+  assert.equal(select(mlflow("2")), undefined);
+  assert.equal(select(mlflow(undefined)), undefined);
+  assert.match(
+    select(mlflow("3"))!,
+    /no runtime serves modelFormat mlflow version 3: KServe reports "No runtime found"/,
+  );
+  assert.match(select(mlflow("2.9.2"))!, /No runtime found/);
+  // onnx and triton on Triton over v2 or grpc-v2; onnx over v1 (the default) goes to OpenVINO, triton over v1 nowhere.
+  assert.equal(select({ modelFormat: { name: "onnx" }, protocolVersion: "grpc-v2" }), undefined);
+  assert.equal(select({ modelFormat: { name: "triton" }, protocolVersion: "v2" }), undefined);
+  assert.equal(select({ modelFormat: { name: "onnx" } }), undefined);
+  assert.match(
+    select({ modelFormat: { name: "triton" } })!,
+    /no runtime auto-selects modelFormat triton for protocol v1 \(KServe's default when protocolVersion is not set\)/,
+  );
+  // A runtime named without a protocolVersion takes the runtime's own.
+  assert.equal(select({ modelFormat: { name: "mlflow" }, runtime: "kserve-mlserver" }), undefined);
+  assert.match(
+    select({ modelFormat: { name: "mlflow" }, runtime: "kserve-mlserver", protocolVersion: "v1" })!,
+    /does not speak protocol v1/,
+  );
+  // The runtimes KServe installs beyond the ones pier exports to.
+  for (const format of ["tensorflow", "huggingface", "pytorch", "pmml", "paddle"])
+    assert.equal(select({ modelFormat: { name: format } }), undefined, format);
+});
+
+test("--check takes the legacy framework specs and a transformer beside a model; two frameworks are KServe's one-of error", () => {
+  const doc = (predictor: Doc, extra: Doc = {}): Doc => ({
+    apiVersion: "serving.kserve.io/v1beta1",
+    kind: "InferenceService",
+    metadata: { name: "legacy" },
+    spec: { predictor, ...extra },
+  });
+  const rules = (d: Doc) => checkInferenceService("legacy.yaml", d).map((f) => `${f.rule}: ${f.message}`);
+  assert.deepEqual(
+    rules(doc({ sklearn: { storageUri: "gs://kfserving-examples/models/sklearn/1.0/model" } })),
+    [],
+  );
+  assert.deepEqual(
+    rules(
+      doc(
+        { model: { modelFormat: { name: "sklearn" }, storageUri: "gs://m/sk" } },
+        {
+          transformer: {
+            containers: [{ name: "kserve-container", image: "kserve/image-transformer:latest" }],
+          },
+        },
+      ),
+    ),
+    [],
+  );
+  assert.deepEqual(
+    rules(doc({ sklearn: { storageUri: "gs://m/a" }, xgboost: { storageUri: "gs://m/b" } })).map(
+      (r) => r.split(":")[0],
+    ),
+    ["validateExactlyOneImplementation"],
+  );
 });
