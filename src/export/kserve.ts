@@ -6,12 +6,12 @@
  * becomes a canary; a data collector becomes a logger; a v2 request for each model is written, and
  * pier answers it the same way.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { type DeploymentSpec, scaleRuleOf } from "../config/index.js";
-import { exampleScoreBody } from "../model/index.js";
+import { exampleScoreBody, exposeTensors, readOnnxInterface } from "../model/index.js";
 import { PIER_VERSION } from "../shared/index.js";
 import { type ExportNote, type ExportResult, notesSection } from "./azureml.js";
 import {
@@ -25,6 +25,7 @@ import {
   pierOnlyVariables,
 } from "./facts.js";
 import type { Runtime } from "./kserve-data.js";
+import { configText, tritonConfig } from "./triton-config.js";
 import { type CheckFinding, checkInferenceService, kserveRuntimes } from "./validate.js";
 
 /** A name Kubernetes takes: lowercase letters, digits and '-'. */
@@ -190,11 +191,45 @@ function predictorOf(
       rmSync(staging, { recursive: true, force: true });
     }
     files.push(`${folder}/triton/${modelName}/1/model.onnx`);
+    // Triton returns tensors only: a ZipMap's probabilities become an output of their own (the graph is
+    // otherwise unchanged), so that the answer still carries them.
+    const onnxFile = join(repo, modelName, "1", "model.onnx");
+    let graph = readOnnxInterface(readFileSync(onnxFile));
+    const zipmaps = graph.outputs.flatMap((o) => (o.kind === "zipmap" ? [o] : []));
+    const sources = zipmaps.map((z) => z.source);
+    if (sources.length > 0) {
+      writeFileSync(onnxFile, exposeTensors(readFileSync(onnxFile), sources));
+      // The added outputs are [rows, classes]: as many columns as the ZipMap has labels.
+      const exposed = readOnnxInterface(readFileSync(onnxFile));
+      const classes = new Map(zipmaps.map((z) => [z.source, z.labels.length]));
+      graph = {
+        ...exposed,
+        outputs: exposed.outputs.map((o) =>
+          o.kind === "tensor" && o.shape === null && classes.has(o.name)
+            ? { ...o, shape: [-1, classes.get(o.name)!] }
+            : o,
+        ),
+      };
+      chosen.push({
+        deployment: d.name,
+        what: `outputs ${sources.join(", ")} added to model.onnx`,
+        why: "the graph's ZipMap answers a sequence of maps, which Triton cannot return; the probability tensor that feeds it is returned instead",
+      });
+    }
+    const config = tritonConfig(modelName, graph);
+    writeFileSync(join(repo, modelName, "config.pbtxt"), configText(config));
+    files.push(`${folder}/triton/${modelName}/config.pbtxt`);
     chosen.push({
       deployment: d.name,
-      what: `Triton repository ${folder}/triton/${modelName}/1/model.onnx, storageUri ${base}/triton`,
-      why: "kserve-tritonserver serves onnx with protocol v2 only and reads <name>/<version>/model.onnx; Triton completes the model config from the ONNX graph; upload the folder to the storage URI",
+      what: `Triton repository ${folder}/triton/${modelName}/ (config.pbtxt, 1/model.onnx), storageUri ${base}/triton`,
+      why: `kserve-tritonserver serves onnx over v2 and reads <name>/config.pbtxt and <name>/<version>/model.onnx; the config is the graph's own inputs and outputs, ${config.max_batch_size > 0 ? `max_batch_size ${config.max_batch_size} with dynamic batching (every tensor has a free batch dimension)` : "max_batch_size 0 (the graph's tensors are taken with their own shapes: a 1-D input per column has no separate batch dimension)"}; upload the folder to the storage URI`,
     });
+    for (const what of config.leftOut)
+      notCarried.push({
+        deployment: d.name,
+        what,
+        why: "Triton returns tensors only: left out of config.pbtxt",
+      });
     return {
       v2Name: modelName,
       spec: {

@@ -10,10 +10,12 @@ import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
+import { type OnnxGraphInterface, readOnnxInterface } from "../model/index.js";
 import { AZURE_DEPLOYMENT_SCHEMA, AZURE_ENDPOINT_SCHEMA } from "./azureml-schema.js";
 import { built, type Runtime } from "./kserve-data.js";
 import { webhookFindings } from "./kserve-webhook.js";
 import { type StructuralSchema, validateStructural } from "./structural.js";
+import { checkTritonConfig } from "./triton-config.js";
 
 export interface CheckFinding {
   file: string;
@@ -272,5 +274,51 @@ export function checkExportDir(dir: string): { files: string[]; findings: CheckF
         findings.push(...checkAzureDocument(shown, doc, dirname(file)));
     }
   }
+  findings.push(...checkTritonRepositories(dir));
   return { files, findings };
+}
+
+/** Each Triton repository in an export (<deployment>/triton/<model>/): its config.pbtxt against its model's graph. */
+function checkTritonRepositories(dir: string): CheckFinding[] {
+  const findings: CheckFinding[] = [];
+  const folders = (path: string) =>
+    existsSync(path)
+      ? readdirSync(path, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => e.name)
+      : [];
+  for (const deployment of folders(dir))
+    for (const model of folders(join(dir, deployment, "triton"))) {
+      const root = join(dir, deployment, "triton", model);
+      const configFile = join(root, "config.pbtxt");
+      const shown = relative(process.cwd(), configFile) || configFile;
+      const versions = folders(root).filter(
+        (v) => /^\d+$/.test(v) && existsSync(join(root, v, "model.onnx")),
+      );
+      if (versions.length === 0) {
+        findings.push({
+          file: shown,
+          path: "/",
+          rule: "triton-repository",
+          message: `no <version>/model.onnx in ${root}`,
+        });
+        continue;
+      }
+      if (!existsSync(configFile)) continue; // Triton can complete a config from an ONNX graph itself
+      let graph: OnnxGraphInterface;
+      try {
+        graph = readOnnxInterface(readFileSync(join(root, versions.at(-1)!, "model.onnx")));
+      } catch (error) {
+        findings.push({
+          file: shown,
+          path: "/",
+          rule: "triton-config",
+          message: `the model cannot be read: ${(error as Error).message}`,
+        });
+        continue;
+      }
+      for (const message of checkTritonConfig(readFileSync(configFile, "utf8"), graph, model))
+        findings.push({ file: shown, path: "/", rule: "triton-config", message });
+    }
+  return findings;
 }

@@ -22,7 +22,7 @@ export {
   readMlModel,
   writeMlModel,
 } from "./mlmodel.js";
-export { exposeTensors } from "./onnx/graph.js";
+export { exposeTensors, type OnnxGraphInterface, readOnnxInterface } from "./onnx/graph.js";
 export { attr, encodeOnnxModel, type OnnxNode, type OnnxTensor } from "./onnx/model-proto.js";
 export {
   checkTensors,

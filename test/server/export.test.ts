@@ -193,6 +193,14 @@ test("export to Azure ML and KServe: checked, deployed again from the export, sa
         .model as string
     ).split("/")[1]!;
   assert.ok(existsSync(join(ksFin.dir, `blue/triton/${await modelOf("fin", "blue")}/1/model.onnx`)));
+  // Triton's config from the graph: pier's model takes one 1-D tensor per column, so no batch dimension.
+  const config = readFileSync(
+    join(ksFin.dir, `blue/triton/${await modelOf("fin", "blue")}/config.pbtxt`),
+    "utf8",
+  );
+  assert.match(config, /^platform: "onnxruntime_onnx"\nmax_batch_size: 0$/m);
+  assert.match(config, /name: "Transaction Type"\n {4}data_type: TYPE_STRING\n {4}dims: \[ -1 \]/);
+  assert.match(config, /name: "probabilities"\n {4}data_type: TYPE_FP32\n {4}dims: \[ -1, 2 \]/);
   const isvc = parse(readFileSync(join(ksFin.dir, "fin.yaml"), "utf8"));
   assert.equal(isvc.spec.predictor.model.modelFormat.name, "onnx");
   assert.equal(isvc.spec.predictor.model.protocolVersion, "v2");
