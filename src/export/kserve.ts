@@ -25,6 +25,7 @@ import {
   pierOnlyVariables,
 } from "./facts.js";
 import type { Runtime } from "./kserve-data.js";
+import { mlflowSettings } from "./mlserver-settings.js";
 import { configText, tritonConfig } from "./triton-config.js";
 import { type CheckFinding, checkInferenceService, kserveRuntimes } from "./validate.js";
 
@@ -302,6 +303,11 @@ function predictorOf(
   source.materialize(d.model.artifacts, join(dir, folder, "model"));
   files.push(`${folder}/model/ (${d.model.artifacts.length} files)`);
   const format = mlflowFormat(d, kserveRuntimes(), notCarried);
+  writeFileSync(
+    join(dir, folder, "model", "model-settings.json"),
+    `${JSON.stringify(mlflowSettings(kubeName(endpointName)), null, 2)}\n`,
+  );
+  files.push(`${folder}/model/model-settings.json`);
   chosen.push({
     deployment: d.name,
     what: `modelFormat mlflow${format.version ? ` version ${format.version}` : ""} on kserve-mlserver, storageUri ${base}/model`,
@@ -362,6 +368,10 @@ function inferenceService(
     metadata: {
       name,
       annotations: { "pier.dev/deployment": deployment, "pier.dev/exported-by": `pier ${PIER_VERSION}` },
+      // kserve-mlserver's container takes MLSERVER_MODEL_IMPLEMENTATION from this label.
+      ...(predictor.model && (predictor.model as { runtime?: string }).runtime === "kserve-mlserver"
+        ? { labels: { modelClass: "mlserver_mlflow.MLflowRuntime" } }
+        : {}),
     },
     spec: { predictor: { ...predictor, ...(canary !== undefined ? { canaryTrafficPercent: canary } : {}) } },
   };

@@ -14,6 +14,7 @@ import { type OnnxGraphInterface, readOnnxInterface } from "../model/index.js";
 import { AZURE_DEPLOYMENT_SCHEMA, AZURE_ENDPOINT_SCHEMA } from "./azureml-schema.js";
 import { built, type Runtime } from "./kserve-data.js";
 import { webhookFindings } from "./kserve-webhook.js";
+import { checkModelSettings } from "./mlserver-settings.js";
 import { type StructuralSchema, validateStructural } from "./structural.js";
 import { checkTritonConfig } from "./triton-config.js";
 
@@ -250,6 +251,7 @@ export function checkExportDir(dir: string): { files: string[]; findings: CheckF
     .map((f) => join(dir, f));
   const findings: CheckFinding[] = [];
   const runtimes = kserveRuntimes();
+  const names: string[] = [];
   for (const file of files) {
     const shown = relative(process.cwd(), file) || file;
     let docs: unknown[];
@@ -268,14 +270,37 @@ export function checkExportDir(dir: string): { files: string[]; findings: CheckF
       continue;
     }
     for (const doc of docs) {
-      if (isObject(doc) && String(doc.apiVersion ?? "").startsWith("serving.kserve.io"))
+      if (isObject(doc) && String(doc.apiVersion ?? "").startsWith("serving.kserve.io")) {
         findings.push(...checkInferenceService(shown, doc, runtimes));
-      else if (isObject(doc) && String(doc.$schema ?? "").includes("azuremlschemas"))
+        const name = isObject(doc.metadata) ? doc.metadata.name : undefined;
+        if (typeof name === "string") names.push(name);
+      } else if (isObject(doc) && String(doc.$schema ?? "").includes("azuremlschemas"))
         findings.push(...checkAzureDocument(shown, doc, dirname(file)));
     }
   }
   findings.push(...checkTritonRepositories(dir));
+  findings.push(...checkMlserverSettings(dir, names));
   return { files, findings };
+}
+
+/** Each <deployment>/model/model-settings.json of an export, as MLServer reads it. */
+function checkMlserverSettings(dir: string, names: readonly string[]): CheckFinding[] {
+  const findings: CheckFinding[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = join(dir, entry.name, "model", "model-settings.json");
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    const shown = relative(process.cwd(), file) || file;
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      findings.push({ file: shown, path: "/", rule: "mlserver-settings", message: (error as Error).message });
+      continue;
+    }
+    for (const message of checkModelSettings(value, dirname(file), names))
+      findings.push({ file: shown, path: "/", rule: "mlserver-settings", message });
+  }
+  return findings;
 }
 
 /** Each Triton repository in an export (<deployment>/triton/<model>/): its config.pbtxt against its model's graph. */

@@ -212,6 +212,13 @@ test("export to Azure ML and KServe: checked, deployed again from the export, sa
   const skIsvc = parse(readFileSync(join(ksSk.dir, "skl.yaml"), "utf8"));
   assert.deepEqual(skIsvc.spec.predictor.model.modelFormat, { name: "mlflow" });
   assert.equal(skIsvc.spec.predictor.model.storageUri, "gs://bucket/skl/svc/model");
+  // MLServer's settings beside the model, and the label kserve-mlserver's container reads.
+  assert.deepEqual(JSON.parse(readFileSync(join(ksSk.dir, "svc/model/model-settings.json"), "utf8")), {
+    name: "skl",
+    implementation: "mlserver_mlflow.MLflowRuntime",
+    parameters: { uri: "./" },
+  });
+  assert.equal(skIsvc.metadata.labels.modelClass, "mlserver_mlflow.MLflowRuntime");
   const ksScripts = await exported("kserve", "scripts", "--storage-uri", "pvc://models/scripts");
   const scriptIsvc = parse(readFileSync(join(ksScripts.dir, "scripts.yaml"), "utf8"));
   assert.equal(scriptIsvc.spec.predictor.containers[0].name, "kserve-container");
