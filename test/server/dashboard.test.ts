@@ -205,6 +205,14 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
   // Monitoring: the report in its frame.
   await go("#/e/fin/monitoring");
   await page.frameLocator("iframe.report").getByText("Monitoring: fin").waitFor();
+  // A window without captured rows reads as no data, not as a measured 0.
+  const driftRow = page
+    .frameLocator("iframe.report")
+    .getByRole("row")
+    .filter({ hasText: "Transaction Amount" })
+    .first();
+  assert.match((await driftRow.textContent()) ?? "", /–.*insufficient data/);
+  assert.doesNotMatch((await driftRow.textContent()) ?? "", /0\.000/);
   await shot("monitoring");
 
   // A rollout, aborted from the page: rolled back to the stable deployment.
@@ -237,6 +245,15 @@ test("the dashboard: every view with real data, traffic and rollouts driven from
   assert.deepEqual(JSON.parse((await pier.run(["endpoint", "show", "fin", "-o", "json"])).stdout).traffic, {
     blue: 100,
   });
+  // A second rollout: the first is listed below it, with how it ended.
+  const again = await pier.run(["rollout", "start", "-e", "fin", "--deployment", "green", "-r", rolloutFile]);
+  assert.equal(again.code, 0, again.stderr);
+  await page.getByRole("heading", { name: /Rollout #\d+: blue → green/ }).waitFor();
+  const earlier = page.getByRole("region", { name: "Earlier rollouts" });
+  await earlier.getByText(/#\d+ blue → green/).waitFor();
+  await earlier.getByText("Aborted").waitFor();
+  await shot("rollout-history");
+  assert.equal((await pier.run(["rollout", "abort", "-e", "fin"])).code, 0);
 
   // A Failed deployment shows the doctor's diagnosis.
   await go("#/e/bad/overview");

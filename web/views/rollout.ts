@@ -35,6 +35,8 @@ export function rolloutTab(panel: HTMLElement, name: string): View {
   const message = h("div", { "aria-live": "polite" });
   const body = h("div");
   show(panel, message, body);
+  /** The rollout the last Promote or Abort answered about; its line goes once another rollout is current. */
+  let actedOn: number | undefined;
   const act = (verb: "promote" | "abort") => async () => {
     if (
       !confirm(
@@ -46,6 +48,7 @@ export function rolloutTab(panel: HTMLElement, name: string): View {
       return;
     try {
       const record = await call(verb === "abort" ? "rollouts.abort" : "rollouts.promote", { endpoint: name });
+      actedOn = record.id;
       show(
         message,
         note(`Rollout #${record.id}: ${record.state}${record.reason ? ` (${record.reason})` : ""}`),
@@ -65,6 +68,10 @@ export function rolloutTab(panel: HTMLElement, name: string): View {
     async refresh() {
       const history = await call("rollouts.history", { endpoint: name });
       const current = history[0];
+      if (actedOn !== undefined && current?.id !== actedOn) {
+        show(message);
+        actedOn = undefined;
+      }
       if (!current) {
         show(body, note(`No rollouts yet. Start one: pier rollout start -e ${name} -f green.yml`));
         return;
@@ -112,8 +119,8 @@ export function rolloutTab(panel: HTMLElement, name: string): View {
         history.length > 1
           ? h(
               "section",
-              {},
-              h("h2", {}, "Earlier rollouts"),
+              { "aria-labelledby": "earlier-rollouts" },
+              h("h2", { id: "earlier-rollouts" }, "Earlier rollouts"),
               h(
                 "ul",
                 {},
@@ -125,7 +132,7 @@ export function rolloutTab(panel: HTMLElement, name: string): View {
                       {},
                       `#${r.id} ${r.stable} → ${r.candidate} `,
                       badge(r.state),
-                      ` ${r.reason ?? ""}`,
+                      ` ${time(r.startedAt)}${r.reason ? `: ${r.reason}` : ""}`,
                     ),
                   ),
               ),
