@@ -3,16 +3,7 @@
  * (busy or stuck), and state (stopped, sleeping…). Each reads 0 or "unknown" when the process is gone.
  */
 import { readdirSync, readFileSync } from "node:fs";
-
-/** Reads a process's resident set size from /proc (bytes), or 0 when it is gone. */
-function residentBytes(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+import { residentBytes } from "../shared/index.js";
 
 /** Direct children of a process, from the children file of each of its tasks in /proc. */
 function childrenOf(pid: number): number[] {

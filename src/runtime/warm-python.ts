@@ -16,9 +16,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { residentBytes } from "../shared/index.js";
 import type { InstanceCommand } from "./host-selection.js";
 
 const WARM_HOST = fileURLToPath(new URL("../../../python/pier_warm.py", import.meta.url));
@@ -56,15 +57,6 @@ interface Interpreter {
  */
 const LIMIT_OVER_INTERPRETER = 2;
 
-function residentBytes(pid: number | undefined): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 export class WarmPythons {
   readonly #interpreters = new Map<string, Interpreter>();
   #closed = false;
@@ -87,11 +79,6 @@ export class WarmPythons {
     if (!this.#closed) this.#interpreter(python);
   }
 
-  /** Whether the executable's interpreter is ready to fork instances. */
-  ready(python: string): boolean {
-    return this.#interpreters.get(python)?.state === "ready";
-  }
-
   #interpreter(python: string): Interpreter | undefined {
     const known = this.#interpreters.get(python);
     if (known && (known.state !== "ended" || Date.now() - known.endedAt < RETRY_MS)) return known;
@@ -110,7 +97,7 @@ export class WarmPythons {
     child.stderr!.pipe(log);
     child.stdout!.once("data", (chunk: Buffer) => {
       if (chunk.toString().startsWith("ready") && interpreter.state === "starting") {
-        interpreter.rssBytes = residentBytes(child.pid);
+        interpreter.rssBytes = residentBytes(child.pid ?? 0);
         interpreter.state = "ready";
       }
       log.write(chunk);

@@ -44,6 +44,7 @@ export { portHolder } from "./port-holder.js";
 export { createRandom, type Random } from "./random.js";
 export { RecentSamples } from "./recent-samples.js";
 export { RecordTable, recordTableSql } from "./record-table.js";
+export { residentBytes } from "./resident.js";
 export { escapeHtml, nearestRank } from "./stats.js";
 export { lowerProcessPriority, lowerThreadPriority } from "./thread-priority.js";
 export { deliverFolder, regularInputFile, writableOutputFolder } from "./user-paths.js";
