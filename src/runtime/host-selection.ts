@@ -24,6 +24,9 @@ import {
 import { type Finding, stringifyJson } from "../shared/index.js";
 import type { WarmPythons } from "./warm-python.js";
 
+/** Warm interpreters to fork Python instances from, and the instance's memory limit (see warm-python.ts). */
+type WarmOption = { pythons: WarmPythons; memoryLimitBytes: number };
+
 const ONNX_HOST = fileURLToPath(new URL("./onnx-host.js", import.meta.url));
 const PYTHON_HOST = fileURLToPath(new URL("../../../python/pier_host.py", import.meta.url));
 
@@ -119,15 +122,12 @@ export async function prepareHost(
   model: HostedModel,
   spec: DeploymentSpec,
   code: ScriptCode | null,
-  options: Omit<PreflightOptions, "mode" | "preferredPython"> & {
-    /** Warm interpreters to fork Python instances from, and the instance's memory limit (see warm-python.ts). */
-    warm?: { pythons: WarmPythons; memoryLimitBytes: number } | undefined;
-  },
+  options: Omit<PreflightOptions, "mode" | "preferredPython"> & { warm?: WarmOption | undefined },
 ): Promise<PreparedHost> {
   const extra = spec.environment_variables ?? {};
   const { warm, ...rest } = options;
   const preflight = { ...rest, mode: "build" as const, preferredPython: extra.PIER_PYTHON };
-  if (code) return warmed(await prepareScoringScript(model, spec, code, preflight), warm);
+  if (code) return prepareScoringScript(model, spec, code, preflight, warm);
   const loader = modelLoader(model);
   const modelLayout = [{ path: "model", artifacts: model.artifacts }];
   const iface = modelInterface({
@@ -199,6 +199,7 @@ export async function prepareHost(
         },
       }),
     },
+    python,
     warm,
   );
 }
@@ -207,13 +208,9 @@ export async function prepareHost(
  * A Python host whose instances start from the executable's warm interpreter once it is ready
  * (warm-python.ts); the interpreter starts warming now, while the first instances start cold.
  */
-function warmed(
-  host: PreparedHost,
-  warm: { pythons: WarmPythons; memoryLimitBytes: number } | undefined,
-): PreparedHost {
+function warmed(host: PreparedHost, python: string, warm: WarmOption | undefined): PreparedHost {
   if (!warm) return host;
   const cold = host.command;
-  const python = cold("").file;
   warm.pythons.prepare(python);
   return {
     ...host,
@@ -231,6 +228,7 @@ async function prepareScoringScript(
   spec: DeploymentSpec,
   code: ScriptCode,
   preflight: PreflightOptions,
+  warm: WarmOption | undefined,
 ): Promise<PreparedHost> {
   const extra = spec.environment_variables ?? {};
   const environment = await preflightEnvironment({ model, conda: code.conda }, preflight);
@@ -238,32 +236,36 @@ async function prepareScoringScript(
   // As on Azure: AML_APP_ROOT holds the code folder (by its name) and azureml-models/<name>/<version>.
   const modelRoot = join("app", "azureml-models", model.name, model.label ?? String(model.version));
   const folder = code.folder ?? "code";
-  return {
-    name: "score",
-    description: `scoring script ${code.scoringScript} in ${environment.description}`,
-    findings: environment.findings,
-    layout: [
-      // As Azure mounts a model asset: a file lands in AZUREML_MODEL_DIR, a folder keeps its name there.
-      {
-        path: model.sourceKind === "file" ? modelRoot : join(modelRoot, basename(model.source)),
-        artifacts: model.artifacts,
-      },
-      { path: join("app", folder), artifacts: code.artifacts },
-    ],
-    rawRequests: true,
-    interface: { inputs: { kind: "any" }, outputs: null },
-    answers: "values",
-    command: (instanceDir) => ({
-      file: python,
-      args: [PYTHON_HOST],
-      env: {
-        ...baseEnv(join(instanceDir, modelRoot)),
-        PIER_LOADER: "score",
-        AML_APP_ROOT: join(instanceDir, "app"),
-        AZUREML_ENTRY_SCRIPT: `${folder}/${code.scoringScript}`,
-        ...pythonEnv(spec),
-        ...extra,
-      },
-    }),
-  };
+  return warmed(
+    {
+      name: "score",
+      description: `scoring script ${code.scoringScript} in ${environment.description}`,
+      findings: environment.findings,
+      layout: [
+        // As Azure mounts a model asset: a file lands in AZUREML_MODEL_DIR, a folder keeps its name there.
+        {
+          path: model.sourceKind === "file" ? modelRoot : join(modelRoot, basename(model.source)),
+          artifacts: model.artifacts,
+        },
+        { path: join("app", folder), artifacts: code.artifacts },
+      ],
+      rawRequests: true,
+      interface: { inputs: { kind: "any" }, outputs: null },
+      answers: "values",
+      command: (instanceDir) => ({
+        file: python,
+        args: [PYTHON_HOST],
+        env: {
+          ...baseEnv(join(instanceDir, modelRoot)),
+          PIER_LOADER: "score",
+          AML_APP_ROOT: join(instanceDir, "app"),
+          AZUREML_ENTRY_SCRIPT: `${folder}/${code.scoringScript}`,
+          ...pythonEnv(spec),
+          ...extra,
+        },
+      }),
+    },
+    python,
+    warm,
+  );
 }
