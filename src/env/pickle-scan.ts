@@ -56,22 +56,17 @@ export async function scanPickle(
   check: boolean,
 ): Promise<PickleScan | undefined> {
   // The same file read by the same interpreter reads the same; a check also depends on what is installed.
+  const installed = check ? installedState(python) : "";
   let stamp: string;
   try {
     const { size, mtimeMs } = statSync(file);
-    stamp = JSON.stringify([
-      python,
-      file,
-      size,
-      mtimeMs,
-      check,
-      check ? (installedState(python) ?? null) : 0,
-    ]);
+    stamp = JSON.stringify([python, file, size, mtimeMs, check, installed ?? null]);
   } catch {
     return undefined;
   }
-  const known = scans.get(stamp);
-  if (known && (!check || installedState(python) !== undefined)) return known;
+  // A check made before the interpreter was ever probed has no installed state to be kept by.
+  const known = installed === undefined ? undefined : scans.get(stamp);
+  if (known) return known;
   try {
     const { stdout } = await run(python, [PICKLE_SCAN, ...(check ? ["--check"] : []), file], {
       timeout: 60_000,

@@ -195,13 +195,15 @@ function predictorOf(
     // Triton returns tensors only: a ZipMap's probabilities become an output of their own (the graph is
     // otherwise unchanged), so that the answer still carries them.
     const onnxFile = join(repo, modelName, "1", "model.onnx");
-    let graph = readOnnxInterface(readFileSync(onnxFile));
+    const bytes = readFileSync(onnxFile);
+    let graph = readOnnxInterface(bytes);
     const zipmaps = graph.outputs.flatMap((o) => (o.kind === "zipmap" ? [o] : []));
     const sources = zipmaps.map((z) => z.source);
     if (sources.length > 0) {
-      writeFileSync(onnxFile, exposeTensors(readFileSync(onnxFile), sources));
+      const exposedBytes = exposeTensors(bytes, sources);
+      writeFileSync(onnxFile, exposedBytes);
       // The added outputs are [rows, classes]: as many columns as the ZipMap has labels.
-      const exposed = readOnnxInterface(readFileSync(onnxFile));
+      const exposed = readOnnxInterface(exposedBytes);
       const classes = new Map(zipmaps.map((z) => [z.source, z.labels.length]));
       graph = {
         ...exposed,
