@@ -3,7 +3,7 @@
  * deployments that can take requests now, each with its admission queue and instances. Nothing else
  * of the engine (its store, its tokens, its provisioning) is reachable from the data plane.
  */
-import type { DataCollectorSpec } from "../config/index.js";
+import { type DataCollectorSpec, scaleRuleOf } from "../config/index.js";
 import type { ModelInterface } from "../model/index.js";
 import type { ModelVersion } from "../registry/index.js";
 import type { InstanceClient, ScriptSwagger } from "../runtime/index.js";
@@ -94,9 +94,7 @@ export class LiveDeployment<I extends RoutedInstance = RoutedInstance> implement
     this.admission = new Admission<RoutedInstance>(
       () => this.instances,
       record.spec.request_settings.max_concurrent_requests_per_instance,
-      record.spec.scale_settings?.type === "target_utilization"
-        ? record.spec.scale_settings.max_instances
-        : record.spec.instance_count,
+      scaleRuleOf(record.spec)?.max ?? record.spec.instance_count,
     );
   }
 

@@ -64,6 +64,8 @@ export interface ScaleChange {
 }
 
 interface Watch {
+  /** The deployment's rule (its spec does not change within a generation). */
+  rule: ScaleRule;
   since: number;
   demandArea: number;
   cpuTicks: number;
@@ -98,11 +100,13 @@ export class Autoscaler {
   /** Reads every scaling deployment whose polling interval has passed, and scales it. */
   poll(now: number): void {
     for (const live of this.lives()) {
-      const rule = scaleRuleOf(live.record.spec);
-      if (!rule || !live.newInstance) continue;
+      if (!live.newInstance) continue;
       let watch = this.#watches.get(live);
       if (!watch) {
+        const rule = scaleRuleOf(live.record.spec);
+        if (!rule) continue;
         watch = {
+          rule,
           since: now,
           demandArea: live.admission.demandArea(),
           cpuTicks: cpuOf(live.instances),
@@ -112,6 +116,7 @@ export class Autoscaler {
         this.#watches.set(live, watch);
         continue;
       }
+      const { rule } = watch;
       const elapsed = now - watch.since;
       if (elapsed < rule.pollingMs || watch.busy) continue;
       const area = live.admission.demandArea();
