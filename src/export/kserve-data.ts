@@ -20,8 +20,6 @@ export interface SupportedFormat {
 
 export interface Runtime {
   name: string;
-  /** The format names it serves (any version). */
-  formats: string[];
   supported: SupportedFormat[];
   /** protocolVersions; KServe's default, v1, when the runtime lists none. */
   protocols: string[];
@@ -63,7 +61,6 @@ function runtimesFromYaml(): Runtime[] {
       }));
       return {
         name: doc.metadata.name,
-        formats: [...new Set(supported.map((m) => m.name))],
         supported,
         protocols: doc.spec.protocolVersions ?? ["v1"],
       };

@@ -238,7 +238,7 @@ export function runtimeSelection(
     ? `no runtime auto-selects ${said} for protocol ${wanted}${protocol === undefined ? " (KServe's default when protocolVersion is not set)" : ""}; ${serving.map(listing).join(" | ")}`
     : `no runtime serves ${said}: KServe reports "No runtime found" when it reconciles (${
         runtimes
-          .filter((r) => r.formats.includes(name))
+          .filter((r) => r.supported.some((f) => f.name.toLowerCase() === name.toLowerCase()))
           .map(listing)
           .join(" | ") || "no runtime lists that format"
       })`;
