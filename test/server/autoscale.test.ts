@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parse, stringify } from "yaml";
-import type { DeploymentView, RecordedEvent } from "../../src/engine/index.js";
+import type { DeploymentView } from "../../src/engine/index.js";
 import { servePier, tempDir, waitFor } from "../helpers.js";
 import { project, ROWS, SCORE_PY } from "../script-project.js";
 
@@ -84,12 +84,7 @@ test("a Kubernetes deployment with target_utilization scales up under a step of 
   // After the load, the quiet window passes and the deployment goes back to min_instances.
   await waitFor(async () => (await show()).instances.length === 1, "back to one instance", 60_000);
 
-  const token = readFileSync(join(pier.home, "api-token"), "utf8");
-  const events = (await (
-    await fetch(`${pier.url}/api/v1/endpoints/scripts/events?deployment=blue`, {
-      headers: { authorization: `Bearer ${token}` },
-    })
-  ).json()) as RecordedEvent[];
+  const events = pier.pier.engine.events("scripts", "blue");
   const scaled = events.filter((e) => e.kind === "Scaled");
   assert.ok(scaled.length >= 2, JSON.stringify(events.map((e) => e.message)));
   const up = scaled.find((e) => e.kind === "Scaled" && e.data.to > e.data.from)!;

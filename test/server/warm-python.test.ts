@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { DeploymentView, RecordedEvent } from "../../src/engine/index.js";
+import type { DeploymentView } from "../../src/engine/index.js";
 import { post, servePier, tempDir, waitFor } from "../helpers.js";
 import { project, ROWS } from "../script-project.js";
 
@@ -67,12 +67,7 @@ test("Python instances fork from a warm interpreter once it is ready: the same a
     "a restart after kill -9",
     60_000,
   );
-  const token = readFileSync(join(pier.home, "api-token"), "utf8");
-  const events = (await (
-    await fetch(`${pier.url}/api/v1/endpoints/scripts/events?deployment=green`, {
-      headers: { authorization: `Bearer ${token}` },
-    })
-  ).json()) as RecordedEvent[];
+  const events = pier.pier.engine.events("scripts", "green");
   const exited = events.find((e) => e.kind === "ProcessExited");
   assert.ok(exited && exited.kind === "ProcessExited");
   assert.equal(exited.data.signal, "SIGKILL");
